@@ -1,0 +1,13 @@
+//! Bakes libtorch's directory into the binaries' rpath so neither `coercive` nor the
+//! test binaries need LD_LIBRARY_PATH.
+fn main() {
+    println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
+    if let Ok(dir) = std::env::var("DEP_TCH_LIBTORCH_LIB") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+        if std::env::var_os("CARGO_FEATURE_CUDA").is_some() {
+            // Without --no-as-needed the linker drops libtorch_cuda (no symbol is
+            // referenced directly) and Cuda::is_available() is false.
+            println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+        }
+    }
+}
