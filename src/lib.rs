@@ -1,1 +1,8 @@
-pub fn torch_ok() -> bool { tch::Tensor::from_slice(&[1.0f32, 2.0]).sum(tch::Kind::Float).double_value(&[]) == 3.0 }
+//! coercive: grain structures, micromagnetic demagnetisation curves and the networks that
+//! learn them, exposed to Rhai scripts.
+
+pub mod grains;
+pub mod interrupt;
+pub mod plot;
+pub mod progress;
+pub mod solver;

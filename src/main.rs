@@ -1,1 +1,1 @@
-fn main() { println!("{}", coercive::torch_ok()); }
+fn main() {}

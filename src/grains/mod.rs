@@ -1,0 +1,1 @@
+//! 2-D Voronoi grain structures with per-grain easy axes.

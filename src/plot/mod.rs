@@ -1,0 +1,1 @@
+//! Plots (plotters, bundled font): line plots, parity scatter, scalar-field images.

@@ -1,0 +1,1 @@
+//! Micromagnetic solver: energy terms, demag, minimiser, sweeps and anchor points.
