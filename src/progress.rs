@@ -18,7 +18,6 @@ pub fn is_quiet() -> bool {
 }
 
 /// A bar over `len` units of work with a label and an ETA; a no-op when quiet.
-#[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
 }
