@@ -1,0 +1,1 @@
+//! `coercive bench grains`: structures generated per second.

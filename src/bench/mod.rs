@@ -1,0 +1,3 @@
+//! Benchmarks behind `coercive bench`: each prints the figures an issue asks for.
+pub mod grains;
+pub mod solver;

@@ -1,0 +1,1 @@
+//! `coercive bench solver`: seconds per demagnetisation curve.
