@@ -1,0 +1,38 @@
+//! The Rhai face of coercive: one native module per domain, combined into the engine by
+//! [`crate::engine`]. Every function here is documented where it is declared; `help()` and
+//! `coercive doc` print those comments.
+
+pub mod array;
+pub mod core;
+pub mod io;
+pub mod opts;
+
+use rhai::{Dynamic, EvalAltResult, Position};
+use std::fmt::Display;
+
+/// Result type of native functions.
+pub type RResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// A runtime error that names the function (`io::read_csv: …`). Rhai adds the script's
+/// position at the call site.
+pub fn error(func: &str, msg: impl Display) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(Dynamic::from(format!("{func}: {msg}")), Position::NONE).into()
+}
+
+/// Shorthand for `Err(error(func, msg))`.
+pub fn fail<T>(func: &str, msg: impl Display) -> RResult<T> {
+    Err(error(func, msg))
+}
+
+/// Turns Ctrl-C into a script error, so long native loops end the script, not the REPL.
+pub fn check_interrupt(func: &str) -> RResult<()> {
+    crate::interrupt::check().map_err(|e| error(func, e))
+}
+
+/// Converts a count or index from a script (i64) with a range check.
+pub fn to_usize(func: &str, what: &str, v: i64, min: usize, max: usize) -> RResult<usize> {
+    if v < min as i64 || v > max as i64 {
+        return fail(func, format!("{what} must be an integer in {min}..={max}, got {v}"));
+    }
+    Ok(v as usize)
+}

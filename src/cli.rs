@@ -1,0 +1,110 @@
+//! The `coercive` command line.
+
+use crate::{engine, runner, settings};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "coercive", version, about = "Grain structures, micromagnetic demagnetisation curves and learned hysteresis, scripted in Rhai")]
+pub struct Cli {
+    /// Session seed: the default of every `seed` option (reproducible runs).
+    #[arg(long, global = true, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads for the solver, generators and libtorch (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Tensor device for the networks: cpu or cuda.
+    #[arg(long, global = true, default_value = "cpu")]
+    pub device: String,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Interactive Rhai session (the default without a command).
+    Repl,
+    /// Runs a script; the ARGS after it are visible to the script as `ARGS`.
+    Run {
+        file: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Evaluates an expression and prints its value.
+    Eval { expr: String },
+    /// Documentation of native and stdlib functions: all, or one function or module.
+    Doc { name: Option<String> },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    crate::interrupt::install_handler();
+    crate::progress::set_quiet(cli.quiet);
+    settings::set_seed(cli.seed);
+    settings::set_threads(cli.threads);
+    let device = match settings::Device::parse(&cli.device) {
+        Ok(d) => d,
+        Err(e) => return usage_error(&format!("--device: {e}")),
+    };
+    if let Err(e) = settings::set_device(device) {
+        return usage_error(&e);
+    }
+    match cli.command.unwrap_or(Command::Repl) {
+        Command::Repl => crate::repl::run(),
+        Command::Run { file, args } => {
+            let dir = file.parent().map(|p| p.to_path_buf());
+            with_engine(dir, |e| runner::run_file(e, &file, &args).map(|_| ()))
+        }
+        Command::Eval { expr } => with_engine(None, |e| {
+            let mut scope = runner::scope_with_args(&[]);
+            let ast = runner::compile_text(e, "<eval>", &expr, &scope)?;
+            let v = runner::run_ast(e, "<eval>", &mut scope, &ast)?;
+            if !v.is_unit() {
+                println!("{}", runner::display(e, &v));
+            }
+            Ok(())
+        }),
+        Command::Doc { name } => with_engine(None, |_| {
+            let docs = crate::docs::get();
+            match name {
+                None => print!("{}", docs.listing()),
+                Some(n) => match docs.describe(&n) {
+                    Some(text) => print!("{text}"),
+                    None => return Err(runner::ScriptError(format!("coercive doc: no function or module named `{n}`"))),
+                },
+            }
+            Ok(())
+        }),
+    }
+}
+
+fn usage_error(msg: &str) -> i32 {
+    eprintln!("coercive: {msg}");
+    2
+}
+
+/// Builds the engine and runs `f`, turning errors and panics into messages and exit codes.
+fn with_engine(dir: Option<PathBuf>, f: impl FnOnce(&rhai::Engine) -> Result<(), runner::ScriptError>) -> i32 {
+    let engine = match engine::new_engine(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{}", runner::format_eval_error("stdlib/prelude.rhai", &e));
+            return 1;
+        }
+    };
+    match crate::guard::catch(|| f(&engine)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            eprintln!("{e}");
+            if crate::interrupt::requested() { 130 } else { 1 }
+        }
+        Err(msg) => {
+            eprintln!("{msg}");
+            101
+        }
+    }
+}

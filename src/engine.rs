@@ -1,0 +1,32 @@
+//! Builds the Rhai engine: native modules, the stdlib resolver, the prelude, interrupt
+//! polling and the documentation index.
+
+use crate::api;
+use rhai::{Dynamic, Engine};
+use std::path::PathBuf;
+
+/// Native modules reached as `name::function` (the array type and helpers are global).
+pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
+    vec![("io", api::io::module())]
+}
+
+/// An engine with every coercive module. `script_dir` is where relative imports resolve.
+pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalAltResult>> {
+    let mut engine = Engine::new();
+    engine.set_strict_variables(true);
+    engine.set_fail_on_invalid_map_property(true);
+    engine.set_max_expr_depths(128, 64);
+    engine.register_type_with_name::<crate::array::NdArray>("NdArray");
+    engine.register_global_module(api::array::module().into());
+    engine.register_global_module(api::core::module().into());
+    for (name, module) in static_modules() {
+        engine.register_static_module(name, module.into());
+    }
+    engine.set_module_resolver(crate::stdlib::Resolver::new(script_dir));
+    // Ctrl-C ends the running script (Rhai checks this between operations).
+    engine.on_progress(|_| crate::interrupt::requested().then(|| Dynamic::from("interrupted by Ctrl-C")));
+    let prelude = crate::stdlib::prelude(&engine)?;
+    engine.register_global_module(prelude.into());
+    crate::docs::init(&engine);
+    Ok(engine)
+}

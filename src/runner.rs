@@ -1,0 +1,115 @@
+//! Running scripts and expressions, and reporting their errors as `file:line:col: message`.
+
+use rhai::{AST, Dynamic, Engine, EvalAltResult, ParseError, Position, Scope};
+use std::path::Path;
+
+/// A script failure, already formatted for the terminal.
+#[derive(Debug)]
+pub struct ScriptError(pub String);
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn at(source: &str, pos: Position) -> String {
+    match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{source}:{l}:{c}"),
+        (Some(l), None) => format!("{source}:{l}"),
+        _ => source.to_string(),
+    }
+}
+
+pub fn format_parse_error(source: &str, err: &ParseError) -> String {
+    format!("{}: syntax error: {}", at(source, err.position()), err.err_type())
+}
+
+/// Formats a runtime error, following errors inside imported modules to their own file.
+pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
+    if let EvalAltResult::ErrorInModule(module, inner, pos) = &err {
+        let module_src = if module.ends_with(".rhai") || crate::stdlib::source(&module).is_none() {
+            module.to_string()
+        } else {
+            format!("stdlib/{module}.rhai")
+        };
+        return format!("{}\n  in module \"{module}\" imported at {}", format_eval_error(&module_src, inner), at(source, *pos));
+    }
+    let pos = err.position();
+    let mut msg = match err {
+        EvalAltResult::ErrorRuntime(v, _) => runtime_message(v),
+        EvalAltResult::ErrorParsing(p, _) => format!("syntax error: {p}"),
+        // Display appends " (line L, position C)", which the prefix already says.
+        other => {
+            let s = other.to_string();
+            s.strip_suffix(&format!(" ({pos})")).unwrap_or(&s).to_string()
+        }
+    };
+    if let EvalAltResult::ErrorFunctionNotFound(sig, _) = err {
+        msg.push_str(&expected_signatures(sig));
+    }
+    format!("{}: {msg}", at(source, pos))
+}
+
+fn runtime_message(v: &Dynamic) -> String {
+    let s = v.to_string();
+    if s.contains(": ") && !s.starts_with("interrupted") { s } else { format!("error: {s}") }
+}
+
+/// "expected one of: …" for a call whose argument types matched no overload.
+fn expected_signatures(called: &str) -> String {
+    let name = called.split(|c: char| c == ' ' || c == '(').next().unwrap_or(called);
+    let docs = crate::docs::get();
+    let found: Vec<_> = docs.entries.iter().filter(|e| e.name == name || e.name.ends_with(&format!("::{name}"))).collect();
+    if found.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\n  expected one of:");
+    for e in found {
+        s.push_str(&format!("\n    {}", e.signature));
+    }
+    s
+}
+
+/// Compiles a script file.
+pub fn compile_file(engine: &Engine, path: &Path, scope: &Scope) -> Result<AST, ScriptError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScriptError(format!("{name}: cannot read script: {e}")))?;
+    compile_text(engine, &name, &text, scope)
+}
+
+pub fn compile_text(engine: &Engine, name: &str, text: &str, scope: &Scope) -> Result<AST, ScriptError> {
+    let mut ast = engine.compile_with_scope(scope, text).map_err(|e| ScriptError(format_parse_error(name, &e)))?;
+    ast.set_source(name);
+    Ok(ast)
+}
+
+/// Runs a compiled script in `scope`; returns the value of its last expression.
+pub fn run_ast(engine: &Engine, name: &str, scope: &mut Scope, ast: &AST) -> Result<Dynamic, ScriptError> {
+    crate::interrupt::reset();
+    engine.eval_ast_with_scope::<Dynamic>(scope, ast).map_err(|e| ScriptError(format_eval_error(name, &e)))
+}
+
+/// The text `print` would show for a value (custom types through their `to_string`).
+pub fn display(engine: &Engine, v: &Dynamic) -> String {
+    if v.is_string() {
+        return format!("{v:?}");
+    }
+    let mut scope = Scope::new();
+    scope.push("value", v.clone());
+    engine.eval_with_scope::<String>(&mut scope, "to_string(value)").unwrap_or_else(|_| v.to_string())
+}
+
+/// A scope holding the script's arguments as the constant `ARGS` (array of strings).
+pub fn scope_with_args(args: &[String]) -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push_constant("ARGS", args.iter().cloned().map(Dynamic::from).collect::<rhai::Array>());
+    scope
+}
+
+/// Runs a script file with arguments.
+pub fn run_file(engine: &Engine, path: &Path, args: &[String]) -> Result<Dynamic, ScriptError> {
+    let mut scope = scope_with_args(args);
+    let ast = compile_file(engine, path, &scope)?;
+    run_ast(engine, &path.display().to_string(), &mut scope, &ast)
+}

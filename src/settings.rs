@@ -1,0 +1,94 @@
+//! Session-wide settings from the command line: seed, threads, device, quiet.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Where tensors (networks) live. The solver and generators always run on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+    Cuda,
+}
+
+impl Device {
+    pub fn parse(s: &str) -> Result<Device, String> {
+        match s {
+            "cpu" => Ok(Device::Cpu),
+            "cuda" | "gpu" => Ok(Device::Cuda),
+            other => Err(format!("unknown device `{other}`: expected `cpu` or `cuda`")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::Cpu => "cpu",
+            Device::Cuda => "cuda",
+        }
+    }
+
+    /// Checks that the device can be used by this build on this machine.
+    pub fn check_available(self) -> Result<(), String> {
+        match self {
+            Device::Cpu => Ok(()),
+            Device::Cuda if tch::Cuda::is_available() => Ok(()),
+            Device::Cuda => Err(format!(
+                "--device cuda: CUDA is not available ({}); run with --device cpu",
+                if cfg!(feature = "cuda") {
+                    "no usable GPU or driver was found"
+                } else {
+                    "this binary was built without the `cuda` feature: cargo build --release --features cuda"
+                }
+            )),
+        }
+    }
+
+    pub fn to_tch(self) -> tch::Device {
+        match self {
+            Device::Cpu => tch::Device::Cpu,
+            Device::Cuda => tch::Device::Cuda(0),
+        }
+    }
+}
+
+static SEED: AtomicU64 = AtomicU64::new(0);
+static DEVICE: OnceLock<Device> = OnceLock::new();
+static THREADS: OnceLock<usize> = OnceLock::new();
+
+/// The session seed (`--seed`, default 0): the default of every `seed` option.
+pub fn seed() -> u64 {
+    SEED.load(Ordering::SeqCst)
+}
+
+pub fn set_seed(seed: u64) {
+    SEED.store(seed, Ordering::SeqCst);
+}
+
+pub fn device() -> Device {
+    *DEVICE.get().unwrap_or(&Device::Cpu)
+}
+
+/// Sets the device once per process (later calls keep the first choice).
+pub fn set_device(device: Device) -> Result<(), String> {
+    device.check_available()?;
+    let _ = DEVICE.set(device);
+    Ok(())
+}
+
+/// Worker threads for rayon (solver, generators) and libtorch.
+pub fn threads() -> usize {
+    *THREADS.get().unwrap_or(&default_threads())
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// Sizes the rayon pool and libtorch's intra-op pool deliberately: libtorch threads
+/// collapse under contention when left to guess. Only the first call takes effect.
+pub fn set_threads(n: Option<usize>) {
+    let n = n.unwrap_or_else(default_threads).max(1);
+    if THREADS.set(n).is_ok() {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        tch::set_num_threads(n as i32);
+    }
+}
