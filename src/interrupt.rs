@@ -2,22 +2,27 @@
 //! the computation (and the script) rather than the process or the REPL.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Once;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-static INSTALL: Once = Once::new();
 
 /// The error long-running functions return when the user pressed Ctrl-C.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("interrupted")]
 pub struct Interrupted;
 
-/// Installs the SIGINT handler once; later calls do nothing.
+extern "C" fn on_sigint(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGINT raise the flag. Call it again after anything that takes SIGINT over (the
+/// line editor installs its own handler for its lifetime, which would swallow Ctrl-C
+/// pressed during a computation).
 pub fn install_handler() {
-    INSTALL.call_once(|| {
-        // Failure means another handler is installed (embedding); polling still works then.
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    });
+    // SAFETY: the handler only performs an atomic store.
+    unsafe {
+        libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
+    }
 }
 
 /// True once Ctrl-C was pressed since the last [`reset`].

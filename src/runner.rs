@@ -39,6 +39,7 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
     let mut msg = match err {
         EvalAltResult::ErrorRuntime(v, _) => runtime_message(v),
         EvalAltResult::ErrorParsing(p, _) => format!("syntax error: {p}"),
+        EvalAltResult::ErrorTerminated(token, _) => token.to_string(),
         // Display appends " (line L, position C)", which the prefix already says.
         other => {
             let s = other.to_string();

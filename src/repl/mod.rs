@@ -94,6 +94,7 @@ pub fn run() -> i32 {
         }
     };
     rl.set_helper(Some(helper));
+    crate::interrupt::install_handler();
     let history = config::history_path();
     if let Some(h) = &history {
         let _ = rl.load_history(h);
