@@ -46,3 +46,11 @@ pub(crate) fn format_err(
 pub(crate) fn io_err(path: &Path, source: std::io::Error) -> GrainsError {
     GrainsError::Io { path: path.display().to_string(), source }
 }
+
+/// Names the file in a validation error about its content.
+pub(crate) fn in_file(path: &Path, e: GrainsError) -> GrainsError {
+    match e {
+        GrainsError::Invalid { what, expected, got } => format_err(path, what, expected, got),
+        e => e,
+    }
+}

@@ -3,10 +3,15 @@
 
 mod encode;
 mod error;
+mod io_csv;
+mod io_native;
+mod io_npy;
+mod io_png;
 mod nearest;
 mod regions;
 pub mod rng;
 mod sample;
+mod stats;
 mod structure;
 mod voronoi;
 
@@ -15,3 +20,6 @@ pub use structure::{Generator, MAX_CELLS, MAX_GRAINS, Structure};
 pub use voronoi::{Draws, PAPER_GRAINS, VoronoiOptions, draw, voronoi};
 pub use encode::Encoding;
 pub use sample::Sample;
+pub use io_csv::DEFAULT_CELL_NM;
+pub use stats::GrainStats;
+pub use io_png::{PngOptions, PngReadOptions};
