@@ -5,10 +5,12 @@ use coercive::colormap;
 use coercive::grains::{PngOptions, PngReadOptions, Structure, VoronoiOptions, voronoi};
 use std::path::PathBuf;
 
-const REF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/fidimag/small_fixed_dm1e-6");
+const REF: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/fidimag/small_fixed_dm1e-6");
 
 fn sample(seed: u64, nx: usize, ny: usize, periodic: bool) -> Structure {
-    voronoi(&VoronoiOptions { nx, ny, seed, periodic, grains: Some(40), ..Default::default() }).unwrap()
+    voronoi(&VoronoiOptions { nx, ny, seed, periodic, grains: Some(40), ..Default::default() })
+        .unwrap()
 }
 
 fn tmp(dir: &tempfile::TempDir, name: &str) -> PathBuf {
@@ -36,7 +38,9 @@ fn same_partition(a: &Structure, b: &Structure) {
 #[test]
 fn grains_csv_round_trip_is_exact() {
     let dir = tempfile::tempdir().unwrap();
-    let s = voronoi(&VoronoiOptions { nx: 37, ny: 23, cell_nm: 2.5, seed: 3, ..Default::default() }).unwrap();
+    let s =
+        voronoi(&VoronoiOptions { nx: 37, ny: 23, cell_nm: 2.5, seed: 3, ..Default::default() })
+            .unwrap();
     s.write_csv(tmp(&dir, "s.csv")).unwrap();
     let r = Structure::read_csv(tmp(&dir, "s.csv"), None).unwrap();
     assert_eq!(r.cell_nm(), 2.5);
@@ -61,7 +65,8 @@ fn grains_csv_reads_the_reference_cells() {
 fn grains_csv_without_grain_column_groups_equal_angles() {
     let dir = tempfile::tempdir().unwrap();
     let p = tmp(&dir, "a.csv");
-    std::fs::write(&p, "j,i,angle_rad,note\n0,0,0.5,x\n0,1,0.25,y\n1,0,0.5,z\n1,1,0.5,w\n").unwrap();
+    std::fs::write(&p, "j,i,angle_rad,note\n0,0,0.5,x\n0,1,0.25,y\n1,0,0.5,z\n1,1,0.5,w\n")
+        .unwrap();
     let r = Structure::read_csv(&p, None).unwrap();
     assert_eq!((r.nx(), r.ny(), r.cell_nm()), (2, 2, 2.0));
     assert_eq!(r.grains(), &[0, 1, 0, 0]);
@@ -72,11 +77,11 @@ fn grains_csv_without_grain_column_groups_equal_angles() {
 fn grains_csv_refuses_bad_files_naming_the_row() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("i,j,angle_rad\n0,0,0\n1,0,0\n0,1,0\n1,0,0\n", "row 5"),       // duplicate cell
-        ("i,j,angle_rad\n0,0,0\n1,0,0\n0,1,0\n", "2 × 2 cells"),        // missing cell
+        ("i,j,angle_rad\n0,0,0\n1,0,0\n0,1,0\n1,0,0\n", "row 5"), // duplicate cell
+        ("i,j,angle_rad\n0,0,0\n1,0,0\n0,1,0\n", "2 × 2 cells"),  // missing cell
         ("i,j,angle_rad\n0,0,0\n1,0,abc\n", "row 3, column angle_rad"), // not a number
-        ("i,j,angle\n0,0,0\n", "a column \"angle_rad\""),               // missing column
-        ("i,j,grain,angle_rad\n0,0,0,0.1\n1,0,0,0.2\n", "row 3"),       // one grain, two angles
+        ("i,j,angle\n0,0,0\n", "a column \"angle_rad\""),         // missing column
+        ("i,j,grain,angle_rad\n0,0,0,0.1\n1,0,0,0.2\n", "row 3"), // one grain, two angles
         ("i,j,angle_rad\n-1,0,0\n", "row 2, column i"),
         ("i,j,angle_rad\n", "no rows"),
     ];
@@ -132,7 +137,10 @@ fn grains_png_round_trip_to_colormap_resolution() {
                         assert_eq!(r.grains()[a], r.grains()[b]);
                     }
                     if r.grains()[a] == r.grains()[b] {
-                        assert_eq!(colormap::rgb(s.cell_angle(a).sin()), colormap::rgb(s.cell_angle(b).sin()));
+                        assert_eq!(
+                            colormap::rgb(s.cell_angle(a).sin()),
+                            colormap::rgb(s.cell_angle(b).sin())
+                        );
                     }
                 }
             }
@@ -159,9 +167,12 @@ fn grains_png_puts_y_up_and_draws_boundaries_and_bar() {
     assert!(black > 80);
     let dir = tempfile::tempdir().unwrap();
     big.write_png(tmp(&dir, "b.png"), &o).unwrap();
-    let e = Structure::read_png(tmp(&dir, "b.png"), &PngReadOptions::default()).unwrap_err().to_string();
+    let e = Structure::read_png(tmp(&dir, "b.png"), &PngReadOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("pixel") && e.contains("#000000"), "{e}");
-    let e = big.render_rgb(&PngOptions { scale_bar_nm: Some(1000.0), ..o }).unwrap_err().to_string();
+    let e =
+        big.render_rgb(&PngOptions { scale_bar_nm: Some(1000.0), ..o }).unwrap_err().to_string();
     assert!(e.contains("scale bar"), "{e}");
 }
 
@@ -184,7 +195,9 @@ fn grains_save_load_is_exact() {
     let dir = tempfile::tempdir().unwrap();
     let generated = sample(77, 50, 20, true);
     let imported = Structure::read_csv(format!("{REF}/cells.csv"), None).unwrap();
-    let given = Structure::from_seeds(10, 12, 1.5, vec![[1.0, 2.0], [9.5, 3.25]], vec![0.1, -0.2], false).unwrap();
+    let given =
+        Structure::from_seeds(10, 12, 1.5, vec![[1.0, 2.0], [9.5, 3.25]], vec![0.1, -0.2], false)
+            .unwrap();
     for (k, s) in [generated, imported, given].iter().enumerate() {
         let p = tmp(&dir, &format!("s{k}.grains"));
         s.save(&p).unwrap();

@@ -2,7 +2,8 @@
 
 use coercive::grains::Structure;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/fidimag/small_fixed_dm1e-6");
+const DIR: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/fidimag/small_fixed_dm1e-6");
 
 fn rows(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(format!("{DIR}/{name}")).expect("reference file");
@@ -20,9 +21,12 @@ fn grains_reference_seeds_give_the_reference_cells_exactly() {
     let (gh, grains) = rows("grains.csv");
     let seeds: Vec<[f64; 2]> = grains
         .iter()
-        .map(|r| [r[col(&gh, "seed_x_nm")].parse().unwrap(), r[col(&gh, "seed_y_nm")].parse().unwrap()])
+        .map(|r| {
+            [r[col(&gh, "seed_x_nm")].parse().unwrap(), r[col(&gh, "seed_y_nm")].parse().unwrap()]
+        })
         .collect();
-    let angles: Vec<f64> = grains.iter().map(|r| r[col(&gh, "angle_rad")].parse().unwrap()).collect();
+    let angles: Vec<f64> =
+        grains.iter().map(|r| r[col(&gh, "angle_rad")].parse().unwrap()).collect();
     let s = Structure::from_seeds(40, 40, 2.0, seeds, angles, false).unwrap();
     assert_eq!(s.n_owning(), 8);
 

@@ -46,11 +46,15 @@ impl fmt::Display for Report {
 /// Times `count` structures at 160² on `threads` workers (None: all cores).
 pub fn run(count: usize, threads: Option<usize>) -> Result<Report, GrainsError> {
     let n = 160;
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| GrainsError::Invalid { what: "bench threads".into(), expected: "a thread pool".into(), got: e.to_string() })?;
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()));
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
+        GrainsError::Invalid {
+            what: "bench threads".into(),
+            expected: "a thread pool".into(),
+            got: e.to_string(),
+        }
+    })?;
     let sample = Sample::new(VoronoiOptions::square(n), 2024, count)?;
     let start = Instant::now();
     let owning = pool.install(|| {

@@ -77,7 +77,8 @@ mod tests {
         assert_eq!(ax[[0, 1, 1]], (-2.4f64).cos() as f32);
         assert_eq!(ax[[1, 0, 1]], 0.6f64.sin() as f32);
         // ψ and ψ + π: same axis, opposite k_x.
-        let t = Structure::from_grains(1, 1, 2.0, vec![0], vec![0.3 + std::f64::consts::PI]).unwrap();
+        let t =
+            Structure::from_grains(1, 1, 2.0, vec![0], vec![0.3 + std::f64::consts::PI]).unwrap();
         assert!((t.encode_axis()[[0, 0, 0]] - ax[[0, 0, 0]]).abs() < 1e-6);
         assert!((t.encode_kx()[[0, 0, 0]] + kx[[0, 0, 0]]).abs() < 1e-6);
     }

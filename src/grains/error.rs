@@ -25,7 +25,11 @@ pub enum GrainsError {
 
 pub type Result<T> = std::result::Result<T, GrainsError>;
 
-pub(crate) fn invalid(what: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> GrainsError {
+pub(crate) fn invalid(
+    what: impl Into<String>,
+    expected: impl Into<String>,
+    got: impl ToString,
+) -> GrainsError {
     GrainsError::Invalid { what: what.into(), expected: expected.into(), got: got.to_string() }
 }
 

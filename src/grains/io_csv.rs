@@ -25,9 +25,17 @@ struct Cell {
     x_nm: Option<f64>,
 }
 
-fn field<T: FromStr>(path: &Path, rec: &csv::StringRecord, line: u64, col: (usize, &str), what: &str) -> Result<T> {
+fn field<T: FromStr>(
+    path: &Path,
+    rec: &csv::StringRecord,
+    line: u64,
+    col: (usize, &str),
+    what: &str,
+) -> Result<T> {
     let text = rec.get(col.0).unwrap_or("");
-    text.parse().map_err(|_| format_err(path, format!("row {line}, column {}", col.1), what, format!("{text:?}")))
+    text.parse().map_err(|_| {
+        format_err(path, format!("row {line}, column {}", col.1), what, format!("{text:?}"))
+    })
 }
 
 fn read_cells(path: &Path) -> Result<Vec<Cell>> {
@@ -35,10 +43,18 @@ fn read_cells(path: &Path) -> Result<Vec<Cell>> {
         .trim(csv::Trim::All)
         .from_path(path)
         .map_err(|e| format_err(path, "opening", "a readable CSV file", e))?;
-    let head = reader.headers().map_err(|e| format_err(path, "header", "a CSV header row", e))?.clone();
+    let head =
+        reader.headers().map_err(|e| format_err(path, "header", "a CSV header row", e))?.clone();
     let find = |name: &'static str| head.iter().position(|h| h == name).map(|k| (k, name));
     let need = |name: &'static str| {
-        find(name).ok_or_else(|| format_err(path, "header", format!("a column {name:?}"), format!("{:?}", head.iter().collect::<Vec<_>>())))
+        find(name).ok_or_else(|| {
+            format_err(
+                path,
+                "header",
+                format!("a column {name:?}"),
+                format!("{:?}", head.iter().collect::<Vec<_>>()),
+            )
+        })
     };
     let (ci, cj, ca) = (need("i")?, need("j")?, need("angle_rad")?);
     let (cg, cx) = (find("grain"), find("x_nm"));
@@ -48,13 +64,23 @@ fn read_cells(path: &Path) -> Result<Vec<Cell>> {
         let line = rec.position().map_or(0, |p| p.line());
         let angle: f64 = field(path, &rec, line, ca, "an angle in radians")?;
         if !angle.is_finite() {
-            return Err(format_err(path, format!("row {line}, column angle_rad"), "a finite angle", angle));
+            return Err(format_err(
+                path,
+                format!("row {line}, column angle_rad"),
+                "a finite angle",
+                angle,
+            ));
         }
         let grain = match cg {
             Some(c) => {
                 let g: u32 = field(path, &rec, line, c, "a grain id ≥ 0")?;
                 if g as usize >= MAX_GRAINS {
-                    return Err(format_err(path, format!("row {line}, column grain"), format!("a grain id < {MAX_GRAINS}"), g));
+                    return Err(format_err(
+                        path,
+                        format!("row {line}, column grain"),
+                        format!("a grain id < {MAX_GRAINS}"),
+                        g,
+                    ));
                 }
                 Some(g)
             }
@@ -70,7 +96,12 @@ fn read_cells(path: &Path) -> Result<Vec<Cell>> {
             x_nm,
         });
         if cells.len() > MAX_CELLS {
-            return Err(format_err(path, format!("row {line}"), format!("at most {MAX_CELLS} cells"), "more"));
+            return Err(format_err(
+                path,
+                format!("row {line}"),
+                format!("at most {MAX_CELLS} cells"),
+                "more",
+            ));
         }
     }
     Ok(cells)
@@ -78,13 +109,20 @@ fn read_cells(path: &Path) -> Result<Vec<Cell>> {
 
 /// Δ = x_nm/(i + ½) at the largest i, checked against every row.
 fn cell_from_x(path: &Path, cells: &[Cell]) -> Result<Option<f64>> {
-    let Some(far) = cells.iter().filter(|c| c.x_nm.is_some()).max_by_key(|c| c.i) else { return Ok(None) };
+    let Some(far) = cells.iter().filter(|c| c.x_nm.is_some()).max_by_key(|c| c.i) else {
+        return Ok(None);
+    };
     let cell = far.x_nm.unwrap_or(0.0) / (far.i as f64 + 0.5);
     for c in cells {
         let x = c.x_nm.unwrap_or(f64::NAN);
         let want = (c.i as f64 + 0.5) * cell;
         if !((x - want).abs() <= 1e-5 * cell.abs()) {
-            return Err(format_err(path, format!("row {}, column x_nm", c.line), format!("(i + ½)·{cell} = {want}"), x));
+            return Err(format_err(
+                path,
+                format!("row {}, column x_nm", c.line),
+                format!("(i + ½)·{cell} = {want}"),
+                x,
+            ));
         }
     }
     Ok(Some(cell))
@@ -100,7 +138,11 @@ impl Structure {
             for i in 0..self.nx() {
                 let c = self.index(i, j);
                 let (x, y) = ((i as f64 + 0.5) * self.cell_nm(), (j as f64 + 0.5) * self.cell_nm());
-                out.push_str(&format!("{i},{j},{x},{y},{},{}\n", self.grains()[c], self.cell_angle(c)));
+                out.push_str(&format!(
+                    "{i},{j},{x},{y},{},{}\n",
+                    self.grains()[c],
+                    self.cell_angle(c)
+                ));
             }
         }
         std::fs::write(path, out).map_err(|e| io_err(path, e))
@@ -145,7 +187,8 @@ impl Structure {
             for c in &cells {
                 angles[c.j * nx + c.i] = c.angle;
             }
-            return Structure::from_cell_angles(nx, ny, cell_nm, &angles).map_err(|e| in_file(path, e));
+            return Structure::from_cell_angles(nx, ny, cell_nm, &angles)
+                .map_err(|e| in_file(path, e));
         }
         let ng = cells.iter().filter_map(|c| c.grain).max().unwrap_or(0) as usize + 1;
         let mut grain = vec![0u32; nx * ny];

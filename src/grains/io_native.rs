@@ -45,7 +45,12 @@ impl Cursor<'_> {
     fn take<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
         let got = self.bytes.get(self.at..self.at + N).and_then(|b| <[u8; N]>::try_from(b).ok());
         let b = got.ok_or_else(|| {
-            format_err(self.path, format!("byte {}", self.at), format!("{N} bytes of {what}"), "the end of the file")
+            format_err(
+                self.path,
+                format!("byte {}", self.at),
+                format!("{N} bytes of {what}"),
+                "the end of the file",
+            )
         })?;
         self.at += N;
         Ok(b)
@@ -74,7 +79,12 @@ impl Cursor<'_> {
     fn room(&self, n: usize, size: usize, what: &str) -> Result<()> {
         let need = n.saturating_mul(size);
         if need > self.bytes.len() - self.at {
-            return Err(format_err(self.path, format!("byte {}", self.at), format!("{need} bytes of {what}"), format!("{} left", self.bytes.len() - self.at)));
+            return Err(format_err(
+                self.path,
+                format!("byte {}", self.at),
+                format!("{need} bytes of {what}"),
+                format!("{} left", self.bytes.len() - self.at),
+            ));
         }
         Ok(())
     }
@@ -115,7 +125,12 @@ impl Structure {
         let mut r = Cursor { path, bytes, at: 0 };
         let magic: [u8; 16] = r.take("magic")?;
         if &magic != MAGIC {
-            return Err(format_err(path, "byte 0", "the magic \"coercive-grains\\n\"", String::from_utf8_lossy(&magic)));
+            return Err(format_err(
+                path,
+                "byte 0",
+                "the magic \"coercive-grains\\n\"",
+                String::from_utf8_lossy(&magic),
+            ));
         }
         let version = r.u32("version")?;
         if version != VERSION {
@@ -125,7 +140,12 @@ impl Structure {
         let cell_nm = r.f64("cell_nm")?;
         let ng = r.u32("ng")? as usize;
         if ng > MAX_GRAINS || nx.saturating_mul(ny) > MAX_CELLS {
-            return Err(format_err(path, "header", format!("≤ {MAX_GRAINS} grains and ≤ {MAX_CELLS} cells"), format!("{ng} grains, {nx} × {ny} cells")));
+            return Err(format_err(
+                path,
+                "header",
+                format!("≤ {MAX_GRAINS} grains and ≤ {MAX_CELLS} cells"),
+                format!("{ng} grains, {nx} × {ny} cells"),
+            ));
         }
         r.room(ng, 8, "angles")?;
         let angles = (0..ng).map(|_| r.f64("angles")).collect::<Result<Vec<_>>>()?;
@@ -143,20 +163,45 @@ impl Structure {
                 let has_seed = r.flag("rng_seed present")?;
                 let rng_seed = Some(r.u64("rng_seed")?).filter(|_| has_seed);
                 r.room(ng, 16, "seeds")?;
-                let seeds_nm = (0..ng).map(|_| Ok([r.f64("seeds")?, r.f64("seeds")?])).collect::<Result<Vec<_>>>()?;
+                let seeds_nm = (0..ng)
+                    .map(|_| Ok([r.f64("seeds")?, r.f64("seeds")?]))
+                    .collect::<Result<Vec<_>>>()?;
                 let check = r.u64("checksum")?;
-                let s = Structure::voronoi_raw(nx, ny, cell_nm, Generator { seeds_nm, periodic, theta, rng_seed }, angles)
-                    .map_err(|e| in_file(path, e))?;
+                let s = Structure::voronoi_raw(
+                    nx,
+                    ny,
+                    cell_nm,
+                    Generator { seeds_nm, periodic, theta, rng_seed },
+                    angles,
+                )
+                .map_err(|e| in_file(path, e))?;
                 if fnv1a(s.grains()) != check {
-                    return Err(format_err(path, "checksum", format!("the rebuilt raster's {:#018x}", fnv1a(s.grains())), format!("{check:#018x}")));
+                    return Err(format_err(
+                        path,
+                        "checksum",
+                        format!("the rebuilt raster's {:#018x}", fnv1a(s.grains())),
+                        format!("{check:#018x}"),
+                    ));
                 }
                 Ok(s)
             }
-            k => return Err(format_err(path, format!("byte {kind_at}"), "kind 0 (raster) or 1 (Voronoi)", k)),
+            k => {
+                return Err(format_err(
+                    path,
+                    format!("byte {kind_at}"),
+                    "kind 0 (raster) or 1 (Voronoi)",
+                    k,
+                ));
+            }
         }
         .map_err(|e| in_file(path, e))?;
         if r.at != bytes.len() {
-            return Err(format_err(path, format!("byte {}", r.at), "the end of the file", format!("{} B of trailing data", bytes.len() - r.at)));
+            return Err(format_err(
+                path,
+                format!("byte {}", r.at),
+                "the end of the file",
+                format!("{} B of trailing data", bytes.len() - r.at),
+            ));
         }
         Ok(s)
     }

@@ -34,7 +34,9 @@ impl Structure {
 
     pub fn write_npy(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        self.angle_array().write_npy(create(path)?).map_err(|e| format_err(path, "writing", "an .npy file", e))
+        self.angle_array()
+            .write_npy(create(path)?)
+            .map_err(|e| format_err(path, "writing", "an .npy file", e))
     }
 
     /// Reads an [ny, nx] float64 angle array; grains are cells of equal angle.
@@ -45,7 +47,12 @@ impl Structure {
         let (ny, nx) = a.dim();
         let flat: Vec<f64> = a.iter().copied().collect(); // standard order: c = j·nx + i
         if let Some(k) = flat.iter().position(|v| !v.is_finite()) {
-            return Err(format_err(path, format!("element [{}, {}]", k / nx.max(1), k % nx.max(1)), "a finite angle", flat[k]));
+            return Err(format_err(
+                path,
+                format!("element [{}, {}]", k / nx.max(1), k % nx.max(1)),
+                "a finite angle",
+                flat[k],
+            ));
         }
         Structure::from_cell_angles(nx, ny, cell_nm, &flat).map_err(|e| in_file(path, e))
     }
@@ -64,23 +71,32 @@ impl Structure {
     /// Reads `grain` and `angle` (and `cell_nm` when present, else `cell_nm` given here).
     pub fn read_npz(path: impl AsRef<Path>, cell_nm: f64) -> Result<Structure> {
         let path = path.as_ref();
-        let mut npz = NpzReader::new(open(path)?).map_err(|e| format_err(path, "archive", "an .npz file", e))?;
+        let mut npz = NpzReader::new(open(path)?)
+            .map_err(|e| format_err(path, "archive", "an .npz file", e))?;
         let names = npz.names().map_err(|e| format_err(path, "archive", "an .npz file", e))?;
         let has = |n: &str| names.iter().any(|x| x == n);
         if !has("grain") || !has("angle") {
-            return Err(format_err(path, "arrays", "\"grain\" and \"angle\"", format!("{names:?}")));
+            return Err(format_err(
+                path,
+                "arrays",
+                "\"grain\" and \"angle\"",
+                format!("{names:?}"),
+            ));
         }
-        let grain: Array2<i64> = match npz.by_name::<ndarray::OwnedRepr<i32>, ndarray::Ix2>("grain") {
+        let grain: Array2<i64> = match npz.by_name::<ndarray::OwnedRepr<i32>, ndarray::Ix2>("grain")
+        {
             Ok(g) => g.mapv(i64::from),
-            Err(_) => npz
-                .by_name("grain")
-                .map_err(|e| format_err(path, "array grain", "int32 or int64 of shape [ny, nx]", e))?,
+            Err(_) => npz.by_name("grain").map_err(|e| {
+                format_err(path, "array grain", "int32 or int64 of shape [ny, nx]", e)
+            })?,
         };
-        let angle: Array1<f64> =
-            npz.by_name("angle").map_err(|e| format_err(path, "array angle", "float64 of shape [ng]", e))?;
+        let angle: Array1<f64> = npz
+            .by_name("angle")
+            .map_err(|e| format_err(path, "array angle", "float64 of shape [ng]", e))?;
         let cell_nm = if has("cell_nm") {
-            let c: Array0<f64> =
-                npz.by_name("cell_nm").map_err(|e| format_err(path, "array cell_nm", "a float64 scalar", e))?;
+            let c: Array0<f64> = npz
+                .by_name("cell_nm")
+                .map_err(|e| format_err(path, "array cell_nm", "a float64 scalar", e))?;
             c.into_scalar()
         } else {
             cell_nm
@@ -90,7 +106,12 @@ impl Structure {
         let mut ids = Vec::with_capacity(nx * ny);
         for ((j, i), &g) in grain.indexed_iter() {
             if g < 0 || g as usize >= ng {
-                return Err(format_err(path, format!("grain[{j}, {i}]"), format!("an id in 0 … {}", ng as i64 - 1), g));
+                return Err(format_err(
+                    path,
+                    format!("grain[{j}, {i}]"),
+                    format!("an id in 0 … {}", ng as i64 - 1),
+                    g,
+                ));
             }
             ids.push(g as u32);
         }

@@ -59,9 +59,14 @@ impl Structure {
         let s = o.scale;
         let (w, h) = (self.nx().saturating_mul(s), self.ny().saturating_mul(s));
         if s == 0 || w.saturating_mul(h) > MAX_CELLS {
-            return Err(invalid("PNG scale", format!("≥ 1 pixel per cell and ≤ {MAX_CELLS} pixels"), s));
+            return Err(invalid(
+                "PNG scale",
+                format!("≥ 1 pixel per cell and ≤ {MAX_CELLS} pixels"),
+                s,
+            ));
         }
-        let colour: Vec<[u8; 3]> = self.grain_angles().iter().map(|a| colormap::rgb(a.sin())).collect();
+        let colour: Vec<[u8; 3]> =
+            self.grain_angles().iter().map(|a| colormap::rgb(a.sin())).collect();
         let mut img = vec![0u8; w * h * 3];
         let g = |i: usize, j: usize| self.grains()[self.index(i, j)];
         for py in 0..h {
@@ -70,7 +75,8 @@ impl Structure {
                 let i = px / s;
                 let right = px % s == s - 1 && i + 1 < self.nx() && g(i + 1, j) != g(i, j);
                 let top = py % s == 0 && j + 1 < self.ny() && g(i, j + 1) != g(i, j);
-                let c = if o.boundaries && (right || top) { BLACK } else { colour[g(i, j) as usize] };
+                let c =
+                    if o.boundaries && (right || top) { BLACK } else { colour[g(i, j) as usize] };
                 img[3 * (py * w + px)..3 * (py * w + px) + 3].copy_from_slice(&c);
             }
         }
@@ -79,7 +85,11 @@ impl Structure {
             let margin = (w / 40).max(2);
             let thick = (h / 80).max(2);
             if !(len >= 1.0 && len as usize + 2 * margin <= w && thick + 2 * margin <= h) {
-                return Err(invalid("scale bar (nm)", format!("a length that fits in the {w} px wide picture"), nm));
+                return Err(invalid(
+                    "scale bar (nm)",
+                    format!("a length that fits in the {w} px wide picture"),
+                    nm,
+                ));
             }
             for py in h - margin - thick..h - margin {
                 for px in margin..margin + len as usize {
@@ -109,7 +119,14 @@ impl Structure {
         let (w, h, rgb) = decode(path)?;
         let s = match o.scale {
             Some(s) if s >= 1 && w % s == 0 && h % s == 0 => s,
-            Some(s) => return Err(format_err(path, "size", format!("a multiple of the scale {s} on both sides"), format!("{w} × {h} px"))),
+            Some(s) => {
+                return Err(format_err(
+                    path,
+                    "size",
+                    format!("a multiple of the scale {s} on both sides"),
+                    format!("{w} × {h} px"),
+                ));
+            }
             None => infer_scale(w, h, &rgb),
         };
         let (nx, ny) = (w / s, h / s);
@@ -152,13 +169,23 @@ fn decode(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
     let mut reader = dec.read_info().map_err(fail)?;
     let (w, h) = (reader.info().width as usize, reader.info().height as usize);
     if w.saturating_mul(h) > MAX_CELLS {
-        return Err(format_err(path, "size", format!("at most {MAX_CELLS} pixels"), format!("{w} × {h}")));
+        return Err(format_err(
+            path,
+            "size",
+            format!("at most {MAX_CELLS} pixels"),
+            format!("{w} × {h}"),
+        ));
     }
     let mut buf = vec![0u8; reader.output_buffer_size().unwrap_or(0)];
     let info = reader.next_frame(&mut buf).map_err(fail)?;
     let channels = info.color_type.samples();
     if info.line_size < w * channels || buf.len() < h * info.line_size {
-        return Err(format_err(path, "pixel data", format!("{h} rows of {w} pixels"), format!("{} bytes", buf.len())));
+        return Err(format_err(
+            path,
+            "pixel data",
+            format!("{h} rows of {w} pixels"),
+            format!("{} bytes", buf.len()),
+        ));
     }
     let mut rgb = Vec::with_capacity(w * h * 3);
     for y in 0..h {
@@ -176,9 +203,7 @@ fn decode(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
 /// The largest s dividing both sides such that every s × s block is one colour.
 fn infer_scale(w: usize, h: usize, rgb: &[u8]) -> usize {
     let px = |x: usize, y: usize| &rgb[3 * (y * w + x)..3 * (y * w + x) + 3];
-    let uniform = |s: usize| {
-        (0..h).all(|y| (0..w).all(|x| px(x, y) == px(x - x % s, y - y % s)))
-    };
+    let uniform = |s: usize| (0..h).all(|y| (0..w).all(|x| px(x, y) == px(x - x % s, y - y % s)));
     let g = gcd(w, h);
     (1..=g).rev().filter(|s| g % s == 0).find(|&s| uniform(s)).unwrap_or(1)
 }

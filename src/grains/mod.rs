@@ -15,11 +15,11 @@ mod stats;
 mod structure;
 mod voronoi;
 
+pub use encode::Encoding;
 pub use error::{GrainsError, Result};
+pub use io_csv::DEFAULT_CELL_NM;
+pub use io_png::{PngOptions, PngReadOptions};
+pub use sample::Sample;
+pub use stats::GrainStats;
 pub use structure::{Generator, MAX_CELLS, MAX_GRAINS, Structure};
 pub use voronoi::{Draws, PAPER_GRAINS, VoronoiOptions, draw, voronoi};
-pub use encode::Encoding;
-pub use sample::Sample;
-pub use io_csv::DEFAULT_CELL_NM;
-pub use stats::GrainStats;
-pub use io_png::{PngOptions, PngReadOptions};

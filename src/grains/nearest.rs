@@ -42,7 +42,8 @@ fn wrap(d: f64, l: f64) -> f64 {
 /// Squared distance from (x, y) to seed s: the single definition both searches use.
 #[inline(always)]
 fn dist2(x: f64, y: f64, s: [f64; 2], periodic: bool, lx: f64, ly: f64) -> f64 {
-    let (dx, dy) = if periodic { (wrap(x - s[0], lx), wrap(y - s[1], ly)) } else { (x - s[0], y - s[1]) };
+    let (dx, dy) =
+        if periodic { (wrap(x - s[0], lx), wrap(y - s[1], ly)) } else { (x - s[0], y - s[1]) };
     dx * dx + dy * dy
 }
 
@@ -217,8 +218,9 @@ mod tests {
         for case in 0..20 {
             let grid = Grid { nx: 160, ny: 160, cell_nm: 2.0, periodic: case % 2 == 0 };
             let ng = rng.random_range(16..=256);
-            let seeds: Vec<[f64; 2]> =
-                (0..ng).map(|_| [rng.random::<f64>() * 320.0, rng.random::<f64>() * 320.0]).collect();
+            let seeds: Vec<[f64; 2]> = (0..ng)
+                .map(|_| [rng.random::<f64>() * 320.0, rng.random::<f64>() * 320.0])
+                .collect();
             check(grid, &seeds);
         }
     }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 /// Ids by equal key, numbered in order of first appearance; also the key of each id.
-pub(crate) fn group_equal<K: Eq + Hash + Copy>(keys: impl Iterator<Item = K>) -> (Vec<u32>, Vec<K>) {
+pub(crate) fn group_equal<K: Eq + Hash + Copy>(
+    keys: impl Iterator<Item = K>,
+) -> (Vec<u32>, Vec<K>) {
     let mut ids = HashMap::new();
     let mut firsts = Vec::new();
     let grain = keys

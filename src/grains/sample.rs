@@ -3,11 +3,11 @@
 //! SplitMix64 generator started at the base seed — a function of (base seed, i) alone, so the
 //! same structure comes back whatever order or subset is asked for.
 
+use super::encode::Encoding;
 use super::error::{GrainsError, Result, invalid};
 use super::rng::splitmix64;
 use super::structure::Structure;
 use super::voronoi::{VoronoiOptions, voronoi};
-use super::encode::Encoding;
 use ndarray::{Array4, Axis};
 use rayon::prelude::*;
 

@@ -49,7 +49,8 @@ impl Structure {
         }
         let cell2 = self.cell_nm() * self.cell_nm();
         let area_nm2: Vec<f64> = area_cells.iter().map(|&a| a as f64 * cell2).collect();
-        let ecd_nm: Vec<f64> = area_nm2.iter().map(|a| 2.0 * (a / std::f64::consts::PI).sqrt()).collect();
+        let ecd_nm: Vec<f64> =
+            area_nm2.iter().map(|a| 2.0 * (a / std::f64::consts::PI).sqrt()).collect();
         // (grain angle, area in cells, ecd) of grains owning cells.
         let owned: Vec<(f64, f64, f64)> = (0..self.n_grains())
             .filter(|&g| area_cells[g] > 0)
@@ -60,7 +61,9 @@ impl Structure {
         let (psi_mean_a, psi_std_a) = weighted_moments(owned.iter().map(|o| (o.0, o.1)));
         let (size_a, _) = weighted_moments(owned.iter().map(|o| (o.2, o.1)));
         let cells = self.n_cells() as f64;
-        let (c2, s2) = owned.iter().fold((0.0, 0.0), |(c, s), o| (c + o.1 * (2.0 * o.0).cos(), s + o.1 * (2.0 * o.0).sin()));
+        let (c2, s2) = owned.iter().fold((0.0, 0.0), |(c, s), o| {
+            (c + o.1 * (2.0 * o.0).cos(), s + o.1 * (2.0 * o.0).sin())
+        });
         GrainStats {
             n_grains: owned.len(),
             mean_area_nm2: cells * cell2 / n,
@@ -86,7 +89,9 @@ mod tests {
     #[test]
     fn grains_stats_of_a_small_raster() {
         // 4 × 2 cells of 2 nm: grain 0 owns 6 cells, grain 2 owns 2, grain 1 none.
-        let s = Structure::from_grains(4, 2, 2.0, vec![0, 0, 0, 2, 0, 0, 0, 2], vec![0.2, 1.0, -0.6]).unwrap();
+        let s =
+            Structure::from_grains(4, 2, 2.0, vec![0, 0, 0, 2, 0, 0, 0, 2], vec![0.2, 1.0, -0.6])
+                .unwrap();
         let st = s.stats();
         assert_eq!(st.area_cells, vec![6, 0, 2]);
         assert_eq!(st.area_nm2, vec![24.0, 0.0, 8.0]);
@@ -94,12 +99,15 @@ mod tests {
         assert_eq!(st.mean_area_nm2, 16.0);
         let ecd = |a: f64| 2.0 * (a / std::f64::consts::PI).sqrt();
         assert!((st.mean_size_nm - 0.5 * (ecd(24.0) + ecd(8.0))).abs() < 1e-12);
-        assert!((st.mean_size_area_weighted_nm - (0.75 * ecd(24.0) + 0.25 * ecd(8.0))).abs() < 1e-12);
+        assert!(
+            (st.mean_size_area_weighted_nm - (0.75 * ecd(24.0) + 0.25 * ecd(8.0))).abs() < 1e-12
+        );
         assert!((st.psi_mean + 0.2).abs() < 1e-12 && (st.psi_std - 0.4).abs() < 1e-12);
         assert!((st.psi_mean_area_weighted - 0.0).abs() < 1e-12);
         assert!((st.psi_std_area_weighted - (0.75f64 * 0.04 + 0.25 * 0.36).sqrt()).abs() < 1e-12);
         assert_eq!(st.psi_max_abs, 0.6);
-        let axis = Structure::from_grains(2, 1, 2.0, vec![0, 1], vec![0.0, std::f64::consts::PI]).unwrap();
+        let axis =
+            Structure::from_grains(2, 1, 2.0, vec![0, 1], vec![0.0, std::f64::consts::PI]).unwrap();
         assert!((axis.stats().axis_order - 1.0).abs() < 1e-12);
     }
 }

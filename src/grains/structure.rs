@@ -38,7 +38,11 @@ pub struct Structure {
 
 pub(crate) fn check_grid(nx: usize, ny: usize, cell_nm: f64) -> Result<()> {
     if nx == 0 || ny == 0 || nx.checked_mul(ny).is_none_or(|n| n > MAX_CELLS) {
-        return Err(invalid("grid", format!("1 ≤ nx, ny and nx·ny ≤ {MAX_CELLS}"), format!("{nx} × {ny}")));
+        return Err(invalid(
+            "grid",
+            format!("1 ≤ nx, ny and nx·ny ≤ {MAX_CELLS}"),
+            format!("{nx} × {ny}"),
+        ));
     }
     if !(cell_nm.is_finite() && cell_nm > 0.0) {
         return Err(invalid("cell size (nm)", "a finite number > 0", cell_nm));
@@ -68,7 +72,13 @@ impl Structure {
         angles: Vec<f64>,
         periodic: bool,
     ) -> Result<Structure> {
-        Self::voronoi_raw(nx, ny, cell_nm, Generator { seeds_nm, periodic, theta: None, rng_seed: None }, angles)
+        Self::voronoi_raw(
+            nx,
+            ny,
+            cell_nm,
+            Generator { seeds_nm, periodic, theta: None, rng_seed: None },
+            angles,
+        )
     }
 
     pub(crate) fn voronoi_raw(
@@ -87,9 +97,14 @@ impl Structure {
         let grid = Grid { nx, ny, cell_nm, periodic: generator.periodic };
         let (lx, ly) = grid.size_nm();
         for (g, s) in seeds.iter().enumerate() {
-            let inside = !generator.periodic || ((0.0..lx).contains(&s[0]) && (0.0..ly).contains(&s[1]));
+            let inside =
+                !generator.periodic || ((0.0..lx).contains(&s[0]) && (0.0..ly).contains(&s[1]));
             if !(s[0].is_finite() && s[1].is_finite() && inside) {
-                let want = if generator.periodic { format!("inside [0, {lx}) × [0, {ly}) nm (periodic)") } else { "finite".into() };
+                let want = if generator.periodic {
+                    format!("inside [0, {lx}) × [0, {ly}) nm (periodic)")
+                } else {
+                    "finite".into()
+                };
                 return Err(invalid(format!("seed {g}"), want, format!("({}, {})", s[0], s[1])));
             }
         }
@@ -100,11 +115,21 @@ impl Structure {
 
     /// A structure from a grain-id raster (cell index c = j·nx + i) and per-grain angles,
     /// e.g. read from a file; it has no generator.
-    pub fn from_grains(nx: usize, ny: usize, cell_nm: f64, grain: Vec<u32>, angles: Vec<f64>) -> Result<Structure> {
+    pub fn from_grains(
+        nx: usize,
+        ny: usize,
+        cell_nm: f64,
+        grain: Vec<u32>,
+        angles: Vec<f64>,
+    ) -> Result<Structure> {
         check_grid(nx, ny, cell_nm)?;
         check_angles(&angles)?;
         if grain.len() != nx * ny {
-            return Err(invalid("grain raster", format!("{} cells ({nx} × {ny})", nx * ny), grain.len()));
+            return Err(invalid(
+                "grain raster",
+                format!("{} cells ({nx} × {ny})", nx * ny),
+                grain.len(),
+            ));
         }
         if let Some((c, g)) = grain.iter().enumerate().find(|(_, g)| **g as usize >= angles.len()) {
             return Err(invalid(
@@ -119,10 +144,19 @@ impl Structure {
 
     /// A structure from one angle per cell: a grain is the set of cells with the same angle
     /// (bit for bit), numbered in order of first appearance along c = j·nx + i.
-    pub fn from_cell_angles(nx: usize, ny: usize, cell_nm: f64, cell_angles: &[f64]) -> Result<Structure> {
+    pub fn from_cell_angles(
+        nx: usize,
+        ny: usize,
+        cell_nm: f64,
+        cell_angles: &[f64],
+    ) -> Result<Structure> {
         check_grid(nx, ny, cell_nm)?;
         if cell_angles.len() != nx * ny {
-            return Err(invalid("cell angles", format!("{} values ({nx} × {ny})", nx * ny), cell_angles.len()));
+            return Err(invalid(
+                "cell angles",
+                format!("{} values ({nx} × {ny})", nx * ny),
+                cell_angles.len(),
+            ));
         }
         let (grain, angles) = super::regions::group_equal(cell_angles.iter().map(|a| a.to_bits()));
         let angles = angles.into_iter().map(f64::from_bits).collect();

@@ -37,7 +37,15 @@ pub struct VoronoiOptions {
 impl Default for VoronoiOptions {
     /// The paper's setting: 160 × 160 cells of 2 nm, ng and θ drawn, not periodic.
     fn default() -> Self {
-        VoronoiOptions { nx: 160, ny: 160, cell_nm: 2.0, grains: None, theta: None, seed: 0, periodic: false }
+        VoronoiOptions {
+            nx: 160,
+            ny: 160,
+            cell_nm: 2.0,
+            grains: None,
+            theta: None,
+            seed: 0,
+            periodic: false,
+        }
     }
 }
 
@@ -95,8 +103,12 @@ pub fn draw(options: &VoronoiOptions) -> Result<Draws> {
 /// A random Voronoi structure; reproducible from `options` alone.
 pub fn voronoi(options: &VoronoiOptions) -> Result<Structure> {
     let d = draw(options)?;
-    let generator =
-        Generator { seeds_nm: d.seeds_nm, periodic: options.periodic, theta: Some(d.theta), rng_seed: Some(options.seed) };
+    let generator = Generator {
+        seeds_nm: d.seeds_nm,
+        periodic: options.periodic,
+        theta: Some(d.theta),
+        rng_seed: Some(options.seed),
+    };
     Structure::voronoi_raw(options.nx, options.ny, options.cell_nm, generator, d.angles)
 }
 
@@ -121,7 +133,12 @@ mod tests {
     #[test]
     fn grains_fixing_grains_or_theta_keeps_the_rest_of_the_stream() {
         let free = draw(&VoronoiOptions { seed: 5, ..Default::default() }).unwrap();
-        let fixed = draw(&VoronoiOptions { seed: 5, grains: Some(free.ng), theta: Some(free.theta), ..Default::default() });
+        let fixed = draw(&VoronoiOptions {
+            seed: 5,
+            grains: Some(free.ng),
+            theta: Some(free.theta),
+            ..Default::default()
+        });
         assert_eq!(free, fixed.unwrap());
     }
 
