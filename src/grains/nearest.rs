@@ -110,11 +110,11 @@ fn candidates(
     out.extend(pool.iter().zip(lo.iter()).filter(|(_, l)| **l <= cut).map(|(g, _)| *g));
 }
 
-/// Cells per block side of the fine level: about one grain's width over two, so a block
-/// sees a handful of candidates.
+/// Cells per block side of the fine level: about 0.7 of a grain's mean width, so a block
+/// sees a handful of candidates (0.5 and 1.0 measured 6 % and 25 % slower at 160²).
 fn block_side(grid: &Grid, ng: usize) -> usize {
     let per_grain = (grid.nx * grid.ny) as f64 / ng as f64;
-    ((0.5 * per_grain.sqrt()).round() as usize).clamp(2, 16)
+    ((0.7 * per_grain.sqrt()).round() as usize).clamp(2, 16)
 }
 
 /// Fast exact search; equals [`assign_brute`] cell for cell.

@@ -57,6 +57,11 @@ impl Sample {
         voronoi(&self.options_of(i)?)
     }
 
+    /// Structures 0, 1, … built one at a time as the iterator advances.
+    pub fn iter(&self) -> impl Iterator<Item = Result<Structure>> + '_ {
+        (0..self.count).map(|i| self.get(i))
+    }
+
     /// Structures of `indices`, built in parallel, in the order asked; stops on Ctrl-C.
     pub fn get_many(&self, indices: &[usize]) -> Result<Vec<Structure>> {
         indices

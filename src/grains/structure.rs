@@ -143,7 +143,7 @@ impl Structure {
     }
 
     /// A structure from one angle per cell: a grain is the set of cells with the same angle
-    /// (bit for bit), numbered in order of first appearance along c = j·nx + i.
+    /// (bit for bit, −0 counted as 0), numbered in order of first appearance along c = j·nx + i.
     pub fn from_cell_angles(
         nx: usize,
         ny: usize,
@@ -158,7 +158,8 @@ impl Structure {
                 cell_angles.len(),
             ));
         }
-        let (grain, angles) = super::regions::group_equal(cell_angles.iter().map(|a| a.to_bits()));
+        let key = |a: f64| if a == 0.0 { 0 } else { a.to_bits() };
+        let (grain, angles) = super::regions::group_equal(cell_angles.iter().map(|&a| key(a)));
         let angles = angles.into_iter().map(f64::from_bits).collect();
         Self::from_grains(nx, ny, cell_nm, grain, angles)
     }
@@ -225,6 +226,10 @@ impl Structure {
     pub fn cell_angle(&self, c: usize) -> f64 {
         self.angle[self.grain[c] as usize]
     }
+    /// Easy-axis angle of cell (i, j).
+    pub fn angle_at(&self, i: usize, j: usize) -> f64 {
+        self.cell_angle(self.index(i, j))
+    }
     /// Easy-axis angle per cell, c = j·nx + i.
     pub fn cell_angles(&self) -> Vec<f64> {
         self.grain.iter().map(|&g| self.angle[g as usize]).collect()
@@ -240,4 +245,20 @@ fn count_owning(grain: &[u32], ng: usize) -> usize {
         seen[g as usize] = true;
     }
     seen.iter().filter(|s| **s).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grains_cell_angles_group_into_grains() {
+        let s = Structure::from_cell_angles(3, 1, 2.0, &[0.0, -0.0, 0.5]).unwrap();
+        assert_eq!(s.grains(), &[0, 0, 1]);
+        assert_eq!((s.n_grains(), s.n_owning(), s.angle_at(2, 0)), (2, 2, 0.5));
+        let e = Structure::from_grains(2, 1, 2.0, vec![0, 3], vec![0.1]).unwrap_err();
+        assert!(e.to_string().contains("cell (i 1, j 0)"), "{e}");
+        assert!(Structure::from_cell_angles(1, 1, 2.0, &[f64::NAN]).is_err());
+        assert!(Structure::from_seeds(4, 4, 2.0, vec![[8.0, 1.0]], vec![0.0], true).is_err());
+    }
 }
