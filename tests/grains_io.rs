@@ -221,3 +221,31 @@ fn grains_save_load_is_exact() {
     more.push(0);
     bad(&more, "end of the file");
 }
+
+#[test]
+fn grains_png_reads_rgba_pictures_and_checks_the_scale() {
+    // 4 × 2 pixels RGBA, 2 px per cell: left cell k_x = −1 (red), right k_x = 0.5.
+    let (a, b) = (colormap::rgb(-1.0), colormap::rgb(0.5));
+    let mut data = Vec::new();
+    for _ in 0..2 {
+        for c in [a, a, b, b] {
+            data.extend_from_slice(&[c[0], c[1], c[2], 255]);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = tmp(&dir, "rgba.png");
+    let mut enc =
+        png::Encoder::new(std::io::BufWriter::new(std::fs::File::create(&p).unwrap()), 4, 2);
+    enc.set_color(png::ColorType::Rgba);
+    let mut wr = enc.write_header().unwrap();
+    wr.write_image_data(&data).unwrap();
+    wr.finish().unwrap();
+    let r = Structure::read_png(&p, &PngReadOptions::default()).unwrap();
+    assert_eq!((r.nx(), r.ny(), r.n_grains()), (2, 1, 2));
+    assert!((r.angle_at(0, 0) + std::f64::consts::FRAC_PI_2).abs() < 1e-9);
+    assert!((r.angle_at(1, 0).sin() - 0.5).abs() < 0.02);
+    let e = Structure::read_png(&p, &PngReadOptions { scale: Some(3), ..Default::default() });
+    assert!(e.unwrap_err().to_string().contains("multiple of the scale 3"));
+    let one = Structure::read_png(&p, &PngReadOptions { scale: Some(1), ..Default::default() });
+    assert_eq!(one.unwrap().nx(), 4);
+}

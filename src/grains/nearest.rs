@@ -86,7 +86,6 @@ fn axis_bounds(s: f64, a: f64, b: f64, periodic: bool, l: f64) -> (f64, f64) {
 
 /// Seeds (from `pool`, kept in increasing index) that can be nearest to some point of the
 /// box [x0, x1] × [y0, y1]. `lo`/`hi` are scratch.
-#[allow(clippy::too_many_arguments)]
 fn candidates(
     pool: &[u32],
     seeds: &[[f64; 2]],
