@@ -1,1 +1,25 @@
-//! 2-D Voronoi grain structures with per-grain easy axes.
+//! 2-D Voronoi grain structures with per-grain easy axes: generation, statistics, network
+//! encodings, file formats and lazily drawn samples.
+
+mod encode;
+mod error;
+mod io_csv;
+mod io_native;
+mod io_npy;
+mod io_png;
+mod nearest;
+mod regions;
+pub mod rng;
+mod sample;
+mod stats;
+mod structure;
+mod voronoi;
+
+pub use encode::Encoding;
+pub use error::{GrainsError, Result};
+pub use io_csv::DEFAULT_CELL_NM;
+pub use io_png::{PngOptions, PngReadOptions};
+pub use sample::Sample;
+pub use stats::GrainStats;
+pub use structure::{Generator, MAX_CELLS, MAX_GRAINS, Structure};
+pub use voronoi::{Draws, PAPER_GRAINS, VoronoiOptions, draw, voronoi};
