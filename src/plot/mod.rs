@@ -1,6 +1,8 @@
+//! Plots (plotters, bundled font): line plots, parity scatter, scalar-field images.
 
 mod clip;
 mod error;
+mod field;
 mod font;
 mod output;
 mod range;
@@ -8,6 +10,7 @@ mod style;
 mod xy;
 
 pub use error::{PlotError, Result};
+pub use field::{FieldImage, FieldLayout, PixelRect, MISSING};
 pub use output::{Format, Plot, DEFAULT_SIZE};
 pub use xy::{Legend, Mark, Series, Symbol, XyPlot};
 

@@ -1,6 +1,7 @@
 //! Tests of the plot core: files are written and decode, pixels carry the right colours,
 //! text renders, and bad or degenerate input gives errors, never panics.
 
+mod field;
 mod xy;
 
 use std::path::{Path, PathBuf};
