@@ -3,6 +3,7 @@
 mod clip;
 mod error;
 mod field;
+mod figure;
 mod font;
 mod output;
 mod range;
@@ -10,6 +11,7 @@ mod style;
 mod xy;
 
 pub use error::{PlotError, Result};
+pub use figure::{Figure, Panel};
 pub use field::{FieldImage, FieldLayout, PixelRect, MISSING};
 pub use output::{Format, Plot, DEFAULT_SIZE};
 pub use xy::{Legend, Mark, Series, Symbol, XyPlot};

@@ -39,10 +39,13 @@ pub struct Scale {
 impl Scale {
     pub fn of(w: u32, h: u32) -> Scale {
         let base = w.min(h) as f64;
+        // Text grows with the square root of the panel: readable in a small gallery panel
+        // (~11 px at 320) without shouting in a full plot (~15 px at 600).
+        let root = base.sqrt();
         Scale {
-            title: (base * 0.036).clamp(10.0, 28.0),
-            label: (base * 0.031).clamp(9.0, 24.0),
-            tick: (base * 0.027).clamp(8.0, 20.0),
+            title: (0.82 * root).clamp(9.0, 32.0),
+            label: (0.70 * root).clamp(8.0, 28.0),
+            tick: (0.62 * root).clamp(8.0, 24.0),
             line: (base / 300.0).round().clamp(1.0, 3.0) as u32,
             marker: (base / 150.0).round().clamp(2.0, 6.0) as u32,
             margin: (base * 0.025).round().clamp(3.0, 20.0) as u32,

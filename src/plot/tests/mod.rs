@@ -2,6 +2,7 @@
 //! text renders, and bad or degenerate input gives errors, never panics.
 
 mod field;
+mod figure;
 mod xy;
 
 use std::path::{Path, PathBuf};
