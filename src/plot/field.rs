@@ -179,7 +179,8 @@ impl FieldImage {
         let (aw, ah) = (w as i32 - 2 * m - side, h as i32 - top - m);
         let cell = (aw as f64 / nx as f64).min(ah as f64 / ny as f64);
         let (iw, ih) = ((cell * nx as f64).round() as i32, (cell * ny as f64).round() as i32);
-        if iw < 1 || ih < 1 || (iw as usize) < nx.min(2) || (ih as usize) < ny.min(2) {
+        // Fewer pixels than cells is allowed (nearest-neighbour decimation); none is not.
+        if iw < 1 || ih < 1 {
             return Err(PlotError::BadOption(format!(
                 "panel {w}×{h} leaves {aw}×{ah} pixels for a field of {nx}×{ny} cells: make it larger"
             )));

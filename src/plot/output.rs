@@ -68,13 +68,16 @@ pub trait Plot {
         match format {
             Format::Png => write_png(path, size, &self.render_rgb(size)?),
             Format::Svg => {
+                // Drawn into memory first: plotters' file backend writes on drop, which
+                // would leave a partial file behind when a panel fails.
                 font::ensure();
-                let root = SVGBackend::new(path, size).into_drawing_area();
-                self.draw(&root)?;
-                root.present().map_err(|e| PlotError::Write {
-                    path: path.to_path_buf(),
-                    source: std::io::Error::other(e.to_string()),
-                })
+                let mut svg = String::new();
+                {
+                    let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                    self.draw(&root)?;
+                    root.present()?;
+                }
+                std::fs::write(path, svg).map_err(|source| PlotError::Write { path: path.to_path_buf(), source })
             }
         }
     }

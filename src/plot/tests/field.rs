@@ -117,6 +117,13 @@ fn bad_and_degenerate_fields() {
     let img = Image::from_rgb((64, 64), ok(plot.clone(), (64, 64)));
     let c = plot.layout((64, 64)).unwrap().cell(1, 1);
     assert_eq!(img.at(((c.x0 + c.x1) / 2) as u32, ((c.y0 + c.y1) / 2) as u32), MISSING);
+    // The smallest images either draw or say they are too small; neither panics.
+    for size in [(32, 32), (32, 500), (3000, 32)] {
+        let p = FieldImage::new(ramp(5, 7).view()).title("t").colorbar_label("k_x");
+        if let Err(e) = p.render_rgb(size) {
+            assert!(e.to_string().contains("make it larger"), "{e}");
+        }
+    }
     // More cells than pixels is refused with a message, not drawn as garbage.
     let e = err(FieldImage::new(ramp(2, 5000).view()));
     assert!(e.to_string().contains("make it larger"), "{e}");

@@ -93,6 +93,10 @@ fn bad_input_is_reported_with_what_was_expected() {
     let e = demag_plot().save_sized(dir.join("a.png"), (0, 600)).unwrap_err();
     assert!(e.to_string().contains("out of range"), "{e}");
     assert!(!dir.join("a.png").exists());
+    // A plot that fails while drawing leaves no partial file behind.
+    assert!(XyPlot::new().save(dir.join("b.svg")).is_err());
+    assert!(XyPlot::new().save(dir.join("b.png")).is_err());
+    assert!(!dir.join("b.svg").exists() && !dir.join("b.png").exists());
 }
 
 #[test]
@@ -108,6 +112,13 @@ fn degenerate_data_draws_without_panic() {
     // Far outliers beyond fixed ranges are clipped, not turned into huge pixel loops.
     ok(XyPlot::new().line("wild", &[0.0, 1e300, -1e300, 0.5], &[0.0, -1e300, 1e300, 0.5]).x_range(-1.0, 1.0).y_range(-1.0, 1.0));
     ok(XyPlot::new().line("", &[0.0, 1.0], &[0.0, 1.0]).legend(Legend::Hidden).diagonal(true));
+    // Extreme but valid fixed ranges and the smallest allowed images.
+    for (lo, hi) in [(0.0, 1e-300), (1e300, 1.0000001e300), (-1e307, 1e307), (-1e-9, 1e-9)] {
+        ok(XyPlot::new().line("r", &[lo, hi], &[lo, hi]).x_range(lo, hi).y_range(lo, hi));
+    }
+    for size in [(32, 32), (32, 500), (3000, 32)] {
+        demag_plot().render_rgb(size).unwrap();
+    }
     let wide = XyPlot::new().line("huge", &[-1e308, 1e308], &[0.0, 1.0]);
     assert!(matches!(wide.render_rgb((120, 90)), Err(PlotError::BadRange { .. })));
 }
