@@ -37,6 +37,18 @@ pub enum Command {
     Eval { expr: String },
     /// Documentation of native and stdlib functions: all, or one function or module.
     Doc { name: Option<String> },
+    /// Benchmarks that print the figures the issues ask for.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Bench {
+    /// Paper-law 160×160 structures generated per second.
+    Grains {
+        #[arg(long, default_value_t = 20_000)]
+        count: usize,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -68,6 +80,7 @@ pub fn main() -> i32 {
             }
             Ok(())
         }),
+        Command::Bench(b) => bench(b, cli.threads),
         Command::Doc { name } => with_engine(None, |_| {
             let docs = crate::docs::get();
             match name {
@@ -79,6 +92,22 @@ pub fn main() -> i32 {
             }
             Ok(())
         }),
+    }
+}
+
+fn bench(b: Bench, threads: Option<usize>) -> i32 {
+    let result = match b {
+        Bench::Grains { count } => crate::bench::grains::run(count, threads).map(|r| r.to_string()).map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            0
+        }
+        Err(e) => {
+            eprintln!("coercive bench: {e}");
+            1
+        }
     }
 }
 

@@ -354,3 +354,17 @@ pub fn module() -> Module {
     register_operators(&mut m);
     m
 }
+
+/// A 1-d NdArray or a Rhai array of numbers as a vector.
+pub fn vector(func: &str, v: &Dynamic) -> RResult<Vec<f64>> {
+    if let Some(a) = v.read_lock::<NdArray>() {
+        if a.0.ndim() != 1 {
+            return fail(func, format!("expected a 1-d array, got shape {:?}", a.shape()));
+        }
+        return Ok(a.0.iter().copied().collect());
+    }
+    if let Some(a) = v.read_lock::<Array>() {
+        return a.iter().map(|x| number(func, x)).collect();
+    }
+    fail(func, format!("expected an NdArray or an array of numbers, got {}", crate::docs::script_types(v.type_name())))
+}

@@ -4,8 +4,10 @@
 
 pub mod array;
 pub mod core;
+pub mod grains;
 pub mod io;
 pub mod opts;
+pub mod plot;
 
 use rhai::{Dynamic, EvalAltResult, Position};
 use std::fmt::Display;
@@ -17,6 +19,18 @@ pub type RResult<T> = Result<T, Box<EvalAltResult>>;
 /// position at the call site.
 pub fn error(func: &str, msg: impl Display) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(format!("{func}: {msg}")), Position::NONE).into()
+}
+
+/// Puts the call site on an error. Rhai does this itself for plain calls but not for
+/// namespace-qualified ones (`grains::voronoi(...)`), so module functions take the call
+/// context and pass their result through here.
+pub fn located<T>(ctx: &rhai::NativeCallContext, r: RResult<T>) -> RResult<T> {
+    r.map_err(|mut e| {
+        if e.position().is_none() {
+            e.set_position(ctx.call_position());
+        }
+        e
+    })
 }
 
 /// Shorthand for `Err(error(func, msg))`.

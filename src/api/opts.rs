@@ -22,7 +22,8 @@ impl Opts {
     }
 
     fn wrong(&self, key: &str, expected: &str, got: &Dynamic) -> Box<rhai::EvalAltResult> {
-        error(self.func, format!("option `{key}` must be {expected}, got {} ({got})", got.type_name()))
+        let ty = crate::docs::script_types(got.type_name());
+        error(self.func, format!("option `{key}` must be {expected}, got {ty} ({got})"))
     }
 
     /// An integer option within `range`, or `None` when absent or `()`.

@@ -1,0 +1,369 @@
+//! The `grains` module: Voronoi grain structures, their statistics, encodings and files.
+
+use super::opts::Opts;
+use super::{RResult, error, fail};
+use crate::array::NdArray;
+use crate::grains::{Encoding, PngOptions, PngReadOptions, Sample, Structure, VoronoiOptions};
+use ndarray::ArrayD;
+use rhai::plugin::*;
+use rhai::{Array, Map};
+use std::sync::Arc;
+
+/// A structure as scripts hold it: shared, so passing it around copies no raster.
+pub type SharedStructure = Arc<Structure>;
+/// A lazily drawn collection of structures.
+pub type SharedSample = Arc<Sample>;
+
+fn grains_err(func: &str) -> impl Fn(crate::grains::GrainsError) -> Box<EvalAltResult> + '_ {
+    move |e| error(func, e)
+}
+
+/// Generator options from a script map (keys: n, nx, ny, cell_nm, grains, theta_deg, seed,
+/// periodic); absent `grains`/`theta_deg` follow the paper's law.
+pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> {
+    let mut o = Opts::new(func, map);
+    let n = o.int_opt("n", 1, 16384)?;
+    let nx = o.int_opt("nx", 1, 16384)?;
+    let ny = o.int_opt("ny", 1, 16384)?;
+    let defaults = VoronoiOptions::default();
+    let side = |v: Option<i64>, d: usize| v.or(n).map_or(d, |v| v as usize);
+    let options = VoronoiOptions {
+        nx: side(nx, defaults.nx),
+        ny: side(ny, defaults.ny),
+        cell_nm: o.float("cell_nm", defaults.cell_nm, 1e-3, 1e6)?,
+        grains: o.int_opt("grains", 1, crate::grains::MAX_GRAINS as i64)?.map(|g| g as usize),
+        theta: o.float_opt("theta_deg", -360.0, 360.0)?.map(f64::to_radians),
+        seed: o.seed("seed", crate::settings::seed())?,
+        periodic: o.bool("periodic", false)?,
+    };
+    o.finish()?;
+    options.validate().map_err(grains_err(func))?;
+    Ok(options)
+}
+
+fn encoding(func: &str, name: &str) -> RResult<Encoding> {
+    match name {
+        "kx" => Ok(Encoding::Kx),
+        "axis" => Ok(Encoding::Axis),
+        other => fail(func, format!("encoding must be \"kx\" (sin ψ) or \"axis\" (cos 2ψ, sin 2ψ), got \"{other}\"")),
+    }
+}
+
+fn to_nd<T: Copy + Into<f64>, D: ndarray::Dimension>(a: ndarray::Array<T, D>) -> NdArray {
+    NdArray::new(a.mapv(Into::into).into_dyn())
+}
+
+fn describe(s: &Structure) -> String {
+    let mut t = format!("Structure({}×{} cells of {} nm, {} grains", s.nx(), s.ny(), crate::array::fmt_g(s.cell_nm()), s.n_owning());
+    if let Some(g) = s.generator() {
+        if let Some(theta) = g.theta {
+            t.push_str(&format!(", θ = {}°", crate::array::fmt_g((theta.to_degrees() * 100.0).round() / 100.0)));
+        }
+        if let Some(seed) = g.rng_seed {
+            t.push_str(&format!(", seed {seed}"));
+        }
+    }
+    t + ")"
+}
+
+fn png_options(func: &'static str, map: Map) -> RResult<PngOptions> {
+    let mut o = Opts::new(func, map);
+    let d = PngOptions::default();
+    let p = PngOptions {
+        scale: o.int("scale", d.scale as i64, 1, 64)? as usize,
+        boundaries: o.bool("boundaries", d.boundaries)?,
+        scale_bar_nm: o.float_opt("scale_bar_nm", 1e-3, 1e9)?,
+    };
+    o.finish()?;
+    Ok(p)
+}
+
+#[export_module]
+pub mod grains_module {
+    use super::*;
+
+    /// A 160×160 structure of 2 nm cells drawn by the paper's law from the session seed.
+    #[rhai_fn(name = "voronoi", return_raw)]
+    pub fn voronoi_default(ctx: NativeCallContext) -> RResult<SharedStructure> {
+        voronoi(ctx, Map::new())
+    }
+
+    /// A Voronoi grain structure: `grains::voronoi(#{ n: 160, cell_nm: 2.0, grains: 64,
+    /// theta_deg: 45.0, seed: 7, periodic: false })`. Omit `grains`/`theta_deg` to draw
+    /// them by the paper's law (ng uniform in [16, 256], θ uniform in [−180°, 180°]);
+    /// `nx`/`ny` give non-square grids. Each grain's axis ψ is uniform in [−θ, θ].
+    #[rhai_fn(name = "voronoi", return_raw)]
+    pub fn voronoi(ctx: NativeCallContext, opts: Map) -> RResult<SharedStructure> {
+        crate::api::located(&ctx, (|| {
+            let options = voronoi_options("grains::voronoi", opts)?;
+            crate::grains::voronoi(&options).map(Arc::new).map_err(grains_err("grains::voronoi"))
+        })())
+    }
+
+    /// A lazy, indexable collection of `count` structures: structure i depends only on
+    /// (seed, i), whatever order or subset is asked for. Options as `grains::voronoi`.
+    #[rhai_fn(return_raw)]
+    pub fn sample(ctx: NativeCallContext, count: i64, opts: Map) -> RResult<SharedSample> {
+        crate::api::located(&ctx, (|| {
+            let count = super::super::to_usize("grains::sample", "count", count, 1, 1 << 40)?;
+            let options = voronoi_options("grains::sample", opts)?;
+            let seed = options.seed;
+            Sample::new(options, seed, count).map(Arc::new).map_err(grains_err("grains::sample"))
+        })())
+    }
+
+    /// Loads a structure saved with `s.save(path)`.
+    #[rhai_fn(return_raw)]
+    pub fn load(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
+        crate::api::located(&ctx, (|| {
+            Structure::load(path).map(Arc::new).map_err(grains_err("grains::load"))
+        })())
+    }
+
+    /// Reads a structure from CSV with columns `i, j, angle_rad` (extra columns ignored;
+    /// the format of fidimag's `cells.csv`; i along x, j along y).
+    #[rhai_fn(return_raw)]
+    pub fn from_csv(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
+        crate::api::located(&ctx, (|| {
+            Structure::read_csv(path, None).map(Arc::new).map_err(grains_err("grains::from_csv"))
+        })())
+    }
+
+    /// Reads a structure from a `.npy` angle array (radians, shape [ny, nx]) with the given
+    /// cell size in nm.
+    #[rhai_fn(return_raw)]
+    pub fn from_npy(ctx: NativeCallContext, path: &str, cell_nm: f64) -> RResult<SharedStructure> {
+        crate::api::located(&ctx, (|| {
+            Structure::read_npy(path, cell_nm).map(Arc::new).map_err(grains_err("grains::from_npy"))
+        })())
+    }
+
+    /// Reads a structure from a `.npz` with `grain` (ids, [ny, nx]) and `angle` (per grain).
+    #[rhai_fn(return_raw)]
+    pub fn from_npz(ctx: NativeCallContext, path: &str, cell_nm: f64) -> RResult<SharedStructure> {
+        crate::api::located(&ctx, (|| {
+            Structure::read_npz(path, cell_nm).map(Arc::new).map_err(grains_err("grains::from_npz"))
+        })())
+    }
+
+    /// Reads a PNG painted with the paper's colormap (k_x: −1 red … +1 blue) back into a
+    /// structure of 2 nm cells; ψ = asin k_x, grains are connected regions of one colour.
+    #[rhai_fn(return_raw)]
+    pub fn from_png(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
+        crate::api::located(&ctx, (|| {
+            Structure::read_png(path, &PngReadOptions::default()).map(Arc::new).map_err(grains_err("grains::from_png"))
+        })())
+    }
+
+    /// Cells along x.
+    #[rhai_fn(global, get = "nx", pure)]
+    pub fn nx(s: &mut SharedStructure) -> i64 {
+        s.nx() as i64
+    }
+
+    /// Cells along y.
+    #[rhai_fn(global, get = "ny", pure)]
+    pub fn ny(s: &mut SharedStructure) -> i64 {
+        s.ny() as i64
+    }
+
+    /// Cell size in nm.
+    #[rhai_fn(global, get = "cell_nm", pure)]
+    pub fn cell_nm(s: &mut SharedStructure) -> f64 {
+        s.cell_nm()
+    }
+
+    /// Number of grains that own at least one cell.
+    #[rhai_fn(global, get = "grains", pure)]
+    pub fn grains(s: &mut SharedStructure) -> i64 {
+        s.n_owning() as i64
+    }
+
+    /// Number of grains drawn (seeds), including any that own no cell.
+    #[rhai_fn(global, get = "grains_drawn", pure)]
+    pub fn grains_drawn(s: &mut SharedStructure) -> i64 {
+        s.n_grains() as i64
+    }
+
+    /// Misorientation θ in radians (`()` for an imported structure).
+    #[rhai_fn(global, get = "theta", pure)]
+    pub fn theta(s: &mut SharedStructure) -> Dynamic {
+        s.generator().and_then(|g| g.theta).map_or(Dynamic::UNIT, Dynamic::from_float)
+    }
+
+    /// The rng seed it was drawn from (`()` if imported or built from explicit seeds).
+    #[rhai_fn(global, get = "seed", pure)]
+    pub fn seed(s: &mut SharedStructure) -> Dynamic {
+        s.generator().and_then(|g| g.rng_seed).map_or(Dynamic::UNIT, |v| Dynamic::from_int(v as i64))
+    }
+
+    /// Per-cell grain ids, shape [ny, nx] (row j = y index).
+    #[rhai_fn(global, get = "grain_id", pure)]
+    pub fn grain_id(s: &mut SharedStructure) -> NdArray {
+        to_nd(s.grain_array())
+    }
+
+    /// Per-cell easy-axis angle ψ in radians from +y towards +x, shape [ny, nx].
+    #[rhai_fn(global, get = "angle", pure)]
+    pub fn angle(s: &mut SharedStructure) -> NdArray {
+        to_nd(s.angle_array())
+    }
+
+    /// Per-grain easy-axis angles in radians.
+    #[rhai_fn(global, get = "grain_angles", pure)]
+    pub fn grain_angles(s: &mut SharedStructure) -> NdArray {
+        NdArray::from_vec(s.grain_angles().to_vec())
+    }
+
+    /// Grain statistics: `n_grains`, `mean_size_nm` (mean equivalent-circle diameter),
+    /// `mean_size_area_weighted_nm`, `mean_area_nm2`, `psi_mean_deg`, `psi_std_deg`,
+    /// `psi_std_area_weighted_deg`, `psi_max_abs_deg`, `axis_order` (|⟨e^{2iψ}⟩|), and per
+    /// grain `area_nm2` and `ecd_nm` arrays.
+    #[rhai_fn(global, pure)]
+    pub fn stats(s: &mut SharedStructure) -> Map {
+        let st = s.stats();
+        let mut m = Map::new();
+        let mut put = |k: &str, v: Dynamic| {
+            m.insert(k.into(), v);
+        };
+        put("n_grains", Dynamic::from_int(st.n_grains as i64));
+        put("mean_size_nm", Dynamic::from_float(st.mean_size_nm));
+        put("mean_size_area_weighted_nm", Dynamic::from_float(st.mean_size_area_weighted_nm));
+        put("mean_area_nm2", Dynamic::from_float(st.mean_area_nm2));
+        put("psi_mean_deg", Dynamic::from_float(st.psi_mean.to_degrees()));
+        put("psi_std_deg", Dynamic::from_float(st.psi_std.to_degrees()));
+        put("psi_std_area_weighted_deg", Dynamic::from_float(st.psi_std_area_weighted.to_degrees()));
+        put("psi_max_abs_deg", Dynamic::from_float(st.psi_max_abs.to_degrees()));
+        put("axis_order", Dynamic::from_float(st.axis_order));
+        put("area_nm2", Dynamic::from(NdArray::from_vec(st.area_nm2.clone())));
+        put("ecd_nm", Dynamic::from(NdArray::from_vec(st.ecd_nm.clone())));
+        m
+    }
+
+    /// The network input: `"kx"` (sin ψ, shape [1, ny, nx], the paper's encoding) or
+    /// `"axis"` (cos 2ψ and sin 2ψ, shape [2, ny, nx]: an easy axis is a line, not an arrow).
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn encode(ctx: NativeCallContext, s: &mut SharedStructure, name: &str) -> RResult<NdArray> {
+        crate::api::located(&ctx, (|| {
+            Ok(to_nd(encoding("Structure.encode", name)?.encode(s)))
+        })())
+    }
+
+    /// Writes a PNG coloured by k_x = sin ψ (−1 red … +1 blue), 4 pixels per cell.
+    #[rhai_fn(global, name = "to_png", return_raw, pure)]
+    pub fn to_png(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
+        crate::api::located(&ctx, (|| {
+            s.write_png(path, &PngOptions::default()).map_err(grains_err("Structure.to_png"))
+        })())
+    }
+
+    /// Writes a PNG with options `#{ scale: 4, boundaries: true, scale_bar_nm: 50.0 }`.
+    #[rhai_fn(global, name = "to_png", return_raw, pure)]
+    pub fn to_png_with(ctx: NativeCallContext, s: &mut SharedStructure, path: &str, opts: Map) -> RResult<()> {
+        crate::api::located(&ctx, (|| {
+            let o = png_options("Structure.to_png", opts)?;
+            s.write_png(path, &o).map_err(grains_err("Structure.to_png"))
+        })())
+    }
+
+    /// Writes CSV with columns `i, j, x_nm, y_nm, grain, angle_rad` (fidimag's cells.csv).
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn to_csv(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
+        crate::api::located(&ctx, (|| {
+            s.write_csv(path).map_err(grains_err("Structure.to_csv"))
+        })())
+    }
+
+    /// Writes the angle array ψ (radians, float64, [ny, nx]) as `.npy`.
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn to_npy(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
+        crate::api::located(&ctx, (|| {
+            s.write_npy(path).map_err(grains_err("Structure.to_npy"))
+        })())
+    }
+
+    /// Writes `.npz` with `grain` ([ny, nx] ids), `angle` (per grain) and `cell_nm`.
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn to_npz(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
+        crate::api::located(&ctx, (|| {
+            s.write_npz(path).map_err(grains_err("Structure.to_npz"))
+        })())
+    }
+
+    /// Saves the structure exactly (generated ones by their generating parameters).
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn save(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
+        crate::api::located(&ctx, (|| {
+            s.save(path).map_err(grains_err("Structure.save"))
+        })())
+    }
+
+    /// One-line description.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn structure_to_string(s: &mut SharedStructure) -> String {
+        describe(s)
+    }
+
+    /// Whether two structures are identical cell by cell.
+    #[rhai_fn(global, name = "==", pure)]
+    pub fn structure_eq(a: &mut SharedStructure, b: SharedStructure) -> bool {
+        **a == *b
+    }
+
+    /// Number of structures in the sample.
+    #[rhai_fn(global, name = "len", get = "len", pure)]
+    pub fn sample_len(s: &mut SharedSample) -> i64 {
+        s.len() as i64
+    }
+
+    /// Structure `i` of the sample (negative counts from the end).
+    #[rhai_fn(global, index_get, name = "get", return_raw, pure)]
+    pub fn sample_get(ctx: NativeCallContext, s: &mut SharedSample, i: i64) -> RResult<SharedStructure> {
+        crate::api::located(&ctx, (|| {
+            let n = s.len() as i64;
+            let k = if i < 0 { i + n } else { i };
+            if k < 0 || k >= n {
+                return fail("Sample.get", format!("index {i} out of range for {n} structures"));
+            }
+            s.get(k as usize).map(Arc::new).map_err(grains_err("Sample.get"))
+        })())
+    }
+
+    /// Encoded rasters of the given indices as one array [batch, channels, ny, nx].
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn encode_many(ctx: NativeCallContext, s: &mut SharedSample, indices: Array, name: &str) -> RResult<NdArray> {
+        crate::api::located(&ctx, (|| {
+            let f = "Sample.encode_many";
+            let enc = encoding(f, name)?;
+            let n = s.len();
+            let idx = indices
+                .iter()
+                .map(|v| match v.as_int() {
+                    Ok(i) if i >= 0 && (i as usize) < n => Ok(i as usize),
+                    _ => fail(f, format!("indices must be integers in 0..{n}, got {v}")),
+                })
+                .collect::<RResult<Vec<_>>>()?;
+            let a = s.encode_many(&idx, enc).map_err(grains_err(f))?;
+            Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
+        })())
+    }
+
+    /// One-line description.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn sample_to_string(s: &mut SharedSample) -> String {
+        format!("Sample({} structures of {}×{} cells, seed {})", s.len(), s.options().nx, s.options().ny, s.base_seed())
+    }
+}
+
+/// A 2-d field of an NdArray, for plotting.
+pub fn field_of(func: &str, a: &NdArray) -> RResult<ndarray::Array2<f64>> {
+    let a: ArrayD<f64> = (*a.0).clone();
+    a.into_dimensionality::<ndarray::Ix2>().map_err(|_| error(func, "expected a 2-d array [ny, nx]"))
+}
+
+pub fn module() -> Module {
+    let mut m = exported_module!(grains_module);
+    m.set_custom_type::<SharedStructure>("Structure");
+    m.set_custom_type::<SharedSample>("Sample");
+    m
+}

@@ -1,0 +1,225 @@
+//! The `plot` module: line plots, parity plots, scalar-field images and panels of them,
+//! as PNG or SVG (chosen by the file extension), with a bundled font.
+
+use super::array::vector;
+use super::grains::SharedStructure;
+use super::opts::Opts;
+use super::{RResult, error, fail};
+use crate::array::NdArray;
+use crate::plot::{FieldImage, Figure, Legend, Plot, Series, Symbol, XyPlot};
+use rhai::plugin::*;
+use rhai::{Array, Map};
+
+fn plot_err(func: &str) -> impl Fn(crate::plot::PlotError) -> Box<EvalAltResult> + '_ {
+    move |e| error(func, e)
+}
+
+fn range(func: &str, v: Dynamic) -> RResult<(f64, f64)> {
+    match vector(func, &v)?.as_slice() {
+        [lo, hi] => Ok((*lo, *hi)),
+        _ => fail(func, "a range must be [lo, hi]"),
+    }
+}
+
+fn size(o: &mut Opts, default: (u32, u32)) -> RResult<(u32, u32)> {
+    let w = o.int("width", default.0 as i64, 32, 8192)? as u32;
+    let h = o.int("height", default.1 as i64, 32, 8192)? as u32;
+    Ok((w, h))
+}
+
+fn map_of<'a>(func: &str, what: &str, v: &'a Dynamic) -> RResult<rhai::Map> {
+    v.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| error(func, format!("each {what} must be a map, got {}", v.type_name())))
+}
+
+/// Axis titles, title, ranges, legend and marks shared by line and parity plots.
+fn xy_common(func: &'static str, mut p: XyPlot, o: &mut Opts) -> RResult<XyPlot> {
+    if let Some(t) = o.string_opt("title")? {
+        p = p.title(t);
+    }
+    let xl = o.string_opt("x_label")?.unwrap_or_default();
+    let yl = o.string_opt("y_label")?.unwrap_or_default();
+    p = p.labels(xl, yl);
+    if let Some(r) = o.value("x_range") {
+        let (lo, hi) = range(func, r)?;
+        p = p.x_range(lo, hi);
+    }
+    if let Some(r) = o.value("y_range") {
+        let (lo, hi) = range(func, r)?;
+        p = p.y_range(lo, hi);
+    }
+    p = p.legend(match o.choice("legend", &["upper_left", "upper_right", "lower_left", "lower_right", "hidden"])? {
+        "upper_right" => Legend::UpperRight,
+        "lower_left" => Legend::LowerLeft,
+        "lower_right" => Legend::LowerRight,
+        "hidden" => Legend::Hidden,
+        _ => Legend::UpperLeft,
+    });
+    if let Some(marks) = o.value("marks") {
+        let marks = marks.read_lock::<Array>().map(|a| a.clone()).ok_or_else(|| error(func, "marks must be an array of #{ label, x, y }"))?;
+        for m in &marks {
+            let m = map_of(func, "mark", m)?;
+            let mut mo = Opts::new(func, m);
+            let label = mo.string_opt("label")?.unwrap_or_default();
+            let x = mo.float("x", f64::NAN, f64::MIN, f64::MAX)?;
+            let y = mo.float("y", f64::NAN, f64::MIN, f64::MAX)?;
+            mo.finish()?;
+            p = p.mark(label, x, y, Symbol::Diamond);
+        }
+    }
+    Ok(p)
+}
+
+/// `#{ x, y, label }` maps into series.
+fn series(func: &'static str, items: &Array, points: bool) -> RResult<Vec<Series>> {
+    items
+        .iter()
+        .map(|item| {
+            let mut o = Opts::new(func, map_of(func, "series", item)?);
+            let x = vector(func, &o.value("x").ok_or_else(|| error(func, "each series needs `x`"))?)?;
+            let y = vector(func, &o.value("y").ok_or_else(|| error(func, "each series needs `y`"))?)?;
+            let label = o.string_opt("label")?.unwrap_or_default();
+            let markers = o.bool("markers", false)?;
+            o.finish()?;
+            Ok(if points { Series::points(label, &x, &y) } else { Series::line(label, &x, &y).with_markers(markers) })
+        })
+        .collect()
+}
+
+/// A panel image of a 2-d array or of a structure (k_x with grain boundaries).
+pub fn field_image(func: &str, v: &Dynamic) -> RResult<FieldImage> {
+    if let Some(s) = v.read_lock::<SharedStructure>() {
+        let kx = s.encode_kx().index_axis(ndarray::Axis(0), 0).mapv(f64::from);
+        return FieldImage::new(kx.view()).colorbar_label("k_x").grains(s.grain_array().view()).map_err(plot_err(func));
+    }
+    if let Some(a) = v.read_lock::<NdArray>() {
+        let f = super::grains::field_of(func, &a)?;
+        return Ok(FieldImage::new(f.view()));
+    }
+    fail(func, format!("expected a Structure or a 2-d NdArray, got {}", crate::docs::script_types(v.type_name())))
+}
+
+/// Colour range and colorbar label of field images.
+struct FieldStyle {
+    vmin: f64,
+    vmax: f64,
+    label: Option<String>,
+}
+
+impl FieldStyle {
+    fn read(o: &mut Opts) -> RResult<FieldStyle> {
+        Ok(FieldStyle {
+            vmin: o.float("vmin", -1.0, f64::MIN, f64::MAX)?,
+            vmax: o.float("vmax", 1.0, f64::MIN, f64::MAX)?,
+            label: o.string_opt("label")?,
+        })
+    }
+
+    fn apply(&self, img: FieldImage) -> FieldImage {
+        let img = img.range(self.vmin, self.vmax);
+        match &self.label {
+            Some(l) => img.colorbar_label(l.clone()),
+            None => img,
+        }
+    }
+}
+
+#[export_module]
+pub mod plot_module {
+    use super::*;
+
+    /// Line plot of several series: `plot::lines("curve.png", [#{ x: h, y: m, label: "M" }],
+    /// #{ title, x_label, y_label, x_range: [lo, hi], y_range, legend: "lower_right",
+    /// marks: [#{ label: "Mr", x: 0.0, y: 0.96 }], width, height })`.
+    #[rhai_fn(return_raw)]
+    pub fn lines(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
+        let f = "plot::lines";
+        crate::api::located(&ctx, (|| {
+            let mut o = Opts::new(f, opts);
+            let mut p = xy_common(f, XyPlot::new(), &mut o)?;
+            for s in series(f, &items, false)? {
+                p = p.series(s);
+            }
+            let sz = size(&mut o, crate::plot::DEFAULT_SIZE)?;
+            o.finish()?;
+            p.save_sized(path, sz).map_err(plot_err(f))
+        })())
+    }
+
+    /// Parity plot (predicted against computed) with the y = x line and equal ranges:
+    /// `plot::parity("hc.png", [#{ x: computed, y: predicted, label: "test" }], #{ title })`.
+    #[rhai_fn(return_raw)]
+    pub fn parity(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
+        let f = "plot::parity";
+        crate::api::located(&ctx, (|| {
+            let mut o = Opts::new(f, opts);
+            let mut p = xy_common(f, XyPlot::new().diagonal(true).equal_ranges(true), &mut o)?;
+            for s in series(f, &items, true)? {
+                p = p.series(s);
+            }
+            let sz = size(&mut o, (600, 600))?;
+            o.finish()?;
+            p.save_sized(path, sz).map_err(plot_err(f))
+        })())
+    }
+
+    /// Image of a 2-d field [ny, nx] (row 0 at the bottom) or of a structure (k_x with
+    /// grain boundaries) in the paper's colormap (red −1 … blue +1) with a colorbar:
+    /// `plot::field("kx.png", s, #{ title, vmin: -1.0, vmax: 1.0, label: "k_x" })`.
+    #[rhai_fn(return_raw)]
+    pub fn field(ctx: NativeCallContext, path: &str, value: Dynamic, opts: Map) -> RResult<()> {
+        let f = "plot::field";
+        crate::api::located(&ctx, (|| {
+            let mut o = Opts::new(f, opts);
+            let mut img = FieldStyle::read(&mut o)?.apply(field_image(f, &value)?);
+            if let Some(t) = o.string_opt("title")? {
+                img = img.title(t);
+            }
+            let sz = size(&mut o, (640, 560))?;
+            o.finish()?;
+            img.save_sized(path, sz).map_err(plot_err(f))
+        })())
+    }
+
+    /// A grid of field images (structures or 2-d arrays), like the paper's Figure 6:
+    /// `plot::fields("gallery.png", [s1, s2, s3], #{ cols: 3, titles: ["a", "b", "c"], title })`.
+    #[rhai_fn(return_raw)]
+    pub fn fields(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
+        let f = "plot::fields";
+        crate::api::located(&ctx, (|| {
+            if items.is_empty() {
+                return fail(f, "no fields to draw");
+            }
+            let mut o = Opts::new(f, opts);
+            let cols = o.int("cols", items.len().min(3) as i64, 1, 64)? as usize;
+            let titles: Vec<String> = match o.value("titles") {
+                Some(t) => t
+                    .read_lock::<Array>()
+                    .ok_or_else(|| error(f, "titles must be an array of strings"))?
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect(),
+                None => vec![],
+            };
+            let rows = items.len().div_ceil(cols);
+            let mut fig = Figure::new(rows, cols);
+            if let Some(t) = o.string_opt("title")? {
+                fig = fig.title(t);
+            }
+            let style = FieldStyle::read(&mut o)?;
+            for (k, item) in items.iter().enumerate() {
+                let mut img = style.apply(field_image(f, item)?);
+                if let Some(t) = titles.get(k) {
+                    img = img.title(t.clone());
+                }
+                fig = fig.panel(img);
+            }
+            let sz = size(&mut o, (cols as u32 * 360, rows as u32 * 320 + 48))?;
+            o.finish()?;
+            fig.save_sized(path, sz).map_err(plot_err(f))
+        })())
+    }
+}
+
+pub fn module() -> Module {
+    exported_module!(plot_module)
+}
