@@ -73,3 +73,6 @@ pub(crate) fn check_cells(what: &'static str, values: &[f64], cells: usize) -> R
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod validation;
