@@ -75,23 +75,7 @@ pub fn anchors(h: &[f64], m: &[f64]) -> Anchors {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reference_curve(folder: &str) -> (Vec<f64>, Vec<f64>) {
-        let path = format!(
-            "{}/../shared/reference/fidimag/{folder}/curve.csv",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let mut r = csv::Reader::from_path(path).expect("reference curve");
-        let head = r.headers().expect("header").clone();
-        let col = |name: &str| head.iter().position(|h| h == name).expect("column");
-        let (ih, im) = (col("h"), col("my"));
-        r.records()
-            .map(|rec| {
-                let rec = rec.expect("row");
-                (rec[ih].parse::<f64>().expect("h"), rec[im].parse::<f64>().expect("my"))
-            })
-            .unzip()
-    }
+    use crate::solver::validation::reference_curve;
 
     #[test]
     fn reproduces_reference_readme_anchors() {

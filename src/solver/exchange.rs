@@ -12,6 +12,8 @@ pub struct Exchange {
     wx: Vec<f64>,
     /// Weight of the link c — c+nx (zero in the last row).
     wy: Vec<f64>,
+    /// Σ of all link weights (the energy of a fully antiparallel-free reference).
+    total: f64,
 }
 
 impl Exchange {
@@ -34,29 +36,34 @@ impl Exchange {
                 }
             }
         }
-        Exchange { nx, ny, wx, wy }
+        let total = wx.iter().chain(&wy).sum();
+        Exchange { nx, ny, wx, wy, total }
     }
 
-    /// h_i += Σ_j w_ij m_j.
+    /// h_i += Σ_j w_ij m_j. Links are taken as whole shifted slices (the weight of a
+    /// link leaving the grid is zero), which the compiler vectorises.
     pub fn add_field(&self, mx: &[f64], my: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        let nx = self.nx;
-        for j in 0..self.ny {
-            let row = j * nx;
-            for c in row..row + nx - 1 {
-                let w = self.wx[c];
-                hx[c] += w * mx[c + 1];
-                hy[c] += w * my[c + 1];
-                hx[c + 1] += w * mx[c];
-                hy[c + 1] += w * my[c];
+        let n = self.nx * self.ny;
+        for (w, s) in [(&self.wx, 1), (&self.wy, self.nx)] {
+            if s >= n {
+                continue;
+            }
+            for (h, m) in [(&mut *hx, mx), (&mut *hy, my)] {
+                // Forward neighbour: h[c] += w[c]·m[c+s].
+                for ((hc, wc), mc) in h[..n - s].iter_mut().zip(&w[..n - s]).zip(&m[s..]) {
+                    *hc += wc * mc;
+                }
+                // Backward neighbour: h[c+s] += w[c]·m[c].
+                for ((hc, wc), mc) in h[s..].iter_mut().zip(&w[..n - s]).zip(&m[..n - s]) {
+                    *hc += wc * mc;
+                }
             }
         }
-        for c in 0..nx * (self.ny - 1) {
-            let w = self.wy[c];
-            hx[c] += w * mx[c + nx];
-            hy[c] += w * my[c + nx];
-            hx[c + nx] += w * mx[c];
-            hy[c + nx] += w * my[c];
-        }
+    }
+
+    /// Σ_links w: with h = Σ_j w m_j the energy is this − ½Σ h·m.
+    pub fn link_sum(&self) -> f64 {
+        self.total
     }
 
     /// Σ_links w(1 − m_i·m_j).

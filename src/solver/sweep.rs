@@ -18,11 +18,24 @@ pub struct SweepOptions {
     /// Field step magnitude (> 0); the sign follows h_end − h_start.
     pub h_step: f64,
     pub min: MinimizeOptions,
+    /// Start each field from the previous state plus the previous step's change (secant
+    /// predictor), but only where that change is small (max |Δφ| ≤ `predict_max` rad), so
+    /// the prediction never carries an avalanche on. 0 turns it off.
+    pub predict_max: f64,
+    /// Start each field's descent with the last BB step of the previous field.
+    pub carry_step: bool,
 }
 
 impl Default for SweepOptions {
     fn default() -> Self {
-        SweepOptions { h_start: 1.0, h_end: -1.0, h_step: 0.01, min: MinimizeOptions::default() }
+        SweepOptions {
+            h_start: 1.0,
+            h_end: -1.0,
+            h_step: 0.01,
+            min: MinimizeOptions::default(),
+            predict_max: 0.0,
+            carry_step: false,
+        }
     }
 }
 
@@ -39,6 +52,9 @@ impl SweepOptions {
         }
         if !self.h_end.is_finite() {
             return Err(bad("h_end", self.h_end, "a finite field in units of HA"));
+        }
+        if !(self.predict_max.is_finite() && self.predict_max >= 0.0) {
+            return Err(bad("predict_max", self.predict_max, "a finite angle ≥ 0 in radians (0 = off)"));
         }
         if !(self.h_step.is_finite() && self.h_step > 0.0) {
             return Err(bad("h_step", self.h_step, "a finite step > 0 in units of HA"));
@@ -128,11 +144,38 @@ pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, Sol
     let min = opts.min.validated()?;
     let t0 = std::time::Instant::now();
     let mut phi = vec![0.0; energy.cells()];
+    // Previous converged state and whether its change may be extrapolated.
+    let mut prev: Vec<f64> = Vec::new();
+    let mut delta = vec![0.0; phi.len()];
+    let mut predict = false;
     let mut ws = Workspace::default();
     let mut points = Vec::with_capacity(fields.len());
     for &h in &fields {
         crate::interrupt::check()?;
+        if predict {
+            for (p, d) in phi.iter_mut().zip(&delta) {
+                *p += d;
+            }
+        }
+        if opts.carry_step && !points.is_empty() {
+            ws.tau_next = Some(ws.tau_last);
+        }
         let s = minimize_with(energy, &mut phi, [0.0, h], &min, &mut ws)?;
+        if opts.predict_max > 0.0 {
+            predict = false;
+            if prev.len() == phi.len() {
+                let mut big = 0.0f64;
+                for ((d, p), q) in delta.iter_mut().zip(&phi).zip(&prev) {
+                    // Angles may have been wrapped into (−π, π]: take the short way round.
+                    let x = p - q;
+                    *d = x.sin().atan2(x.cos());
+                    big = big.max(d.abs());
+                }
+                predict = s.converged && big <= opts.predict_max;
+            }
+            prev.clear();
+            prev.extend_from_slice(&phi);
+        }
         let [mx, my] = mean_m(&phi);
         points.push(CurvePoint { h, mx, my, iterations: s.iterations, torque: s.torque, converged: s.converged });
     }

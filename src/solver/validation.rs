@@ -27,7 +27,7 @@ fn reference_cells(folder: &str) -> (Mesh, Vec<f64>) {
 }
 
 /// (h, my) of a reference curve.
-fn reference_curve(folder: &str) -> (Vec<f64>, Vec<f64>) {
+pub(super) fn reference_curve(folder: &str) -> (Vec<f64>, Vec<f64>) {
     let mut r = csv::Reader::from_path(format!("{REF}/{folder}/curve.csv")).expect("curve.csv");
     let head = r.headers().expect("header").clone();
     let col = |name: &str| head.iter().position(|h| h == name).expect("column");
@@ -74,21 +74,32 @@ fn compare(folder: &str, terms: Terms, opts: &SweepOptions) -> (f64, f64, f64) {
         assert!((x - y).abs() < tol, "{folder} {name}: {x} vs fidimag {y}");
     }
     eprintln!(
-        "{folder}: worst |ΔM| {worst_m:.2e} off switching, anchors |ΔM| {worst_ms:.2e} |ΔH| {worst_h:.2e}, {} evaluations",
+        "{folder} {:?}: worst |ΔM| {worst_m:.2e} off switching, anchors |ΔM| {worst_ms:.2e} |ΔH| {worst_h:.2e}, {} evaluations",
+        opts.min.method,
         curve.evaluations()
     );
     (worst_m, worst_ms, worst_h)
 }
 
+fn with_method(method: Method) -> SweepOptions {
+    let mut o = SweepOptions::default();
+    o.min.method = method;
+    o
+}
+
 #[test]
 fn fidimag_small_fixed_40x40() {
-    compare("small_fixed_dm1e-6", Terms::all(), &SweepOptions::default());
+    for m in [Method::BarzilaiBorwein, Method::Lbfgs] {
+        compare("small_fixed_dm1e-6", Terms::all(), &with_method(m));
+    }
 }
 
 #[test]
 fn fidimag_sw_8x8_with_and_without_demag() {
-    compare("sw_8x8_30deg_demag", Terms::all(), &SweepOptions::default());
-    compare("sw_8x8_30deg_nodemag", Terms::all().without_demag(), &SweepOptions::default());
+    for m in [Method::BarzilaiBorwein, Method::Lbfgs] {
+        compare("sw_8x8_30deg_demag", Terms::all(), &with_method(m));
+        compare("sw_8x8_30deg_nodemag", Terms::all().without_demag(), &with_method(m));
+    }
 }
 
 fn h_sw(psi: f64) -> f64 {
@@ -98,7 +109,8 @@ fn h_sw(psi: f64) -> f64 {
 #[test]
 fn stoner_wohlfarth_switching_fields() {
     let mesh = Mesh::paper(4, 4).unwrap();
-    let opts = SweepOptions { min: MinimizeOptions { tol: 1e-6, ..Default::default() }, ..Default::default() };
+    for method in [Method::BarzilaiBorwein, Method::Lbfgs] {
+    let opts = SweepOptions { min: MinimizeOptions { tol: 1e-6, method, ..Default::default() }, ..Default::default() };
     for deg in [10.0f64, 30.0, 45.0, 60.0, 80.0] {
         let psi = deg.to_radians();
         let p = Problem::new(mesh, &[psi; 16]).unwrap().with_terms(Terms::all().without_demag());
@@ -112,7 +124,8 @@ fn stoner_wohlfarth_switching_fields() {
         let (before, after) = (-curve.points[k - 1].h, -curve.points[k].h);
         let want = h_sw(psi);
         // Switching happens at the first field step beyond h_sw.
-        assert!(before < want + 1e-9 && want <= after + 1e-9, "{deg}°: switched between {before} and {after}, h_sw {want}");
+        assert!(before < want + 1e-9 && want <= after + 1e-9, "{method:?} {deg}°: switched between {before} and {after}, h_sw {want}");
+    }
     }
 }
 
