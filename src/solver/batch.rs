@@ -1,0 +1,46 @@
+//! Many structures on all cores: one curve per structure, each rayon task with its own
+//! evaluator and buffers; demag kernels are built once per mesh and shared.
+
+use super::demag::DemagKernel;
+use super::problem::Problem;
+use super::sweep::{Curve, SweepOptions, sweep_with_kernel};
+use super::SolverError;
+use crate::progress::Progress;
+use rayon::prelude::*;
+
+/// Sweeps every problem (in parallel on `threads` threads; 0 = all cores). One result per
+/// problem, in order; an interrupt stops the remaining ones with `Interrupted`.
+pub fn sweep_many(
+    problems: &[Problem],
+    opts: &SweepOptions,
+    threads: usize,
+) -> Result<Vec<Result<Curve, SolverError>>, SolverError> {
+    opts.fields()?;
+    opts.min.validated()?;
+    // One kernel per distinct mesh, before the parallel part.
+    let mut kernels: Vec<DemagKernel> = Vec::new();
+    for p in problems {
+        if !kernels.iter().any(|k| k.mesh() == p.mesh()) {
+            kernels.push(DemagKernel::cached(p.mesh(), opts.min.precision)?);
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| SolverError::BadOption { name: "threads", value: format!("{threads} ({e})"), expected: "a thread count the system can start" })?;
+    let progress = Progress::new(problems.len() as u64, "solver");
+    let out = pool.install(|| {
+        problems
+            .par_iter()
+            .map(|p| {
+                crate::interrupt::check()?;
+                let kernel = kernels.iter().find(|k| k.mesh() == p.mesh()).ok_or(SolverError::Fft("missing kernel".into()))?;
+                let curve = sweep_with_kernel(p, kernel, opts);
+                progress.inc(1);
+                curve
+            })
+            .collect()
+    });
+    progress.finish();
+    Ok(out)
+}

@@ -1,0 +1,360 @@
+//! Total energy and its gradient with respect to the in-plane angles φ, m = (sin φ, cos φ, 0).
+//!
+//! Reduced units: fields in HA of the reference material, energy ε = E/(2K1V) summed over
+//! cells, so that h_eff = −∂ε/∂m and ∂ε/∂φ_c = h_y m_x − h_x m_y = (m × h_eff)_z. The torque
+//! of cell c in units of HA is |∂ε/∂φ_c|/σ_c (σ = Ms_cell/Ms_ref, 1 for uniform material).
+
+use super::anisotropy::Anisotropy;
+use super::demag::{Demag, DemagKernel, Precision};
+use super::exchange::Exchange;
+use super::problem::Problem;
+use super::{SolverError, check_cells, trig, zeeman};
+
+/// Which energy terms enter (all on by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms {
+    pub exchange: bool,
+    pub anisotropy: bool,
+    pub zeeman: bool,
+    pub demag: bool,
+}
+
+impl Default for Terms {
+    fn default() -> Self {
+        Terms { exchange: true, anisotropy: true, zeeman: true, demag: true }
+    }
+}
+
+impl Terms {
+    pub fn all() -> Self {
+        Self::default()
+    }
+    pub fn without_demag(self) -> Self {
+        Terms { demag: false, ..self }
+    }
+    pub fn without_exchange(self) -> Self {
+        Terms { exchange: false, ..self }
+    }
+    fn any(&self) -> bool {
+        self.exchange || self.anisotropy || self.zeeman || self.demag
+    }
+}
+
+/// Mean energy densities per term (J/m³ over the magnet's volume). Anisotropy is −K1(k·m)²
+/// as in DESIGN.md §3 (fidimag's K1(1 − (k·m)²) is this plus K1).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Energies {
+    pub exchange: f64,
+    pub anisotropy: f64,
+    pub zeeman: f64,
+    pub demag: f64,
+    pub total: f64,
+}
+
+/// The energy evaluator of one problem: precomputed term weights, the shared demag kernel
+/// and private scratch. Not shared between threads: build one per thread.
+pub struct Energy {
+    problem_mesh: super::Mesh,
+    material: super::Material,
+    terms: Terms,
+    exchange: Exchange,
+    anisotropy: Anisotropy,
+    /// σ = Ms_cell/Ms_ref, None when uniform.
+    sigma: Option<Vec<f64>>,
+    demag: Option<(Demag, f64)>,
+    mx: Vec<f64>,
+    my: Vec<f64>,
+    hx: Vec<f64>,
+    hy: Vec<f64>,
+    dx: Vec<f64>,
+    dy: Vec<f64>,
+    sx: Vec<f64>,
+    sy: Vec<f64>,
+    evaluations: u64,
+}
+
+impl Energy {
+    /// Evaluator with the demag kernel from the process-wide cache.
+    pub fn new(problem: &Problem, precision: Precision) -> Result<Self, SolverError> {
+        let kernel = if problem.terms().demag {
+            Some(DemagKernel::cached(problem.mesh(), precision)?)
+        } else {
+            None
+        };
+        Self::build(problem, kernel.as_ref())
+    }
+
+    /// Evaluator reusing a kernel built for the same mesh (ignored when demag is off).
+    pub fn with_kernel(problem: &Problem, kernel: &DemagKernel) -> Result<Self, SolverError> {
+        if problem.terms().demag && kernel.mesh() != problem.mesh() {
+            return Err(SolverError::BadOption {
+                name: "demag kernel",
+                value: format!("{:?}", kernel.mesh()),
+                expected: "a kernel built for the problem's mesh",
+            });
+        }
+        Self::build(problem, Some(kernel))
+    }
+
+    fn build(problem: &Problem, kernel: Option<&DemagKernel>) -> Result<Self, SolverError> {
+        let terms = problem.terms();
+        if !terms.any() {
+            return Err(SolverError::NoTerms);
+        }
+        let mesh = *problem.mesh();
+        let n = mesh.cells();
+        let material = *problem.material();
+        let ms_ref = material.ms;
+        let sigma: Vec<f64> = (0..n).map(|c| problem.cell_material(c).ms / ms_ref).collect();
+        let sigma = if sigma.iter().all(|&s| s == 1.0) { None } else { Some(sigma) };
+        let demag = match (terms.demag, kernel) {
+            (true, Some(k)) => Some((Demag::new(k), material.demag_weight())),
+            _ => None,
+        };
+        Ok(Energy {
+            problem_mesh: mesh,
+            material,
+            terms,
+            exchange: Exchange::new(problem),
+            anisotropy: Anisotropy::new(problem),
+            sigma,
+            demag,
+            mx: vec![0.0; n],
+            my: vec![0.0; n],
+            hx: vec![0.0; n],
+            hy: vec![0.0; n],
+            dx: vec![0.0; n],
+            dy: vec![0.0; n],
+            sx: vec![0.0; n],
+            sy: vec![0.0; n],
+            evaluations: 0,
+        })
+    }
+
+    pub fn cells(&self) -> usize {
+        self.mx.len()
+    }
+
+    /// Gradient evaluations done so far.
+    pub fn evaluations(&self) -> u64 {
+        self.evaluations
+    }
+
+    /// m from φ and the total effective field into hx, hy (demag part kept in dx, dy).
+    fn fields(&mut self, phi: &[f64], h: [f64; 2]) -> Result<(), SolverError> {
+        check_cells("angles phi", phi, self.cells())?;
+        trig::sin_cos_slice(phi, &mut self.mx, &mut self.my);
+        let (mx, my) = (&self.mx, &self.my);
+        if let Some((demag, w)) = &mut self.demag {
+            match &self.sigma {
+                None => demag.field(mx, my, &mut self.dx, &mut self.dy)?,
+                Some(s) => {
+                    for c in 0..s.len() {
+                        self.sx[c] = s[c] * mx[c];
+                        self.sy[c] = s[c] * my[c];
+                    }
+                    demag.field(&self.sx, &self.sy, &mut self.dx, &mut self.dy)?;
+                }
+            }
+            let w = *w;
+            match &self.sigma {
+                None => {
+                    self.dx.iter_mut().for_each(|v| *v *= w);
+                    self.dy.iter_mut().for_each(|v| *v *= w);
+                }
+                Some(s) => {
+                    for c in 0..s.len() {
+                        self.dx[c] *= w * s[c];
+                        self.dy[c] *= w * s[c];
+                    }
+                }
+            }
+            self.hx.copy_from_slice(&self.dx);
+            self.hy.copy_from_slice(&self.dy);
+        } else {
+            self.hx.fill(0.0);
+            self.hy.fill(0.0);
+        }
+        if self.terms.exchange {
+            self.exchange.add_field(mx, my, &mut self.hx, &mut self.hy);
+        }
+        if self.terms.anisotropy {
+            self.anisotropy.add_field(mx, my, &mut self.hx, &mut self.hy);
+        }
+        if self.terms.zeeman {
+            zeeman::add_field(h, self.sigma.as_deref(), &mut self.hx, &mut self.hy);
+        }
+        self.evaluations += 1;
+        Ok(())
+    }
+
+    /// Fills `grad` with ∂ε/∂φ and returns the largest torque |m × h_eff| in units of HA.
+    pub fn gradient(&mut self, phi: &[f64], h: [f64; 2], grad: &mut [f64]) -> Result<f64, SolverError> {
+        if grad.len() != phi.len() {
+            return Err(SolverError::LengthMismatch { what: "gradient buffer", expected: phi.len(), got: grad.len() });
+        }
+        self.fields(phi, h)?;
+        let (hx, hy, mx, my) = (&self.hx, &self.hy, &self.mx, &self.my);
+        for c in 0..grad.len() {
+            grad[c] = hy[c] * mx[c] - hx[c] * my[c];
+        }
+        let torque = match &self.sigma {
+            None => grad.iter().fold(0.0f64, |t, g| t.max(g.abs())),
+            Some(s) => grad.iter().zip(s).fold(0.0f64, |t, (g, s)| t.max(g.abs() / s)),
+        };
+        if !torque.is_finite() {
+            let index = grad.iter().position(|g| !g.is_finite()).unwrap_or(0);
+            return Err(SolverError::NonFinite { what: "torque", index, value: grad[index] });
+        }
+        Ok(torque)
+    }
+
+    /// [`Energy::gradient`] plus the total reduced energy ε from the same fields
+    /// (ε = Σ_links w − ½Σ h_eff·m − ½Σ h_zeeman·m), at O(cells) extra cost.
+    pub fn gradient_energy(&mut self, phi: &[f64], h: [f64; 2], grad: &mut [f64]) -> Result<(f64, f64), SolverError> {
+        let torque = self.gradient(phi, h, grad)?;
+        let (mx, my) = (&self.mx, &self.my);
+        let mut hm = 0.0;
+        for c in 0..mx.len() {
+            hm += self.hx[c] * mx[c] + self.hy[c] * my[c];
+        }
+        let mut e = -0.5 * hm;
+        if self.terms.exchange {
+            e += self.exchange.link_sum();
+        }
+        if self.terms.zeeman {
+            e += 0.5 * zeeman::energy(h, self.sigma.as_deref(), mx, my);
+        }
+        Ok((torque, e))
+    }
+
+    /// The reduced energy ε = E/(2K1V) of each term at φ, field h (units of HA).
+    fn reduced_terms(&mut self, phi: &[f64], h: [f64; 2]) -> Result<[f64; 4], SolverError> {
+        self.fields(phi, h)?;
+        let (mx, my) = (&self.mx, &self.my);
+        let ex = if self.terms.exchange { self.exchange.energy(mx, my) } else { 0.0 };
+        let an = if self.terms.anisotropy { self.anisotropy.energy(mx, my) } else { 0.0 };
+        let ze = if self.terms.zeeman { zeeman::energy(h, self.sigma.as_deref(), mx, my) } else { 0.0 };
+        let de = if self.demag.is_some() {
+            -0.5 * (0..mx.len()).map(|c| self.dx[c] * mx[c] + self.dy[c] * my[c]).sum::<f64>()
+        } else {
+            0.0
+        };
+        Ok([ex, an, ze, de])
+    }
+
+    /// Total reduced energy ε = E/(2K1V) (what `gradient` differentiates).
+    pub fn reduced_energy(&mut self, phi: &[f64], h: [f64; 2]) -> Result<f64, SolverError> {
+        Ok(self.reduced_terms(phi, h)?.iter().sum())
+    }
+
+    /// Mean energy density per term in J/m³.
+    pub fn energies(&mut self, phi: &[f64], h: [f64; 2]) -> Result<Energies, SolverError> {
+        let r = self.reduced_terms(phi, h)?;
+        let d = |v: f64| self.material.energy_density(v, &self.problem_mesh);
+        Ok(Energies {
+            exchange: d(r[0]),
+            anisotropy: d(r[1]),
+            zeeman: d(r[2]),
+            demag: d(r[3]),
+            total: d(r.iter().sum()),
+        })
+    }
+}
+
+/// Mean (m_x, m_y) of the angles φ.
+pub fn mean_m(phi: &[f64]) -> [f64; 2] {
+    let n = phi.len().max(1) as f64;
+    let (sx, sy) = phi.iter().fold((0.0, 0.0), |(a, b), p| {
+        let (s, c) = p.sin_cos();
+        (a + s, b + c)
+    });
+    [sx / n, sy / n]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solver::material::MU0;
+    use crate::solver::{Material, Mesh};
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn hand_computed_terms() {
+        let m = Material::nd2fe14b();
+        // Exchange: two cells at 90°: density A/Δ² (one pair, two cells).
+        let p = Problem::new(Mesh::paper(2, 1).unwrap(), &[0.0, 0.0]).unwrap();
+        let mut e = Energy::new(&p, Precision::F64).unwrap();
+        let en = e.energies(&[0.0, std::f64::consts::FRAC_PI_2], [0.0, 0.0]).unwrap();
+        assert!(close(en.exchange, m.a / 4e-18, 1e-12), "{en:?}");
+        // Anisotropy, ψ = 30°, φ = 0: −K1 cos²30°.
+        let p = Problem::new(Mesh::paper(1, 1).unwrap(), &[30f64.to_radians()]).unwrap();
+        let mut e = Energy::new(&p, Precision::F64).unwrap();
+        let en = e.energies(&[0.0], [0.0, 0.5]).unwrap();
+        assert!(close(en.anisotropy, -m.k1 * 0.75, 1e-12), "{en:?}");
+        // Zeeman, h = 0.5 along y, φ = 0: −μ0Ms·0.5HA = −K1.
+        assert!(close(en.zeeman, -m.k1, 1e-12), "{en:?}");
+        // Demag of one cell along y: (μ0/2)Ms²·N_yy(self) with fidimag's N_yy = 0.49998686.
+        let want = 0.5 * MU0 * m.ms * m.ms * 0.49998686176720775;
+        assert!(close(en.demag, want, 3e-8), "{} vs {want}", en.demag);
+        assert!(close(en.total, en.exchange + en.anisotropy + en.zeeman + en.demag, 1e-12));
+        // Zeeman with the field along x and m along x: −2K1·h.
+        let en = e.energies(&[std::f64::consts::FRAC_PI_2], [0.3, 0.0]).unwrap();
+        assert!(close(en.zeeman, -2.0 * m.k1 * 0.3, 1e-12));
+    }
+
+    fn check_gradient(p: &Problem, precision: Precision, tol: f64) {
+        let mut e = Energy::new(p, precision).unwrap();
+        let n = p.mesh().cells();
+        let phi: Vec<f64> = (0..n).map(|c| (c as f64 * 1.37).sin() * 2.5).collect();
+        let h = [0.13, -0.41];
+        let mut g = vec![0.0; n];
+        e.gradient(&phi, h, &mut g).unwrap();
+        let step = 1e-6;
+        for c in (0..n).step_by(3) {
+            let mut q = phi.clone();
+            q[c] += step;
+            let ep = e.reduced_energy(&q, h).unwrap();
+            let mut gq = vec![0.0; n];
+            let (_, e2) = e.gradient_energy(&q, h, &mut gq).unwrap();
+            assert!((e2 - ep).abs() < 1e-9 * ep.abs().max(1.0), "{e2} vs {ep}");
+            q[c] -= 2.0 * step;
+            let em = e.reduced_energy(&q, h).unwrap();
+            let fd = (ep - em) / (2.0 * step);
+            assert!((fd - g[c]).abs() < tol, "cell {c}: fd {fd} vs {}", g[c]);
+        }
+    }
+
+    #[test]
+    fn gradient_equals_finite_differences() {
+        let mesh = Mesh::new(6, 5, 2e-9, 2.5e-9, 36e-6).unwrap();
+        let psi: Vec<f64> = (0..30).map(|c| (c as f64 * 0.77).cos()).collect();
+        let p = Problem::new(mesh, &psi).unwrap();
+        check_gradient(&p, Precision::F64, 1e-7);
+        check_gradient(&p.clone().with_terms(Terms::all().without_demag()), Precision::F64, 1e-7);
+        // Per-cell materials (Ms, K1, A varying).
+        let cells: Vec<Material> = (0..30)
+            .map(|c| Material { a: 8e-12 * (1.0 + 0.1 * (c % 3) as f64), ms: 1.2e6 + 1e4 * c as f64, k1: 4e6 - 1e4 * c as f64 })
+            .collect();
+        check_gradient(&p.with_cell_materials(cells).unwrap(), Precision::F64, 1e-7);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let mesh = Mesh::paper(2, 2).unwrap();
+        assert!(matches!(Problem::new(mesh, &[0.0; 3]), Err(SolverError::LengthMismatch { .. })));
+        assert!(matches!(Problem::new(mesh, &[0.0, f64::NAN, 0.0, 0.0]), Err(SolverError::NonFinite { index: 1, .. })));
+        assert!(matches!(Mesh::paper(0, 3), Err(SolverError::EmptyGrid { .. })));
+        assert!(Mesh::new(2, 2, -1.0, 1.0, 1.0).is_err());
+        let p = Problem::new(mesh, &[0.0; 4]).unwrap();
+        let none = Terms { exchange: false, anisotropy: false, zeeman: false, demag: false };
+        assert!(matches!(Energy::new(&p.clone().with_terms(none), Precision::F32), Err(SolverError::NoTerms)));
+        let mut e = Energy::new(&p, Precision::F32).unwrap();
+        let mut g = vec![0.0; 4];
+        assert!(e.gradient(&[0.0; 5], [0.0, 0.0], &mut g).is_err());
+        assert!(Material { a: -1.0, ..Material::default() }.validated().is_err());
+    }
+}

@@ -1,0 +1,102 @@
+//! Material constants and the reduced weights they give: fields in units of the anisotropy
+//! field HA = 2K1/(μ0Ms), energies in units of 2K1V per cell.
+
+use super::SolverError;
+use super::mesh::Mesh;
+
+/// Vacuum permeability μ0 in T·m/A (the SI value before 2019, as fidimag and mumax3 use).
+pub const MU0: f64 = 4.0e-7 * std::f64::consts::PI;
+
+/// Exchange stiffness A (J/m), saturation magnetisation Ms (A/m), uniaxial anisotropy K1
+/// (J/m³).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Material {
+    pub a: f64,
+    pub ms: f64,
+    pub k1: f64,
+}
+
+impl Default for Material {
+    fn default() -> Self {
+        Self::nd2fe14b()
+    }
+}
+
+impl Material {
+    /// Nd2Fe14B as in DESIGN.md §3: A = 8e-12 J/m, μ0Ms = 1.61 T, K1 = 4.2e6 J/m³.
+    pub fn nd2fe14b() -> Self {
+        Material { a: 8e-12, ms: 1.61 / MU0, k1: 4.2e6 }
+    }
+
+    /// From A (J/m), polarisation Js = μ0Ms (T) and K1 (J/m³), validated.
+    pub fn from_js(a: f64, js: f64, k1: f64) -> Result<Self, SolverError> {
+        Material { a, ms: js / MU0, k1 }.validated()
+    }
+
+    /// Checks A ≥ 0, Ms > 0, K1 ≥ 0, all finite.
+    pub fn validated(self) -> Result<Self, SolverError> {
+        let ok = |v: f64, pos: bool| v.is_finite() && if pos { v > 0.0 } else { v >= 0.0 };
+        if !ok(self.a, false) {
+            return Err(SolverError::BadMaterial { what: "A (J/m), expected ≥ 0", value: self.a });
+        }
+        if !ok(self.ms, true) {
+            return Err(SolverError::BadMaterial { what: "Ms (A/m), expected > 0", value: self.ms });
+        }
+        if !ok(self.k1, false) {
+            return Err(SolverError::BadMaterial { what: "K1 (J/m³), expected ≥ 0", value: self.k1 });
+        }
+        Ok(self)
+    }
+
+    /// Anisotropy field HA = 2K1/(μ0Ms) in A/m (the unit of every reduced field).
+    pub fn ha(&self) -> f64 {
+        2.0 * self.k1 / (MU0 * self.ms)
+    }
+
+    /// μ0HA in tesla (≈ 6.556 T for Nd2Fe14B).
+    pub fn mu0_ha(&self) -> f64 {
+        MU0 * self.ha()
+    }
+
+    /// Exchange weight A/(K1Δ²) of a link of length `delta` (≈ 0.476 for the paper's 2 nm).
+    pub fn exchange_weight(&self, delta: f64) -> f64 {
+        self.a / (self.k1 * delta * delta)
+    }
+
+    /// Demag weight μ0Ms²/(2K1) (≈ 0.2456 for Nd2Fe14B).
+    pub fn demag_weight(&self) -> f64 {
+        MU0 * self.ms * self.ms / (2.0 * self.k1)
+    }
+
+    /// Exchange length sqrt(2A/(μ0Ms²)) in metres.
+    pub fn exchange_length(&self) -> f64 {
+        (2.0 * self.a / (MU0 * self.ms * self.ms)).sqrt()
+    }
+
+    /// Converts a reduced energy (units of 2K1V, summed over cells) into a mean energy
+    /// density in J/m³ over the `mesh`.
+    pub fn energy_density(&self, reduced: f64, mesh: &Mesh) -> f64 {
+        reduced * 2.0 * self.k1 / mesh.cells() as f64
+    }
+}
+
+/// The exchange constant of a link between two cells: the harmonic mean (zero if either is).
+pub fn link_exchange(a1: f64, a2: f64) -> f64 {
+    if a1 + a2 > 0.0 { 2.0 * a1 * a2 / (a1 + a2) } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nd2fe14b_weights_match_design() {
+        let m = Material::nd2fe14b();
+        assert!((m.mu0_ha() - 6.556367277056959).abs() < 1e-9);
+        assert!((m.ha() - 5217391.304347826).abs() < 1e-3);
+        assert!((m.exchange_weight(2e-9) - 0.47619).abs() < 1e-5);
+        assert!((m.demag_weight() - 0.24556).abs() < 1e-4);
+        assert_eq!(link_exchange(2.0, 2.0), 2.0);
+        assert_eq!(link_exchange(0.0, 0.0), 0.0);
+    }
+}

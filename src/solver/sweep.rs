@@ -1,0 +1,183 @@
+//! The demagnetisation curve: start from m ∥ +y, minimise at h_start, then step the field
+//! (along +y, units of HA) to h_end, each step warm-started from the previous state.
+//! Every step records its iterations, final torque and whether it converged; a step that
+//! did not converge is kept and flagged (`Curve::non_converged`), never silently accepted.
+
+use super::anchors::{Anchors, anchors};
+use super::demag::DemagKernel;
+use super::energy::{Energy, mean_m};
+use super::minimizer::{MinimizeOptions, Workspace, minimize_with};
+use super::problem::Problem;
+use super::SolverError;
+
+/// Field schedule and minimiser settings of a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepOptions {
+    pub h_start: f64,
+    pub h_end: f64,
+    /// Field step magnitude (> 0); the sign follows h_end − h_start.
+    pub h_step: f64,
+    pub min: MinimizeOptions,
+    /// Start each field from the previous state plus the previous step's change (secant
+    /// predictor), but only where that change is small (max |Δφ| ≤ `predict_max` rad), so
+    /// the prediction never carries an avalanche on. 0 turns it off.
+    pub predict_max: f64,
+    /// Start each field's descent with the last BB step of the previous field.
+    pub carry_step: bool,
+}
+
+impl Default for SweepOptions {
+    fn default() -> Self {
+        SweepOptions {
+            h_start: 1.0,
+            h_end: -1.0,
+            h_step: 0.01,
+            min: MinimizeOptions::default(),
+            predict_max: 0.0,
+            carry_step: false,
+        }
+    }
+}
+
+impl SweepOptions {
+    /// The applied fields h_k = h_start ± k·h_step up to h_end (included when on the grid).
+    pub fn fields(&self) -> Result<Vec<f64>, SolverError> {
+        let bad = |name: &'static str, v: f64, expected: &'static str| SolverError::BadOption {
+            name,
+            value: v.to_string(),
+            expected,
+        };
+        if !self.h_start.is_finite() {
+            return Err(bad("h_start", self.h_start, "a finite field in units of HA"));
+        }
+        if !self.h_end.is_finite() {
+            return Err(bad("h_end", self.h_end, "a finite field in units of HA"));
+        }
+        if !(self.predict_max.is_finite() && self.predict_max >= 0.0) {
+            return Err(bad("predict_max", self.predict_max, "a finite angle ≥ 0 in radians (0 = off)"));
+        }
+        if !(self.h_step.is_finite() && self.h_step > 0.0) {
+            return Err(bad("h_step", self.h_step, "a finite step > 0 in units of HA"));
+        }
+        let span = (self.h_end - self.h_start).abs();
+        let steps = (span / self.h_step + 1e-9).floor();
+        if steps > 1e7 {
+            return Err(bad("h_step", self.h_step, "at most 1e7 field steps between h_start and h_end"));
+        }
+        let sign = if self.h_end < self.h_start { -1.0 } else { 1.0 };
+        Ok((0..=steps as usize)
+            .map(|k| {
+                let h = self.h_start + sign * k as f64 * self.h_step;
+                // Snap rounding noise so that h = 0 and h_end are hit exactly.
+                if (h - self.h_end).abs() < 1e-9 {
+                    self.h_end
+                } else if h.abs() < 1e-12 {
+                    0.0
+                } else {
+                    h
+                }
+            })
+            .collect())
+    }
+}
+
+/// One field step of a curve.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CurvePoint {
+    /// Applied field along +y (units of HA).
+    pub h: f64,
+    /// Mean m_x, m_y (units of Ms).
+    pub mx: f64,
+    pub my: f64,
+    /// Gradient evaluations spent at this field.
+    pub iterations: usize,
+    /// Final max torque (units of HA).
+    pub torque: f64,
+    pub converged: bool,
+}
+
+/// A demagnetisation curve.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Curve {
+    pub points: Vec<CurvePoint>,
+    /// Wall-clock seconds of the sweep.
+    pub seconds: f64,
+}
+
+impl Curve {
+    pub fn fields(&self) -> Vec<f64> {
+        self.points.iter().map(|p| p.h).collect()
+    }
+    /// M = mean m_y per step.
+    pub fn my(&self) -> Vec<f64> {
+        self.points.iter().map(|p| p.my).collect()
+    }
+    /// Gradient evaluations of the whole sweep.
+    pub fn evaluations(&self) -> usize {
+        self.points.iter().map(|p| p.iterations).sum()
+    }
+    /// Number of steps that hit the iteration cap.
+    pub fn non_converged(&self) -> usize {
+        self.points.iter().filter(|p| !p.converged).count()
+    }
+    /// DESIGN.md §4 anchors of this (descending) curve.
+    pub fn anchors(&self) -> Anchors {
+        anchors(&self.fields(), &self.my())
+    }
+}
+
+/// The demagnetisation curve of `problem`.
+pub fn sweep(problem: &Problem, opts: &SweepOptions) -> Result<Curve, SolverError> {
+    let mut energy = Energy::new(problem, opts.min.precision)?;
+    sweep_with(&mut energy, opts)
+}
+
+/// [`sweep`] with a demag kernel built beforehand for the problem's mesh.
+pub fn sweep_with_kernel(problem: &Problem, kernel: &DemagKernel, opts: &SweepOptions) -> Result<Curve, SolverError> {
+    let mut energy = Energy::with_kernel(problem, kernel)?;
+    sweep_with(&mut energy, opts)
+}
+
+/// [`sweep`] on a prepared evaluator.
+pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, SolverError> {
+    let fields = opts.fields()?;
+    let min = opts.min.validated()?;
+    let t0 = std::time::Instant::now();
+    let mut phi = vec![0.0; energy.cells()];
+    // Previous converged state and whether its change may be extrapolated.
+    let mut prev: Vec<f64> = Vec::new();
+    let mut delta = vec![0.0; phi.len()];
+    let mut predict = false;
+    let mut ws = Workspace::default();
+    let mut points = Vec::with_capacity(fields.len());
+    for &h in &fields {
+        crate::interrupt::check()?;
+        if predict {
+            for (p, d) in phi.iter_mut().zip(&delta) {
+                *p += d;
+            }
+        }
+        if opts.carry_step && !points.is_empty() {
+            ws.tau_next = Some(ws.tau_last);
+        }
+        let s = minimize_with(energy, &mut phi, [0.0, h], &min, &mut ws)?;
+        if opts.predict_max > 0.0 {
+            predict = false;
+            if prev.len() == phi.len() {
+                let mut big = 0.0f64;
+                for ((d, p), q) in delta.iter_mut().zip(&phi).zip(&prev) {
+                    // Angles may have been wrapped into (−π, π]: take the short way round.
+                    let x = p - q;
+                    *d = x.sin().atan2(x.cos());
+                    big = big.max(d.abs());
+                }
+                predict = s.converged && big <= opts.predict_max;
+            }
+            prev.clear();
+            prev.extend_from_slice(&phi);
+        }
+        let [mx, my] = mean_m(&phi);
+        points.push(CurvePoint { h, mx, my, iterations: s.iterations, torque: s.torque, converged: s.converged });
+    }
+    Ok(Curve { points, seconds: t0.elapsed().as_secs_f64() })
+}
