@@ -100,7 +100,7 @@ pub fn script_types(sig: &str) -> String {
         }
         s = format!("{}{}{}", &s[..i], &s[inner_start..end], &s[end + 1..]);
     }
-    for (from, to) in [("&mut ", ""), ("SharedStructure", "Structure"), ("SharedSample", "Sample"), ("String", "string"), ("&str", "string"), ("ImmutableString", "string"), ("i64", "int"), ("f64", "float"), ("Dynamic", "any"), ("Array", "array"), ("Map", "map")] {
+    for (from, to) in [("&mut ", ""), ("SharedStructure", "Structure"), ("SharedSample", "Sample"), ("SharedCurve", "Curve"), ("SharedState", "State"), ("String", "string"), ("&str", "string"), ("ImmutableString", "string"), ("i64", "int"), ("f64", "float"), ("Dynamic", "any"), ("Array", "array"), ("Map", "map")] {
         s = replace_word(&s, from, to);
     }
     s

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// Native modules reached as `name::function` (the array type and helpers are global).
 pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
-    vec![("io", api::io::module()), ("grains", api::grains::module()), ("plot", api::plot::module())]
+    vec![("io", api::io::module()), ("grains", api::grains::module()), ("plot", api::plot::module()), ("solver", api::solver::module())]
 }
 
 /// An engine with every coercive module. `script_dir` is where relative imports resolve.
@@ -19,6 +19,8 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_type_with_name::<crate::array::NdArray>("NdArray");
     engine.register_type_with_name::<api::grains::SharedStructure>("Structure");
     engine.register_type_with_name::<api::grains::SharedSample>("Sample");
+    engine.register_type_with_name::<api::solver::SharedCurve>("Curve");
+    engine.register_type_with_name::<api::solver::SharedState>("State");
     engine.register_global_module(api::array::module().into());
     engine.register_global_module(api::core::module().into());
     for (name, module) in static_modules() {

@@ -8,6 +8,7 @@ pub mod grains;
 pub mod io;
 pub mod opts;
 pub mod plot;
+pub mod solver;
 
 use rhai::{Dynamic, EvalAltResult, Position};
 use std::fmt::Display;

@@ -1,0 +1,339 @@
+//! The `solver` module: demagnetisation curves, anchor points and relaxed states of grain
+//! structures (DESIGN.md §3–4).
+
+use super::grains::SharedStructure;
+use super::opts::Opts;
+use super::{RResult, error, fail};
+use crate::array::NdArray;
+use crate::plot::{FieldImage, Plot, Symbol, XyPlot};
+use crate::solver::{Curve, Material, Mesh, Method, OvfFormat, Precision, Problem, Relaxed, SolverError, SweepOptions, Terms};
+use rhai::plugin::*;
+use rhai::{Array, Map};
+use std::sync::Arc;
+
+pub type SharedCurve = Arc<Curve>;
+pub type SharedState = Arc<Relaxed>;
+
+fn solver_err(func: &str) -> impl Fn(SolverError) -> Box<EvalAltResult> + '_ {
+    move |e| error(func, e)
+}
+
+/// What a solver call needs besides the structure.
+struct Settings {
+    sweep: SweepOptions,
+    material: Material,
+    terms: Terms,
+    thickness_nm: f64,
+}
+
+/// Options: tol, max_iter, h_start, h_end, h_step, method ("bb"|"lbfgs"),
+/// precision ("f32"|"f64"), thickness_nm, material #{ A, Js | Ms, K1 }, and the term
+/// switches exchange, anisotropy, demag, zeeman.
+fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
+    let mut o = Opts::new(func, opts);
+    let mut sweep = SweepOptions::default();
+    sweep.min.tol = o.float("tol", sweep.min.tol, 1e-12, 10.0)?;
+    sweep.min.max_iter = o.int("max_iter", sweep.min.max_iter as i64, 1, 100_000_000)? as usize;
+    sweep.h_start = o.float("h_start", sweep.h_start, -100.0, 100.0)?;
+    sweep.h_end = o.float("h_end", sweep.h_end, -100.0, 100.0)?;
+    sweep.h_step = o.float("h_step", sweep.h_step, 1e-6, 10.0)?;
+    sweep.min.method = match o.choice("method", &["bb", "lbfgs"])? {
+        "lbfgs" => Method::Lbfgs,
+        _ => Method::BarzilaiBorwein,
+    };
+    sweep.min.precision = match o.choice("precision", &["f32", "f64"])? {
+        "f64" => Precision::F64,
+        _ => Precision::F32,
+    };
+    let thickness_nm = o.float("thickness_nm", 36_000.0, 1e-3, 1e9)?;
+    let defaults = Terms::default();
+    let terms = Terms {
+        exchange: o.bool("exchange", defaults.exchange)?,
+        anisotropy: o.bool("anisotropy", defaults.anisotropy)?,
+        zeeman: o.bool("zeeman", defaults.zeeman)?,
+        demag: o.bool("demag", defaults.demag)?,
+    };
+    let material = match o.value("material") {
+        None => Material::nd2fe14b(),
+        Some(m) => {
+            let m = m.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| error(func, "material must be a map #{ A, Js, K1 }"))?;
+            let d = Material::nd2fe14b();
+            let mut mo = Opts::new(func, m);
+            let a = mo.float("A", d.a, 0.0, 1e-6)?;
+            let k1 = mo.float("K1", d.k1, 0.0, 1e9)?;
+            let js = mo.float_opt("Js", 1e-6, 100.0)?;
+            let ms = mo.float_opt("Ms", 1.0, 1e8)?;
+            mo.finish()?;
+            let ms = match (js, ms) {
+                (Some(_), Some(_)) => return fail(func, "give the material's Js (T) or Ms (A/m), not both"),
+                (Some(js), None) => js / (4e-7 * std::f64::consts::PI),
+                (None, Some(ms)) => ms,
+                (None, None) => d.ms,
+            };
+            Material { a, ms, k1 }.validated().map_err(solver_err(func))?
+        }
+    };
+    o.finish()?;
+    Ok(Settings { sweep, material, terms, thickness_nm })
+}
+
+fn problem(func: &str, s: &SharedStructure, set: &Settings) -> RResult<Problem> {
+    let d = s.cell_nm() * 1e-9;
+    let mesh = Mesh::new(s.nx(), s.ny(), d, d, set.thickness_nm * 1e-9).map_err(solver_err(func))?;
+    Problem::new(mesh, &s.cell_angles())
+        .and_then(|p| p.with_material(set.material))
+        .map(|p| p.with_terms(set.terms))
+        .map_err(solver_err(func))
+}
+
+/// The anchors map with `()` for a missing anchor.
+pub fn anchors_map(a: &crate::solver::Anchors) -> Map {
+    a.named().iter().map(|(k, v)| ((*k).into(), v.map_or(Dynamic::UNIT, Dynamic::from_float))).collect()
+}
+
+fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
+    c.points.iter().map(f).collect()
+}
+
+fn write_curve_csv(c: &Curve, path: &str) -> Result<(), String> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| format!("{path}: {e}"))?;
+    let io = |e: csv::Error| format!("{path}: {e}");
+    w.write_record(["k", "h", "my", "mx", "iterations", "torque", "converged"]).map_err(io)?;
+    for (k, p) in c.points.iter().enumerate() {
+        w.write_record([
+            k.to_string(),
+            p.h.to_string(),
+            p.my.to_string(),
+            p.mx.to_string(),
+            p.iterations.to_string(),
+            p.torque.to_string(),
+            (p.converged as u8).to_string(),
+        ])
+        .map_err(io)?;
+    }
+    w.flush().map_err(|e| format!("{path}: {e}"))
+}
+
+/// The curve drawn over h (x axis from −1 to +1) with its anchors marked.
+fn curve_plot(c: &Curve, title: &str) -> XyPlot {
+    let (h, m) = (c.fields(), c.my());
+    let a = c.anchors();
+    let mut p = XyPlot::new().title(title).labels("h = H / HA", "M / Ms").line("M(h)", &h, &m).y_range(-1.05, 1.05);
+    let mut mark = |label: &str, x: f64, y: f64| p = std::mem::take(&mut p).mark(label, x, y, Symbol::Diamond);
+    if let Some(v) = a.m1 {
+        mark("M1", 1.0, v);
+    }
+    if let Some(v) = a.mr {
+        mark("Mr", 0.0, v);
+        for (name, level, hk) in [("Hk90", 0.9, a.hk90), ("Hk80", 0.8, a.hk80), ("Hk70", 0.7, a.hk70)] {
+            if let Some(hk) = hk {
+                mark(name, -hk, level * v);
+            }
+        }
+    }
+    if let Some(hc) = a.hc {
+        mark("Hc", -hc, 0.0);
+    }
+    p
+}
+
+#[export_module]
+pub mod solver_module {
+    use super::*;
+
+    /// The demagnetisation curve of a structure with default settings (Nd2Fe14B, 2 × 2 ×
+    /// 36 000 nm³ cells, all four terms, h = +1 → −1 in steps of 0.01 HA, torque < 1e-4 HA).
+    #[rhai_fn(name = "demag_curve", return_raw)]
+    pub fn demag_curve_default(ctx: NativeCallContext, s: SharedStructure) -> RResult<SharedCurve> {
+        demag_curve(ctx, s, Map::new())
+    }
+
+    /// The demagnetisation curve with options `#{ tol: 1e-4, max_iter, h_start: 1.0,
+    /// h_end: -1.0, h_step: 0.01, method: "bb" | "lbfgs", precision: "f32" | "f64",
+    /// thickness_nm: 36000.0, material: #{ A: 8e-12, Js: 1.61, K1: 4.2e6 }, exchange,
+    /// anisotropy, demag, zeeman (true/false) }`. Fields in units of HA = 2K1/(μ0Ms).
+    #[rhai_fn(name = "demag_curve", return_raw)]
+    pub fn demag_curve(ctx: NativeCallContext, s: SharedStructure, opts: Map) -> RResult<SharedCurve> {
+        let f = "solver::demag_curve";
+        crate::api::located(&ctx, (|| {
+            let set = settings(f, opts)?;
+            let p = problem(f, &s, &set)?;
+            crate::solver::sweep(&p, &set.sweep).map(Arc::new).map_err(solver_err(f))
+        })())
+    }
+
+    /// Curves of many structures on all cores (one per structure, in order), with a
+    /// progress bar; options as `solver::demag_curve`.
+    #[rhai_fn(return_raw)]
+    pub fn demag_curves(ctx: NativeCallContext, structures: Array, opts: Map) -> RResult<Array> {
+        let f = "solver::demag_curves";
+        crate::api::located(&ctx, (|| {
+            let set = settings(f, opts)?;
+            let problems = structures
+                .iter()
+                .map(|v| {
+                    let s = v.read_lock::<SharedStructure>().map(|s| s.clone()).ok_or_else(|| {
+                        error(f, format!("expected an array of Structures, found {}", crate::docs::script_types(v.type_name())))
+                    })?;
+                    problem(f, &s, &set)
+                })
+                .collect::<RResult<Vec<_>>>()?;
+            let curves = crate::solver::sweep_many(&problems, &set.sweep, crate::settings::threads()).map_err(solver_err(f))?;
+            curves.into_iter().map(|c| c.map(|c| Dynamic::from(Arc::new(c))).map_err(solver_err(f))).collect()
+        })())
+    }
+
+    /// Relaxes a structure at field `h` (units of HA, along +y) from m ∥ +y; options as
+    /// `solver::demag_curve` (tol, max_iter, material, terms…).
+    #[rhai_fn(return_raw)]
+    pub fn relax(ctx: NativeCallContext, s: SharedStructure, h: f64, opts: Map) -> RResult<SharedState> {
+        let f = "solver::relax";
+        crate::api::located(&ctx, (|| {
+            let set = settings(f, opts)?;
+            let p = problem(f, &s, &set)?;
+            crate::solver::relax(&p, [0.0, h], None, &set.sweep.min).map(Arc::new).map_err(solver_err(f))
+        })())
+    }
+
+    /// Applied fields h (units of HA), in sweep order.
+    #[rhai_fn(global, get = "h", pure)]
+    pub fn curve_h(c: &mut SharedCurve) -> NdArray {
+        NdArray::from_vec(c.fields())
+    }
+
+    /// Mean M/Ms along y at each field.
+    #[rhai_fn(global, get = "m", pure)]
+    pub fn curve_m(c: &mut SharedCurve) -> NdArray {
+        NdArray::from_vec(c.my())
+    }
+
+    /// Mean M/Ms along x at each field.
+    #[rhai_fn(global, get = "mx", pure)]
+    pub fn curve_mx(c: &mut SharedCurve) -> NdArray {
+        NdArray::from_vec(column(c, |p| p.mx))
+    }
+
+    /// Energy+gradient evaluations of each field step.
+    #[rhai_fn(global, get = "iterations", pure)]
+    pub fn curve_iterations(c: &mut SharedCurve) -> NdArray {
+        NdArray::from_vec(column(c, |p| p.iterations as f64))
+    }
+
+    /// Final largest torque |m × h_eff| (units of HA) of each field step.
+    #[rhai_fn(global, get = "torque", pure)]
+    pub fn curve_torque(c: &mut SharedCurve) -> NdArray {
+        NdArray::from_vec(column(c, |p| p.torque))
+    }
+
+    /// Whether each field step converged (array of booleans).
+    #[rhai_fn(global, get = "converged", pure)]
+    pub fn curve_converged(c: &mut SharedCurve) -> Array {
+        column(c, |p| Dynamic::from_bool(p.converged))
+    }
+
+    /// Field steps that did not reach the torque tolerance.
+    #[rhai_fn(global, get = "non_converged", pure)]
+    pub fn curve_non_converged(c: &mut SharedCurve) -> i64 {
+        c.non_converged() as i64
+    }
+
+    /// Total energy+gradient evaluations of the sweep.
+    #[rhai_fn(global, get = "evaluations", pure)]
+    pub fn curve_evaluations(c: &mut SharedCurve) -> i64 {
+        c.evaluations() as i64
+    }
+
+    /// Wall-clock seconds of the sweep.
+    #[rhai_fn(global, get = "seconds", pure)]
+    pub fn curve_seconds(c: &mut SharedCurve) -> f64 {
+        c.seconds
+    }
+
+    /// The six anchor points `#{ M1, Mr, Hk90, Hk80, Hk70, Hc }` (DESIGN.md §4: M in Ms,
+    /// fields as positive magnitudes in HA, linear interpolation; `()` when not reached).
+    #[rhai_fn(global, pure)]
+    pub fn anchors(c: &mut SharedCurve) -> Map {
+        anchors_map(&c.anchors())
+    }
+
+    /// Writes CSV columns k, h, my, mx, iterations, torque, converged.
+    #[rhai_fn(global, name = "to_csv", return_raw, pure)]
+    pub fn curve_to_csv(c: &mut SharedCurve, path: &str) -> RResult<()> {
+        write_curve_csv(c, path).map_err(|e| error("Curve.to_csv", e))
+    }
+
+    /// Plots M(h) with the anchor points marked (PNG or SVG by extension).
+    #[rhai_fn(global, name = "plot", return_raw, pure)]
+    pub fn curve_plot_file(c: &mut SharedCurve, path: &str) -> RResult<()> {
+        curve_plot(c, "Demagnetisation curve").save(path).map_err(|e| error("Curve.plot", e))
+    }
+
+    /// One-line description.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn curve_to_string(c: &mut SharedCurve) -> String {
+        format!("Curve({} fields, {} evaluations, {} not converged)", c.points.len(), c.evaluations(), c.non_converged())
+    }
+
+    /// The relaxed magnetisation as an array [3, ny, nx] of (m_x, m_y, m_z).
+    #[rhai_fn(global, get = "m", pure)]
+    pub fn state_m(st: &mut SharedState) -> NdArray {
+        let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+        let m = st.m();
+        let a = ndarray::Array3::from_shape_fn((3, ny, nx), |(k, j, i)| m[j * nx + i][k]);
+        NdArray::new(a.into_dyn())
+    }
+
+    /// Mean M/Ms along y.
+    #[rhai_fn(global, get = "my", pure)]
+    pub fn state_my(st: &mut SharedState) -> f64 {
+        st.mean_m()[1]
+    }
+
+    /// Energy densities per term and total in J/m³: `#{ exchange, anisotropy, zeeman,
+    /// demag, total }`.
+    #[rhai_fn(global, get = "energy", pure)]
+    pub fn state_energy(st: &mut SharedState) -> Map {
+        let e = &st.energies;
+        [("exchange", e.exchange), ("anisotropy", e.anisotropy), ("zeeman", e.zeeman), ("demag", e.demag), ("total", e.total)]
+            .into_iter()
+            .map(|(k, v)| (k.into(), Dynamic::from_float(v)))
+            .collect()
+    }
+
+    /// Whether the relaxation reached the torque tolerance.
+    #[rhai_fn(global, get = "converged", pure)]
+    pub fn state_converged(st: &mut SharedState) -> bool {
+        st.stats.converged
+    }
+
+    /// Writes OVF 2.0 (binary 4), readable by mumax3, OOMMF and Ubermag tools.
+    #[rhai_fn(global, name = "to_ovf", return_raw, pure)]
+    pub fn state_to_ovf(st: &mut SharedState, path: &str) -> RResult<()> {
+        st.write_ovf(path, OvfFormat::Binary4).map_err(solver_err("State.to_ovf"))
+    }
+
+    /// Writes a PNG of m_y (red −1 … blue +1) with a colorbar.
+    #[rhai_fn(global, name = "to_png", return_raw, pure)]
+    pub fn state_to_png(st: &mut SharedState, path: &str) -> RResult<()> {
+        let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+        let my = ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| st.phi[j * nx + i].cos());
+        FieldImage::new(my.view())
+            .title(format!("m_y at h = {}", crate::array::fmt_g(st.h[1])))
+            .colorbar_label("m_y")
+            .save_sized(path, (640, 560))
+            .map_err(|e| error("State.to_png", e))
+    }
+
+    /// One-line description.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn state_to_string(st: &mut SharedState) -> String {
+        format!("State(h = {}, <m_y> = {}, converged: {})", crate::array::fmt_g(st.h[1]), crate::array::fmt_g(st.mean_m()[1]), st.stats.converged)
+    }
+}
+
+pub fn module() -> Module {
+    let mut m = exported_module!(solver_module);
+    m.set_custom_type::<SharedCurve>("Curve");
+    m.set_custom_type::<SharedState>("State");
+    m
+}
