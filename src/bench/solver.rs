@@ -243,7 +243,7 @@ mod tests {
     #[ignore]
     fn paper_bench() {
         // Knobs for experiments: BENCH_N, BENCH_COUNT, BENCH_TOL, BENCH_PREDICT, BENCH_CARRY,
-        // BENCH_F64, BENCH_THREADS.
+        // BENCH_F64, BENCH_BB, BENCH_THREADS.
         let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
         let mut o = SolverBenchOptions::default();
         o.n = env("BENCH_N").map_or(o.n, |v| v as usize);
@@ -252,6 +252,9 @@ mod tests {
         o.sweep.min.tol = env("BENCH_TOL").unwrap_or(o.sweep.min.tol);
         o.sweep.predict_max = env("BENCH_PREDICT").unwrap_or(o.sweep.predict_max);
         o.sweep.carry_step = env("BENCH_CARRY").map_or(o.sweep.carry_step, |v| v != 0.0);
+        if env("BENCH_BB").is_some_and(|v| v != 0.0) {
+            o.sweep.min.method = crate::solver::Method::BarzilaiBorwein;
+        }
         if env("BENCH_F64").is_some_and(|v| v != 0.0) {
             o.sweep.min.precision = crate::solver::Precision::F64;
         }

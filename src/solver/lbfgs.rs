@@ -117,7 +117,12 @@ pub fn minimize_lbfgs(
     ws: &mut LbfgsWorkspace,
 ) -> Result<StepStats, SolverError> {
     let n = phi.len();
-    ws.reset(n, opts.memory.max(1));
+    // The curvature pairs of the previous field stay valid to O(Δh) (only the Zeeman
+    // Hessian changes), so a warm-started sweep keeps them: its first step is then close
+    // to Newton's.
+    if !(opts.keep_memory && ws.g.len() == n && ws.s.len() == opts.memory.max(1)) {
+        ws.reset(n, opts.memory.max(1));
+    }
     // Energy rounding noise of the f32 demag convolution (measured ~1e-7 relative per cell).
     let noise = match opts.precision {
         Precision::F32 => 1e-6 * (n as f64).sqrt(),

@@ -1,5 +1,6 @@
-//! Steepest descent on the angles φ with Barzilai–Borwein steps (Exl et al., J. Appl. Phys.
-//! 115, 17D118, 2014), safeguarded as DESIGN.md's measurements ask: the two BB step lengths
+//! Minimisation at one field. The default method is L-BFGS (`lbfgs.rs`); this file holds
+//! the options, the stopping rule and the reference method: steepest descent on the angles
+//! φ with Barzilai–Borwein steps (Exl et al., J. Appl. Phys. 115, 17D118, 2014), safeguarded as DESIGN.md's measurements ask: the two BB step lengths
 //! alternate, the step is clamped to [tau_min, tau_max] and falls back to tau_max when
 //! s·y ≤ 0 (negative curvature along the step). No line search: the energy is never
 //! evaluated, only its gradient.
@@ -15,9 +16,10 @@ use super::SolverError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Method {
     /// Steepest descent with alternating, clamped Barzilai–Borwein steps (fidimag/mumax3).
-    #[default]
     BarzilaiBorwein,
-    /// Limited-memory BFGS with capped rotations and Armijo backtracking.
+    /// Limited-memory BFGS with capped rotations and Armijo backtracking (default: about
+    /// 4× fewer evaluations than BB on isotropic 160² structures, same fidimag agreement).
+    #[default]
     Lbfgs,
 }
 
@@ -35,6 +37,9 @@ pub struct MinimizeOptions {
     pub method: Method,
     /// L-BFGS memory (pairs kept).
     pub memory: usize,
+    /// L-BFGS: keep the curvature pairs from one call to the next on the same workspace
+    /// (sweeps: from one field to the next).
+    pub keep_memory: bool,
     /// Floating type of the demag FFT of the evaluator built for a run.
     #[serde(skip)]
     pub precision: Precision,
@@ -48,15 +53,19 @@ impl Default for MinimizeOptions {
             tau_init: 1e-2,
             tau_min: 1e-6,
             tau_max: 1.0,
-            method: Method::BarzilaiBorwein,
-            memory: 8,
+            method: Method::Lbfgs,
+            memory: 5,
+            keep_memory: false,
             precision: Precision::F32,
         }
     }
 }
 
-/// Default stopping torque in units of HA (see the report in DESIGN/README: anchors agree
-/// with fidimag's 1.5e-5 HA runs to ~1e-4 while needing far fewer evaluations).
+/// Default stopping torque in units of HA. fidimag's reference runs stop at ≈1.5e-5 HA;
+/// at 1e-4 every fidimag reference curve is reproduced to ≤1.5e-4 Ms off the switching
+/// steps and its anchors to ≤1e-4 (tests in `validation.rs`), while the evaluations per
+/// step stay close to the minimum. DESIGN measured 1.5e-4 as still within 1e-4 of fidimag's
+/// anchors on a 160² structure; 1e-4 keeps a margin.
 pub const DEFAULT_TOL: f64 = 1e-4;
 
 impl MinimizeOptions {
