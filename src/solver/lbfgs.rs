@@ -1,5 +1,5 @@
 //! Limited-memory BFGS on the angles φ: the quasi-Newton direction from the last few
-//! (s, y) pairs, capped so that no cell turns by more than `MAX_TURN` per iteration, with
+//! (s, y) pairs, capped so that no cell turns by more than `max_turn` per iteration, with
 //! an Armijo backtracking on the energy (which comes with the gradient at no extra FFT).
 //! Curvature pairs with s·y ≤ 0 are dropped; a non-descent direction restarts the memory.
 //! Same stopping rule as the BB descent: max torque below `tol`.
@@ -9,9 +9,6 @@ use super::demag::Precision;
 use super::energy::Energy;
 use super::minimizer::{MinimizeOptions, StepStats, wrap_angles};
 
-/// Largest rotation of any cell in one iteration (radians): keeps the descent on the
-/// current branch of local minima.
-const MAX_TURN: f64 = 0.3;
 /// Armijo constant.
 const C1: f64 = 1e-4;
 
@@ -145,7 +142,7 @@ pub fn minimize_lbfgs(
             gd = dot(&ws.g, &ws.d);
         }
         let big = ws.d.iter().fold(0.0f64, |a, d| a.max(d.abs()));
-        let mut alpha = if big > MAX_TURN { MAX_TURN / big } else { 1.0 };
+        let mut alpha = if big > opts.max_turn { opts.max_turn / big } else { 1.0 };
         let (mut t_new, mut e_new);
         let mut tries = 0;
         loop {
