@@ -49,6 +49,16 @@ pub enum Bench {
         #[arg(long, default_value_t = 20_000)]
         count: usize,
     },
+    /// Paper-law 160×160 demagnetisation curves: seconds per curve, curves per minute,
+    /// evaluations, µs per energy+gradient evaluation, non-converged steps.
+    Solver {
+        /// Number of structures (fixed seeds).
+        #[arg(long, default_value_t = 8)]
+        structures: usize,
+        /// Grid size n (n × n cells of 2 nm).
+        #[arg(long, default_value_t = 160)]
+        n: usize,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -98,6 +108,15 @@ pub fn main() -> i32 {
 fn bench(b: Bench, threads: Option<usize>) -> i32 {
     let result = match b {
         Bench::Grains { count } => crate::bench::grains::run(count, threads).map(|r| r.to_string()).map_err(|e| e.to_string()),
+        Bench::Solver { structures, n } => {
+            let opts = crate::bench::solver::SolverBenchOptions {
+                n,
+                structures,
+                threads: threads.unwrap_or(0),
+                ..Default::default()
+            };
+            crate::bench::solver::run(&opts).map(|r| r.to_string()).map_err(|e| e.to_string())
+        }
     };
     match result {
         Ok(report) => {

@@ -37,9 +37,11 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
     sweep.h_start = o.float("h_start", sweep.h_start, -100.0, 100.0)?;
     sweep.h_end = o.float("h_end", sweep.h_end, -100.0, 100.0)?;
     sweep.h_step = o.float("h_step", sweep.h_step, 1e-6, 10.0)?;
-    sweep.min.method = match o.choice("method", &["bb", "lbfgs"])? {
-        "lbfgs" => Method::Lbfgs,
-        _ => Method::BarzilaiBorwein,
+    sweep.min.method = match o.string_opt("method")?.as_deref() {
+        None => sweep.min.method,
+        Some("bb") => Method::BarzilaiBorwein,
+        Some("lbfgs") => Method::Lbfgs,
+        Some(other) => return fail(func, format!("option `method` must be \"bb\" (Barzilai–Borwein, default) or \"lbfgs\", got \"{other}\"")),
     };
     sweep.min.precision = match o.choice("precision", &["f32", "f64"])? {
         "f64" => Precision::F64,

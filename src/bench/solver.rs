@@ -7,8 +7,6 @@
 
 use crate::solver::demag::DemagKernel;
 use crate::solver::{Energy, Mesh, Problem, SolverError, SweepOptions, sweep_many};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::fmt;
 use std::time::Instant;
 
@@ -129,38 +127,13 @@ impl fmt::Display for SolverBenchReport {
     }
 }
 
-/// A paper-law structure: per-cell ψ, number of grains and θ.
-// TODO(merge): switch to crate::grains once the Voronoi generator lands on main; this is a
-// private stand-in with the same law (nearest seed, non-periodic, cell centres).
-pub fn paper_structure(n: usize, seed: u64) -> (Vec<f64>, usize, f64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let ng: usize = rng.random_range(16..=256);
-    let theta: f64 = rng.random_range(-std::f64::consts::PI..=std::f64::consts::PI);
-    let t = theta.abs();
-    let seeds: Vec<(f64, f64, f64)> = (0..ng)
-        .map(|_| {
-            let x = rng.random_range(0.0..n as f64);
-            let y = rng.random_range(0.0..n as f64);
-            let a = if t > 0.0 { rng.random_range(-t..=t) } else { 0.0 };
-            (x, y, a)
-        })
-        .collect();
-    let mut psi = vec![0.0; n * n];
-    for j in 0..n {
-        for i in 0..n {
-            let (cx, cy) = (i as f64 + 0.5, j as f64 + 0.5);
-            let nearest = seeds
-                .iter()
-                .min_by(|a, b| {
-                    let da = (a.0 - cx).powi(2) + (a.1 - cy).powi(2);
-                    let db = (b.0 - cx).powi(2) + (b.1 - cy).powi(2);
-                    da.total_cmp(&db)
-                })
-                .map_or(0.0, |s| s.2);
-            psi[j * n + i] = nearest;
-        }
-    }
-    (psi, ng, theta)
+/// A paper-law structure from the grains generator: per-cell ψ, grains owning cells, θ.
+pub fn paper_structure(n: usize, seed: u64) -> Result<(Vec<f64>, usize, f64), SolverError> {
+    let options = crate::grains::VoronoiOptions { nx: n, ny: n, seed, ..Default::default() };
+    let s = crate::grains::voronoi(&options)
+        .map_err(|e| SolverError::BadOption { name: "structure", value: e.to_string(), expected: "a paper-law structure" })?;
+    let theta = s.generator().and_then(|g| g.theta).unwrap_or(0.0);
+    Ok((s.cell_angles(), s.n_owning(), theta))
 }
 
 /// µs per energy+gradient evaluation of `problem` on this thread (median of 5 batches).
@@ -188,7 +161,7 @@ pub fn run(opts: &SolverBenchOptions) -> Result<SolverBenchReport, SolverError> 
     let mut problems = Vec::with_capacity(opts.structures);
     let mut meta = Vec::with_capacity(opts.structures);
     for k in 0..opts.structures as u64 {
-        let (psi, ng, theta) = paper_structure(opts.n, opts.seed + k);
+        let (psi, ng, theta) = paper_structure(opts.n, opts.seed + k)?;
         problems.push(Problem::new(mesh, &psi)?);
         meta.push((opts.seed + k, ng, theta));
     }
@@ -233,7 +206,7 @@ mod tests {
         assert_eq!(r.curves.len(), 2);
         let text = r.to_string();
         assert!(text.contains("median seconds per curve") && text.contains("µs per energy+gradient"));
-        let (psi, ng, theta) = paper_structure(16, 3);
+        let (psi, ng, theta) = paper_structure(16, 3).unwrap();
         assert!((16..=256).contains(&ng) && theta.abs() <= std::f64::consts::PI);
         assert!(psi.iter().all(|a| a.abs() <= theta.abs()));
     }
