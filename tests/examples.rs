@@ -58,7 +58,7 @@ fn check(expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
 fn examples_match_their_golden_output() {
     let mut failures = Vec::new();
     let all = scripts(&root().join("examples"));
-    assert!(all.len() >= 3, "expected at least 3 examples");
+    assert!(all.len() >= 6, "expected at least 6 examples");
     for script in all {
         let name = script.file_name().unwrap();
         let (code, stdout, stderr) = run_example(Path::new(name));

@@ -32,7 +32,7 @@ pub fn from_rhai(func: &str, values: &Array) -> RResult<NdArray> {
     let mut shape = Vec::new();
     let mut out = Vec::new();
     walk(func, &Dynamic::from_array(values.clone()), 0, &mut shape, &mut out)?;
-    ArrayD::from_shape_vec(IxDyn(&shape), out).map(NdArray::new).map_err(|e| error(func, e))
+    ArrayD::from_shape_vec(IxDyn(&shape), out).map(NdArray::new).map_err(super::error_in(func))
 }
 
 /// An int or float as f64.

@@ -1,7 +1,7 @@
 //! The `grains` module: Voronoi grain structures, their statistics, encodings and files.
 
 use super::opts::Opts;
-use super::{RResult, error, fail};
+use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::grains::{Encoding, PngOptions, PngReadOptions, Sample, Structure, VoronoiOptions};
 use ndarray::ArrayD;
@@ -13,10 +13,6 @@ use std::sync::Arc;
 pub type SharedStructure = Arc<Structure>;
 /// A lazily drawn collection of structures.
 pub type SharedSample = Arc<Sample>;
-
-fn grains_err(func: &str) -> impl Fn(crate::grains::GrainsError) -> Box<EvalAltResult> + '_ {
-    move |e| error(func, e)
-}
 
 /// Generator options from a script map (keys: n, nx, ny, cell_nm, grains, theta_deg, seed,
 /// periodic); absent `grains`/`theta_deg` follow the paper's law.
@@ -37,7 +33,7 @@ pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> 
         periodic: o.bool("periodic", false)?,
     };
     o.finish()?;
-    options.validate().map_err(grains_err(func))?;
+    options.validate().map_err(error_in(func))?;
     Ok(options)
 }
 
@@ -96,7 +92,7 @@ pub mod grains_module {
     pub fn voronoi(ctx: NativeCallContext, opts: Map) -> RResult<SharedStructure> {
         crate::api::located(&ctx, (|| {
             let options = voronoi_options("grains::voronoi", opts)?;
-            crate::grains::voronoi(&options).map(Arc::new).map_err(grains_err("grains::voronoi"))
+            crate::grains::voronoi(&options).map(Arc::new).map_err(error_in("grains::voronoi"))
         })())
     }
 
@@ -108,7 +104,7 @@ pub mod grains_module {
             let count = super::super::to_usize("grains::sample", "count", count, 1, 1 << 40)?;
             let options = voronoi_options("grains::sample", opts)?;
             let seed = options.seed;
-            Sample::new(options, seed, count).map(Arc::new).map_err(grains_err("grains::sample"))
+            Sample::new(options, seed, count).map(Arc::new).map_err(error_in("grains::sample"))
         })())
     }
 
@@ -116,7 +112,7 @@ pub mod grains_module {
     #[rhai_fn(return_raw)]
     pub fn load(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
         crate::api::located(&ctx, (|| {
-            Structure::load(path).map(Arc::new).map_err(grains_err("grains::load"))
+            Structure::load(path).map(Arc::new).map_err(error_in("grains::load"))
         })())
     }
 
@@ -125,7 +121,7 @@ pub mod grains_module {
     #[rhai_fn(return_raw)]
     pub fn from_csv(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
         crate::api::located(&ctx, (|| {
-            Structure::read_csv(path, None).map(Arc::new).map_err(grains_err("grains::from_csv"))
+            Structure::read_csv(path, None).map(Arc::new).map_err(error_in("grains::from_csv"))
         })())
     }
 
@@ -134,7 +130,7 @@ pub mod grains_module {
     #[rhai_fn(return_raw)]
     pub fn from_npy(ctx: NativeCallContext, path: &str, cell_nm: f64) -> RResult<SharedStructure> {
         crate::api::located(&ctx, (|| {
-            Structure::read_npy(path, cell_nm).map(Arc::new).map_err(grains_err("grains::from_npy"))
+            Structure::read_npy(path, cell_nm).map(Arc::new).map_err(error_in("grains::from_npy"))
         })())
     }
 
@@ -142,7 +138,7 @@ pub mod grains_module {
     #[rhai_fn(return_raw)]
     pub fn from_npz(ctx: NativeCallContext, path: &str, cell_nm: f64) -> RResult<SharedStructure> {
         crate::api::located(&ctx, (|| {
-            Structure::read_npz(path, cell_nm).map(Arc::new).map_err(grains_err("grains::from_npz"))
+            Structure::read_npz(path, cell_nm).map(Arc::new).map_err(error_in("grains::from_npz"))
         })())
     }
 
@@ -151,7 +147,7 @@ pub mod grains_module {
     #[rhai_fn(return_raw)]
     pub fn from_png(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
         crate::api::located(&ctx, (|| {
-            Structure::read_png(path, &PngReadOptions::default()).map(Arc::new).map_err(grains_err("grains::from_png"))
+            Structure::read_png(path, &PngReadOptions::default()).map(Arc::new).map_err(error_in("grains::from_png"))
         })())
     }
 
@@ -253,7 +249,7 @@ pub mod grains_module {
     #[rhai_fn(global, name = "to_png", return_raw, pure)]
     pub fn to_png(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
         crate::api::located(&ctx, (|| {
-            s.write_png(path, &PngOptions::default()).map_err(grains_err("Structure.to_png"))
+            s.write_png(path, &PngOptions::default()).map_err(error_in("Structure.to_png"))
         })())
     }
 
@@ -262,7 +258,7 @@ pub mod grains_module {
     pub fn to_png_with(ctx: NativeCallContext, s: &mut SharedStructure, path: &str, opts: Map) -> RResult<()> {
         crate::api::located(&ctx, (|| {
             let o = png_options("Structure.to_png", opts)?;
-            s.write_png(path, &o).map_err(grains_err("Structure.to_png"))
+            s.write_png(path, &o).map_err(error_in("Structure.to_png"))
         })())
     }
 
@@ -270,7 +266,7 @@ pub mod grains_module {
     #[rhai_fn(global, return_raw, pure)]
     pub fn to_csv(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
         crate::api::located(&ctx, (|| {
-            s.write_csv(path).map_err(grains_err("Structure.to_csv"))
+            s.write_csv(path).map_err(error_in("Structure.to_csv"))
         })())
     }
 
@@ -278,7 +274,7 @@ pub mod grains_module {
     #[rhai_fn(global, return_raw, pure)]
     pub fn to_npy(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
         crate::api::located(&ctx, (|| {
-            s.write_npy(path).map_err(grains_err("Structure.to_npy"))
+            s.write_npy(path).map_err(error_in("Structure.to_npy"))
         })())
     }
 
@@ -286,7 +282,7 @@ pub mod grains_module {
     #[rhai_fn(global, return_raw, pure)]
     pub fn to_npz(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
         crate::api::located(&ctx, (|| {
-            s.write_npz(path).map_err(grains_err("Structure.to_npz"))
+            s.write_npz(path).map_err(error_in("Structure.to_npz"))
         })())
     }
 
@@ -294,7 +290,7 @@ pub mod grains_module {
     #[rhai_fn(global, return_raw, pure)]
     pub fn save(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
         crate::api::located(&ctx, (|| {
-            s.save(path).map_err(grains_err("Structure.save"))
+            s.save(path).map_err(error_in("Structure.save"))
         })())
     }
 
@@ -325,7 +321,7 @@ pub mod grains_module {
             if k < 0 || k >= n {
                 return fail("Sample.get", format!("index {i} out of range for {n} structures"));
             }
-            s.get(k as usize).map(Arc::new).map_err(grains_err("Sample.get"))
+            s.get(k as usize).map(Arc::new).map_err(error_in("Sample.get"))
         })())
     }
 
@@ -343,7 +339,7 @@ pub mod grains_module {
                     _ => fail(f, format!("indices must be integers in 0..{n}, got {v}")),
                 })
                 .collect::<RResult<Vec<_>>>()?;
-            let a = s.encode_many(&idx, enc).map_err(grains_err(f))?;
+            let a = s.encode_many(&idx, enc).map_err(error_in(f))?;
             Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
         })())
     }

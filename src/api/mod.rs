@@ -34,6 +34,11 @@ pub fn located<T>(ctx: &rhai::NativeCallContext, r: RResult<T>) -> RResult<T> {
     })
 }
 
+/// `map_err` adapter: any displayable error becomes [`error`]`(func, e)`.
+pub fn error_in<E: Display>(func: &str) -> impl Fn(E) -> Box<EvalAltResult> + '_ {
+    move |e| error(func, e)
+}
+
 /// Shorthand for `Err(error(func, msg))`.
 pub fn fail<T>(func: &str, msg: impl Display) -> RResult<T> {
     Err(error(func, msg))
@@ -41,7 +46,7 @@ pub fn fail<T>(func: &str, msg: impl Display) -> RResult<T> {
 
 /// Turns Ctrl-C into a script error, so long native loops end the script, not the REPL.
 pub fn check_interrupt(func: &str) -> RResult<()> {
-    crate::interrupt::check().map_err(|e| error(func, e))
+    crate::interrupt::check().map_err(error_in(func))
 }
 
 /// Converts a count or index from a script (i64) with a range check.

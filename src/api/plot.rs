@@ -4,15 +4,11 @@
 use super::array::vector;
 use super::grains::SharedStructure;
 use super::opts::Opts;
-use super::{RResult, error, fail};
+use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::{FieldImage, Figure, Legend, Plot, Series, Symbol, XyPlot};
 use rhai::plugin::*;
 use rhai::{Array, Map};
-
-fn plot_err(func: &str) -> impl Fn(crate::plot::PlotError) -> Box<EvalAltResult> + '_ {
-    move |e| error(func, e)
-}
 
 fn range(func: &str, v: Dynamic) -> RResult<(f64, f64)> {
     match vector(func, &v)?.as_slice() {
@@ -89,7 +85,7 @@ fn series(func: &'static str, items: &Array, points: bool) -> RResult<Vec<Series
 pub fn field_image(func: &str, v: &Dynamic) -> RResult<FieldImage> {
     if let Some(s) = v.read_lock::<SharedStructure>() {
         let kx = s.encode_kx().index_axis(ndarray::Axis(0), 0).mapv(f64::from);
-        return FieldImage::new(kx.view()).colorbar_label("k_x").grains(s.grain_array().view()).map_err(plot_err(func));
+        return FieldImage::new(kx.view()).colorbar_label("k_x").grains(s.grain_array().view()).map_err(error_in(func));
     }
     if let Some(a) = v.read_lock::<NdArray>() {
         let f = super::grains::field_of(func, &a)?;
@@ -141,7 +137,7 @@ pub mod plot_module {
             }
             let sz = size(&mut o, crate::plot::DEFAULT_SIZE)?;
             o.finish()?;
-            p.save_sized(path, sz).map_err(plot_err(f))
+            p.save_sized(path, sz).map_err(error_in(f))
         })())
     }
 
@@ -158,7 +154,7 @@ pub mod plot_module {
             }
             let sz = size(&mut o, (600, 600))?;
             o.finish()?;
-            p.save_sized(path, sz).map_err(plot_err(f))
+            p.save_sized(path, sz).map_err(error_in(f))
         })())
     }
 
@@ -176,7 +172,7 @@ pub mod plot_module {
             }
             let sz = size(&mut o, (640, 560))?;
             o.finish()?;
-            img.save_sized(path, sz).map_err(plot_err(f))
+            img.save_sized(path, sz).map_err(error_in(f))
         })())
     }
 
@@ -215,7 +211,7 @@ pub mod plot_module {
             }
             let sz = size(&mut o, (cols as u32 * 360, rows as u32 * 320 + 48))?;
             o.finish()?;
-            fig.save_sized(path, sz).map_err(plot_err(f))
+            fig.save_sized(path, sz).map_err(error_in(f))
         })())
     }
 }

@@ -3,20 +3,16 @@
 
 use super::grains::SharedStructure;
 use super::opts::Opts;
-use super::{RResult, error, fail};
+use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::{FieldImage, Plot, Symbol, XyPlot};
-use crate::solver::{Curve, Material, Mesh, Method, OvfFormat, Precision, Problem, Relaxed, SolverError, SweepOptions, Terms};
+use crate::solver::{Curve, Material, Mesh, Method, OvfFormat, Precision, Problem, Relaxed, SweepOptions, Terms};
 use rhai::plugin::*;
 use rhai::{Array, Map};
 use std::sync::Arc;
 
 pub type SharedCurve = Arc<Curve>;
 pub type SharedState = Arc<Relaxed>;
-
-fn solver_err(func: &str) -> impl Fn(SolverError) -> Box<EvalAltResult> + '_ {
-    move |e| error(func, e)
-}
 
 /// What a solver call needs besides the structure.
 struct Settings {
@@ -72,7 +68,7 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
                 (None, Some(ms)) => ms,
                 (None, None) => d.ms,
             };
-            Material { a, ms, k1 }.validated().map_err(solver_err(func))?
+            Material { a, ms, k1 }.validated().map_err(error_in(func))?
         }
     };
     o.finish()?;
@@ -81,11 +77,11 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
 
 fn problem(func: &str, s: &SharedStructure, set: &Settings) -> RResult<Problem> {
     let d = s.cell_nm() * 1e-9;
-    let mesh = Mesh::new(s.nx(), s.ny(), d, d, set.thickness_nm * 1e-9).map_err(solver_err(func))?;
+    let mesh = Mesh::new(s.nx(), s.ny(), d, d, set.thickness_nm * 1e-9).map_err(error_in(func))?;
     Problem::new(mesh, &s.cell_angles())
         .and_then(|p| p.with_material(set.material))
         .map(|p| p.with_terms(set.terms))
-        .map_err(solver_err(func))
+        .map_err(error_in(func))
 }
 
 /// The anchors map with `()` for a missing anchor.
@@ -160,7 +156,7 @@ pub mod solver_module {
         crate::api::located(&ctx, (|| {
             let set = settings(f, opts)?;
             let p = problem(f, &s, &set)?;
-            crate::solver::sweep(&p, &set.sweep).map(Arc::new).map_err(solver_err(f))
+            crate::solver::sweep(&p, &set.sweep).map(Arc::new).map_err(error_in(f))
         })())
     }
 
@@ -180,8 +176,8 @@ pub mod solver_module {
                     problem(f, &s, &set)
                 })
                 .collect::<RResult<Vec<_>>>()?;
-            let curves = crate::solver::sweep_many(&problems, &set.sweep, crate::settings::threads()).map_err(solver_err(f))?;
-            curves.into_iter().map(|c| c.map(|c| Dynamic::from(Arc::new(c))).map_err(solver_err(f))).collect()
+            let curves = crate::solver::sweep_many(&problems, &set.sweep, crate::settings::threads()).map_err(error_in(f))?;
+            curves.into_iter().map(|c| c.map(|c| Dynamic::from(Arc::new(c))).map_err(error_in(f))).collect()
         })())
     }
 
@@ -193,7 +189,7 @@ pub mod solver_module {
         crate::api::located(&ctx, (|| {
             let set = settings(f, opts)?;
             let p = problem(f, &s, &set)?;
-            crate::solver::relax(&p, [0.0, h], None, &set.sweep.min).map(Arc::new).map_err(solver_err(f))
+            crate::solver::relax(&p, [0.0, h], None, &set.sweep.min).map(Arc::new).map_err(error_in(f))
         })())
     }
 
@@ -261,13 +257,13 @@ pub mod solver_module {
     /// Writes CSV columns k, h, my, mx, iterations, torque, converged.
     #[rhai_fn(global, name = "to_csv", return_raw, pure)]
     pub fn curve_to_csv(c: &mut SharedCurve, path: &str) -> RResult<()> {
-        write_curve_csv(c, path).map_err(|e| error("Curve.to_csv", e))
+        write_curve_csv(c, path).map_err(error_in("Curve.to_csv"))
     }
 
     /// Plots M(h) with the anchor points marked (PNG or SVG by extension).
     #[rhai_fn(global, name = "plot", return_raw, pure)]
     pub fn curve_plot_file(c: &mut SharedCurve, path: &str) -> RResult<()> {
-        curve_plot(c, "Demagnetisation curve").save(path).map_err(|e| error("Curve.plot", e))
+        curve_plot(c, "Demagnetisation curve").save(path).map_err(error_in("Curve.plot"))
     }
 
     /// One-line description.
@@ -311,7 +307,7 @@ pub mod solver_module {
     /// Writes OVF 2.0 (binary 4), readable by mumax3, OOMMF and Ubermag tools.
     #[rhai_fn(global, name = "to_ovf", return_raw, pure)]
     pub fn state_to_ovf(st: &mut SharedState, path: &str) -> RResult<()> {
-        st.write_ovf(path, OvfFormat::Binary4).map_err(solver_err("State.to_ovf"))
+        st.write_ovf(path, OvfFormat::Binary4).map_err(error_in("State.to_ovf"))
     }
 
     /// Writes a PNG of m_y (red −1 … blue +1) with a colorbar.
@@ -323,7 +319,7 @@ pub mod solver_module {
             .title(format!("m_y at h = {}", crate::array::fmt_g(st.h[1])))
             .colorbar_label("m_y")
             .save_sized(path, (640, 560))
-            .map_err(|e| error("State.to_png", e))
+            .map_err(error_in("State.to_png"))
     }
 
     /// One-line description.
