@@ -35,7 +35,9 @@ impl NdArray {
         let shape = broadcast_shape(self.shape(), other.shape())?;
         let a = self.0.broadcast(IxDyn(&shape))?;
         let b = other.0.broadcast(IxDyn(&shape))?;
-        Some(NdArray::new(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y))))
+        Some(NdArray::new(
+            Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)),
+        ))
     }
 
     pub fn map(&self, f: impl Fn(f64) -> f64) -> NdArray {
@@ -54,7 +56,13 @@ impl NdArray {
 /// The numpy broadcast of two shapes, if they are compatible.
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
-    let dim = |s: &[usize], k: usize| if k + s.len() < n { 1 } else { s[k + s.len() - n] };
+    let dim = |s: &[usize], k: usize| {
+        if k + s.len() < n {
+            1
+        } else {
+            s[k + s.len() - n]
+        }
+    };
     (0..n)
         .map(|k| match (dim(a, k), dim(b, k)) {
             (x, y) if x == y => Some(x),
@@ -72,7 +80,13 @@ pub fn fmt_g(x: f64) -> String {
         return "0".into();
     }
     if !x.is_finite() {
-        return if x.is_nan() { "nan".into() } else if x > 0.0 { "inf".into() } else { "-inf".into() };
+        return if x.is_nan() {
+            "nan".into()
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
     }
     let e = x.abs().log10().floor() as i32;
     if (-4..6).contains(&e) {
@@ -86,7 +100,11 @@ pub fn fmt_g(x: f64) -> String {
 }
 
 fn trim_zeros(s: &str) -> String {
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s.to_string() }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 impl fmt::Display for NdArray {
@@ -99,7 +117,11 @@ impl fmt::Display for NdArray {
             let n = a.shape()[0];
             // Long axes are elided like numpy's repr: first and last three.
             let idx: Vec<Option<usize>> = if n > 8 {
-                (0..3).map(Some).chain([None]).chain((n - 3..n).map(Some)).collect()
+                (0..3)
+                    .map(Some)
+                    .chain([None])
+                    .chain((n - 3..n).map(Some))
+                    .collect()
             } else {
                 (0..n).map(Some).collect()
             };

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "coercive", version, about = "Grain structures, micromagnetic demagnetisation curves and learned hysteresis, scripted in Rhai")]
+#[command(
+    name = "coercive",
+    version,
+    about = "Grain structures, micromagnetic demagnetisation curves and learned hysteresis, scripted in Rhai"
+)]
 pub struct Cli {
     /// Session seed: the default of every `seed` option (reproducible runs).
     #[arg(long, global = true, default_value_t = 0)]
@@ -97,7 +101,11 @@ pub fn main() -> i32 {
                 None => print!("{}", docs.listing()),
                 Some(n) => match docs.describe(&n) {
                     Some(text) => print!("{text}"),
-                    None => return Err(runner::ScriptError(format!("coercive doc: no function or module named `{n}`"))),
+                    None => {
+                        return Err(runner::ScriptError(format!(
+                            "coercive doc: no function or module named `{n}`"
+                        )));
+                    }
                 },
             }
             Ok(())
@@ -107,7 +115,9 @@ pub fn main() -> i32 {
 
 fn bench(b: Bench, threads: Option<usize>) -> i32 {
     let result = match b {
-        Bench::Grains { count } => crate::bench::grains::run(count, threads).map(|r| r.to_string()).map_err(|e| e.to_string()),
+        Bench::Grains { count } => crate::bench::grains::run(count, threads)
+            .map(|r| r.to_string())
+            .map_err(|e| e.to_string()),
         Bench::Solver { structures, n } => {
             let opts = crate::bench::solver::SolverBenchOptions {
                 n,
@@ -115,7 +125,9 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
                 threads: threads.unwrap_or(0),
                 ..Default::default()
             };
-            crate::bench::solver::run(&opts).map(|r| r.to_string()).map_err(|e| e.to_string())
+            crate::bench::solver::run(&opts)
+                .map(|r| r.to_string())
+                .map_err(|e| e.to_string())
         }
     };
     match result {
@@ -136,7 +148,10 @@ fn usage_error(msg: &str) -> i32 {
 }
 
 /// Builds the engine and runs `f`, turning errors and panics into messages and exit codes.
-fn with_engine(dir: Option<PathBuf>, f: impl FnOnce(&rhai::Engine) -> Result<(), runner::ScriptError>) -> i32 {
+fn with_engine(
+    dir: Option<PathBuf>,
+    f: impl FnOnce(&rhai::Engine) -> Result<(), runner::ScriptError>,
+) -> i32 {
     let engine = match engine::new_engine(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -148,7 +163,11 @@ fn with_engine(dir: Option<PathBuf>, f: impl FnOnce(&rhai::Engine) -> Result<(),
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
             eprintln!("{e}");
-            if crate::interrupt::requested() { 130 } else { 1 }
+            if crate::interrupt::requested() {
+                130
+            } else {
+                1
+            }
         }
         Err(msg) => {
             eprintln!("{msg}");

@@ -30,7 +30,11 @@ pub fn rgb(v: f64) -> [u8; 3] {
 
 /// Colour of `v` mapped linearly from [lo, hi] onto the colormap's [−1, 1].
 pub fn rgb_in(v: f64, lo: f64, hi: f64) -> [u8; 3] {
-    if hi > lo { rgb(2.0 * (v - lo) / (hi - lo) - 1.0) } else { rgb(0.0) }
+    if hi > lo {
+        rgb(2.0 * (v - lo) / (hi - lo) - 1.0)
+    } else {
+        rgb(0.0)
+    }
 }
 
 /// Number of entries of the inverse look-up table (resolution 2/(N−1) in value).
@@ -43,7 +47,9 @@ pub fn value_of(c: [u8; 3]) -> (f64, u32) {
     for k in 0..LUT {
         let v = -1.0 + 2.0 * k as f64 / (LUT - 1) as f64;
         let p = rgb(v);
-        let d: u32 = (0..3).map(|i| (p[i] as i32 - c[i] as i32).pow(2) as u32).sum();
+        let d: u32 = (0..3)
+            .map(|i| (p[i] as i32 - c[i] as i32).pow(2) as u32)
+            .sum();
         if d < best.1 {
             best = (v, d);
         }

@@ -20,7 +20,11 @@ pub struct DocEntry {
 
 impl DocEntry {
     pub fn summary(&self) -> &str {
-        self.doc.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("(undocumented)")
+        self.doc
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("(undocumented)")
     }
 }
 
@@ -37,7 +41,10 @@ mod tests {
             super::script_types("dot(a: &mut NdArray, b: NdArray) -> RResult<f64>"),
             "dot(a: NdArray, b: NdArray) -> float"
         );
-        assert_eq!(super::script_types("f(m: Map, s: &str) -> RResult<Map>"), "f(m: map, s: string) -> map");
+        assert_eq!(
+            super::script_types("f(m: Map, s: &str) -> RResult<Map>"),
+            "f(m: map, s: string) -> map"
+        );
     }
 }
 
@@ -69,7 +76,10 @@ pub fn clean_comment(lines: &[impl AsRef<str>]) -> String {
         .flat_map(|l| l.as_ref().lines().map(str::to_string).collect::<Vec<_>>())
         .map(|l| {
             let t = l.trim();
-            let t = t.strip_prefix("///").or_else(|| t.strip_prefix("/**")).unwrap_or(t);
+            let t = t
+                .strip_prefix("///")
+                .or_else(|| t.strip_prefix("/**"))
+                .unwrap_or(t);
             let t = t.strip_suffix("*/").unwrap_or(t);
             t.strip_prefix(' ').unwrap_or(t).to_string()
         })
@@ -100,7 +110,21 @@ pub fn script_types(sig: &str) -> String {
         }
         s = format!("{}{}{}", &s[..i], &s[inner_start..end], &s[end + 1..]);
     }
-    for (from, to) in [("&mut ", ""), ("SharedStructure", "Structure"), ("SharedSample", "Sample"), ("SharedCurve", "Curve"), ("SharedState", "State"), ("String", "string"), ("&str", "string"), ("ImmutableString", "string"), ("i64", "int"), ("f64", "float"), ("Dynamic", "any"), ("Array", "array"), ("Map", "map")] {
+    for (from, to) in [
+        ("&mut ", ""),
+        ("SharedStructure", "Structure"),
+        ("SharedSample", "Sample"),
+        ("SharedCurve", "Curve"),
+        ("SharedState", "State"),
+        ("String", "string"),
+        ("&str", "string"),
+        ("ImmutableString", "string"),
+        ("i64", "int"),
+        ("f64", "float"),
+        ("Dynamic", "any"),
+        ("Array", "array"),
+        ("Map", "map"),
+    ] {
         s = replace_word(&s, from, to);
     }
     s
@@ -111,10 +135,16 @@ fn replace_word(s: &str, from: &str, to: &str) -> String {
     let mut rest = s;
     while let Some(i) = rest.find(from) {
         let before_ok = !from.starts_with(|c: char| c.is_alphanumeric())
-            || rest[..i].chars().last().is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            || rest[..i]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_');
         let after = &rest[i + from.len()..];
         let after_ok = !from.ends_with(|c: char| c.is_alphanumeric())
-            || after.chars().next().is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            || after
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_');
         out.push_str(&rest[..i]);
         out.push_str(if before_ok && after_ok { to } else { from });
         rest = after;
@@ -125,7 +155,9 @@ fn replace_word(s: &str, from: &str, to: &str) -> String {
 
 /// Operators, indexers and property accessors are documented with their type, not listed.
 fn is_listed(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
         && !name.starts_with("get$")
         && !name.starts_with("set$")
         && !name.starts_with("index$")
@@ -171,7 +203,9 @@ impl Docs {
         // `voronoi` finds `grains::voronoi`; `grains` lists the module.
         self.entries
             .iter()
-            .filter(|e| e.name.rsplit("::").next() == Some(name) || e.name.starts_with(&format!("{name}::")))
+            .filter(|e| {
+                e.name.rsplit("::").next() == Some(name) || e.name.starts_with(&format!("{name}::"))
+            })
             .collect()
     }
 
@@ -190,13 +224,20 @@ impl Docs {
         if found.is_empty() {
             return None;
         }
-        let module_listing = found.iter().any(|e| e.name != name && e.name.starts_with(&format!("{name}::")));
+        let module_listing = found
+            .iter()
+            .any(|e| e.name != name && e.name.starts_with(&format!("{name}::")));
         let mut out = String::new();
         for e in found {
             if module_listing {
                 out.push_str(&format!("{}\n    {}\n", e.signature, e.summary()));
             } else {
-                out.push_str(&format!("{}    [{}]\n{}\n\n", e.signature, e.origin, indent(&e.doc)));
+                out.push_str(&format!(
+                    "{}    [{}]\n{}\n\n",
+                    e.signature,
+                    e.origin,
+                    indent(&e.doc)
+                ));
             }
         }
         Some(out.trim_end().to_string() + "\n")
@@ -211,7 +252,10 @@ impl Docs {
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 static DOCS: OnceLock<Docs> = OnceLock::new();
@@ -223,7 +267,8 @@ pub fn init(engine: &rhai::Engine) {
 
 pub fn get() -> &'static Docs {
     static EMPTY: OnceLock<Docs> = OnceLock::new();
-    DOCS.get().unwrap_or_else(|| EMPTY.get_or_init(Docs::default))
+    DOCS.get()
+        .unwrap_or_else(|| EMPTY.get_or_init(Docs::default))
 }
 
 /// Text for `help()` (overview) or `help(name)`.
@@ -237,12 +282,18 @@ pub fn help_text(name: Option<&str>) -> String {
              `coercive doc` lists every function.\n",
             modules(docs).join(", ")
         ),
-        Some(n) => docs.describe(n).unwrap_or_else(|| format!("no function or module named `{n}`; try help()\n")),
+        Some(n) => docs
+            .describe(n)
+            .unwrap_or_else(|| format!("no function or module named `{n}`; try help()\n")),
     }
 }
 
 fn modules(docs: &Docs) -> Vec<String> {
-    let mut m: Vec<String> = docs.entries.iter().filter_map(|e| e.name.split_once("::").map(|(m, _)| m.to_string())).collect();
+    let mut m: Vec<String> = docs
+        .entries
+        .iter()
+        .filter_map(|e| e.name.split_once("::").map(|(m, _)| m.to_string()))
+        .collect();
     m.sort();
     m.dedup();
     m

@@ -7,7 +7,12 @@ use std::path::PathBuf;
 
 /// Native modules reached as `name::function` (the array type and helpers are global).
 pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
-    vec![("io", api::io::module()), ("grains", api::grains::module()), ("plot", api::plot::module()), ("solver", api::solver::module())]
+    vec![
+        ("io", api::io::module()),
+        ("grains", api::grains::module()),
+        ("plot", api::plot::module()),
+        ("solver", api::solver::module()),
+    ]
 }
 
 /// An engine with every coercive module. `script_dir` is where relative imports resolve.
@@ -28,7 +33,9 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     }
     engine.set_module_resolver(crate::stdlib::Resolver::new(script_dir));
     // Ctrl-C ends the running script (Rhai checks this between operations).
-    engine.on_progress(|_| crate::interrupt::requested().then(|| Dynamic::from("interrupted by Ctrl-C")));
+    engine.on_progress(|_| {
+        crate::interrupt::requested().then(|| Dynamic::from("interrupted by Ctrl-C"))
+    });
     let prelude = crate::stdlib::prelude(&engine)?;
     engine.register_global_module(prelude.into());
     crate::docs::init(&engine);

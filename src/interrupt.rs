@@ -32,7 +32,11 @@ pub fn requested() -> bool {
 
 /// `Err(Interrupted)` once Ctrl-C was pressed; call it between units of work.
 pub fn check() -> Result<(), Interrupted> {
-    if requested() { Err(Interrupted) } else { Ok(()) }
+    if requested() {
+        Err(Interrupted)
+    } else {
+        Ok(())
+    }
 }
 
 /// Raises the flag as Ctrl-C would (tests, and callers that cancel work).

@@ -22,7 +22,11 @@ fn at(source: &str, pos: Position) -> String {
 }
 
 pub fn format_parse_error(source: &str, err: &ParseError) -> String {
-    format!("{}: syntax error: {}", at(source, err.position()), err.err_type())
+    format!(
+        "{}: syntax error: {}",
+        at(source, err.position()),
+        err.err_type()
+    )
 }
 
 /// Formats a runtime error, following errors inside imported modules to their own file.
@@ -33,7 +37,11 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
         } else {
             format!("stdlib/{module}.rhai")
         };
-        return format!("{}\n  in module \"{module}\" imported at {}", format_eval_error(&module_src, inner), at(source, *pos));
+        return format!(
+            "{}\n  in module \"{module}\" imported at {}",
+            format_eval_error(&module_src, inner),
+            at(source, *pos)
+        );
     }
     let pos = err.position();
     let mut msg = match err {
@@ -43,7 +51,9 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
         // Display appends " (line L, position C)", which the prefix already says.
         other => {
             let s = other.to_string();
-            s.strip_suffix(&format!(" ({pos})")).unwrap_or(&s).to_string()
+            s.strip_suffix(&format!(" ({pos})"))
+                .unwrap_or(&s)
+                .to_string()
         }
     };
     if let EvalAltResult::ErrorFunctionNotFound(sig, _) = err {
@@ -54,14 +64,25 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
 
 fn runtime_message(v: &Dynamic) -> String {
     let s = v.to_string();
-    if s.contains(": ") && !s.starts_with("interrupted") { s } else { format!("error: {s}") }
+    if s.contains(": ") && !s.starts_with("interrupted") {
+        s
+    } else {
+        format!("error: {s}")
+    }
 }
 
 /// "expected one of: …" for a call whose argument types matched no overload.
 fn expected_signatures(called: &str) -> String {
-    let name = called.split(|c: char| c == ' ' || c == '(').next().unwrap_or(called);
+    let name = called
+        .split(|c: char| c == ' ' || c == '(')
+        .next()
+        .unwrap_or(called);
     let docs = crate::docs::get();
-    let found: Vec<_> = docs.entries.iter().filter(|e| e.name == name || e.name.ends_with(&format!("::{name}"))).collect();
+    let found: Vec<_> = docs
+        .entries
+        .iter()
+        .filter(|e| e.name == name || e.name.ends_with(&format!("::{name}")))
+        .collect();
     if found.is_empty() {
         return String::new();
     }
@@ -75,20 +96,35 @@ fn expected_signatures(called: &str) -> String {
 /// Compiles a script file.
 pub fn compile_file(engine: &Engine, path: &Path, scope: &Scope) -> Result<AST, ScriptError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScriptError(format!("{name}: cannot read script: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScriptError(format!("{name}: cannot read script: {e}")))?;
     compile_text(engine, &name, &text, scope)
 }
 
-pub fn compile_text(engine: &Engine, name: &str, text: &str, scope: &Scope) -> Result<AST, ScriptError> {
-    let mut ast = engine.compile_with_scope(scope, text).map_err(|e| ScriptError(format_parse_error(name, &e)))?;
+pub fn compile_text(
+    engine: &Engine,
+    name: &str,
+    text: &str,
+    scope: &Scope,
+) -> Result<AST, ScriptError> {
+    let mut ast = engine
+        .compile_with_scope(scope, text)
+        .map_err(|e| ScriptError(format_parse_error(name, &e)))?;
     ast.set_source(name);
     Ok(ast)
 }
 
 /// Runs a compiled script in `scope`; returns the value of its last expression.
-pub fn run_ast(engine: &Engine, name: &str, scope: &mut Scope, ast: &AST) -> Result<Dynamic, ScriptError> {
+pub fn run_ast(
+    engine: &Engine,
+    name: &str,
+    scope: &mut Scope,
+    ast: &AST,
+) -> Result<Dynamic, ScriptError> {
     crate::interrupt::reset();
-    engine.eval_ast_with_scope::<Dynamic>(scope, ast).map_err(|e| ScriptError(format_eval_error(name, &e)))
+    engine
+        .eval_ast_with_scope::<Dynamic>(scope, ast)
+        .map_err(|e| ScriptError(format_eval_error(name, &e)))
 }
 
 /// The text `print` would show for a value (custom types through their `to_string`).
@@ -98,13 +134,21 @@ pub fn display(engine: &Engine, v: &Dynamic) -> String {
     }
     let mut scope = Scope::new();
     scope.push("value", v.clone());
-    engine.eval_with_scope::<String>(&mut scope, "to_string(value)").unwrap_or_else(|_| v.to_string())
+    engine
+        .eval_with_scope::<String>(&mut scope, "to_string(value)")
+        .unwrap_or_else(|_| v.to_string())
 }
 
 /// A scope holding the script's arguments as the constant `ARGS` (array of strings).
 pub fn scope_with_args(args: &[String]) -> Scope<'static> {
     let mut scope = Scope::new();
-    scope.push_constant("ARGS", args.iter().cloned().map(Dynamic::from).collect::<rhai::Array>());
+    scope.push_constant(
+        "ARGS",
+        args.iter()
+            .cloned()
+            .map(Dynamic::from)
+            .collect::<rhai::Array>(),
+    );
     scope
 }
 

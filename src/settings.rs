@@ -15,7 +15,9 @@ impl Device {
         match s {
             "cpu" => Ok(Device::Cpu),
             "cuda" | "gpu" => Ok(Device::Cuda),
-            other => Err(format!("unknown device `{other}`: expected `cpu` or `cuda`")),
+            other => Err(format!(
+                "unknown device `{other}`: expected `cpu` or `cuda`"
+            )),
         }
     }
 
@@ -80,7 +82,9 @@ pub fn threads() -> usize {
 }
 
 fn default_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// Sizes the rayon pool and libtorch's intra-op pool deliberately: libtorch threads
@@ -88,7 +92,9 @@ fn default_threads() -> usize {
 pub fn set_threads(n: Option<usize>) {
     let n = n.unwrap_or_else(default_threads).max(1);
     if THREADS.set(n).is_ok() {
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
         tch::set_num_threads(n as i32);
     }
 }

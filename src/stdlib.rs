@@ -56,9 +56,9 @@ impl ModuleResolver for Resolver {
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         if let Some(text) = source_for_import(path) {
-            let mut ast = engine.compile(text.as_ref()).map_err(|e| {
-                Box::new(EvalAltResult::ErrorInModule(path.into(), e.into(), pos))
-            })?;
+            let mut ast = engine
+                .compile(text.as_ref())
+                .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.into(), e.into(), pos)))?;
             ast.set_source(format!("stdlib/{path}.rhai"));
             let m = Module::eval_ast_as_new(Scope::new(), &ast, engine)
                 .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.into(), e, pos)))?;
@@ -69,7 +69,11 @@ impl ModuleResolver for Resolver {
 }
 
 fn source_for_import(path: &str) -> Option<Cow<'static, str>> {
-    if path == "prelude" { None } else { source(path) }
+    if path == "prelude" {
+        None
+    } else {
+        source(path)
+    }
 }
 
 /// Compiles the prelude into a module for the global namespace.
@@ -85,12 +89,18 @@ pub fn docs(engine: &Engine) -> Vec<crate::docs::DocEntry> {
     let mut out = Vec::new();
     for name in names() {
         let Some(text) = source(name) else { continue };
-        let Ok(ast) = engine.compile(text.as_ref()) else { continue };
+        let Ok(ast) = engine.compile(text.as_ref()) else {
+            continue;
+        };
         for f in ast.iter_functions() {
             if f.access == rhai::FnAccess::Private {
                 continue;
             }
-            let qualified = if name == "prelude" { f.name.to_string() } else { format!("{name}::{}", f.name) };
+            let qualified = if name == "prelude" {
+                f.name.to_string()
+            } else {
+                format!("{name}::{}", f.name)
+            };
             out.push(crate::docs::DocEntry {
                 signature: format!("{qualified}({})", f.params.join(", ")),
                 name: qualified,

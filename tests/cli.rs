@@ -3,8 +3,15 @@
 use std::process::{Command, Stdio};
 
 fn coercive(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_coercive")).args(args).output().expect("run coercive");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_coercive"))
+        .args(args)
+        .output()
+        .expect("run coercive");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -17,23 +24,41 @@ fn eval_prints_the_value() {
 fn run_passes_args_and_fails_with_position() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("args.rhai");
-    std::fs::write(&script, "print(ARGS);\nlet x = ARGS[0].parse_int();\nzeros(-x);\n").unwrap();
+    std::fs::write(
+        &script,
+        "print(ARGS);\nlet x = ARGS[0].parse_int();\nzeros(-x);\n",
+    )
+    .unwrap();
     let (code, out, err) = coercive(&["run", script.to_str().unwrap(), "3", "--flag"]);
     assert_eq!(out, "[\"3\", \"--flag\"]\n");
     assert_eq!(code, 1);
-    assert!(err.starts_with(&format!("{}:3:1: zeros: shape entries", script.display())), "{err}");
+    assert!(
+        err.starts_with(&format!("{}:3:1: zeros: shape entries", script.display())),
+        "{err}"
+    );
 }
 
 #[test]
 fn doc_lists_every_native_function_with_a_summary() {
     let (code, out, _) = coercive(&["doc"]);
     assert_eq!(code, 0);
-    for name in ["linspace(", "io::read_csv(", "io::save_npy(", "help(", "fmt(", "report::table("] {
+    for name in [
+        "linspace(",
+        "io::read_csv(",
+        "io::save_npy(",
+        "help(",
+        "fmt(",
+        "report::table(",
+    ] {
         assert!(out.contains(name), "`coercive doc` misses {name}");
     }
     // Every signature line is followed by a one-line description.
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines.chunks(2).all(|p| p.len() == 2 && p[1].starts_with("    ") && !p[1].trim().is_empty()));
+    assert!(
+        lines
+            .chunks(2)
+            .all(|p| p.len() == 2 && p[1].starts_with("    ") && !p[1].trim().is_empty())
+    );
     let (code, _, err) = coercive(&["doc", "no_such_thing"]);
     assert_eq!(code, 1);
     assert!(err.contains("no function or module named `no_such_thing`"));
@@ -46,7 +71,10 @@ fn cuda_request_fails_clearly_without_a_gpu() {
     }
     let (code, _, err) = coercive(&["--device", "cuda", "eval", "1"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--device cuda: CUDA is not available"), "{err}");
+    assert!(
+        err.contains("--device cuda: CUDA is not available"),
+        "{err}"
+    );
     let (code, _, err) = coercive(&["--device", "tpu", "eval", "1"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown device `tpu`"), "{err}");
@@ -63,7 +91,10 @@ fn sigint_interrupts_a_running_script() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(700));
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted by Ctrl-C"));

@@ -26,7 +26,11 @@ fn run_example(rel: &Path) -> (i32, String, String) {
         .env("COERCIVE_SHARED", root().join("../shared"))
         .output()
         .expect("run coercive");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn scripts(dir: &Path) -> Vec<PathBuf> {
@@ -50,7 +54,10 @@ fn check(expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
             "{}: output differs\n--- expected\n{expected}\n--- actual\n{actual}",
             expected_path.display()
         )),
-        Err(_) => failures.push(format!("{}: missing (run with UPDATE_GOLDEN=1)", expected_path.display())),
+        Err(_) => failures.push(format!(
+            "{}: missing (run with UPDATE_GOLDEN=1)",
+            expected_path.display()
+        )),
     }
 }
 
@@ -80,12 +87,23 @@ fn error_examples_report_file_line_col() {
         let rel = Path::new("errors").join(script.file_name().unwrap());
         let (code, _stdout, stderr) = run_example(&rel);
         if code != 1 {
-            failures.push(format!("{}: expected exit 1, got {code}\n{stderr}", script.display()));
+            failures.push(format!(
+                "{}: expected exit 1, got {code}\n{stderr}",
+                script.display()
+            ));
         }
         let first = stderr.lines().next().unwrap_or("");
         let prefix = format!("examples/{}:", rel.display());
-        if !first.starts_with(&prefix) || first[prefix.len()..].split(':').take(2).any(|n| n.parse::<u32>().is_err()) {
-            failures.push(format!("{}: stderr does not start with file:line:col: {first}", script.display()));
+        if !first.starts_with(&prefix)
+            || first[prefix.len()..]
+                .split(':')
+                .take(2)
+                .any(|n| n.parse::<u32>().is_err())
+        {
+            failures.push(format!(
+                "{}: stderr does not start with file:line:col: {first}",
+                script.display()
+            ));
         }
         check(&script.with_extension("err"), &stderr, &mut failures);
     }

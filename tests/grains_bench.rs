@@ -12,7 +12,12 @@ fn grains_bench_runs_and_reports() {
 #[test]
 #[ignore]
 fn grains_bench_rate() {
-    let threads = std::env::var("GRAINS_THREADS").ok().and_then(|t| t.parse().ok());
-    let count = std::env::var("GRAINS_COUNT").ok().and_then(|t| t.parse().ok()).unwrap_or(10_000);
+    let threads = std::env::var("GRAINS_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok());
+    let count = std::env::var("GRAINS_COUNT")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(10_000);
     println!("{}", coercive::bench::grains::run(count, threads).unwrap());
 }

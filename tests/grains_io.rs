@@ -5,12 +5,21 @@ use coercive::colormap;
 use coercive::grains::{PngOptions, PngReadOptions, Structure, VoronoiOptions, voronoi};
 use std::path::PathBuf;
 
-const REF: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/fidimag/small_fixed_dm1e-6");
+const REF: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/reference/fidimag/small_fixed_dm1e-6"
+);
 
 fn sample(seed: u64, nx: usize, ny: usize, periodic: bool) -> Structure {
-    voronoi(&VoronoiOptions { nx, ny, seed, periodic, grains: Some(40), ..Default::default() })
-        .unwrap()
+    voronoi(&VoronoiOptions {
+        nx,
+        ny,
+        seed,
+        periodic,
+        grains: Some(40),
+        ..Default::default()
+    })
+    .unwrap()
 }
 
 fn tmp(dir: &tempfile::TempDir, name: &str) -> PathBuf {
@@ -20,7 +29,11 @@ fn tmp(dir: &tempfile::TempDir, name: &str) -> PathBuf {
 fn same_cells(a: &Structure, b: &Structure) {
     assert_eq!((a.nx(), a.ny()), (b.nx(), b.ny()));
     for c in 0..a.n_cells() {
-        assert_eq!(a.cell_angle(c).to_bits(), b.cell_angle(c).to_bits(), "cell {c}");
+        assert_eq!(
+            a.cell_angle(c).to_bits(),
+            b.cell_angle(c).to_bits(),
+            "cell {c}"
+        );
     }
 }
 
@@ -38,9 +51,14 @@ fn same_partition(a: &Structure, b: &Structure) {
 #[test]
 fn grains_csv_round_trip_is_exact() {
     let dir = tempfile::tempdir().unwrap();
-    let s =
-        voronoi(&VoronoiOptions { nx: 37, ny: 23, cell_nm: 2.5, seed: 3, ..Default::default() })
-            .unwrap();
+    let s = voronoi(&VoronoiOptions {
+        nx: 37,
+        ny: 23,
+        cell_nm: 2.5,
+        seed: 3,
+        ..Default::default()
+    })
+    .unwrap();
     s.write_csv(tmp(&dir, "s.csv")).unwrap();
     let r = Structure::read_csv(tmp(&dir, "s.csv"), None).unwrap();
     assert_eq!(r.cell_nm(), 2.5);
@@ -53,7 +71,10 @@ fn grains_csv_round_trip_is_exact() {
 #[test]
 fn grains_csv_reads_the_reference_cells() {
     let r = Structure::read_csv(format!("{REF}/cells.csv"), None).unwrap();
-    assert_eq!((r.nx(), r.ny(), r.cell_nm(), r.n_owning()), (40, 40, 2.0, 8));
+    assert_eq!(
+        (r.nx(), r.ny(), r.cell_nm(), r.n_owning()),
+        (40, 40, 2.0, 8)
+    );
     let mut csv = csv::Reader::from_path(format!("{REF}/grains.csv")).unwrap();
     for (g, rec) in csv.records().enumerate() {
         let a: f64 = rec.unwrap()[3].parse().unwrap();
@@ -65,8 +86,11 @@ fn grains_csv_reads_the_reference_cells() {
 fn grains_csv_without_grain_column_groups_equal_angles() {
     let dir = tempfile::tempdir().unwrap();
     let p = tmp(&dir, "a.csv");
-    std::fs::write(&p, "j,i,angle_rad,note\n0,0,0.5,x\n0,1,0.25,y\n1,0,0.5,z\n1,1,0.5,w\n")
-        .unwrap();
+    std::fs::write(
+        &p,
+        "j,i,angle_rad,note\n0,0,0.5,x\n0,1,0.25,y\n1,0,0.5,z\n1,1,0.5,w\n",
+    )
+    .unwrap();
     let r = Structure::read_csv(&p, None).unwrap();
     assert_eq!((r.nx(), r.ny(), r.cell_nm()), (2, 2, 2.0));
     assert_eq!(r.grains(), &[0, 1, 0, 0]);
@@ -89,7 +113,10 @@ fn grains_csv_refuses_bad_files_naming_the_row() {
         let p = tmp(&dir, &format!("bad{k}.csv"));
         std::fs::write(&p, text).unwrap();
         let e = Structure::read_csv(&p, None).unwrap_err().to_string();
-        assert!(e.contains(needle) && e.contains("expected"), "case {k}: {e}");
+        assert!(
+            e.contains(needle) && e.contains("expected"),
+            "case {k}: {e}"
+        );
     }
 }
 
@@ -110,7 +137,9 @@ fn grains_npy_and_npz_round_trips_are_exact() {
     assert_eq!(z.cell_nm(), s.cell_nm());
 
     std::fs::write(tmp(&dir, "junk.npy"), b"not numpy").unwrap();
-    let e = Structure::read_npy(tmp(&dir, "junk.npy"), 2.0).unwrap_err().to_string();
+    let e = Structure::read_npy(tmp(&dir, "junk.npy"), 2.0)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("junk.npy") && e.contains("expected"), "{e}");
 }
 
@@ -120,7 +149,14 @@ fn grains_png_round_trip_to_colormap_resolution() {
     for (k, scale) in [1usize, 3].into_iter().enumerate() {
         let s = sample(20 + k as u64, 45, 30, false);
         let p = tmp(&dir, &format!("s{k}.png"));
-        s.write_png(&p, &PngOptions { scale, ..Default::default() }).unwrap();
+        s.write_png(
+            &p,
+            &PngOptions {
+                scale,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let r = Structure::read_png(&p, &PngReadOptions::default()).unwrap();
         assert_eq!((r.nx(), r.ny()), (45, 30));
         for c in 0..s.n_cells() {
@@ -153,17 +189,31 @@ fn grains_png_puts_y_up_and_draws_boundaries_and_bar() {
     // One column, two cells: bottom ψ = −π/2 (k_x = −1, red), top ψ = +π/2 (blue).
     let half = std::f64::consts::FRAC_PI_2;
     let s = Structure::from_grains(1, 2, 2.0, vec![0, 1], vec![-half, half]).unwrap();
-    let (w, h, img) = s.render_rgb(&PngOptions { scale: 1, ..Default::default() }).unwrap();
+    let (w, h, img) = s
+        .render_rgb(&PngOptions {
+            scale: 1,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!((w, h), (1, 2));
     assert_eq!(&img[0..3], &colormap::rgb(1.0));
     assert_eq!(&img[3..6], &colormap::rgb(-1.0));
 
     let big = sample(4, 40, 40, false);
-    let o = PngOptions { scale: 4, boundaries: true, scale_bar_nm: Some(20.0) };
+    let o = PngOptions {
+        scale: 4,
+        boundaries: true,
+        scale_bar_nm: Some(20.0),
+    };
     let (w, h, img) = big.render_rgb(&o).unwrap();
-    let black = (0..w * h).filter(|p| img[3 * p..3 * p + 3] == [0, 0, 0]).count();
+    let black = (0..w * h)
+        .filter(|p| img[3 * p..3 * p + 3] == [0, 0, 0])
+        .count();
     // Bar: 20 nm = 10 cells = 40 px long, 2 px thick, bottom left with a 4 px margin.
-    assert_eq!(&img[3 * ((h - 5) * w + 4)..3 * ((h - 5) * w + 4) + 3], &[0, 0, 0]);
+    assert_eq!(
+        &img[3 * ((h - 5) * w + 4)..3 * ((h - 5) * w + 4) + 3],
+        &[0, 0, 0]
+    );
     assert!(black > 80);
     let dir = tempfile::tempdir().unwrap();
     big.write_png(tmp(&dir, "b.png"), &o).unwrap();
@@ -171,8 +221,13 @@ fn grains_png_puts_y_up_and_draws_boundaries_and_bar() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("pixel") && e.contains("#000000"), "{e}");
-    let e =
-        big.render_rgb(&PngOptions { scale_bar_nm: Some(1000.0), ..o }).unwrap_err().to_string();
+    let e = big
+        .render_rgb(&PngOptions {
+            scale_bar_nm: Some(1000.0),
+            ..o
+        })
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("scale bar"), "{e}");
 }
 
@@ -186,8 +241,13 @@ fn grains_png_refuses_foreign_colours() {
     let mut wr = enc.write_header().unwrap();
     wr.write_image_data(&[0xf7, 0xf7, 0xf7, 0, 200, 0]).unwrap();
     wr.finish().unwrap();
-    let e = Structure::read_png(&p, &PngReadOptions::default()).unwrap_err().to_string();
-    assert!(e.contains("green.png") && e.contains("#00c800") && e.contains("x 1, y 0"), "{e}");
+    let e = Structure::read_png(&p, &PngReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("green.png") && e.contains("#00c800") && e.contains("x 1, y 0"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -195,9 +255,15 @@ fn grains_save_load_is_exact() {
     let dir = tempfile::tempdir().unwrap();
     let generated = sample(77, 50, 20, true);
     let imported = Structure::read_csv(format!("{REF}/cells.csv"), None).unwrap();
-    let given =
-        Structure::from_seeds(10, 12, 1.5, vec![[1.0, 2.0], [9.5, 3.25]], vec![0.1, -0.2], false)
-            .unwrap();
+    let given = Structure::from_seeds(
+        10,
+        12,
+        1.5,
+        vec![[1.0, 2.0], [9.5, 3.25]],
+        vec![0.1, -0.2],
+        false,
+    )
+    .unwrap();
     for (k, s) in [generated, imported, given].iter().enumerate() {
         let p = tmp(&dir, &format!("s{k}.grains"));
         s.save(&p).unwrap();
@@ -234,8 +300,11 @@ fn grains_png_reads_rgba_pictures_and_checks_the_scale() {
     }
     let dir = tempfile::tempdir().unwrap();
     let p = tmp(&dir, "rgba.png");
-    let mut enc =
-        png::Encoder::new(std::io::BufWriter::new(std::fs::File::create(&p).unwrap()), 4, 2);
+    let mut enc = png::Encoder::new(
+        std::io::BufWriter::new(std::fs::File::create(&p).unwrap()),
+        4,
+        2,
+    );
     enc.set_color(png::ColorType::Rgba);
     let mut wr = enc.write_header().unwrap();
     wr.write_image_data(&data).unwrap();
@@ -244,8 +313,24 @@ fn grains_png_reads_rgba_pictures_and_checks_the_scale() {
     assert_eq!((r.nx(), r.ny(), r.n_grains()), (2, 1, 2));
     assert!((r.angle_at(0, 0) + std::f64::consts::FRAC_PI_2).abs() < 1e-9);
     assert!((r.angle_at(1, 0).sin() - 0.5).abs() < 0.02);
-    let e = Structure::read_png(&p, &PngReadOptions { scale: Some(3), ..Default::default() });
-    assert!(e.unwrap_err().to_string().contains("multiple of the scale 3"));
-    let one = Structure::read_png(&p, &PngReadOptions { scale: Some(1), ..Default::default() });
+    let e = Structure::read_png(
+        &p,
+        &PngReadOptions {
+            scale: Some(3),
+            ..Default::default()
+        },
+    );
+    assert!(
+        e.unwrap_err()
+            .to_string()
+            .contains("multiple of the scale 3")
+    );
+    let one = Structure::read_png(
+        &p,
+        &PngReadOptions {
+            scale: Some(1),
+            ..Default::default()
+        },
+    );
     assert_eq!(one.unwrap().nx(), 4);
 }

@@ -2,13 +2,18 @@
 
 use coercive::grains::Structure;
 
-const DIR: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/fidimag/small_fixed_dm1e-6");
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/reference/fidimag/small_fixed_dm1e-6"
+);
 
 fn rows(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(format!("{DIR}/{name}")).expect("reference file");
     let head = r.headers().unwrap().iter().map(String::from).collect();
-    let body = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
+    let body = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
     (head, body)
 }
 
@@ -22,11 +27,16 @@ fn grains_reference_seeds_give_the_reference_cells_exactly() {
     let seeds: Vec<[f64; 2]> = grains
         .iter()
         .map(|r| {
-            [r[col(&gh, "seed_x_nm")].parse().unwrap(), r[col(&gh, "seed_y_nm")].parse().unwrap()]
+            [
+                r[col(&gh, "seed_x_nm")].parse().unwrap(),
+                r[col(&gh, "seed_y_nm")].parse().unwrap(),
+            ]
         })
         .collect();
-    let angles: Vec<f64> =
-        grains.iter().map(|r| r[col(&gh, "angle_rad")].parse().unwrap()).collect();
+    let angles: Vec<f64> = grains
+        .iter()
+        .map(|r| r[col(&gh, "angle_rad")].parse().unwrap())
+        .collect();
     let s = Structure::from_seeds(40, 40, 2.0, seeds, angles, false).unwrap();
     assert_eq!(s.n_owning(), 8);
 

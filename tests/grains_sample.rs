@@ -4,7 +4,11 @@
 use coercive::grains::{Encoding, Sample, VoronoiOptions};
 
 fn opts() -> VoronoiOptions {
-    VoronoiOptions { nx: 48, ny: 32, ..Default::default() }
+    VoronoiOptions {
+        nx: 48,
+        ny: 32,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -45,5 +49,8 @@ fn grains_sample_batches_encode_in_order() {
         assert_eq!(kx.index_axis(ndarray::Axis(0), b), one.encode_kx());
         assert_eq!(ax.index_axis(ndarray::Axis(0), b), one.encode_axis());
     }
-    assert_eq!(s.encode_many(&[], Encoding::Axis).unwrap().shape(), &[0, 2, 32, 48]);
+    assert_eq!(
+        s.encode_many(&[], Encoding::Axis).unwrap().shape(),
+        &[0, 2, 32, 48]
+    );
 }

@@ -10,7 +10,9 @@ fn repl_session_in_a_terminal() -> Result<(), rexpect::error::Error> {
     let home = tempfile::tempdir().unwrap();
     let history = home.path().join("history");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_coercive"));
-    cmd.args(["--threads", "1", "repl"]).env("COERCIVE_HISTORY", &history).env("TERM", "xterm");
+    cmd.args(["--threads", "1", "repl"])
+        .env("COERCIVE_HISTORY", &history)
+        .env("TERM", "xterm");
     let mut p = spawn_command(cmd, Some(20_000))?;
     p.exp_string("coercive> ")?;
 

@@ -9,12 +9,24 @@ use rhai::{Array, FuncRegistration, Module};
 
 /// Reads a (nested, rectangular) Rhai array of numbers.
 pub fn from_rhai(func: &str, values: &Array) -> RResult<NdArray> {
-    fn walk(func: &str, v: &Dynamic, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>) -> RResult<()> {
+    fn walk(
+        func: &str,
+        v: &Dynamic,
+        depth: usize,
+        shape: &mut Vec<usize>,
+        out: &mut Vec<f64>,
+    ) -> RResult<()> {
         if let Some(arr) = v.read_lock::<Array>() {
             match shape.get(depth) {
                 None => shape.push(arr.len()),
                 Some(&n) if n != arr.len() => {
-                    return fail(func, format!("ragged nested array: a row of {} where {n} was expected", arr.len()));
+                    return fail(
+                        func,
+                        format!(
+                            "ragged nested array: a row of {} where {n} was expected",
+                            arr.len()
+                        ),
+                    );
                 }
                 _ => {}
             }
@@ -24,15 +36,26 @@ pub fn from_rhai(func: &str, values: &Array) -> RResult<NdArray> {
             return Ok(());
         }
         if depth != shape.len() {
-            return fail(func, "ragged nested array: a number where a row was expected");
+            return fail(
+                func,
+                "ragged nested array: a number where a row was expected",
+            );
         }
         out.push(number(func, v)?);
         Ok(())
     }
     let mut shape = Vec::new();
     let mut out = Vec::new();
-    walk(func, &Dynamic::from_array(values.clone()), 0, &mut shape, &mut out)?;
-    ArrayD::from_shape_vec(IxDyn(&shape), out).map(NdArray::new).map_err(super::error_in(func))
+    walk(
+        func,
+        &Dynamic::from_array(values.clone()),
+        0,
+        &mut shape,
+        &mut out,
+    )?;
+    ArrayD::from_shape_vec(IxDyn(&shape), out)
+        .map(NdArray::new)
+        .map_err(super::error_in(func))
 }
 
 /// An int or float as f64.
@@ -40,7 +63,12 @@ pub fn number(func: &str, v: &Dynamic) -> RResult<f64> {
     v.as_float()
         .ok()
         .or_else(|| v.as_int().ok().map(|i| i as f64))
-        .ok_or_else(|| error(func, format!("expected a number, got {} ({v})", v.type_name())))
+        .ok_or_else(|| {
+            error(
+                func,
+                format!("expected a number, got {} ({v})", v.type_name()),
+            )
+        })
 }
 
 /// A shape given as `[2, 3]` or as a single integer.
@@ -49,21 +77,38 @@ fn shape_of(func: &str, shape: &Dynamic) -> RResult<Vec<usize>> {
     let dims: Vec<i64> = if let Ok(n) = shape.as_int() {
         vec![n]
     } else if let Some(a) = shape.read_lock::<Array>() {
-        a.iter().map(|d| d.as_int().map_err(|_| error(func, "shape must be a list of integers"))).collect::<RResult<_>>()?
+        a.iter()
+            .map(|d| {
+                d.as_int()
+                    .map_err(|_| error(func, "shape must be a list of integers"))
+            })
+            .collect::<RResult<_>>()?
     } else {
-        return fail(func, format!("shape must be an integer or a list of integers, got {}", shape.type_name()));
+        return fail(
+            func,
+            format!(
+                "shape must be an integer or a list of integers, got {}",
+                shape.type_name()
+            ),
+        );
     };
     let mut total: usize = 1;
     let mut out = Vec::new();
     for d in dims {
         if !(0..=MAX_ELEMENTS as i64).contains(&d) {
-            return fail(func, format!("shape entries must be in 0..={MAX_ELEMENTS}, got {d}"));
+            return fail(
+                func,
+                format!("shape entries must be in 0..={MAX_ELEMENTS}, got {d}"),
+            );
         }
         total = total.saturating_mul(d as usize);
         out.push(d as usize);
     }
     if total > MAX_ELEMENTS {
-        return fail(func, format!("{total} elements is more than the {MAX_ELEMENTS} allowed"));
+        return fail(
+            func,
+            format!("{total} elements is more than the {MAX_ELEMENTS} allowed"),
+        );
     }
     Ok(out)
 }
@@ -78,7 +123,11 @@ fn resolve(func: &str, i: i64, n: usize) -> RResult<usize> {
 }
 
 fn to_dynamic(a: ArrayD<f64>) -> Dynamic {
-    if a.ndim() == 0 { Dynamic::from_float(a[IxDyn(&[])]) } else { Dynamic::from(NdArray::new(a)) }
+    if a.ndim() == 0 {
+        Dynamic::from_float(a[IxDyn(&[])])
+    } else {
+        Dynamic::from(NdArray::new(a))
+    }
 }
 
 fn reduce(func: &str, a: &NdArray, f: impl Fn(&ArrayD<f64>) -> f64) -> RResult<f64> {
@@ -101,13 +150,17 @@ pub mod array_module {
     /// An array of zeros: `zeros([2, 3])` or `zeros(5)`.
     #[rhai_fn(return_raw)]
     pub fn zeros(shape: Dynamic) -> RResult<NdArray> {
-        Ok(NdArray::new(ArrayD::zeros(IxDyn(&shape_of("zeros", &shape)?))))
+        Ok(NdArray::new(ArrayD::zeros(IxDyn(&shape_of(
+            "zeros", &shape,
+        )?))))
     }
 
     /// An array of ones: `ones([2, 3])` or `ones(5)`.
     #[rhai_fn(return_raw)]
     pub fn ones(shape: Dynamic) -> RResult<NdArray> {
-        Ok(NdArray::new(ArrayD::ones(IxDyn(&shape_of("ones", &shape)?))))
+        Ok(NdArray::new(ArrayD::ones(IxDyn(&shape_of(
+            "ones", &shape,
+        )?))))
     }
 
     /// `n` evenly spaced numbers from `start` to `end` inclusive: `linspace(1.0, -1.0, 201)`.
@@ -117,7 +170,9 @@ pub mod array_module {
         if !start.is_finite() || !end.is_finite() {
             return fail("linspace", "start and end must be finite");
         }
-        Ok(NdArray::from_vec(ndarray::Array1::linspace(start, end, n).to_vec()))
+        Ok(NdArray::from_vec(
+            ndarray::Array1::linspace(start, end, n).to_vec(),
+        ))
     }
 
     /// Standard normal samples of the given shape from an explicit seed:
@@ -128,13 +183,20 @@ pub mod array_module {
         use rand::SeedableRng;
         let shape = shape_of("randn", &shape)?;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed as u64);
-        Ok(NdArray::new(ArrayD::random_using(IxDyn(&shape), rand_distr::StandardNormal, &mut rng)))
+        Ok(NdArray::new(ArrayD::random_using(
+            IxDyn(&shape),
+            rand_distr::StandardNormal,
+            &mut rng,
+        )))
     }
 
     /// The shape as a list of integers.
     #[rhai_fn(get = "shape", pure)]
     pub fn shape(a: &mut NdArray) -> Array {
-        a.shape().iter().map(|&d| Dynamic::from_int(d as i64)).collect()
+        a.shape()
+            .iter()
+            .map(|&d| Dynamic::from_int(d as i64))
+            .collect()
     }
 
     /// Number of dimensions.
@@ -170,7 +232,13 @@ pub mod array_module {
     #[rhai_fn(index_set, return_raw)]
     pub fn set_index(a: &mut NdArray, i: i64, value: f64) -> RResult<()> {
         if a.0.ndim() != 1 {
-            return fail("NdArray[i] = x", format!("needs a 1-d array (use a[[j, i]] for {} dimensions)", a.0.ndim()));
+            return fail(
+                "NdArray[i] = x",
+                format!(
+                    "needs a 1-d array (use a[[j, i]] for {} dimensions)",
+                    a.0.ndim()
+                ),
+            );
         }
         let k = resolve("NdArray[i] = x", i, a.len())?;
         std::sync::Arc::make_mut(&mut a.0)[k] = value;
@@ -200,13 +268,17 @@ pub mod array_module {
     /// Smallest element.
     #[rhai_fn(return_raw, pure)]
     pub fn min(a: &mut NdArray) -> RResult<f64> {
-        reduce("min", a, |x| x.iter().copied().fold(f64::INFINITY, f64::min))
+        reduce("min", a, |x| {
+            x.iter().copied().fold(f64::INFINITY, f64::min)
+        })
     }
 
     /// Largest element.
     #[rhai_fn(return_raw, pure)]
     pub fn max(a: &mut NdArray) -> RResult<f64> {
-        reduce("max", a, |x| x.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+        reduce("max", a, |x| {
+            x.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        })
     }
 
     /// Standard deviation of all elements (population, ddof = 0).
@@ -228,7 +300,10 @@ pub mod array_module {
     #[rhai_fn(return_raw, pure)]
     pub fn dot(a: &mut NdArray, b: NdArray) -> RResult<f64> {
         if a.shape() != b.shape() {
-            return fail("dot", format!("shapes differ: {:?} vs {:?}", a.shape(), b.shape()));
+            return fail(
+                "dot",
+                format!("shapes differ: {:?} vs {:?}", a.shape(), b.shape()),
+            );
         }
         Ok(a.0.iter().zip(b.0.iter()).map(|(x, y)| x * y).sum())
     }
@@ -252,7 +327,16 @@ pub mod array_module {
         let v: Vec<f64> = a.0.iter().copied().collect();
         ArrayD::from_shape_vec(IxDyn(&s), v)
             .map(NdArray::new)
-            .map_err(|_| error("reshape", format!("cannot reshape {:?} ({} elements) into {s:?}", a.shape(), a.len())))
+            .map_err(|_| {
+                error(
+                    "reshape",
+                    format!(
+                        "cannot reshape {:?} ({} elements) into {s:?}",
+                        a.shape(),
+                        a.len()
+                    ),
+                )
+            })
     }
 
     /// All elements as a 1-d array (row-major order).
@@ -265,12 +349,19 @@ pub mod array_module {
     #[rhai_fn(return_raw, pure)]
     pub fn slice(a: &mut NdArray, start: i64, end: i64) -> RResult<NdArray> {
         if a.0.ndim() != 1 {
-            return fail("slice", format!("needs a 1-d array, got {} dimensions", a.0.ndim()));
+            return fail(
+                "slice",
+                format!("needs a 1-d array, got {} dimensions", a.0.ndim()),
+            );
         }
         let n = a.len() as i64;
         let clamp = |i: i64| (if i < 0 { i + n } else { i }).clamp(0, n) as usize;
         let (s, e) = (clamp(start), clamp(end));
-        Ok(NdArray::from_vec(if s < e { a.0.iter().skip(s).take(e - s).copied().collect() } else { vec![] }))
+        Ok(NdArray::from_vec(if s < e {
+            a.0.iter().skip(s).take(e - s).copied().collect()
+        } else {
+            vec![]
+        }))
     }
 
     /// A (nested) Rhai array with the same numbers.
@@ -310,11 +401,26 @@ pub mod array_module {
 fn multi_index(a: &NdArray, idx: &Array) -> RResult<Vec<usize>> {
     let f = "NdArray[[...]]";
     if idx.len() != a.0.ndim() {
-        return fail(f, format!("needs {} indices for shape {:?}, got {}", a.0.ndim(), a.shape(), idx.len()));
+        return fail(
+            f,
+            format!(
+                "needs {} indices for shape {:?}, got {}",
+                a.0.ndim(),
+                a.shape(),
+                idx.len()
+            ),
+        );
     }
     idx.iter()
         .zip(a.shape())
-        .map(|(i, &n)| resolve(f, i.as_int().map_err(|_| error(f, "indices must be integers"))?, n))
+        .map(|(i, &n)| {
+            resolve(
+                f,
+                i.as_int()
+                    .map_err(|_| error(f, "indices must be integers"))?,
+                n,
+            )
+        })
         .collect()
 }
 
@@ -323,19 +429,34 @@ pub fn register_operators(module: &mut Module) {
     fn op(module: &mut Module, name: &'static str, word: &'static str, f: fn(f64, f64) -> f64) {
         let both = format!("/// Elementwise {word} of two arrays (numpy broadcasting).");
         let scalar = format!("/// Elementwise {word} of an array and a number.");
-        FuncRegistration::new(name).with_comments([both.as_str()]).with_params_info(["a: NdArray", "b: NdArray", "NdArray"]).set_into_module(
-            module,
-            move |a: NdArray, b: NdArray| -> RResult<NdArray> {
+        FuncRegistration::new(name)
+            .with_comments([both.as_str()])
+            .with_params_info(["a: NdArray", "b: NdArray", "NdArray"])
+            .set_into_module(module, move |a: NdArray, b: NdArray| -> RResult<NdArray> {
                 a.zip_with(&b, f).ok_or_else(|| {
-                    error(name, format!("shapes {:?} and {:?} do not broadcast", a.shape(), b.shape()))
+                    error(
+                        name,
+                        format!(
+                            "shapes {:?} and {:?} do not broadcast",
+                            a.shape(),
+                            b.shape()
+                        ),
+                    )
                 })
-            },
-        );
-        let reg = |params: [&str; 3]| FuncRegistration::new(name).with_comments([scalar.as_str()]).with_params_info(params);
-        reg(["a: NdArray", "x: f64", "NdArray"]).set_into_module(module, move |a: NdArray, x: f64| a.map(|v| f(v, x)));
-        reg(["x: f64", "a: NdArray", "NdArray"]).set_into_module(module, move |x: f64, a: NdArray| a.map(|v| f(x, v)));
-        reg(["a: NdArray", "x: i64", "NdArray"]).set_into_module(module, move |a: NdArray, x: i64| a.map(|v| f(v, x as f64)));
-        reg(["x: i64", "a: NdArray", "NdArray"]).set_into_module(module, move |x: i64, a: NdArray| a.map(|v| f(x as f64, v)));
+            });
+        let reg = |params: [&str; 3]| {
+            FuncRegistration::new(name)
+                .with_comments([scalar.as_str()])
+                .with_params_info(params)
+        };
+        reg(["a: NdArray", "x: f64", "NdArray"])
+            .set_into_module(module, move |a: NdArray, x: f64| a.map(|v| f(v, x)));
+        reg(["x: f64", "a: NdArray", "NdArray"])
+            .set_into_module(module, move |x: f64, a: NdArray| a.map(|v| f(x, v)));
+        reg(["a: NdArray", "x: i64", "NdArray"])
+            .set_into_module(module, move |a: NdArray, x: i64| a.map(|v| f(v, x as f64)));
+        reg(["x: i64", "a: NdArray", "NdArray"])
+            .set_into_module(module, move |x: i64, a: NdArray| a.map(|v| f(x as f64, v)));
     }
     op(module, "+", "sum", |a, b| a + b);
     op(module, "-", "difference", |a, b| a - b);
@@ -359,12 +480,21 @@ pub fn module() -> Module {
 pub fn vector(func: &str, v: &Dynamic) -> RResult<Vec<f64>> {
     if let Some(a) = v.read_lock::<NdArray>() {
         if a.0.ndim() != 1 {
-            return fail(func, format!("expected a 1-d array, got shape {:?}", a.shape()));
+            return fail(
+                func,
+                format!("expected a 1-d array, got shape {:?}", a.shape()),
+            );
         }
         return Ok(a.0.iter().copied().collect());
     }
     if let Some(a) = v.read_lock::<Array>() {
         return a.iter().map(|x| number(func, x)).collect();
     }
-    fail(func, format!("expected an NdArray or an array of numbers, got {}", crate::docs::script_types(v.type_name())))
+    fail(
+        func,
+        format!(
+            "expected an NdArray or an array of numbers, got {}",
+            crate::docs::script_types(v.type_name())
+        ),
+    )
 }

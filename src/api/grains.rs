@@ -27,8 +27,12 @@ pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> 
         nx: side(nx, defaults.nx),
         ny: side(ny, defaults.ny),
         cell_nm: o.float("cell_nm", defaults.cell_nm, 1e-3, 1e6)?,
-        grains: o.int_opt("grains", 1, crate::grains::MAX_GRAINS as i64)?.map(|g| g as usize),
-        theta: o.float_opt("theta_deg", -360.0, 360.0)?.map(f64::to_radians),
+        grains: o
+            .int_opt("grains", 1, crate::grains::MAX_GRAINS as i64)?
+            .map(|g| g as usize),
+        theta: o
+            .float_opt("theta_deg", -360.0, 360.0)?
+            .map(f64::to_radians),
         seed: o.seed("seed", crate::settings::seed())?,
         periodic: o.bool("periodic", false)?,
     };
@@ -41,7 +45,12 @@ fn encoding(func: &str, name: &str) -> RResult<Encoding> {
     match name {
         "kx" => Ok(Encoding::Kx),
         "axis" => Ok(Encoding::Axis),
-        other => fail(func, format!("encoding must be \"kx\" (sin ψ) or \"axis\" (cos 2ψ, sin 2ψ), got \"{other}\"")),
+        other => fail(
+            func,
+            format!(
+                "encoding must be \"kx\" (sin ψ) or \"axis\" (cos 2ψ, sin 2ψ), got \"{other}\""
+            ),
+        ),
     }
 }
 
@@ -50,10 +59,19 @@ fn to_nd<T: Copy + Into<f64>, D: ndarray::Dimension>(a: ndarray::Array<T, D>) ->
 }
 
 fn describe(s: &Structure) -> String {
-    let mut t = format!("Structure({}×{} cells of {} nm, {} grains", s.nx(), s.ny(), crate::array::fmt_g(s.cell_nm()), s.n_owning());
+    let mut t = format!(
+        "Structure({}×{} cells of {} nm, {} grains",
+        s.nx(),
+        s.ny(),
+        crate::array::fmt_g(s.cell_nm()),
+        s.n_owning()
+    );
     if let Some(g) = s.generator() {
         if let Some(theta) = g.theta {
-            t.push_str(&format!(", θ = {}°", crate::array::fmt_g((theta.to_degrees() * 100.0).round() / 100.0)));
+            t.push_str(&format!(
+                ", θ = {}°",
+                crate::array::fmt_g((theta.to_degrees() * 100.0).round() / 100.0)
+            ));
         }
         if let Some(seed) = g.rng_seed {
             t.push_str(&format!(", seed {seed}"));
@@ -90,65 +108,100 @@ pub mod grains_module {
     /// `nx`/`ny` give non-square grids. Each grain's axis ψ is uniform in [−θ, θ].
     #[rhai_fn(name = "voronoi", return_raw)]
     pub fn voronoi(ctx: NativeCallContext, opts: Map) -> RResult<SharedStructure> {
-        crate::api::located(&ctx, (|| {
-            let options = voronoi_options("grains::voronoi", opts)?;
-            crate::grains::voronoi(&options).map(Arc::new).map_err(error_in("grains::voronoi"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let options = voronoi_options("grains::voronoi", opts)?;
+                crate::grains::voronoi(&options)
+                    .map(Arc::new)
+                    .map_err(error_in("grains::voronoi"))
+            })(),
+        )
     }
 
     /// A lazy, indexable collection of `count` structures: structure i depends only on
     /// (seed, i), whatever order or subset is asked for. Options as `grains::voronoi`.
     #[rhai_fn(return_raw)]
     pub fn sample(ctx: NativeCallContext, count: i64, opts: Map) -> RResult<SharedSample> {
-        crate::api::located(&ctx, (|| {
-            let count = super::super::to_usize("grains::sample", "count", count, 1, 1 << 40)?;
-            let options = voronoi_options("grains::sample", opts)?;
-            let seed = options.seed;
-            Sample::new(options, seed, count).map(Arc::new).map_err(error_in("grains::sample"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let count = super::super::to_usize("grains::sample", "count", count, 1, 1 << 40)?;
+                let options = voronoi_options("grains::sample", opts)?;
+                let seed = options.seed;
+                Sample::new(options, seed, count)
+                    .map(Arc::new)
+                    .map_err(error_in("grains::sample"))
+            })(),
+        )
     }
 
     /// Loads a structure saved with `s.save(path)`.
     #[rhai_fn(return_raw)]
     pub fn load(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
-        crate::api::located(&ctx, (|| {
-            Structure::load(path).map(Arc::new).map_err(error_in("grains::load"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                Structure::load(path)
+                    .map(Arc::new)
+                    .map_err(error_in("grains::load"))
+            })(),
+        )
     }
 
     /// Reads a structure from CSV with columns `i, j, angle_rad` (extra columns ignored;
     /// the format of fidimag's `cells.csv`; i along x, j along y).
     #[rhai_fn(return_raw)]
     pub fn from_csv(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
-        crate::api::located(&ctx, (|| {
-            Structure::read_csv(path, None).map(Arc::new).map_err(error_in("grains::from_csv"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                Structure::read_csv(path, None)
+                    .map(Arc::new)
+                    .map_err(error_in("grains::from_csv"))
+            })(),
+        )
     }
 
     /// Reads a structure from a `.npy` angle array (radians, shape [ny, nx]) with the given
     /// cell size in nm.
     #[rhai_fn(return_raw)]
     pub fn from_npy(ctx: NativeCallContext, path: &str, cell_nm: f64) -> RResult<SharedStructure> {
-        crate::api::located(&ctx, (|| {
-            Structure::read_npy(path, cell_nm).map(Arc::new).map_err(error_in("grains::from_npy"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                Structure::read_npy(path, cell_nm)
+                    .map(Arc::new)
+                    .map_err(error_in("grains::from_npy"))
+            })(),
+        )
     }
 
     /// Reads a structure from a `.npz` with `grain` (ids, [ny, nx]) and `angle` (per grain).
     #[rhai_fn(return_raw)]
     pub fn from_npz(ctx: NativeCallContext, path: &str, cell_nm: f64) -> RResult<SharedStructure> {
-        crate::api::located(&ctx, (|| {
-            Structure::read_npz(path, cell_nm).map(Arc::new).map_err(error_in("grains::from_npz"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                Structure::read_npz(path, cell_nm)
+                    .map(Arc::new)
+                    .map_err(error_in("grains::from_npz"))
+            })(),
+        )
     }
 
     /// Reads a PNG painted with the paper's colormap (k_x: −1 red … +1 blue) back into a
     /// structure of 2 nm cells; ψ = asin k_x, grains are connected regions of one colour.
     #[rhai_fn(return_raw)]
     pub fn from_png(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
-        crate::api::located(&ctx, (|| {
-            Structure::read_png(path, &PngReadOptions::default()).map(Arc::new).map_err(error_in("grains::from_png"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                Structure::read_png(path, &PngReadOptions::default())
+                    .map(Arc::new)
+                    .map_err(error_in("grains::from_png"))
+            })(),
+        )
     }
 
     /// Cells along x.
@@ -184,13 +237,17 @@ pub mod grains_module {
     /// Misorientation θ in radians (`()` for an imported structure).
     #[rhai_fn(global, get = "theta", pure)]
     pub fn theta(s: &mut SharedStructure) -> Dynamic {
-        s.generator().and_then(|g| g.theta).map_or(Dynamic::UNIT, Dynamic::from_float)
+        s.generator()
+            .and_then(|g| g.theta)
+            .map_or(Dynamic::UNIT, Dynamic::from_float)
     }
 
     /// The rng seed it was drawn from (`()` if imported or built from explicit seeds).
     #[rhai_fn(global, get = "seed", pure)]
     pub fn seed(s: &mut SharedStructure) -> Dynamic {
-        s.generator().and_then(|g| g.rng_seed).map_or(Dynamic::UNIT, |v| Dynamic::from_int(v as i64))
+        s.generator()
+            .and_then(|g| g.rng_seed)
+            .map_or(Dynamic::UNIT, |v| Dynamic::from_int(v as i64))
     }
 
     /// Per-cell grain ids, shape [ny, nx] (row j = y index).
@@ -224,15 +281,33 @@ pub mod grains_module {
         };
         put("n_grains", Dynamic::from_int(st.n_grains as i64));
         put("mean_size_nm", Dynamic::from_float(st.mean_size_nm));
-        put("mean_size_area_weighted_nm", Dynamic::from_float(st.mean_size_area_weighted_nm));
+        put(
+            "mean_size_area_weighted_nm",
+            Dynamic::from_float(st.mean_size_area_weighted_nm),
+        );
         put("mean_area_nm2", Dynamic::from_float(st.mean_area_nm2));
-        put("psi_mean_deg", Dynamic::from_float(st.psi_mean.to_degrees()));
+        put(
+            "psi_mean_deg",
+            Dynamic::from_float(st.psi_mean.to_degrees()),
+        );
         put("psi_std_deg", Dynamic::from_float(st.psi_std.to_degrees()));
-        put("psi_std_area_weighted_deg", Dynamic::from_float(st.psi_std_area_weighted.to_degrees()));
-        put("psi_max_abs_deg", Dynamic::from_float(st.psi_max_abs.to_degrees()));
+        put(
+            "psi_std_area_weighted_deg",
+            Dynamic::from_float(st.psi_std_area_weighted.to_degrees()),
+        );
+        put(
+            "psi_max_abs_deg",
+            Dynamic::from_float(st.psi_max_abs.to_degrees()),
+        );
         put("axis_order", Dynamic::from_float(st.axis_order));
-        put("area_nm2", Dynamic::from(NdArray::from_vec(st.area_nm2.clone())));
-        put("ecd_nm", Dynamic::from(NdArray::from_vec(st.ecd_nm.clone())));
+        put(
+            "area_nm2",
+            Dynamic::from(NdArray::from_vec(st.area_nm2.clone())),
+        );
+        put(
+            "ecd_nm",
+            Dynamic::from(NdArray::from_vec(st.ecd_nm.clone())),
+        );
         m
     }
 
@@ -240,58 +315,75 @@ pub mod grains_module {
     /// `"axis"` (cos 2ψ and sin 2ψ, shape [2, ny, nx]: an easy axis is a line, not an arrow).
     #[rhai_fn(global, return_raw, pure)]
     pub fn encode(ctx: NativeCallContext, s: &mut SharedStructure, name: &str) -> RResult<NdArray> {
-        crate::api::located(&ctx, (|| {
-            Ok(to_nd(encoding("Structure.encode", name)?.encode(s)))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| Ok(to_nd(encoding("Structure.encode", name)?.encode(s))))(),
+        )
     }
 
     /// Writes a PNG coloured by k_x = sin ψ (−1 red … +1 blue), 4 pixels per cell.
     #[rhai_fn(global, name = "to_png", return_raw, pure)]
     pub fn to_png(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            s.write_png(path, &PngOptions::default()).map_err(error_in("Structure.to_png"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                s.write_png(path, &PngOptions::default())
+                    .map_err(error_in("Structure.to_png"))
+            })(),
+        )
     }
 
     /// Writes a PNG with options `#{ scale: 4, boundaries: true, scale_bar_nm: 50.0 }`.
     #[rhai_fn(global, name = "to_png", return_raw, pure)]
-    pub fn to_png_with(ctx: NativeCallContext, s: &mut SharedStructure, path: &str, opts: Map) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            let o = png_options("Structure.to_png", opts)?;
-            s.write_png(path, &o).map_err(error_in("Structure.to_png"))
-        })())
+    pub fn to_png_with(
+        ctx: NativeCallContext,
+        s: &mut SharedStructure,
+        path: &str,
+        opts: Map,
+    ) -> RResult<()> {
+        crate::api::located(
+            &ctx,
+            (|| {
+                let o = png_options("Structure.to_png", opts)?;
+                s.write_png(path, &o).map_err(error_in("Structure.to_png"))
+            })(),
+        )
     }
 
     /// Writes CSV with columns `i, j, x_nm, y_nm, grain, angle_rad` (fidimag's cells.csv).
     #[rhai_fn(global, return_raw, pure)]
     pub fn to_csv(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            s.write_csv(path).map_err(error_in("Structure.to_csv"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| s.write_csv(path).map_err(error_in("Structure.to_csv")))(),
+        )
     }
 
     /// Writes the angle array ψ (radians, float64, [ny, nx]) as `.npy`.
     #[rhai_fn(global, return_raw, pure)]
     pub fn to_npy(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            s.write_npy(path).map_err(error_in("Structure.to_npy"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| s.write_npy(path).map_err(error_in("Structure.to_npy")))(),
+        )
     }
 
     /// Writes `.npz` with `grain` ([ny, nx] ids), `angle` (per grain) and `cell_nm`.
     #[rhai_fn(global, return_raw, pure)]
     pub fn to_npz(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            s.write_npz(path).map_err(error_in("Structure.to_npz"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| s.write_npz(path).map_err(error_in("Structure.to_npz")))(),
+        )
     }
 
     /// Saves the structure exactly (generated ones by their generating parameters).
     #[rhai_fn(global, return_raw, pure)]
     pub fn save(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            s.save(path).map_err(error_in("Structure.save"))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| s.save(path).map_err(error_in("Structure.save")))(),
+        )
     }
 
     /// One-line description.
@@ -314,47 +406,74 @@ pub mod grains_module {
 
     /// Structure `i` of the sample (negative counts from the end).
     #[rhai_fn(global, index_get, name = "get", return_raw, pure)]
-    pub fn sample_get(ctx: NativeCallContext, s: &mut SharedSample, i: i64) -> RResult<SharedStructure> {
-        crate::api::located(&ctx, (|| {
-            let n = s.len() as i64;
-            let k = if i < 0 { i + n } else { i };
-            if k < 0 || k >= n {
-                return fail("Sample.get", format!("index {i} out of range for {n} structures"));
-            }
-            s.get(k as usize).map(Arc::new).map_err(error_in("Sample.get"))
-        })())
+    pub fn sample_get(
+        ctx: NativeCallContext,
+        s: &mut SharedSample,
+        i: i64,
+    ) -> RResult<SharedStructure> {
+        crate::api::located(
+            &ctx,
+            (|| {
+                let n = s.len() as i64;
+                let k = if i < 0 { i + n } else { i };
+                if k < 0 || k >= n {
+                    return fail(
+                        "Sample.get",
+                        format!("index {i} out of range for {n} structures"),
+                    );
+                }
+                s.get(k as usize)
+                    .map(Arc::new)
+                    .map_err(error_in("Sample.get"))
+            })(),
+        )
     }
 
     /// Encoded rasters of the given indices as one array [batch, channels, ny, nx].
     #[rhai_fn(global, return_raw, pure)]
-    pub fn encode_many(ctx: NativeCallContext, s: &mut SharedSample, indices: Array, name: &str) -> RResult<NdArray> {
-        crate::api::located(&ctx, (|| {
-            let f = "Sample.encode_many";
-            let enc = encoding(f, name)?;
-            let n = s.len();
-            let idx = indices
-                .iter()
-                .map(|v| match v.as_int() {
-                    Ok(i) if i >= 0 && (i as usize) < n => Ok(i as usize),
-                    _ => fail(f, format!("indices must be integers in 0..{n}, got {v}")),
-                })
-                .collect::<RResult<Vec<_>>>()?;
-            let a = s.encode_many(&idx, enc).map_err(error_in(f))?;
-            Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
-        })())
+    pub fn encode_many(
+        ctx: NativeCallContext,
+        s: &mut SharedSample,
+        indices: Array,
+        name: &str,
+    ) -> RResult<NdArray> {
+        crate::api::located(
+            &ctx,
+            (|| {
+                let f = "Sample.encode_many";
+                let enc = encoding(f, name)?;
+                let n = s.len();
+                let idx = indices
+                    .iter()
+                    .map(|v| match v.as_int() {
+                        Ok(i) if i >= 0 && (i as usize) < n => Ok(i as usize),
+                        _ => fail(f, format!("indices must be integers in 0..{n}, got {v}")),
+                    })
+                    .collect::<RResult<Vec<_>>>()?;
+                let a = s.encode_many(&idx, enc).map_err(error_in(f))?;
+                Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
+            })(),
+        )
     }
 
     /// One-line description.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
     pub fn sample_to_string(s: &mut SharedSample) -> String {
-        format!("Sample({} structures of {}×{} cells, seed {})", s.len(), s.options().nx, s.options().ny, s.base_seed())
+        format!(
+            "Sample({} structures of {}×{} cells, seed {})",
+            s.len(),
+            s.options().nx,
+            s.options().ny,
+            s.base_seed()
+        )
     }
 }
 
 /// A 2-d field of an NdArray, for plotting.
 pub fn field_of(func: &str, a: &NdArray) -> RResult<ndarray::Array2<f64>> {
     let a: ArrayD<f64> = (*a.0).clone();
-    a.into_dimensionality::<ndarray::Ix2>().map_err(|_| error(func, "expected a 2-d array [ny, nx]"))
+    a.into_dimensionality::<ndarray::Ix2>()
+        .map_err(|_| error(func, "expected a 2-d array [ny, nx]"))
 }
 
 pub fn module() -> Module {

@@ -18,20 +18,47 @@ pub fn io_error(func: &str, path: &str, e: impl std::fmt::Display) -> Box<EvalAl
 pub fn write_columns(func: &str, path: &str, columns: &Map, order: &[String]) -> RResult<()> {
     let mut cols: Vec<Vec<String>> = Vec::new();
     for name in order {
-        let v = columns.get(name.as_str()).ok_or_else(|| error(func, format!("no column `{name}` in the map")))?;
+        let v = columns
+            .get(name.as_str())
+            .ok_or_else(|| error(func, format!("no column `{name}` in the map")))?;
         let cells: Vec<String> = if let Some(a) = v.read_lock::<NdArray>() {
             if a.0.ndim() != 1 {
-                return fail(func, format!("column `{name}` must be 1-d, got shape {:?}", a.shape()));
+                return fail(
+                    func,
+                    format!("column `{name}` must be 1-d, got shape {:?}", a.shape()),
+                );
             }
             a.0.iter().map(|x| x.to_string()).collect()
         } else if let Some(a) = v.read_lock::<Array>() {
-            a.iter().map(|x| if x.is_unit() { String::new() } else { x.to_string() }).collect()
+            a.iter()
+                .map(|x| {
+                    if x.is_unit() {
+                        String::new()
+                    } else {
+                        x.to_string()
+                    }
+                })
+                .collect()
         } else {
-            return fail(func, format!("column `{name}` must be an NdArray or an array, got {}", v.type_name()));
+            return fail(
+                func,
+                format!(
+                    "column `{name}` must be an NdArray or an array, got {}",
+                    v.type_name()
+                ),
+            );
         };
         if let Some(first) = cols.first() {
             if first.len() != cells.len() {
-                return fail(func, format!("column `{name}` has {} rows, `{}` has {}", cells.len(), order[0], first.len()));
+                return fail(
+                    func,
+                    format!(
+                        "column `{name}` has {} rows, `{}` has {}",
+                        cells.len(),
+                        order[0],
+                        first.len()
+                    ),
+                );
             }
         }
         cols.push(cells);
@@ -40,7 +67,8 @@ pub fn write_columns(func: &str, path: &str, columns: &Map, order: &[String]) ->
     w.write_record(order).map_err(|e| io_error(func, path, e))?;
     let rows = cols.first().map_or(0, |c| c.len());
     for r in 0..rows {
-        w.write_record(cols.iter().map(|c| c[r].as_str())).map_err(|e| io_error(func, path, e))?;
+        w.write_record(cols.iter().map(|c| c[r].as_str()))
+            .map_err(|e| io_error(func, path, e))?;
     }
     w.flush().map_err(|e| io_error(func, path, e))
 }
@@ -52,7 +80,13 @@ fn npy_array(func: &str, v: &Dynamic) -> RResult<NdArray> {
     if let Some(a) = v.read_lock::<Array>() {
         return super::array::from_rhai(func, &a);
     }
-    fail(func, format!("expected an NdArray or an array of numbers, got {}", v.type_name()))
+    fail(
+        func,
+        format!(
+            "expected an NdArray or an array of numbers, got {}",
+            v.type_name()
+        ),
+    )
 }
 
 #[export_module]
@@ -63,134 +97,186 @@ pub mod io_module {
     /// NdArrays, others arrays of strings.
     #[rhai_fn(return_raw)]
     pub fn read_csv(ctx: NativeCallContext, path: &str) -> RResult<Map> {
-        crate::api::located(&ctx, (|| {
-            let f = "io::read_csv";
-            let mut r = csv::Reader::from_path(path).map_err(|e| io_error(f, path, e))?;
-            let headers: Vec<String> = r.headers().map_err(|e| io_error(f, path, e))?.iter().map(String::from).collect();
-            let mut cols: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
-            for (row, rec) in r.records().enumerate() {
-                let rec = rec.map_err(|e| io_error(f, path, format!("row {}: {e}", row + 2)))?;
-                for (c, v) in rec.iter().enumerate() {
-                    cols[c].push(v.to_string());
+        crate::api::located(
+            &ctx,
+            (|| {
+                let f = "io::read_csv";
+                let mut r = csv::Reader::from_path(path).map_err(|e| io_error(f, path, e))?;
+                let headers: Vec<String> = r
+                    .headers()
+                    .map_err(|e| io_error(f, path, e))?
+                    .iter()
+                    .map(String::from)
+                    .collect();
+                let mut cols: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
+                for (row, rec) in r.records().enumerate() {
+                    let rec =
+                        rec.map_err(|e| io_error(f, path, format!("row {}: {e}", row + 2)))?;
+                    for (c, v) in rec.iter().enumerate() {
+                        cols[c].push(v.to_string());
+                    }
                 }
-            }
-            let mut out = Map::new();
-            for (name, col) in headers.into_iter().zip(cols) {
-                let nums: Option<Vec<f64>> = col.iter().map(|s| s.trim().parse::<f64>().ok()).collect();
-                let v = match nums {
-                    Some(v) => Dynamic::from(NdArray::from_vec(v)),
-                    None => Dynamic::from_array(col.into_iter().map(Dynamic::from).collect()),
-                };
-                out.insert(name.into(), v);
-            }
-            Ok(out)
-        })())
+                let mut out = Map::new();
+                for (name, col) in headers.into_iter().zip(cols) {
+                    let nums: Option<Vec<f64>> =
+                        col.iter().map(|s| s.trim().parse::<f64>().ok()).collect();
+                    let v = match nums {
+                        Some(v) => Dynamic::from(NdArray::from_vec(v)),
+                        None => Dynamic::from_array(col.into_iter().map(Dynamic::from).collect()),
+                    };
+                    out.insert(name.into(), v);
+                }
+                Ok(out)
+            })(),
+        )
     }
 
     /// Writes a map of equal-length columns (NdArrays or arrays) as CSV, columns in key
     /// order.
     #[rhai_fn(name = "write_csv", return_raw)]
     pub fn write_csv(ctx: NativeCallContext, path: &str, columns: Map) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            let order: Vec<String> = columns.keys().map(|k| k.to_string()).collect();
-            write_columns("io::write_csv", path, &columns, &order)
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let order: Vec<String> = columns.keys().map(|k| k.to_string()).collect();
+                write_columns("io::write_csv", path, &columns, &order)
+            })(),
+        )
     }
 
     /// Writes a map of equal-length columns as CSV with the columns in the given order.
     #[rhai_fn(name = "write_csv", return_raw)]
-    pub fn write_csv_ordered(ctx: NativeCallContext, path: &str, columns: Map, order: Array) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            let order: Vec<String> = order.iter().map(|c| c.to_string()).collect();
-            write_columns("io::write_csv", path, &columns, &order)
-        })())
+    pub fn write_csv_ordered(
+        ctx: NativeCallContext,
+        path: &str,
+        columns: Map,
+        order: Array,
+    ) -> RResult<()> {
+        crate::api::located(
+            &ctx,
+            (|| {
+                let order: Vec<String> = order.iter().map(|c| c.to_string()).collect();
+                write_columns("io::write_csv", path, &columns, &order)
+            })(),
+        )
     }
 
     /// Saves an array as a `.npy` file (float64), readable with `numpy.load`.
     #[rhai_fn(return_raw)]
     pub fn save_npy(ctx: NativeCallContext, path: &str, a: Dynamic) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            let a = npy_array("io::save_npy", &a)?;
-            ndarray_npy::write_npy(path, &*a.0).map_err(|e| io_error("io::save_npy", path, e))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let a = npy_array("io::save_npy", &a)?;
+                ndarray_npy::write_npy(path, &*a.0).map_err(|e| io_error("io::save_npy", path, e))
+            })(),
+        )
     }
 
     /// Loads a float64 `.npy` file as an NdArray.
     #[rhai_fn(return_raw)]
     pub fn load_npy(ctx: NativeCallContext, path: &str) -> RResult<NdArray> {
-        crate::api::located(&ctx, (|| {
-            let a: ArrayD<f64> = ndarray_npy::read_npy(path).map_err(|e| io_error("io::load_npy", path, e))?;
-            Ok(NdArray::new(a))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let a: ArrayD<f64> =
+                    ndarray_npy::read_npy(path).map_err(|e| io_error("io::load_npy", path, e))?;
+                Ok(NdArray::new(a))
+            })(),
+        )
     }
 
     /// Saves a map of arrays as a `.npz` archive (`numpy.load(path)["key"]`).
     #[rhai_fn(return_raw)]
     pub fn save_npz(ctx: NativeCallContext, path: &str, arrays: Map) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            let f = "io::save_npz";
-            let file = File::create(path).map_err(|e| io_error(f, path, e))?;
-            let mut npz = ndarray_npy::NpzWriter::new(file);
-            for (k, v) in &arrays {
-                let a = npy_array(f, v)?;
-                npz.add_array(k.as_str(), &*a.0).map_err(|e| io_error(f, path, e))?;
-            }
-            npz.finish().map(|_| ()).map_err(|e| io_error(f, path, e))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let f = "io::save_npz";
+                let file = File::create(path).map_err(|e| io_error(f, path, e))?;
+                let mut npz = ndarray_npy::NpzWriter::new(file);
+                for (k, v) in &arrays {
+                    let a = npy_array(f, v)?;
+                    npz.add_array(k.as_str(), &*a.0)
+                        .map_err(|e| io_error(f, path, e))?;
+                }
+                npz.finish().map(|_| ()).map_err(|e| io_error(f, path, e))
+            })(),
+        )
     }
 
     /// Loads every float64 array of a `.npz` archive into a map.
     #[rhai_fn(return_raw)]
     pub fn load_npz(ctx: NativeCallContext, path: &str) -> RResult<Map> {
-        crate::api::located(&ctx, (|| {
-            let f = "io::load_npz";
-            let file = File::open(path).map_err(|e| io_error(f, path, e))?;
-            let mut npz = ndarray_npy::NpzReader::new(file).map_err(|e| io_error(f, path, e))?;
-            let names = npz.names().map_err(|e| io_error(f, path, e))?;
-            let mut out = Map::new();
-            for name in names {
-                let a: ArrayD<f64> = npz.by_name(&name).map_err(|e| io_error(f, path, format!("{name}: {e}")))?;
-                out.insert(name.trim_end_matches(".npy").into(), Dynamic::from(NdArray::new(a)));
-            }
-            Ok(out)
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let f = "io::load_npz";
+                let file = File::open(path).map_err(|e| io_error(f, path, e))?;
+                let mut npz =
+                    ndarray_npy::NpzReader::new(file).map_err(|e| io_error(f, path, e))?;
+                let names = npz.names().map_err(|e| io_error(f, path, e))?;
+                let mut out = Map::new();
+                for name in names {
+                    let a: ArrayD<f64> = npz
+                        .by_name(&name)
+                        .map_err(|e| io_error(f, path, format!("{name}: {e}")))?;
+                    out.insert(
+                        name.trim_end_matches(".npy").into(),
+                        Dynamic::from(NdArray::new(a)),
+                    );
+                }
+                Ok(out)
+            })(),
+        )
     }
 
     /// Writes any value (maps, arrays, numbers, strings; NdArrays as nested lists) as
     /// pretty JSON.
     #[rhai_fn(return_raw)]
     pub fn write_json(ctx: NativeCallContext, path: &str, value: Dynamic) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            let v = to_json("io::write_json", &value)?;
-            let text = serde_json::to_string_pretty(&v).map_err(|e| io_error("io::write_json", path, e))?;
-            std::fs::write(path, text + "\n").map_err(|e| io_error("io::write_json", path, e))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let v = to_json("io::write_json", &value)?;
+                let text = serde_json::to_string_pretty(&v)
+                    .map_err(|e| io_error("io::write_json", path, e))?;
+                std::fs::write(path, text + "\n").map_err(|e| io_error("io::write_json", path, e))
+            })(),
+        )
     }
 
     /// Reads a JSON file into Rhai values (objects become maps, null becomes `()`).
     #[rhai_fn(return_raw)]
     pub fn read_json(ctx: NativeCallContext, path: &str) -> RResult<Dynamic> {
-        crate::api::located(&ctx, (|| {
-            let text = std::fs::read_to_string(path).map_err(|e| io_error("io::read_json", path, e))?;
-            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| io_error("io::read_json", path, e))?;
-            rhai::serde::to_dynamic(v).map_err(|e| io_error("io::read_json", path, e))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| io_error("io::read_json", path, e))?;
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| io_error("io::read_json", path, e))?;
+                rhai::serde::to_dynamic(v).map_err(|e| io_error("io::read_json", path, e))
+            })(),
+        )
     }
 
     /// Writes a string to a file.
     #[rhai_fn(return_raw)]
     pub fn write_text(ctx: NativeCallContext, path: &str, text: &str) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            std::fs::write(path, text).map_err(|e| io_error("io::write_text", path, e))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| std::fs::write(path, text).map_err(|e| io_error("io::write_text", path, e)))(),
+        )
     }
 
     /// Reads a whole text file.
     #[rhai_fn(return_raw)]
     pub fn read_text(ctx: NativeCallContext, path: &str) -> RResult<String> {
-        crate::api::located(&ctx, (|| {
-            std::fs::read_to_string(path).map_err(|e| io_error("io::read_text", path, e))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| std::fs::read_to_string(path).map_err(|e| io_error("io::read_text", path, e)))(),
+        )
     }
 
     /// Whether a file or directory exists.
@@ -201,9 +287,10 @@ pub mod io_module {
     /// Creates a directory and its parents (no error if it exists).
     #[rhai_fn(return_raw)]
     pub fn mkdir(ctx: NativeCallContext, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, (|| {
-            std::fs::create_dir_all(path).map_err(|e| io_error("io::mkdir", path, e))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| std::fs::create_dir_all(path).map_err(|e| io_error("io::mkdir", path, e)))(),
+        )
     }
 }
 
@@ -216,7 +303,9 @@ pub fn to_json(func: &str, v: &Dynamic) -> RResult<serde_json::Value> {
         return to_json(func, &Dynamic::from_array(nested));
     }
     if let Some(a) = v.read_lock::<Array>() {
-        return Ok(Value::Array(a.iter().map(|x| to_json(func, x)).collect::<RResult<_>>()?));
+        return Ok(Value::Array(
+            a.iter().map(|x| to_json(func, x)).collect::<RResult<_>>()?,
+        ));
     }
     if let Some(m) = v.read_lock::<Map>() {
         let mut o = serde_json::Map::new();
@@ -235,7 +324,9 @@ pub fn to_json(func: &str, v: &Dynamic) -> RResult<serde_json::Value> {
         return Ok(Value::from(i));
     }
     if let Ok(x) = v.as_float() {
-        return Ok(serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null));
+        return Ok(serde_json::Number::from_f64(x)
+            .map(Value::Number)
+            .unwrap_or(Value::Null));
     }
     if v.is_string() {
         return Ok(Value::String(v.to_string()));

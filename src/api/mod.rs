@@ -52,7 +52,10 @@ pub fn check_interrupt(func: &str) -> RResult<()> {
 /// Converts a count or index from a script (i64) with a range check.
 pub fn to_usize(func: &str, what: &str, v: i64, min: usize, max: usize) -> RResult<usize> {
     if v < min as i64 || v > max as i64 {
-        return fail(func, format!("{what} must be an integer in {min}..={max}, got {v}"));
+        return fail(
+            func,
+            format!("{what} must be an integer in {min}..={max}, got {v}"),
+        );
     }
     Ok(v as usize)
 }

@@ -13,7 +13,11 @@ pub struct Opts {
 
 impl Opts {
     pub fn new(func: &'static str, map: Map) -> Self {
-        Opts { func, map, allowed: BTreeSet::new() }
+        Opts {
+            func,
+            map,
+            allowed: BTreeSet::new(),
+        }
     }
 
     fn take(&mut self, key: &'static str) -> Option<Dynamic> {
@@ -23,12 +27,17 @@ impl Opts {
 
     fn wrong(&self, key: &str, expected: &str, got: &Dynamic) -> Box<rhai::EvalAltResult> {
         let ty = crate::docs::script_types(got.type_name());
-        error(self.func, format!("option `{key}` must be {expected}, got {ty} ({got})"))
+        error(
+            self.func,
+            format!("option `{key}` must be {expected}, got {ty} ({got})"),
+        )
     }
 
     /// An integer option within `range`, or `None` when absent or `()`.
     pub fn int_opt(&mut self, key: &'static str, lo: i64, hi: i64) -> RResult<Option<i64>> {
-        let Some(v) = self.take(key) else { return Ok(None) };
+        let Some(v) = self.take(key) else {
+            return Ok(None);
+        };
         let expected = format!("an integer in {lo}..={hi}");
         match v.as_int() {
             Ok(i) if (lo..=hi).contains(&i) => Ok(Some(i)),
@@ -42,13 +51,21 @@ impl Opts {
 
     /// A seed: any non-negative integer.
     pub fn seed(&mut self, key: &'static str, default: u64) -> RResult<u64> {
-        Ok(self.int_opt(key, 0, i64::MAX)?.map(|s| s as u64).unwrap_or(default))
+        Ok(self
+            .int_opt(key, 0, i64::MAX)?
+            .map(|s| s as u64)
+            .unwrap_or(default))
     }
 
     /// A finite number (int or float) within `[lo, hi]`, or `None`.
     pub fn float_opt(&mut self, key: &'static str, lo: f64, hi: f64) -> RResult<Option<f64>> {
-        let Some(v) = self.take(key) else { return Ok(None) };
-        let x = v.as_float().ok().or_else(|| v.as_int().ok().map(|i| i as f64));
+        let Some(v) = self.take(key) else {
+            return Ok(None);
+        };
+        let x = v
+            .as_float()
+            .ok()
+            .or_else(|| v.as_int().ok().map(|i| i as f64));
         match x {
             Some(x) if x.is_finite() && x >= lo && x <= hi => Ok(Some(x)),
             _ => Err(self.wrong(key, &format!("a number in [{lo}, {hi}]"), &v)),
@@ -60,20 +77,34 @@ impl Opts {
     }
 
     pub fn bool(&mut self, key: &'static str, default: bool) -> RResult<bool> {
-        let Some(v) = self.take(key) else { return Ok(default) };
-        v.as_bool().map_err(|_| self.wrong(key, "true or false", &v))
+        let Some(v) = self.take(key) else {
+            return Ok(default);
+        };
+        v.as_bool()
+            .map_err(|_| self.wrong(key, "true or false", &v))
     }
 
     pub fn string_opt(&mut self, key: &'static str) -> RResult<Option<String>> {
-        let Some(v) = self.take(key) else { return Ok(None) };
-        if v.is_string() { Ok(Some(v.to_string())) } else { Err(self.wrong(key, "a string", &v)) }
+        let Some(v) = self.take(key) else {
+            return Ok(None);
+        };
+        if v.is_string() {
+            Ok(Some(v.to_string()))
+        } else {
+            Err(self.wrong(key, "a string", &v))
+        }
     }
 
     /// One of `choices` (the first is the default).
     pub fn choice(&mut self, key: &'static str, choices: &[&'static str]) -> RResult<&'static str> {
-        let Some(s) = self.string_opt(key)? else { return Ok(choices[0]) };
+        let Some(s) = self.string_opt(key)? else {
+            return Ok(choices[0]);
+        };
         choices.iter().find(|c| **c == s).copied().ok_or_else(|| {
-            error(self.func, format!("option `{key}` must be one of {choices:?}, got \"{s}\""))
+            error(
+                self.func,
+                format!("option `{key}` must be one of {choices:?}, got \"{s}\""),
+            )
         })
     }
 
@@ -86,7 +117,10 @@ impl Opts {
     pub fn finish(self) -> RResult<()> {
         if let Some(k) = self.map.keys().next() {
             let allowed: Vec<_> = self.allowed.iter().copied().collect();
-            return fail(self.func, format!("unknown option `{k}`; allowed: {}", allowed.join(", ")));
+            return fail(
+                self.func,
+                format!("unknown option `{k}`; allowed: {}", allowed.join(", ")),
+            );
         }
         Ok(())
     }

@@ -24,7 +24,12 @@ fn size(o: &mut Opts, default: (u32, u32)) -> RResult<(u32, u32)> {
 }
 
 fn map_of<'a>(func: &str, what: &str, v: &'a Dynamic) -> RResult<rhai::Map> {
-    v.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| error(func, format!("each {what} must be a map, got {}", v.type_name())))
+    v.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| {
+        error(
+            func,
+            format!("each {what} must be a map, got {}", v.type_name()),
+        )
+    })
 }
 
 /// Axis titles, title, ranges, legend and marks shared by line and parity plots.
@@ -43,15 +48,29 @@ fn xy_common(func: &'static str, mut p: XyPlot, o: &mut Opts) -> RResult<XyPlot>
         let (lo, hi) = range(func, r)?;
         p = p.y_range(lo, hi);
     }
-    p = p.legend(match o.choice("legend", &["upper_left", "upper_right", "lower_left", "lower_right", "hidden"])? {
-        "upper_right" => Legend::UpperRight,
-        "lower_left" => Legend::LowerLeft,
-        "lower_right" => Legend::LowerRight,
-        "hidden" => Legend::Hidden,
-        _ => Legend::UpperLeft,
-    });
+    p = p.legend(
+        match o.choice(
+            "legend",
+            &[
+                "upper_left",
+                "upper_right",
+                "lower_left",
+                "lower_right",
+                "hidden",
+            ],
+        )? {
+            "upper_right" => Legend::UpperRight,
+            "lower_left" => Legend::LowerLeft,
+            "lower_right" => Legend::LowerRight,
+            "hidden" => Legend::Hidden,
+            _ => Legend::UpperLeft,
+        },
+    );
     if let Some(marks) = o.value("marks") {
-        let marks = marks.read_lock::<Array>().map(|a| a.clone()).ok_or_else(|| error(func, "marks must be an array of #{ label, x, y }"))?;
+        let marks = marks
+            .read_lock::<Array>()
+            .map(|a| a.clone())
+            .ok_or_else(|| error(func, "marks must be an array of #{ label, x, y }"))?;
         for m in &marks {
             let m = map_of(func, "mark", m)?;
             let mut mo = Opts::new(func, m);
@@ -71,12 +90,24 @@ fn series(func: &'static str, items: &Array, points: bool) -> RResult<Vec<Series
         .iter()
         .map(|item| {
             let mut o = Opts::new(func, map_of(func, "series", item)?);
-            let x = vector(func, &o.value("x").ok_or_else(|| error(func, "each series needs `x`"))?)?;
-            let y = vector(func, &o.value("y").ok_or_else(|| error(func, "each series needs `y`"))?)?;
+            let x = vector(
+                func,
+                &o.value("x")
+                    .ok_or_else(|| error(func, "each series needs `x`"))?,
+            )?;
+            let y = vector(
+                func,
+                &o.value("y")
+                    .ok_or_else(|| error(func, "each series needs `y`"))?,
+            )?;
             let label = o.string_opt("label")?.unwrap_or_default();
             let markers = o.bool("markers", false)?;
             o.finish()?;
-            Ok(if points { Series::points(label, &x, &y) } else { Series::line(label, &x, &y).with_markers(markers) })
+            Ok(if points {
+                Series::points(label, &x, &y)
+            } else {
+                Series::line(label, &x, &y).with_markers(markers)
+            })
         })
         .collect()
 }
@@ -84,14 +115,26 @@ fn series(func: &'static str, items: &Array, points: bool) -> RResult<Vec<Series
 /// A panel image of a 2-d array or of a structure (k_x with grain boundaries).
 pub fn field_image(func: &str, v: &Dynamic) -> RResult<FieldImage> {
     if let Some(s) = v.read_lock::<SharedStructure>() {
-        let kx = s.encode_kx().index_axis(ndarray::Axis(0), 0).mapv(f64::from);
-        return FieldImage::new(kx.view()).colorbar_label("k_x").grains(s.grain_array().view()).map_err(error_in(func));
+        let kx = s
+            .encode_kx()
+            .index_axis(ndarray::Axis(0), 0)
+            .mapv(f64::from);
+        return FieldImage::new(kx.view())
+            .colorbar_label("k_x")
+            .grains(s.grain_array().view())
+            .map_err(error_in(func));
     }
     if let Some(a) = v.read_lock::<NdArray>() {
         let f = super::grains::field_of(func, &a)?;
         return Ok(FieldImage::new(f.view()));
     }
-    fail(func, format!("expected a Structure or a 2-d NdArray, got {}", crate::docs::script_types(v.type_name())))
+    fail(
+        func,
+        format!(
+            "expected a Structure or a 2-d NdArray, got {}",
+            crate::docs::script_types(v.type_name())
+        ),
+    )
 }
 
 /// Colour range and colorbar label of field images.
@@ -129,16 +172,19 @@ pub mod plot_module {
     #[rhai_fn(return_raw)]
     pub fn lines(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
         let f = "plot::lines";
-        crate::api::located(&ctx, (|| {
-            let mut o = Opts::new(f, opts);
-            let mut p = xy_common(f, XyPlot::new(), &mut o)?;
-            for s in series(f, &items, false)? {
-                p = p.series(s);
-            }
-            let sz = size(&mut o, crate::plot::DEFAULT_SIZE)?;
-            o.finish()?;
-            p.save_sized(path, sz).map_err(error_in(f))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let mut p = xy_common(f, XyPlot::new(), &mut o)?;
+                for s in series(f, &items, false)? {
+                    p = p.series(s);
+                }
+                let sz = size(&mut o, crate::plot::DEFAULT_SIZE)?;
+                o.finish()?;
+                p.save_sized(path, sz).map_err(error_in(f))
+            })(),
+        )
     }
 
     /// Parity plot (predicted against computed) with the y = x line and equal ranges:
@@ -146,16 +192,19 @@ pub mod plot_module {
     #[rhai_fn(return_raw)]
     pub fn parity(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
         let f = "plot::parity";
-        crate::api::located(&ctx, (|| {
-            let mut o = Opts::new(f, opts);
-            let mut p = xy_common(f, XyPlot::new().diagonal(true).equal_ranges(true), &mut o)?;
-            for s in series(f, &items, true)? {
-                p = p.series(s);
-            }
-            let sz = size(&mut o, (600, 600))?;
-            o.finish()?;
-            p.save_sized(path, sz).map_err(error_in(f))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let mut p = xy_common(f, XyPlot::new().diagonal(true).equal_ranges(true), &mut o)?;
+                for s in series(f, &items, true)? {
+                    p = p.series(s);
+                }
+                let sz = size(&mut o, (600, 600))?;
+                o.finish()?;
+                p.save_sized(path, sz).map_err(error_in(f))
+            })(),
+        )
     }
 
     /// Image of a 2-d field [ny, nx] (row 0 at the bottom) or of a structure (k_x with
@@ -164,16 +213,19 @@ pub mod plot_module {
     #[rhai_fn(return_raw)]
     pub fn field(ctx: NativeCallContext, path: &str, value: Dynamic, opts: Map) -> RResult<()> {
         let f = "plot::field";
-        crate::api::located(&ctx, (|| {
-            let mut o = Opts::new(f, opts);
-            let mut img = FieldStyle::read(&mut o)?.apply(field_image(f, &value)?);
-            if let Some(t) = o.string_opt("title")? {
-                img = img.title(t);
-            }
-            let sz = size(&mut o, (640, 560))?;
-            o.finish()?;
-            img.save_sized(path, sz).map_err(error_in(f))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let mut img = FieldStyle::read(&mut o)?.apply(field_image(f, &value)?);
+                if let Some(t) = o.string_opt("title")? {
+                    img = img.title(t);
+                }
+                let sz = size(&mut o, (640, 560))?;
+                o.finish()?;
+                img.save_sized(path, sz).map_err(error_in(f))
+            })(),
+        )
     }
 
     /// A grid of field images (structures or 2-d arrays), like the paper's Figure 6:
@@ -181,38 +233,41 @@ pub mod plot_module {
     #[rhai_fn(return_raw)]
     pub fn fields(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
         let f = "plot::fields";
-        crate::api::located(&ctx, (|| {
-            if items.is_empty() {
-                return fail(f, "no fields to draw");
-            }
-            let mut o = Opts::new(f, opts);
-            let cols = o.int("cols", items.len().min(3) as i64, 1, 64)? as usize;
-            let titles: Vec<String> = match o.value("titles") {
-                Some(t) => t
-                    .read_lock::<Array>()
-                    .ok_or_else(|| error(f, "titles must be an array of strings"))?
-                    .iter()
-                    .map(|x| x.to_string())
-                    .collect(),
-                None => vec![],
-            };
-            let rows = items.len().div_ceil(cols);
-            let mut fig = Figure::new(rows, cols);
-            if let Some(t) = o.string_opt("title")? {
-                fig = fig.title(t);
-            }
-            let style = FieldStyle::read(&mut o)?;
-            for (k, item) in items.iter().enumerate() {
-                let mut img = style.apply(field_image(f, item)?);
-                if let Some(t) = titles.get(k) {
-                    img = img.title(t.clone());
+        crate::api::located(
+            &ctx,
+            (|| {
+                if items.is_empty() {
+                    return fail(f, "no fields to draw");
                 }
-                fig = fig.panel(img);
-            }
-            let sz = size(&mut o, (cols as u32 * 360, rows as u32 * 320 + 48))?;
-            o.finish()?;
-            fig.save_sized(path, sz).map_err(error_in(f))
-        })())
+                let mut o = Opts::new(f, opts);
+                let cols = o.int("cols", items.len().min(3) as i64, 1, 64)? as usize;
+                let titles: Vec<String> = match o.value("titles") {
+                    Some(t) => t
+                        .read_lock::<Array>()
+                        .ok_or_else(|| error(f, "titles must be an array of strings"))?
+                        .iter()
+                        .map(|x| x.to_string())
+                        .collect(),
+                    None => vec![],
+                };
+                let rows = items.len().div_ceil(cols);
+                let mut fig = Figure::new(rows, cols);
+                if let Some(t) = o.string_opt("title")? {
+                    fig = fig.title(t);
+                }
+                let style = FieldStyle::read(&mut o)?;
+                for (k, item) in items.iter().enumerate() {
+                    let mut img = style.apply(field_image(f, item)?);
+                    if let Some(t) = titles.get(k) {
+                        img = img.title(t.clone());
+                    }
+                    fig = fig.panel(img);
+                }
+                let sz = size(&mut o, (cols as u32 * 360, rows as u32 * 320 + 48))?;
+                o.finish()?;
+                fig.save_sized(path, sz).map_err(error_in(f))
+            })(),
+        )
     }
 }
 

@@ -6,7 +6,9 @@ use super::opts::Opts;
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::{FieldImage, Plot, Symbol, XyPlot};
-use crate::solver::{Curve, Material, Mesh, Method, OvfFormat, Precision, Problem, Relaxed, SweepOptions, Terms};
+use crate::solver::{
+    Curve, Material, Mesh, Method, OvfFormat, Precision, Problem, Relaxed, SweepOptions, Terms,
+};
 use rhai::plugin::*;
 use rhai::{Array, Map};
 use std::sync::Arc;
@@ -37,7 +39,14 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
         None => sweep.min.method,
         Some("bb") => Method::BarzilaiBorwein,
         Some("lbfgs") => Method::Lbfgs,
-        Some(other) => return fail(func, format!("option `method` must be \"bb\" (Barzilai–Borwein, default) or \"lbfgs\", got \"{other}\"")),
+        Some(other) => {
+            return fail(
+                func,
+                format!(
+                    "option `method` must be \"bb\" (Barzilai–Borwein, default) or \"lbfgs\", got \"{other}\""
+                ),
+            );
+        }
     };
     sweep.min.precision = match o.choice("precision", &["f32", "f64"])? {
         "f64" => Precision::F64,
@@ -54,7 +63,10 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
     let material = match o.value("material") {
         None => Material::nd2fe14b(),
         Some(m) => {
-            let m = m.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| error(func, "material must be a map #{ A, Js, K1 }"))?;
+            let m = m
+                .read_lock::<Map>()
+                .map(|m| m.clone())
+                .ok_or_else(|| error(func, "material must be a map #{ A, Js, K1 }"))?;
             let d = Material::nd2fe14b();
             let mut mo = Opts::new(func, m);
             let a = mo.float("A", d.a, 0.0, 1e-6)?;
@@ -63,7 +75,9 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
             let ms = mo.float_opt("Ms", 1.0, 1e8)?;
             mo.finish()?;
             let ms = match (js, ms) {
-                (Some(_), Some(_)) => return fail(func, "give the material's Js (T) or Ms (A/m), not both"),
+                (Some(_), Some(_)) => {
+                    return fail(func, "give the material's Js (T) or Ms (A/m), not both");
+                }
                 (Some(js), None) => js / (4e-7 * std::f64::consts::PI),
                 (None, Some(ms)) => ms,
                 (None, None) => d.ms,
@@ -72,7 +86,12 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
         }
     };
     o.finish()?;
-    Ok(Settings { sweep, material, terms, thickness_nm })
+    Ok(Settings {
+        sweep,
+        material,
+        terms,
+        thickness_nm,
+    })
 }
 
 fn problem(func: &str, s: &SharedStructure, set: &Settings) -> RResult<Problem> {
@@ -86,7 +105,10 @@ fn problem(func: &str, s: &SharedStructure, set: &Settings) -> RResult<Problem> 
 
 /// The anchors map with `()` for a missing anchor.
 pub fn anchors_map(a: &crate::solver::Anchors) -> Map {
-    a.named().iter().map(|(k, v)| ((*k).into(), v.map_or(Dynamic::UNIT, Dynamic::from_float))).collect()
+    a.named()
+        .iter()
+        .map(|(k, v)| ((*k).into(), v.map_or(Dynamic::UNIT, Dynamic::from_float)))
+        .collect()
 }
 
 fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
@@ -96,7 +118,8 @@ fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
 fn write_curve_csv(c: &Curve, path: &str) -> Result<(), String> {
     let mut w = csv::Writer::from_path(path).map_err(|e| format!("{path}: {e}"))?;
     let io = |e: csv::Error| format!("{path}: {e}");
-    w.write_record(["k", "h", "my", "mx", "iterations", "torque", "converged"]).map_err(io)?;
+    w.write_record(["k", "h", "my", "mx", "iterations", "torque", "converged"])
+        .map_err(io)?;
     for (k, p) in c.points.iter().enumerate() {
         w.write_record([
             k.to_string(),
@@ -116,14 +139,23 @@ fn write_curve_csv(c: &Curve, path: &str) -> Result<(), String> {
 fn curve_plot(c: &Curve, title: &str) -> XyPlot {
     let (h, m) = (c.fields(), c.my());
     let a = c.anchors();
-    let mut p = XyPlot::new().title(title).labels("h = H / HA", "M / Ms").line("M(h)", &h, &m).y_range(-1.05, 1.05);
-    let mut mark = |label: &str, x: f64, y: f64| p = std::mem::take(&mut p).mark(label, x, y, Symbol::Diamond);
+    let mut p = XyPlot::new()
+        .title(title)
+        .labels("h = H / HA", "M / Ms")
+        .line("M(h)", &h, &m)
+        .y_range(-1.05, 1.05);
+    let mut mark =
+        |label: &str, x: f64, y: f64| p = std::mem::take(&mut p).mark(label, x, y, Symbol::Diamond);
     if let Some(v) = a.m1 {
         mark("M1", 1.0, v);
     }
     if let Some(v) = a.mr {
         mark("Mr", 0.0, v);
-        for (name, level, hk) in [("Hk90", 0.9, a.hk90), ("Hk80", 0.8, a.hk80), ("Hk70", 0.7, a.hk70)] {
+        for (name, level, hk) in [
+            ("Hk90", 0.9, a.hk90),
+            ("Hk80", 0.8, a.hk80),
+            ("Hk70", 0.7, a.hk70),
+        ] {
             if let Some(hk) = hk {
                 mark(name, -hk, level * v);
             }
@@ -151,13 +183,22 @@ pub mod solver_module {
     /// thickness_nm: 36000.0, material: #{ A: 8e-12, Js: 1.61, K1: 4.2e6 }, exchange,
     /// anisotropy, demag, zeeman (true/false) }`. Fields in units of HA = 2K1/(μ0Ms).
     #[rhai_fn(name = "demag_curve", return_raw)]
-    pub fn demag_curve(ctx: NativeCallContext, s: SharedStructure, opts: Map) -> RResult<SharedCurve> {
+    pub fn demag_curve(
+        ctx: NativeCallContext,
+        s: SharedStructure,
+        opts: Map,
+    ) -> RResult<SharedCurve> {
         let f = "solver::demag_curve";
-        crate::api::located(&ctx, (|| {
-            let set = settings(f, opts)?;
-            let p = problem(f, &s, &set)?;
-            crate::solver::sweep(&p, &set.sweep).map(Arc::new).map_err(error_in(f))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let set = settings(f, opts)?;
+                let p = problem(f, &s, &set)?;
+                crate::solver::sweep(&p, &set.sweep)
+                    .map(Arc::new)
+                    .map_err(error_in(f))
+            })(),
+        )
     }
 
     /// Curves of many structures on all cores (one per structure, in order), with a
@@ -165,32 +206,59 @@ pub mod solver_module {
     #[rhai_fn(return_raw)]
     pub fn demag_curves(ctx: NativeCallContext, structures: Array, opts: Map) -> RResult<Array> {
         let f = "solver::demag_curves";
-        crate::api::located(&ctx, (|| {
-            let set = settings(f, opts)?;
-            let problems = structures
-                .iter()
-                .map(|v| {
-                    let s = v.read_lock::<SharedStructure>().map(|s| s.clone()).ok_or_else(|| {
-                        error(f, format!("expected an array of Structures, found {}", crate::docs::script_types(v.type_name())))
-                    })?;
-                    problem(f, &s, &set)
-                })
-                .collect::<RResult<Vec<_>>>()?;
-            let curves = crate::solver::sweep_many(&problems, &set.sweep, crate::settings::threads()).map_err(error_in(f))?;
-            curves.into_iter().map(|c| c.map(|c| Dynamic::from(Arc::new(c))).map_err(error_in(f))).collect()
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let set = settings(f, opts)?;
+                let problems = structures
+                    .iter()
+                    .map(|v| {
+                        let s = v
+                            .read_lock::<SharedStructure>()
+                            .map(|s| s.clone())
+                            .ok_or_else(|| {
+                                error(
+                                    f,
+                                    format!(
+                                        "expected an array of Structures, found {}",
+                                        crate::docs::script_types(v.type_name())
+                                    ),
+                                )
+                            })?;
+                        problem(f, &s, &set)
+                    })
+                    .collect::<RResult<Vec<_>>>()?;
+                let curves =
+                    crate::solver::sweep_many(&problems, &set.sweep, crate::settings::threads())
+                        .map_err(error_in(f))?;
+                curves
+                    .into_iter()
+                    .map(|c| c.map(|c| Dynamic::from(Arc::new(c))).map_err(error_in(f)))
+                    .collect()
+            })(),
+        )
     }
 
     /// Relaxes a structure at field `h` (units of HA, along +y) from m ∥ +y; options as
     /// `solver::demag_curve` (tol, max_iter, material, terms…).
     #[rhai_fn(return_raw)]
-    pub fn relax(ctx: NativeCallContext, s: SharedStructure, h: f64, opts: Map) -> RResult<SharedState> {
+    pub fn relax(
+        ctx: NativeCallContext,
+        s: SharedStructure,
+        h: f64,
+        opts: Map,
+    ) -> RResult<SharedState> {
         let f = "solver::relax";
-        crate::api::located(&ctx, (|| {
-            let set = settings(f, opts)?;
-            let p = problem(f, &s, &set)?;
-            crate::solver::relax(&p, [0.0, h], None, &set.sweep.min).map(Arc::new).map_err(error_in(f))
-        })())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let set = settings(f, opts)?;
+                let p = problem(f, &s, &set)?;
+                crate::solver::relax(&p, [0.0, h], None, &set.sweep.min)
+                    .map(Arc::new)
+                    .map_err(error_in(f))
+            })(),
+        )
     }
 
     /// Applied fields h (units of HA), in sweep order.
@@ -263,13 +331,20 @@ pub mod solver_module {
     /// Plots M(h) with the anchor points marked (PNG or SVG by extension).
     #[rhai_fn(global, name = "plot", return_raw, pure)]
     pub fn curve_plot_file(c: &mut SharedCurve, path: &str) -> RResult<()> {
-        curve_plot(c, "Demagnetisation curve").save(path).map_err(error_in("Curve.plot"))
+        curve_plot(c, "Demagnetisation curve")
+            .save(path)
+            .map_err(error_in("Curve.plot"))
     }
 
     /// One-line description.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
     pub fn curve_to_string(c: &mut SharedCurve) -> String {
-        format!("Curve({} fields, {} evaluations, {} not converged)", c.points.len(), c.evaluations(), c.non_converged())
+        format!(
+            "Curve({} fields, {} evaluations, {} not converged)",
+            c.points.len(),
+            c.evaluations(),
+            c.non_converged()
+        )
     }
 
     /// The relaxed magnetisation as an array [3, ny, nx] of (m_x, m_y, m_z).
@@ -292,10 +367,16 @@ pub mod solver_module {
     #[rhai_fn(global, get = "energy", pure)]
     pub fn state_energy(st: &mut SharedState) -> Map {
         let e = &st.energies;
-        [("exchange", e.exchange), ("anisotropy", e.anisotropy), ("zeeman", e.zeeman), ("demag", e.demag), ("total", e.total)]
-            .into_iter()
-            .map(|(k, v)| (k.into(), Dynamic::from_float(v)))
-            .collect()
+        [
+            ("exchange", e.exchange),
+            ("anisotropy", e.anisotropy),
+            ("zeeman", e.zeeman),
+            ("demag", e.demag),
+            ("total", e.total),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.into(), Dynamic::from_float(v)))
+        .collect()
     }
 
     /// Whether the relaxation reached the torque tolerance.
@@ -307,7 +388,8 @@ pub mod solver_module {
     /// Writes OVF 2.0 (binary 4), readable by mumax3, OOMMF and Ubermag tools.
     #[rhai_fn(global, name = "to_ovf", return_raw, pure)]
     pub fn state_to_ovf(st: &mut SharedState, path: &str) -> RResult<()> {
-        st.write_ovf(path, OvfFormat::Binary4).map_err(error_in("State.to_ovf"))
+        st.write_ovf(path, OvfFormat::Binary4)
+            .map_err(error_in("State.to_ovf"))
     }
 
     /// Writes a PNG of m_y (red −1 … blue +1) with a colorbar.
@@ -325,7 +407,12 @@ pub mod solver_module {
     /// One-line description.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
     pub fn state_to_string(st: &mut SharedState) -> String {
-        format!("State(h = {}, <m_y> = {}, converged: {})", crate::array::fmt_g(st.h[1]), crate::array::fmt_g(st.mean_m()[1]), st.stats.converged)
+        format!(
+            "State(h = {}, <m_y> = {}, converged: {})",
+            crate::array::fmt_g(st.h[1]),
+            crate::array::fmt_g(st.mean_m()[1]),
+            st.stats.converged
+        )
     }
 }
 

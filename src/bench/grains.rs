@@ -48,13 +48,14 @@ pub fn run(count: usize, threads: Option<usize>) -> Result<Report, GrainsError> 
     let n = 160;
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()));
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
-        GrainsError::Invalid {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| GrainsError::Invalid {
             what: "bench threads".into(),
             expected: "a thread pool".into(),
             got: e.to_string(),
-        }
-    })?;
+        })?;
     let sample = Sample::new(VoronoiOptions::square(n), 2024, count)?;
     let start = Instant::now();
     let owning = pool.install(|| {
@@ -67,5 +68,11 @@ pub fn run(count: usize, threads: Option<usize>) -> Result<Report, GrainsError> 
             .try_reduce(|| 0, |a, b| Ok(a + b))
     })?;
     let seconds = start.elapsed().as_secs_f64();
-    Ok(Report { count, threads, n, seconds, mean_grains: owning as f64 / count.max(1) as f64 })
+    Ok(Report {
+        count,
+        threads,
+        n,
+        seconds,
+        mean_grains: owning as f64 / count.max(1) as f64,
+    })
 }

@@ -26,7 +26,13 @@ pub struct SolverBenchOptions {
 
 impl Default for SolverBenchOptions {
     fn default() -> Self {
-        SolverBenchOptions { n: 160, structures: 8, seed: 1, threads: 0, sweep: SweepOptions::default() }
+        SolverBenchOptions {
+            n: 160,
+            structures: 8,
+            seed: 1,
+            threads: 0,
+            sweep: SweepOptions::default(),
+        }
     }
 }
 
@@ -98,7 +104,11 @@ impl fmt::Display for SolverBenchReport {
             self.tol,
             self.threads
         )?;
-        writeln!(f, "  {:>6} {:>6} {:>7} {:>8} {:>8} {:>5}  anchors M1 Mr Hk90 Hk80 Hk70 Hc", "seed", "ng", "θ°", "s", "evals", "nconv")?;
+        writeln!(
+            f,
+            "  {:>6} {:>6} {:>7} {:>8} {:>8} {:>5}  anchors M1 Mr Hk90 Hk80 Hk70 Hc",
+            "seed", "ng", "θ°", "s", "evals", "nconv"
+        )?;
         for c in &self.curves {
             let a: Vec<String> = c
                 .anchors
@@ -118,20 +128,53 @@ impl fmt::Display for SolverBenchReport {
                 a.join(" ")
             )?;
         }
-        writeln!(f, "  median seconds per curve:        {:.2} s", self.median_seconds())?;
-        writeln!(f, "  curves per minute (all threads): {:.2}", self.curves_per_minute())?;
-        writeln!(f, "  wall seconds per curve (throughput): {:.2} s", self.wall_seconds / self.curves.len().max(1) as f64)?;
-        writeln!(f, "  evaluations per curve (median):  {:.0}", self.median_evaluations())?;
-        writeln!(f, "  µs per energy+gradient evaluation: {:.0} alone, {:.0} in the sweeps", self.eval_us_alone, self.eval_us_in_sweeps())?;
-        write!(f, "  non-converged steps:             {}", self.non_converged())
+        writeln!(
+            f,
+            "  median seconds per curve:        {:.2} s",
+            self.median_seconds()
+        )?;
+        writeln!(
+            f,
+            "  curves per minute (all threads): {:.2}",
+            self.curves_per_minute()
+        )?;
+        writeln!(
+            f,
+            "  wall seconds per curve (throughput): {:.2} s",
+            self.wall_seconds / self.curves.len().max(1) as f64
+        )?;
+        writeln!(
+            f,
+            "  evaluations per curve (median):  {:.0}",
+            self.median_evaluations()
+        )?;
+        writeln!(
+            f,
+            "  µs per energy+gradient evaluation: {:.0} alone, {:.0} in the sweeps",
+            self.eval_us_alone,
+            self.eval_us_in_sweeps()
+        )?;
+        write!(
+            f,
+            "  non-converged steps:             {}",
+            self.non_converged()
+        )
     }
 }
 
 /// A paper-law structure from the grains generator: per-cell ψ, grains owning cells, θ.
 pub fn paper_structure(n: usize, seed: u64) -> Result<(Vec<f64>, usize, f64), SolverError> {
-    let options = crate::grains::VoronoiOptions { nx: n, ny: n, seed, ..Default::default() };
-    let s = crate::grains::voronoi(&options)
-        .map_err(|e| SolverError::BadOption { name: "structure", value: e.to_string(), expected: "a paper-law structure" })?;
+    let options = crate::grains::VoronoiOptions {
+        nx: n,
+        ny: n,
+        seed,
+        ..Default::default()
+    };
+    let s = crate::grains::voronoi(&options).map_err(|e| SolverError::BadOption {
+        name: "structure",
+        value: e.to_string(),
+        expected: "a paper-law structure",
+    })?;
     let theta = s.generator().and_then(|g| g.theta).unwrap_or(0.0);
     Ok((s.cell_angles(), s.n_owning(), theta))
 }
@@ -169,7 +212,11 @@ pub fn run(opts: &SolverBenchOptions) -> Result<SolverBenchReport, SolverError> 
         Some(p) => eval_microseconds(p, &opts.sweep)?,
         None => f64::NAN,
     };
-    let threads = if opts.threads == 0 { rayon::current_num_threads() } else { opts.threads };
+    let threads = if opts.threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        opts.threads
+    };
     let t0 = Instant::now();
     let results = sweep_many(&problems, &opts.sweep, threads)?;
     let wall_seconds = t0.elapsed().as_secs_f64();
@@ -186,7 +233,14 @@ pub fn run(opts: &SolverBenchOptions) -> Result<SolverBenchReport, SolverError> 
             anchors: c.anchors(),
         });
     }
-    Ok(SolverBenchReport { n: opts.n, threads, tol: opts.sweep.min.tol, curves, wall_seconds, eval_us_alone })
+    Ok(SolverBenchReport {
+        n: opts.n,
+        threads,
+        tol: opts.sweep.min.tol,
+        curves,
+        wall_seconds,
+        eval_us_alone,
+    })
 }
 
 #[cfg(test)]
@@ -199,13 +253,18 @@ mod tests {
             n: 16,
             structures: 2,
             threads: 2,
-            sweep: SweepOptions { h_step: 0.1, ..Default::default() },
+            sweep: SweepOptions {
+                h_step: 0.1,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let r = run(&opts).unwrap();
         assert_eq!(r.curves.len(), 2);
         let text = r.to_string();
-        assert!(text.contains("median seconds per curve") && text.contains("µs per energy+gradient"));
+        assert!(
+            text.contains("median seconds per curve") && text.contains("µs per energy+gradient")
+        );
         let (psi, ng, theta) = paper_structure(16, 3).unwrap();
         assert!((16..=256).contains(&ng) && theta.abs() <= std::f64::consts::PI);
         assert!(psi.iter().all(|a| a.abs() <= theta.abs()));

@@ -7,7 +7,11 @@ use std::path::Path;
 pub enum GrainsError {
     /// A parameter outside its domain.
     #[error("{what}: expected {expected}, got {got}")]
-    Invalid { what: String, expected: String, got: String },
+    Invalid {
+        what: String,
+        expected: String,
+        got: String,
+    },
     /// The file system refused (open, create, read, write).
     #[error("{path}: {source}")]
     Io {
@@ -17,7 +21,12 @@ pub enum GrainsError {
     },
     /// A file that does not hold what its format promises; `at` locates the fault.
     #[error("{path}: {at}: expected {expected}, got {got}")]
-    Format { path: String, at: String, expected: String, got: String },
+    Format {
+        path: String,
+        at: String,
+        expected: String,
+        got: String,
+    },
     /// Ctrl-C during long work.
     #[error(transparent)]
     Interrupted(#[from] crate::interrupt::Interrupted),
@@ -30,7 +39,11 @@ pub(crate) fn invalid(
     expected: impl Into<String>,
     got: impl ToString,
 ) -> GrainsError {
-    GrainsError::Invalid { what: what.into(), expected: expected.into(), got: got.to_string() }
+    GrainsError::Invalid {
+        what: what.into(),
+        expected: expected.into(),
+        got: got.to_string(),
+    }
 }
 
 pub(crate) fn format_err(
@@ -48,13 +61,20 @@ pub(crate) fn format_err(
 }
 
 pub(crate) fn io_err(path: &Path, source: std::io::Error) -> GrainsError {
-    GrainsError::Io { path: path.display().to_string(), source }
+    GrainsError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// Names the file in a validation error about its content.
 pub(crate) fn in_file(path: &Path, e: GrainsError) -> GrainsError {
     match e {
-        GrainsError::Invalid { what, expected, got } => format_err(path, what, expected, got),
+        GrainsError::Invalid {
+            what,
+            expected,
+            got,
+        } => format_err(path, what, expected, got),
         e => e,
     }
 }

@@ -34,7 +34,12 @@ fn field<T: FromStr>(
 ) -> Result<T> {
     let text = rec.get(col.0).unwrap_or("");
     text.parse().map_err(|_| {
-        format_err(path, format!("row {line}, column {}", col.1), what, format!("{text:?}"))
+        format_err(
+            path,
+            format!("row {line}, column {}", col.1),
+            what,
+            format!("{text:?}"),
+        )
     })
 }
 
@@ -43,8 +48,10 @@ fn read_cells(path: &Path) -> Result<Vec<Cell>> {
         .trim(csv::Trim::All)
         .from_path(path)
         .map_err(|e| format_err(path, "opening", "a readable CSV file", e))?;
-    let head =
-        reader.headers().map_err(|e| format_err(path, "header", "a CSV header row", e))?.clone();
+    let head = reader
+        .headers()
+        .map_err(|e| format_err(path, "header", "a CSV header row", e))?
+        .clone();
     let find = |name: &'static str| head.iter().position(|h| h == name).map(|k| (k, name));
     let need = |name: &'static str| {
         find(name).ok_or_else(|| {
@@ -86,7 +93,9 @@ fn read_cells(path: &Path) -> Result<Vec<Cell>> {
             }
             None => None,
         };
-        let x_nm = cx.map(|c| field(path, &rec, line, c, "a coordinate in nm")).transpose()?;
+        let x_nm = cx
+            .map(|c| field(path, &rec, line, c, "a coordinate in nm"))
+            .transpose()?;
         cells.push(Cell {
             line,
             i: field(path, &rec, line, ci, "a cell index i ≥ 0")?,
@@ -109,7 +118,11 @@ fn read_cells(path: &Path) -> Result<Vec<Cell>> {
 
 /// Δ = x_nm/(i + ½) at the largest i, checked against every row.
 fn cell_from_x(path: &Path, cells: &[Cell]) -> Result<Option<f64>> {
-    let Some(far) = cells.iter().filter(|c| c.x_nm.is_some()).max_by_key(|c| c.i) else {
+    let Some(far) = cells
+        .iter()
+        .filter(|c| c.x_nm.is_some())
+        .max_by_key(|c| c.i)
+    else {
         return Ok(None);
     };
     let cell = far.x_nm.unwrap_or(0.0) / (far.i as f64 + 0.5);
@@ -137,7 +150,10 @@ impl Structure {
         for j in 0..self.ny() {
             for i in 0..self.nx() {
                 let c = self.index(i, j);
-                let (x, y) = ((i as f64 + 0.5) * self.cell_nm(), (j as f64 + 0.5) * self.cell_nm());
+                let (x, y) = (
+                    (i as f64 + 0.5) * self.cell_nm(),
+                    (j as f64 + 0.5) * self.cell_nm(),
+                );
                 out.push_str(&format!(
                     "{i},{j},{x},{y},{},{}\n",
                     self.grains()[c],
@@ -155,8 +171,18 @@ impl Structure {
         if cells.is_empty() {
             return Err(format_err(path, "rows", "one row per cell", "no rows"));
         }
-        let nx = cells.iter().map(|c| c.i).max().unwrap_or(0).saturating_add(1);
-        let ny = cells.iter().map(|c| c.j).max().unwrap_or(0).saturating_add(1);
+        let nx = cells
+            .iter()
+            .map(|c| c.i)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        let ny = cells
+            .iter()
+            .map(|c| c.j)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
         if nx.checked_mul(ny) != Some(cells.len()) {
             return Err(format_err(
                 path,

@@ -43,7 +43,10 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn take<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
-        let got = self.bytes.get(self.at..self.at + N).and_then(|b| <[u8; N]>::try_from(b).ok());
+        let got = self
+            .bytes
+            .get(self.at..self.at + N)
+            .and_then(|b| <[u8; N]>::try_from(b).ok());
         let b = got.ok_or_else(|| {
             format_err(
                 self.path,
@@ -72,7 +75,12 @@ impl Cursor<'_> {
         match self.u8(what)? {
             0 => Ok(false),
             1 => Ok(true),
-            b => Err(format_err(self.path, format!("byte {at}"), format!("{what} as 0 or 1"), b)),
+            b => Err(format_err(
+                self.path,
+                format!("byte {at}"),
+                format!("{what} as 0 or 1"),
+                b,
+            )),
         }
     }
     /// `n` items of `size` bytes must fit in what is left (before allocating for them).
@@ -100,11 +108,15 @@ impl Structure {
         }
         b.extend_from_slice(&self.cell_nm().to_le_bytes());
         b.extend_from_slice(&(self.n_grains() as u32).to_le_bytes());
-        self.grain_angles().iter().for_each(|a| b.extend_from_slice(&a.to_le_bytes()));
+        self.grain_angles()
+            .iter()
+            .for_each(|a| b.extend_from_slice(&a.to_le_bytes()));
         match self.generator() {
             None => {
                 b.push(0);
-                self.grains().iter().for_each(|g| b.extend_from_slice(&g.to_le_bytes()));
+                self.grains()
+                    .iter()
+                    .for_each(|g| b.extend_from_slice(&g.to_le_bytes()));
             }
             Some(g) => {
                 b.push(1);
@@ -113,7 +125,10 @@ impl Structure {
                 b.extend_from_slice(&g.theta.unwrap_or(0.0).to_le_bytes());
                 b.push(g.rng_seed.is_some() as u8);
                 b.extend_from_slice(&g.rng_seed.unwrap_or(0).to_le_bytes());
-                g.seeds_nm.iter().flatten().for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
+                g.seeds_nm
+                    .iter()
+                    .flatten()
+                    .for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
                 b.extend_from_slice(&fnv1a(self.grains()).to_le_bytes());
             }
         }
@@ -134,7 +149,12 @@ impl Structure {
         }
         let version = r.u32("version")?;
         if version != VERSION {
-            return Err(format_err(path, "byte 16", format!("version {VERSION}"), version));
+            return Err(format_err(
+                path,
+                "byte 16",
+                format!("version {VERSION}"),
+                version,
+            ));
         }
         let (nx, ny) = (r.u32("nx")? as usize, r.u32("ny")? as usize);
         let cell_nm = r.f64("cell_nm")?;
@@ -148,12 +168,16 @@ impl Structure {
             ));
         }
         r.room(ng, 8, "angles")?;
-        let angles = (0..ng).map(|_| r.f64("angles")).collect::<Result<Vec<_>>>()?;
+        let angles = (0..ng)
+            .map(|_| r.f64("angles"))
+            .collect::<Result<Vec<_>>>()?;
         let kind_at = r.at;
         let s = match r.u8("kind")? {
             0 => {
                 r.room(nx * ny, 4, "grain ids")?;
-                let grain = (0..nx * ny).map(|_| r.u32("grain ids")).collect::<Result<Vec<_>>>()?;
+                let grain = (0..nx * ny)
+                    .map(|_| r.u32("grain ids"))
+                    .collect::<Result<Vec<_>>>()?;
                 Structure::from_grains(nx, ny, cell_nm, grain, angles)
             }
             1 => {
@@ -171,7 +195,12 @@ impl Structure {
                     nx,
                     ny,
                     cell_nm,
-                    Generator { seeds_nm, periodic, theta, rng_seed },
+                    Generator {
+                        seeds_nm,
+                        periodic,
+                        theta,
+                        rng_seed,
+                    },
                     angles,
                 )
                 .map_err(|e| in_file(path, e))?;

@@ -18,18 +18,24 @@ fn open(path: &Path) -> Result<File> {
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>> {
-    File::create(path).map(BufWriter::new).map_err(|e| io_err(path, e))
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| io_err(path, e))
 }
 
 impl Structure {
     /// Per-cell angles as an [ny, nx] array.
     pub fn angle_array(&self) -> Array2<f64> {
-        Array2::from_shape_fn((self.ny(), self.nx()), |(j, i)| self.cell_angle(self.index(i, j)))
+        Array2::from_shape_fn((self.ny(), self.nx()), |(j, i)| {
+            self.cell_angle(self.index(i, j))
+        })
     }
 
     /// Grain ids as an [ny, nx] array.
     pub fn grain_array(&self) -> Array2<u32> {
-        Array2::from_shape_fn((self.ny(), self.nx()), |(j, i)| self.grains()[self.index(i, j)])
+        Array2::from_shape_fn((self.ny(), self.nx()), |(j, i)| {
+            self.grains()[self.index(i, j)]
+        })
     }
 
     pub fn write_npy(&self, path: impl AsRef<Path>) -> Result<()> {
@@ -61,9 +67,12 @@ impl Structure {
         let path = path.as_ref();
         let fail = |e: ndarray_npy::WriteNpzError| format_err(path, "writing", "an .npz file", e);
         let mut npz = NpzWriter::new(create(path)?);
-        npz.add_array("grain", &self.grain_array().mapv(|g| g as i32)).map_err(fail)?;
-        npz.add_array("angle", &Array1::from(self.grain_angles().to_vec())).map_err(fail)?;
-        npz.add_array("cell_nm", &Array0::from_elem((), self.cell_nm())).map_err(fail)?;
+        npz.add_array("grain", &self.grain_array().mapv(|g| g as i32))
+            .map_err(fail)?;
+        npz.add_array("angle", &Array1::from(self.grain_angles().to_vec()))
+            .map_err(fail)?;
+        npz.add_array("cell_nm", &Array0::from_elem((), self.cell_nm()))
+            .map_err(fail)?;
         npz.finish().map_err(fail)?;
         Ok(())
     }
@@ -73,7 +82,9 @@ impl Structure {
         let path = path.as_ref();
         let mut npz = NpzReader::new(open(path)?)
             .map_err(|e| format_err(path, "archive", "an .npz file", e))?;
-        let names = npz.names().map_err(|e| format_err(path, "archive", "an .npz file", e))?;
+        let names = npz
+            .names()
+            .map_err(|e| format_err(path, "archive", "an .npz file", e))?;
         let has = |n: &str| names.iter().any(|x| x == n);
         if !has("grain") || !has("angle") {
             return Err(format_err(

@@ -32,7 +32,11 @@ pub struct PngOptions {
 
 impl Default for PngOptions {
     fn default() -> Self {
-        PngOptions { scale: 4, boundaries: false, scale_bar_nm: None }
+        PngOptions {
+            scale: 4,
+            boundaries: false,
+            scale_bar_nm: None,
+        }
     }
 }
 
@@ -49,7 +53,11 @@ pub struct PngReadOptions {
 
 impl Default for PngReadOptions {
     fn default() -> Self {
-        PngReadOptions { cell_nm: super::DEFAULT_CELL_NM, scale: None, max_dist2: 48 }
+        PngReadOptions {
+            cell_nm: super::DEFAULT_CELL_NM,
+            scale: None,
+            max_dist2: 48,
+        }
     }
 }
 
@@ -65,8 +73,11 @@ impl Structure {
                 s,
             ));
         }
-        let colour: Vec<[u8; 3]> =
-            self.grain_angles().iter().map(|a| colormap::rgb(a.sin())).collect();
+        let colour: Vec<[u8; 3]> = self
+            .grain_angles()
+            .iter()
+            .map(|a| colormap::rgb(a.sin()))
+            .collect();
         let mut img = vec![0u8; w * h * 3];
         let g = |i: usize, j: usize| self.grains()[self.index(i, j)];
         for py in 0..h {
@@ -75,8 +86,11 @@ impl Structure {
                 let i = px / s;
                 let right = px % s == s - 1 && i + 1 < self.nx() && g(i + 1, j) != g(i, j);
                 let top = py % s == 0 && j + 1 < self.ny() && g(i, j + 1) != g(i, j);
-                let c =
-                    if o.boundaries && (right || top) { BLACK } else { colour[g(i, j) as usize] };
+                let c = if o.boundaries && (right || top) {
+                    BLACK
+                } else {
+                    colour[g(i, j) as usize]
+                };
                 img[3 * (py * w + px)..3 * (py * w + px) + 3].copy_from_slice(&c);
             }
         }
@@ -147,15 +161,25 @@ impl Structure {
                 let (i, j) = (c % nx, c / nx);
                 return Err(format_err(
                     path,
-                    format!("pixel (x {}, y {}) of cell (i {i}, j {j})", i * s, (ny - 1 - j) * s),
+                    format!(
+                        "pixel (x {}, y {}) of cell (i {i}, j {j})",
+                        i * s,
+                        (ny - 1 - j) * s
+                    ),
                     format!("a colormap colour (squared RGB distance ≤ {})", o.max_dist2),
-                    format!("#{:02x}{:02x}{:02x} at distance {d}", col[0], col[1], col[2]),
+                    format!(
+                        "#{:02x}{:02x}{:02x} at distance {d}",
+                        col[0], col[1], col[2]
+                    ),
                 ));
             }
             value.insert(*col, v);
         }
         let (grain, firsts) = connected(nx, ny, &colours);
-        let angles = firsts.iter().map(|&c| value[&colours[c]].clamp(-1.0, 1.0).asin()).collect();
+        let angles = firsts
+            .iter()
+            .map(|&c| value[&colours[c]].clamp(-1.0, 1.0).asin())
+            .collect();
         Structure::from_grains(nx, ny, o.cell_nm, grain, angles).map_err(|e| in_file(path, e))
     }
 }
@@ -205,7 +229,11 @@ fn infer_scale(w: usize, h: usize, rgb: &[u8]) -> usize {
     let px = |x: usize, y: usize| &rgb[3 * (y * w + x)..3 * (y * w + x) + 3];
     let uniform = |s: usize| (0..h).all(|y| (0..w).all(|x| px(x, y) == px(x - x % s, y - y % s)));
     let g = gcd(w, h);
-    (1..=g).rev().filter(|s| g % s == 0).find(|&s| uniform(s)).unwrap_or(1)
+    (1..=g)
+        .rev()
+        .filter(|s| g % s == 0)
+        .find(|&s| uniform(s))
+        .unwrap_or(1)
 }
 
 fn gcd(a: usize, b: usize) -> usize {

@@ -42,8 +42,11 @@ fn wrap(d: f64, l: f64) -> f64 {
 /// Squared distance from (x, y) to seed s: the single definition both searches use.
 #[inline(always)]
 fn dist2(x: f64, y: f64, s: [f64; 2], periodic: bool, lx: f64, ly: f64) -> f64 {
-    let (dx, dy) =
-        if periodic { (wrap(x - s[0], lx), wrap(y - s[1], ly)) } else { (x - s[0], y - s[1]) };
+    let (dx, dy) = if periodic {
+        (wrap(x - s[0], lx), wrap(y - s[1], ly))
+    } else {
+        (x - s[0], y - s[1])
+    };
     dx * dx + dy * dy
 }
 
@@ -71,7 +74,12 @@ pub(crate) fn assign_brute(grid: &Grid, seeds: &[[f64; 2]]) -> Vec<u32> {
 /// `s` to any point of [a, b].
 #[inline(always)]
 fn axis_bounds(s: f64, a: f64, b: f64, periodic: bool, l: f64) -> (f64, f64) {
-    let one = |s: f64| ((a - s).max(s - b).max(0.0), (a - s).abs().max((b - s).abs()));
+    let one = |s: f64| {
+        (
+            (a - s).max(s - b).max(0.0),
+            (a - s).abs().max((b - s).abs()),
+        )
+    };
     if !periodic {
         return one(s);
     }
@@ -106,7 +114,12 @@ fn candidates(
     }
     let cut = u * (1.0 + 1e-9) + 1e-12 * grid.cell_nm * grid.cell_nm;
     out.clear();
-    out.extend(pool.iter().zip(lo.iter()).filter(|(_, l)| **l <= cut).map(|(g, _)| *g));
+    out.extend(
+        pool.iter()
+            .zip(lo.iter())
+            .filter(|(_, l)| **l <= cut)
+            .map(|(g, _)| *g),
+    );
 }
 
 /// Cells per block side of the fine level: about 0.7 of a grain's mean width, so a block
@@ -169,7 +182,11 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     fn check(grid: Grid, seeds: &[[f64; 2]]) {
-        assert_eq!(assign(&grid, seeds), assign_brute(&grid, seeds), "{grid:?} {seeds:?}");
+        assert_eq!(
+            assign(&grid, seeds),
+            assign_brute(&grid, seeds),
+            "{grid:?} {seeds:?}"
+        );
     }
 
     #[test]
@@ -180,11 +197,17 @@ mod tests {
             let ny = rng.random_range(1..70);
             let cell_nm = [2.0, 1.0, 0.37, 3.5][case % 4];
             let periodic = case % 2 == 1;
-            let grid = Grid { nx, ny, cell_nm, periodic };
+            let grid = Grid {
+                nx,
+                ny,
+                cell_nm,
+                periodic,
+            };
             let (lx, ly) = grid.size_nm();
             let ng = rng.random_range(1..300);
-            let seeds: Vec<[f64; 2]> =
-                (0..ng).map(|_| [rng.random::<f64>() * lx, rng.random::<f64>() * ly]).collect();
+            let seeds: Vec<[f64; 2]> = (0..ng)
+                .map(|_| [rng.random::<f64>() * lx, rng.random::<f64>() * ly])
+                .collect();
             check(grid, &seeds);
         }
     }
@@ -197,11 +220,21 @@ mod tests {
             let nx = rng.random_range(1..50);
             let ny = rng.random_range(1..50);
             let periodic = case % 2 == 0;
-            let grid = Grid { nx, ny, cell_nm: 2.0, periodic };
+            let grid = Grid {
+                nx,
+                ny,
+                cell_nm: 2.0,
+                periodic,
+            };
             let ng = rng.random_range(1..200);
             // Coordinates multiple of 1 nm: centres are odd, corners even, all distances exact.
             let mut seeds: Vec<[f64; 2]> = (0..ng)
-                .map(|_| [rng.random_range(0..2 * nx) as f64, rng.random_range(0..2 * ny) as f64])
+                .map(|_| {
+                    [
+                        rng.random_range(0..2 * nx) as f64,
+                        rng.random_range(0..2 * ny) as f64,
+                    ]
+                })
                 .collect();
             for k in 0..ng / 3 {
                 let s = seeds[rng.random_range(0..ng)];
@@ -215,7 +248,12 @@ mod tests {
     fn grains_fast_equals_brute_on_the_paper_size() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         for case in 0..20 {
-            let grid = Grid { nx: 160, ny: 160, cell_nm: 2.0, periodic: case % 2 == 0 };
+            let grid = Grid {
+                nx: 160,
+                ny: 160,
+                cell_nm: 2.0,
+                periodic: case % 2 == 0,
+            };
             let ng = rng.random_range(16..=256);
             let seeds: Vec<[f64; 2]> = (0..ng)
                 .map(|_| [rng.random::<f64>() * 320.0, rng.random::<f64>() * 320.0])
@@ -227,8 +265,16 @@ mod tests {
     #[test]
     fn grains_ties_go_to_the_lowest_index() {
         // Cell (0, 0) centre (1, 1): seeds at (0, 1) and (2, 1) are equally far.
-        let grid = Grid { nx: 1, ny: 1, cell_nm: 2.0, periodic: false };
+        let grid = Grid {
+            nx: 1,
+            ny: 1,
+            cell_nm: 2.0,
+            periodic: false,
+        };
         assert_eq!(assign(&grid, &[[2.0, 1.0], [0.0, 1.0]]), vec![0]);
-        assert_eq!(assign(&grid, &[[5.0, 5.0], [0.0, 1.0], [2.0, 1.0]]), vec![1]);
+        assert_eq!(
+            assign(&grid, &[[5.0, 5.0], [0.0, 1.0], [2.0, 1.0]]),
+            vec![1]
+        );
     }
 }

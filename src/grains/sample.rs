@@ -23,7 +23,11 @@ impl Sample {
     /// its own from `base_seed`).
     pub fn new(options: VoronoiOptions, base_seed: u64, count: usize) -> Result<Sample> {
         options.validate()?;
-        Ok(Sample { options, base_seed, count })
+        Ok(Sample {
+            options,
+            base_seed,
+            count,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -47,9 +51,16 @@ impl Sample {
     /// The generator options of structure i.
     pub fn options_of(&self, i: usize) -> Result<VoronoiOptions> {
         if i >= self.count {
-            return Err(invalid("sample index", format!("< {} (sample size)", self.count), i));
+            return Err(invalid(
+                "sample index",
+                format!("< {} (sample size)", self.count),
+                i,
+            ));
         }
-        Ok(VoronoiOptions { seed: self.seed_of(i), ..self.options.clone() })
+        Ok(VoronoiOptions {
+            seed: self.seed_of(i),
+            ..self.options.clone()
+        })
     }
 
     /// Structure i.
@@ -78,11 +89,14 @@ impl Sample {
     pub fn encode_many(&self, indices: &[usize], encoding: Encoding) -> Result<Array4<f32>> {
         let (nx, ny) = (self.options.nx, self.options.ny);
         let mut out = Array4::zeros((indices.len(), encoding.channels(), ny, nx));
-        out.axis_iter_mut(Axis(0)).into_par_iter().zip(indices).try_for_each(|(view, &i)| {
-            crate::interrupt::check()?;
-            encoding.encode_into(&self.get(i)?, view);
-            Ok::<_, GrainsError>(())
-        })?;
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(indices)
+            .try_for_each(|(view, &i)| {
+                crate::interrupt::check()?;
+                encoding.encode_into(&self.get(i)?, view);
+                Ok::<_, GrainsError>(())
+            })?;
         Ok(out)
     }
 }

@@ -49,8 +49,10 @@ impl Structure {
         }
         let cell2 = self.cell_nm() * self.cell_nm();
         let area_nm2: Vec<f64> = area_cells.iter().map(|&a| a as f64 * cell2).collect();
-        let ecd_nm: Vec<f64> =
-            area_nm2.iter().map(|a| 2.0 * (a / std::f64::consts::PI).sqrt()).collect();
+        let ecd_nm: Vec<f64> = area_nm2
+            .iter()
+            .map(|a| 2.0 * (a / std::f64::consts::PI).sqrt())
+            .collect();
         // (grain angle, area in cells, ecd) of grains owning cells.
         let owned: Vec<(f64, f64, f64)> = (0..self.n_grains())
             .filter(|&g| area_cells[g] > 0)
@@ -89,9 +91,14 @@ mod tests {
     #[test]
     fn grains_stats_of_a_small_raster() {
         // 4 × 2 cells of 2 nm: grain 0 owns 6 cells, grain 2 owns 2, grain 1 none.
-        let s =
-            Structure::from_grains(4, 2, 2.0, vec![0, 0, 0, 2, 0, 0, 0, 2], vec![0.2, 1.0, -0.6])
-                .unwrap();
+        let s = Structure::from_grains(
+            4,
+            2,
+            2.0,
+            vec![0, 0, 0, 2, 0, 0, 0, 2],
+            vec![0.2, 1.0, -0.6],
+        )
+        .unwrap();
         let st = s.stats();
         assert_eq!(st.area_cells, vec![6, 0, 2]);
         assert_eq!(st.area_nm2, vec![24.0, 0.0, 8.0]);

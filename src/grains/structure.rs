@@ -52,10 +52,18 @@ pub(crate) fn check_grid(nx: usize, ny: usize, cell_nm: f64) -> Result<()> {
 
 fn check_angles(angles: &[f64]) -> Result<()> {
     if angles.is_empty() || angles.len() > MAX_GRAINS {
-        return Err(invalid("number of grains", format!("1 … {MAX_GRAINS}"), angles.len()));
+        return Err(invalid(
+            "number of grains",
+            format!("1 … {MAX_GRAINS}"),
+            angles.len(),
+        ));
     }
     if let Some((g, a)) = angles.iter().enumerate().find(|(_, a)| !a.is_finite()) {
-        return Err(invalid(format!("angle of grain {g}"), "a finite number (radians)", a));
+        return Err(invalid(
+            format!("angle of grain {g}"),
+            "a finite number (radians)",
+            a,
+        ));
     }
     Ok(())
 }
@@ -76,7 +84,12 @@ impl Structure {
             nx,
             ny,
             cell_nm,
-            Generator { seeds_nm, periodic, theta: None, rng_seed: None },
+            Generator {
+                seeds_nm,
+                periodic,
+                theta: None,
+                rng_seed: None,
+            },
             angles,
         )
     }
@@ -92,9 +105,18 @@ impl Structure {
         check_angles(&angles)?;
         let seeds = &generator.seeds_nm;
         if seeds.len() != angles.len() {
-            return Err(invalid("seeds", format!("one per angle ({})", angles.len()), seeds.len()));
+            return Err(invalid(
+                "seeds",
+                format!("one per angle ({})", angles.len()),
+                seeds.len(),
+            ));
         }
-        let grid = Grid { nx, ny, cell_nm, periodic: generator.periodic };
+        let grid = Grid {
+            nx,
+            ny,
+            cell_nm,
+            periodic: generator.periodic,
+        };
         let (lx, ly) = grid.size_nm();
         for (g, s) in seeds.iter().enumerate() {
             let inside =
@@ -105,12 +127,24 @@ impl Structure {
                 } else {
                     "finite".into()
                 };
-                return Err(invalid(format!("seed {g}"), want, format!("({}, {})", s[0], s[1])));
+                return Err(invalid(
+                    format!("seed {g}"),
+                    want,
+                    format!("({}, {})", s[0], s[1]),
+                ));
             }
         }
         let grain = nearest::assign(&grid, seeds);
         let owning = count_owning(&grain, angles.len());
-        Ok(Structure { nx, ny, cell_nm, grain, angle: angles, owning, generator: Some(generator) })
+        Ok(Structure {
+            nx,
+            ny,
+            cell_nm,
+            grain,
+            angle: angles,
+            owning,
+            generator: Some(generator),
+        })
     }
 
     /// A structure from a grain-id raster (cell index c = j·nx + i) and per-grain angles,
@@ -131,7 +165,11 @@ impl Structure {
                 grain.len(),
             ));
         }
-        if let Some((c, g)) = grain.iter().enumerate().find(|(_, g)| **g as usize >= angles.len()) {
+        if let Some((c, g)) = grain
+            .iter()
+            .enumerate()
+            .find(|(_, g)| **g as usize >= angles.len())
+        {
             return Err(invalid(
                 format!("grain id of cell (i {}, j {})", c % nx, c / nx),
                 format!("< {} (number of angles)", angles.len()),
@@ -139,7 +177,15 @@ impl Structure {
             ));
         }
         let owning = count_owning(&grain, angles.len());
-        Ok(Structure { nx, ny, cell_nm, grain, angle: angles, owning, generator: None })
+        Ok(Structure {
+            nx,
+            ny,
+            cell_nm,
+            grain,
+            angle: angles,
+            owning,
+            generator: None,
+        })
     }
 
     /// A structure from one angle per cell: a grain is the set of cells with the same angle
@@ -168,7 +214,13 @@ impl Structure {
     /// None for imported structures.
     pub fn regenerate(&self) -> Option<Result<Structure>> {
         let g = self.generator.clone()?;
-        Some(Self::voronoi_raw(self.nx, self.ny, self.cell_nm, g, self.angle.clone()))
+        Some(Self::voronoi_raw(
+            self.nx,
+            self.ny,
+            self.cell_nm,
+            g,
+            self.angle.clone(),
+        ))
     }
 
     /// The generator options that redraw this structure with [`super::voronoi`]: present

@@ -52,7 +52,11 @@ impl Default for VoronoiOptions {
 impl VoronoiOptions {
     /// n × n cells, everything else as [`Default`].
     pub fn square(n: usize) -> Self {
-        VoronoiOptions { nx: n, ny: n, ..Default::default() }
+        VoronoiOptions {
+            nx: n,
+            ny: n,
+            ..Default::default()
+        }
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -89,7 +93,10 @@ pub fn draw(options: &VoronoiOptions) -> Result<Draws> {
     let theta0 = -PI + 2.0 * PI * rng.unit();
     let ng = options.grains.unwrap_or(ng0);
     let theta = options.theta.unwrap_or(theta0);
-    let (lx, ly) = (options.nx as f64 * options.cell_nm, options.ny as f64 * options.cell_nm);
+    let (lx, ly) = (
+        options.nx as f64 * options.cell_nm,
+        options.ny as f64 * options.cell_nm,
+    );
     let seeds_nm = (0..ng)
         .map(|_| {
             let x = rng.unit() * lx;
@@ -97,7 +104,12 @@ pub fn draw(options: &VoronoiOptions) -> Result<Draws> {
         })
         .collect();
     let angles = (0..ng).map(|_| theta * (2.0 * rng.unit() - 1.0)).collect();
-    Ok(Draws { ng, theta, seeds_nm, angles })
+    Ok(Draws {
+        ng,
+        theta,
+        seeds_nm,
+        angles,
+    })
 }
 
 /// A random Voronoi structure; reproducible from `options` alone.
@@ -118,7 +130,12 @@ mod tests {
 
     #[test]
     fn grains_voronoi_is_reproducible_and_keeps_its_params() {
-        let o = VoronoiOptions { nx: 50, ny: 30, seed: 99, ..Default::default() };
+        let o = VoronoiOptions {
+            nx: 50,
+            ny: 30,
+            seed: 99,
+            ..Default::default()
+        };
         let s = voronoi(&o).unwrap();
         assert_eq!(s, voronoi(&o).unwrap());
         let g = s.generator().unwrap();
@@ -132,7 +149,11 @@ mod tests {
 
     #[test]
     fn grains_fixing_grains_or_theta_keeps_the_rest_of_the_stream() {
-        let free = draw(&VoronoiOptions { seed: 5, ..Default::default() }).unwrap();
+        let free = draw(&VoronoiOptions {
+            seed: 5,
+            ..Default::default()
+        })
+        .unwrap();
         let fixed = draw(&VoronoiOptions {
             seed: 5,
             grains: Some(free.ng),
@@ -145,10 +166,22 @@ mod tests {
     #[test]
     fn grains_bad_options_are_refused() {
         for o in [
-            VoronoiOptions { nx: 0, ..Default::default() },
-            VoronoiOptions { cell_nm: -1.0, ..Default::default() },
-            VoronoiOptions { grains: Some(0), ..Default::default() },
-            VoronoiOptions { theta: Some(f64::NAN), ..Default::default() },
+            VoronoiOptions {
+                nx: 0,
+                ..Default::default()
+            },
+            VoronoiOptions {
+                cell_nm: -1.0,
+                ..Default::default()
+            },
+            VoronoiOptions {
+                grains: Some(0),
+                ..Default::default()
+            },
+            VoronoiOptions {
+                theta: Some(f64::NAN),
+                ..Default::default()
+            },
         ] {
             let e = voronoi(&o).unwrap_err().to_string();
             assert!(e.contains("expected"), "{e}");

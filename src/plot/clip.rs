@@ -27,7 +27,12 @@ pub fn segment(a: (f64, f64), b: (f64, f64), w: &Window) -> Option<((f64, f64), 
     let half = |u: f64, v: f64| 0.5 * u - 0.5 * v;
     let (dx, dy) = (half(b.0, a.0), half(b.1, a.1));
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [(-dx, half(a.0, w.x0)), (dx, half(w.x1, a.0)), (-dy, half(a.1, w.y0)), (dy, half(w.y1, a.1))] {
+    for (p, q) in [
+        (-dx, half(a.0, w.x0)),
+        (dx, half(w.x1, a.0)),
+        (-dy, half(a.1, w.y0)),
+        (dy, half(w.y1, a.1)),
+    ] {
         if p == 0.0 {
             if q < 0.0 {
                 return None;
@@ -79,12 +84,23 @@ pub fn runs(xs: &[f64], ys: &[f64], w: &Window) -> Vec<Vec<(f64, f64)>> {
 mod tests {
     use super::*;
 
-    const W: Window = Window { x0: -1.0, x1: 1.0, y0: -1.0, y1: 1.0 };
+    const W: Window = Window {
+        x0: -1.0,
+        x1: 1.0,
+        y0: -1.0,
+        y1: 1.0,
+    };
 
     #[test]
     fn segments_are_cut_at_the_window() {
-        assert_eq!(segment((0.0, 0.0), (0.5, 0.5), &W), Some(((0.0, 0.0), (0.5, 0.5))));
-        assert_eq!(segment((0.0, 0.0), (4.0, 0.0), &W), Some(((0.0, 0.0), (1.0, 0.0))));
+        assert_eq!(
+            segment((0.0, 0.0), (0.5, 0.5), &W),
+            Some(((0.0, 0.0), (0.5, 0.5)))
+        );
+        assert_eq!(
+            segment((0.0, 0.0), (4.0, 0.0), &W),
+            Some(((0.0, 0.0), (1.0, 0.0)))
+        );
         assert_eq!(segment((2.0, 2.0), (3.0, 3.0), &W), None);
         // Extreme data loses precision in t, but what comes back stays in the window.
         let (p, q) = segment((-1e308, 0.0), (1e308, 0.0), &W).unwrap();

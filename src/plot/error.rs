@@ -16,11 +16,26 @@ pub enum PlotError {
     #[error("{axis} range must be finite with min < max: got {lo} .. {hi}")]
     BadRange { axis: String, lo: f64, hi: f64 },
     #[error("{what}: shape {got:?} differs from the field's {expected:?} ([ny, nx])")]
-    ShapeMismatch { what: String, expected: [usize; 2], got: [usize; 2] },
+    ShapeMismatch {
+        what: String,
+        expected: [usize; 2],
+        got: [usize; 2],
+    },
     #[error("{what} size {w}×{h} is out of range: each edge must be {min} to {max} pixels")]
-    Size { what: &'static str, w: u32, h: u32, min: u32, max: u32 },
+    Size {
+        what: &'static str,
+        w: u32,
+        h: u32,
+        min: u32,
+        max: u32,
+    },
     #[error("figure has {panels} panels but only {rows}×{cols} = {cells} cells")]
-    TooManyPanels { panels: usize, rows: usize, cols: usize, cells: usize },
+    TooManyPanels {
+        panels: usize,
+        rows: usize,
+        cols: usize,
+        cells: usize,
+    },
     #[error("figure grid needs at least one row and one column: got {rows}×{cols}")]
     EmptyGrid { rows: usize, cols: usize },
     #[error("{0}")]
@@ -30,9 +45,15 @@ pub enum PlotError {
     #[error("directory `{}` does not exist", .0.display())]
     NoDirectory(PathBuf),
     #[error("cannot write `{}`: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot encode `{}` as PNG: {source}", path.display())]
-    Png { path: PathBuf, source: png::EncodingError },
+    Png {
+        path: PathBuf,
+        source: png::EncodingError,
+    },
     #[error("drawing failed: {0}")]
     Draw(String),
 }

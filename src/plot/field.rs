@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::error::{PlotError, Result};
-use super::output::{check_size_of, Plot};
+use super::output::{Plot, check_size_of};
 use super::range::{checked, tick_label, ticks};
 use super::style::Scale;
 use crate::colormap;
@@ -129,17 +129,28 @@ impl FieldImage {
         if ids.dim() != (ny, nx) {
             let (gy, gx) = ids.dim();
             let what = "grain id map".to_string();
-            return Err(PlotError::ShapeMismatch { what, expected: [ny, nx], got: [gy, gx] });
+            return Err(PlotError::ShapeMismatch {
+                what,
+                expected: [ny, nx],
+                got: [gy, gx],
+            });
         }
-        let right = Array2::from_shape_fn((ny, nx.saturating_sub(1)), |(j, i)| ids[[j, i]] != ids[[j, i + 1]]);
-        let up = Array2::from_shape_fn((ny.saturating_sub(1), nx), |(j, i)| ids[[j, i]] != ids[[j + 1, i]]);
+        let right = Array2::from_shape_fn((ny, nx.saturating_sub(1)), |(j, i)| {
+            ids[[j, i]] != ids[[j, i + 1]]
+        });
+        let up = Array2::from_shape_fn((ny.saturating_sub(1), nx), |(j, i)| {
+            ids[[j, i]] != ids[[j + 1, i]]
+        });
         self.boundaries = Some(Boundaries { right, up });
         Ok(self)
     }
 
     fn check(&self) -> Result<(f64, f64)> {
         if self.field.is_empty() {
-            return Err(PlotError::Empty(format!("field of shape {:?}", self.field.shape())));
+            return Err(PlotError::Empty(format!(
+                "field of shape {:?}",
+                self.field.shape()
+            )));
         }
         if !self.field.iter().any(|v| v.is_finite()) {
             return Err(PlotError::NoFinite("field".to_string()));
@@ -148,14 +159,21 @@ impl FieldImage {
     }
 
     fn color(&self, v: f64) -> RGBColor {
-        let [r, g, b] = if v.is_finite() { colormap::rgb_in(v, self.vmin, self.vmax) } else { MISSING };
+        let [r, g, b] = if v.is_finite() {
+            colormap::rgb_in(v, self.vmin, self.vmax)
+        } else {
+            MISSING
+        };
         RGBColor(r, g, b)
     }
 
     /// Colorbar ticks with their labels.
     fn ticks(&self) -> Vec<(f64, String)> {
         let (values, step) = ticks(self.vmin, self.vmax, 4);
-        values.into_iter().map(|v| (v, tick_label(v, step))).collect()
+        values
+            .into_iter()
+            .map(|v| (v, tick_label(v, step)))
+            .collect()
     }
 
     /// Where the cells and the colorbar go in a panel of `(w, h)` pixels: cells are
@@ -167,18 +185,34 @@ impl FieldImage {
         let s = Scale::of(w, h);
         let (ny, nx) = self.field.dim();
         let m = s.margin as i32;
-        let top = m + if self.title.is_empty() { 0 } else { (s.title * 1.5) as i32 };
+        let top = m + if self.title.is_empty() {
+            0
+        } else {
+            (s.title * 1.5) as i32
+        };
         let bar = (w.min(h) as f64 * 0.035).round().max(8.0) as i32;
         let side = if self.colorbar {
-            let label_w = self.ticks().iter().map(|(_, t)| text_size(t, s.tick).0).max().unwrap_or(0);
-            let title_w = if self.colorbar_label.is_empty() { 0 } else { (s.label * 1.6) as i32 };
+            let label_w = self
+                .ticks()
+                .iter()
+                .map(|(_, t)| text_size(t, s.tick).0)
+                .max()
+                .unwrap_or(0);
+            let title_w = if self.colorbar_label.is_empty() {
+                0
+            } else {
+                (s.label * 1.6) as i32
+            };
             m + bar + tick_len(s) + 3 + label_w + title_w
         } else {
             0
         };
         let (aw, ah) = (w as i32 - 2 * m - side, h as i32 - top - m);
         let cell = (aw as f64 / nx as f64).min(ah as f64 / ny as f64);
-        let (iw, ih) = ((cell * nx as f64).round() as i32, (cell * ny as f64).round() as i32);
+        let (iw, ih) = (
+            (cell * nx as f64).round() as i32,
+            (cell * ny as f64).round() as i32,
+        );
         // Fewer pixels than cells is allowed (nearest-neighbour decimation); none is not.
         if iw < 1 || ih < 1 {
             return Err(PlotError::BadOption(format!(
@@ -187,9 +221,24 @@ impl FieldImage {
         }
         let x0 = m + (aw - iw) / 2;
         let y0 = top + (ah - ih) / 2;
-        let image = PixelRect { x0, y0, x1: x0 + iw, y1: y0 + ih };
-        let colorbar = self.colorbar.then(|| PixelRect { x0: image.x1 + m, y0, x1: image.x1 + m + bar, y1: image.y1 });
-        Ok(FieldLayout { image, colorbar, nx, ny })
+        let image = PixelRect {
+            x0,
+            y0,
+            x1: x0 + iw,
+            y1: y0 + ih,
+        };
+        let colorbar = self.colorbar.then(|| PixelRect {
+            x0: image.x1 + m,
+            y0,
+            x1: image.x1 + m + bar,
+            y1: image.y1,
+        });
+        Ok(FieldLayout {
+            image,
+            colorbar,
+            nx,
+            ny,
+        })
     }
 }
 
@@ -211,7 +260,11 @@ impl Plot for FieldImage {
         area.fill(&WHITE)?;
         if !self.title.is_empty() {
             let font = Scale::font(s.title).pos(Pos::new(HPos::Center, VPos::Top));
-            area.draw_text(&self.title, &font, ((lay.image.x0 + lay.image.x1) / 2, s.margin as i32))?;
+            area.draw_text(
+                &self.title,
+                &font,
+                ((lay.image.x0 + lay.image.x1) / 2, s.margin as i32),
+            )?;
         }
         self.draw_cells(area, &lay)?;
         if let Some(b) = &self.boundaries {
@@ -227,14 +280,21 @@ impl Plot for FieldImage {
 
 /// A 1-pixel black frame just outside `r`, so that no cell or bar pixel is covered.
 fn frame<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &PixelRect) -> Result<()> {
-    area.draw(&Rectangle::new([(r.x0 - 1, r.y0 - 1), (r.x1, r.y1)], BLACK.stroke_width(1)))?;
+    area.draw(&Rectangle::new(
+        [(r.x0 - 1, r.y0 - 1), (r.x1, r.y1)],
+        BLACK.stroke_width(1),
+    ))?;
     Ok(())
 }
 
 impl FieldImage {
     /// One rectangle per run of equal colour in a row: exact pixels in PNG, small SVGs
     /// for piecewise-constant grain structures.
-    fn draw_cells<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, lay: &FieldLayout) -> Result<()> {
+    fn draw_cells<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        lay: &FieldLayout,
+    ) -> Result<()> {
         for (j, row) in self.field.outer_iter().enumerate() {
             let mut start = 0;
             for i in 1..=lay.nx {
@@ -251,14 +311,27 @@ impl FieldImage {
         Ok(())
     }
 
-    fn draw_colorbar<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, bar: &PixelRect, s: Scale) -> Result<()> {
+    fn draw_colorbar<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        bar: &PixelRect,
+        s: Scale,
+    ) -> Result<()> {
         let n = bar.height();
         // Pixel row k from the bottom shows vmin + k/(n−1)·(vmax − vmin): exact end colours.
-        let value_at = |k: i32| self.vmin + (self.vmax - self.vmin) * k as f64 / (n - 1).max(1) as f64;
+        let value_at =
+            |k: i32| self.vmin + (self.vmax - self.vmin) * k as f64 / (n - 1).max(1) as f64;
         for k in 0..n {
             let y = bar.y1 - 1 - k;
-            let row = PixelRect { y0: y, y1: y + 1, ..*bar };
-            area.draw(&Rectangle::new(row.corners(), self.color(value_at(k)).filled()))?;
+            let row = PixelRect {
+                y0: y,
+                y1: y + 1,
+                ..*bar
+            };
+            area.draw(&Rectangle::new(
+                row.corners(),
+                self.color(value_at(k)).filled(),
+            ))?;
         }
         frame(area, bar)?;
         let font = Scale::font(s.tick).pos(Pos::new(HPos::Left, VPos::Center));
@@ -266,11 +339,19 @@ impl FieldImage {
         for (v, label) in self.ticks() {
             let k = ((v - self.vmin) / (self.vmax - self.vmin) * (n - 1) as f64).round() as i32;
             let y = bar.y1 - 1 - k;
-            area.draw(&PathElement::new(vec![(bar.x1, y), (bar.x1 + len, y)], BLACK.stroke_width(1)))?;
+            area.draw(&PathElement::new(
+                vec![(bar.x1, y), (bar.x1 + len, y)],
+                BLACK.stroke_width(1),
+            ))?;
             area.draw_text(&label, &font, (bar.x1 + len + 3, y))?;
         }
         if !self.colorbar_label.is_empty() {
-            let widest = self.ticks().iter().map(|(_, t)| text_size(t, s.tick).0).max().unwrap_or(0);
+            let widest = self
+                .ticks()
+                .iter()
+                .map(|(_, t)| text_size(t, s.tick).0)
+                .max()
+                .unwrap_or(0);
             let x = bar.x1 + len + 3 + widest + (s.label * 0.9) as i32;
             let font = Scale::font(s.label)
                 .transform(FontTransform::Rotate270)
@@ -283,13 +364,22 @@ impl FieldImage {
 
 /// Grain boundaries as 1-pixel lines on the first pixel column/row past each cell edge,
 /// merged along runs of boundary cells.
-fn draw_boundaries<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lay: &FieldLayout, b: &Boundaries) -> Result<()> {
+fn draw_boundaries<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lay: &FieldLayout,
+    b: &Boundaries,
+) -> Result<()> {
     let style = BOUNDARY.filled();
     // Vertical segments: between columns i and i+1, over rows j0..j1.
     for (i, runs) in runs_along(&b.right.t()) {
         for (j0, j1) in runs {
             let x = lay.cell(i + 1, 0).x0;
-            let r = PixelRect { x0: x, x1: x + 1, y0: lay.cell(0, j1 - 1).y0, y1: lay.cell(0, j0).y1 };
+            let r = PixelRect {
+                x0: x,
+                x1: x + 1,
+                y0: lay.cell(0, j1 - 1).y0,
+                y1: lay.cell(0, j0).y1,
+            };
             area.draw(&Rectangle::new(r.corners(), style))?;
         }
     }
@@ -297,7 +387,12 @@ fn draw_boundaries<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lay: &Fiel
     for (j, runs) in runs_along(&b.up.view()) {
         for (i0, i1) in runs {
             let y = lay.cell(0, j + 1).y1 - 1;
-            let r = PixelRect { x0: lay.cell(i0, 0).x0, x1: lay.cell(i1 - 1, 0).x1, y0: y, y1: y + 1 };
+            let r = PixelRect {
+                x0: lay.cell(i0, 0).x0,
+                x1: lay.cell(i1 - 1, 0).x1,
+                y0: y,
+                y1: y + 1,
+            };
             area.draw(&Rectangle::new(r.corners(), style))?;
         }
     }

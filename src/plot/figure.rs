@@ -57,7 +57,14 @@ pub struct Figure {
 
 impl Figure {
     pub fn new(rows: usize, cols: usize) -> Figure {
-        Figure { rows, cols, title: String::new(), panels: Vec::new(), row_weights: Vec::new(), panel_size: (400, 320) }
+        Figure {
+            rows,
+            cols,
+            title: String::new(),
+            panels: Vec::new(),
+            row_weights: Vec::new(),
+            panel_size: (400, 320),
+        }
     }
 
     pub fn title(mut self, title: impl Into<String>) -> Figure {
@@ -88,7 +95,12 @@ impl Figure {
         }
         let cells = rows.saturating_mul(cols);
         if self.panels.len() > cells {
-            return Err(PlotError::TooManyPanels { panels: self.panels.len(), rows, cols, cells });
+            return Err(PlotError::TooManyPanels {
+                panels: self.panels.len(),
+                rows,
+                cols,
+                cells,
+            });
         }
         let w = &self.row_weights;
         if !w.is_empty() && (w.len() != rows || !w.iter().all(|v| v.is_finite() && *v > 0.0)) {
@@ -100,14 +112,22 @@ impl Figure {
     }
 
     fn title_band(&self, (w, h): (u32, u32)) -> i32 {
-        if self.title.is_empty() { 0 } else { (Scale::of(w, h).title * 1.2 * 1.8) as i32 }
+        if self.title.is_empty() {
+            0
+        } else {
+            (Scale::of(w, h).title * 1.2 * 1.8) as i32
+        }
     }
 
     /// Pixel rectangle of each grid cell (row-major) in an image of `(w, h)`.
     pub fn cells(&self, (w, h): (u32, u32)) -> Result<Vec<PixelRect>> {
         self.check()?;
         let top = self.title_band((w, h));
-        let weights = if self.row_weights.is_empty() { vec![1.0; self.rows] } else { self.row_weights.clone() };
+        let weights = if self.row_weights.is_empty() {
+            vec![1.0; self.rows]
+        } else {
+            self.row_weights.clone()
+        };
         let total: f64 = weights.iter().sum();
         let avail = (h as i32 - top).max(0) as f64;
         // Cumulative edges, rounded once, so neighbouring cells share their edge exactly.
@@ -117,10 +137,17 @@ impl Figure {
             acc += wgt;
             ys.push(top + (avail * acc / total).round() as i32);
         }
-        let xs: Vec<i32> = (0..=self.cols).map(|c| (w as f64 * c as f64 / self.cols as f64).round() as i32).collect();
+        let xs: Vec<i32> = (0..=self.cols)
+            .map(|c| (w as f64 * c as f64 / self.cols as f64).round() as i32)
+            .collect();
         Ok((0..self.rows)
             .flat_map(|r| (0..self.cols).map(move |c| (r, c)))
-            .map(|(r, c)| PixelRect { x0: xs[c], x1: xs[c + 1], y0: ys[r], y1: ys[r + 1] })
+            .map(|(r, c)| PixelRect {
+                x0: xs[c],
+                x1: xs[c + 1],
+                y0: ys[r],
+                y1: ys[r + 1],
+            })
             .collect())
     }
 }
@@ -136,7 +163,9 @@ impl Plot for Figure {
             area.draw_text(&self.title, &font, (size.0 as i32 / 2, s.margin as i32))?;
         }
         for (panel, r) in self.panels.iter().zip(&cells) {
-            let sub = area.clone().shrink((r.x0, r.y0), (r.width() as u32, r.height() as u32));
+            let sub = area
+                .clone()
+                .shrink((r.x0, r.y0), (r.width() as u32, r.height() as u32));
             panel.draw(&sub)?;
         }
         Ok(())
@@ -145,6 +174,9 @@ impl Plot for Figure {
     fn default_size(&self) -> (u32, u32) {
         let (w, h) = self.panel_size;
         let band = if self.title.is_empty() { 0 } else { 48 };
-        (w.saturating_mul(self.cols.max(1) as u32), h.saturating_mul(self.rows.max(1) as u32) + band)
+        (
+            w.saturating_mul(self.cols.max(1) as u32),
+            h.saturating_mul(self.rows.max(1) as u32) + band,
+        )
     }
 }

@@ -29,9 +29,9 @@ mod style;
 mod xy;
 
 pub use error::{PlotError, Result};
+pub use field::{FieldImage, FieldLayout, MISSING, PixelRect};
 pub use figure::{Figure, Panel};
-pub use field::{FieldImage, FieldLayout, PixelRect, MISSING};
-pub use output::{Format, Plot, DEFAULT_SIZE};
+pub use output::{DEFAULT_SIZE, Format, Plot};
 pub use xy::{Legend, Mark, Series, Symbol, XyPlot};
 
 #[cfg(test)]

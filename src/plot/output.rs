@@ -29,11 +29,18 @@ pub enum Format {
 impl Format {
     /// The format of `path` from its extension (case-insensitive).
     pub fn of(path: &Path) -> Result<Format> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+        {
             Some(e) if e == "png" => Ok(Format::Png),
             Some(e) if e == "svg" => Ok(Format::Svg),
             Some(e) => Err(PlotError::Extension(format!("`.{e}`"))),
-            None => Err(PlotError::Extension(format!("(none in `{}`)", path.display()))),
+            None => Err(PlotError::Extension(format!(
+                "(none in `{}`)",
+                path.display()
+            ))),
         }
     }
 }
@@ -77,7 +84,10 @@ pub trait Plot {
                     self.draw(&root)?;
                     root.present()?;
                 }
-                std::fs::write(path, svg).map_err(|source| PlotError::Write { path: path.to_path_buf(), source })
+                std::fs::write(path, svg).map_err(|source| PlotError::Write {
+                    path: path.to_path_buf(),
+                    source,
+                })
             }
         }
     }
@@ -105,7 +115,13 @@ pub(crate) fn check_size_of(what: &'static str, (w, h): (u32, u32)) -> Result<()
     if ok(w) && ok(h) {
         Ok(())
     } else {
-        Err(PlotError::Size { what, w, h, min: MIN_EDGE, max: MAX_EDGE })
+        Err(PlotError::Size {
+            what,
+            w,
+            h,
+            min: MIN_EDGE,
+            max: MAX_EDGE,
+        })
     }
 }
 
@@ -124,8 +140,14 @@ fn check_directory(path: &Path) -> Result<()> {
 }
 
 fn write_png(path: &Path, (w, h): (u32, u32), rgb: &[u8]) -> Result<()> {
-    let io = |source| PlotError::Write { path: path.to_path_buf(), source };
-    let png = |source| PlotError::Png { path: path.to_path_buf(), source };
+    let io = |source| PlotError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let png = |source| PlotError::Png {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = File::create(path).map_err(io)?;
     let mut enc = png::Encoder::new(BufWriter::new(file), w, h);
     enc.set_color(png::ColorType::Rgb);

@@ -5,10 +5,13 @@ use super::error::{PlotError, Result};
 
 /// Smallest and largest finite value, or None if there is none.
 pub fn finite_extent<'a>(values: impl IntoIterator<Item = &'a f64>) -> Option<(f64, f64)> {
-    values.into_iter().filter(|v| v.is_finite()).fold(None, |acc, &v| match acc {
-        None => Some((v, v)),
-        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-    })
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, &v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
 }
 
 /// A drawable range around the data extent: 5 % padding, and a unit-sized window around
@@ -29,7 +32,11 @@ pub fn checked(axis: &str, (lo, hi): (f64, f64)) -> Result<(f64, f64)> {
     if lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite() {
         Ok((lo, hi))
     } else {
-        Err(PlotError::BadRange { axis: axis.to_string(), lo, hi })
+        Err(PlotError::BadRange {
+            axis: axis.to_string(),
+            lo,
+            hi,
+        })
     }
 }
 
@@ -57,7 +64,10 @@ pub fn tick_label(v: f64, step: f64) -> String {
     let decimals = (-step.log10().floor()).max(0.0) as usize;
     let s = format!("{v:.decimals$}");
     // "-0" and "-0.0" are noise on an axis.
-    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+    if s.trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
         s.trim_start_matches('-').to_string()
     } else {
         s

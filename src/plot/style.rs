@@ -1,7 +1,7 @@
 //! Sizes that scale with the panel and the series colours, so a panel in a 2×6 gallery
 //! and a full 800×600 plot both look proportionate.
 
-use plotters::style::{RGBColor, TextStyle, IntoFont};
+use plotters::style::{IntoFont, RGBColor, TextStyle};
 
 use super::font::FAMILY;
 

@@ -9,9 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::clip::{self, Window};
 use super::error::{PlotError, Result};
-use super::output::{check_size_of, Plot};
+use super::output::{Plot, check_size_of};
 use super::range::{checked, finite_extent, padded};
-use super::style::{series_color, Scale};
+use super::style::{Scale, series_color};
 
 /// One data set: drawn as a line, as points, or both.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,12 +28,23 @@ pub struct Series {
 impl Series {
     /// A line through the points in order (NaN breaks it).
     pub fn line(label: impl Into<String>, x: &[f64], y: &[f64]) -> Series {
-        Series { label: label.into(), x: x.to_vec(), y: y.to_vec(), line: true, markers: false, color: None }
+        Series {
+            label: label.into(),
+            x: x.to_vec(),
+            y: y.to_vec(),
+            line: true,
+            markers: false,
+            color: None,
+        }
     }
 
     /// Unconnected points, as in a scatter plot.
     pub fn points(label: impl Into<String>, x: &[f64], y: &[f64]) -> Series {
-        Series { markers: true, line: false, ..Series::line(label, x, y) }
+        Series {
+            markers: true,
+            line: false,
+            ..Series::line(label, x, y)
+        }
     }
 
     /// Also draws (or hides) a marker on every point.
@@ -50,7 +61,11 @@ impl Series {
     fn check(&self) -> Result<()> {
         let what = || format!("series `{}`", self.label);
         if self.x.len() != self.y.len() {
-            return Err(PlotError::LengthMismatch { what: what(), x: self.x.len(), y: self.y.len() });
+            return Err(PlotError::LengthMismatch {
+                what: what(),
+                x: self.x.len(),
+                y: self.y.len(),
+            });
         }
         if self.x.is_empty() {
             return Err(PlotError::Empty(what()));
@@ -60,7 +75,11 @@ impl Series {
 
     /// Finite points only: NaN or infinite coordinates are skipped, not drawn at the edge.
     fn finite_points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        self.x.iter().zip(&self.y).map(|(&x, &y)| (x, y)).filter(|(x, y)| x.is_finite() && y.is_finite())
+        self.x
+            .iter()
+            .zip(&self.y)
+            .map(|(&x, &y)| (x, y))
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
     }
 }
 
@@ -150,7 +169,12 @@ impl XyPlot {
     }
 
     pub fn mark(mut self, label: impl Into<String>, x: f64, y: f64, symbol: Symbol) -> XyPlot {
-        self.marks.push(Mark { label: label.into(), x, y, symbol });
+        self.marks.push(Mark {
+            label: label.into(),
+            x,
+            y,
+            symbol,
+        });
         self
     }
 
@@ -187,13 +211,20 @@ impl XyPlot {
         for s in &self.series {
             s.check()?;
         }
-        if self.series.iter().all(|s| s.finite_points().next().is_none()) {
+        if self
+            .series
+            .iter()
+            .all(|s| s.finite_points().next().is_none())
+        {
             return Err(PlotError::NoFinite(self.what()));
         }
         let pts: Vec<(f64, f64)> = (self.series.iter().flat_map(Series::finite_points))
             .chain(self.marks.iter().filter_map(Mark::finite))
             .collect();
-        let (ex, ey) = match (finite_extent(pts.iter().map(|p| &p.0)), finite_extent(pts.iter().map(|p| &p.1))) {
+        let (ex, ey) = match (
+            finite_extent(pts.iter().map(|p| &p.0)),
+            finite_extent(pts.iter().map(|p| &p.1)),
+        ) {
             (Some(ex), Some(ey)) => (ex, ey),
             _ => return Err(PlotError::NoFinite(self.what())),
         };
@@ -209,7 +240,11 @@ impl XyPlot {
     }
 
     fn what(&self) -> String {
-        if self.title.is_empty() { "plot".to_string() } else { format!("plot `{}`", self.title) }
+        if self.title.is_empty() {
+            "plot".to_string()
+        } else {
+            format!("plot `{}`", self.title)
+        }
     }
 }
 
@@ -244,14 +279,22 @@ impl Plot for XyPlot {
         // In pixels: the data-space corner (x_hi, y_hi) lands one pixel outside the area.
         let plot_px = chart.plotting_area().strip_coord_spec();
         let (pw, ph) = plot_px.dim_in_pixel();
-        plot_px.draw(&Rectangle::new([(0, 0), (pw as i32 - 1, ph as i32 - 1)], BLACK.stroke_width(1)))?;
+        plot_px.draw(&Rectangle::new(
+            [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
+            BLACK.stroke_width(1),
+        ))?;
 
         let window = Window::new(xr, yr);
         if self.diagonal {
             let (lo, hi) = (xr.0.max(yr.0), xr.1.min(yr.1));
             if lo < hi {
                 let grey = RGBColor(110, 110, 110).stroke_width(s.line.saturating_sub(1).max(1));
-                chart.draw_series(DashedLineSeries::new([(lo, lo), (hi, hi)], 3 * s.marker, 2 * s.marker, grey))?;
+                chart.draw_series(DashedLineSeries::new(
+                    [(lo, lo), (hi, hi)],
+                    3 * s.marker,
+                    2 * s.marker,
+                    grey,
+                ))?;
             }
         }
         for (k, series) in self.series.iter().enumerate() {
@@ -284,7 +327,9 @@ impl Plot for XyPlot {
             }
         }
         for m in &self.marks {
-            let Some(p) = m.finite().filter(|p| window.contains(*p)) else { continue };
+            let Some(p) = m.finite().filter(|p| window.contains(*p)) else {
+                continue;
+            };
             draw_mark(&mut chart, m, p, (xr.0 + xr.1) / 2.0, s)?;
         }
         let labelled = self.series.iter().any(|s| !s.label.is_empty());
@@ -312,18 +357,32 @@ fn corner(l: Legend) -> Option<SeriesLabelPosition> {
     }
 }
 
-type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+type Chart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
 
 /// A black symbol with its label beside it, on the side facing the plot's centre.
-fn draw_mark<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, m: &Mark, p: (f64, f64), x_mid: f64, s: Scale) -> Result<()> {
+fn draw_mark<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    m: &Mark,
+    p: (f64, f64),
+    x_mid: f64,
+    s: Scale,
+) -> Result<()> {
     let r = (s.marker as f64 * 1.6).round() as i32;
     let ink = BLACK.filled();
     let at = EmptyElement::at(p);
     match m.symbol {
         Symbol::Circle => chart.draw_series(once(at + Circle::new((0, 0), r, ink)))?,
         Symbol::Square => chart.draw_series(once(at + Rectangle::new([(-r, -r), (r, r)], ink)))?,
-        Symbol::Triangle => chart.draw_series(once(at + Polygon::new(vec![(0, -r - 1), (r, r), (-r, r)], ink)))?,
-        Symbol::Diamond => chart.draw_series(once(at + Polygon::new(vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)], ink)))?,
+        Symbol::Triangle => chart.draw_series(once(
+            at + Polygon::new(vec![(0, -r - 1), (r, r), (-r, r)], ink),
+        ))?,
+        Symbol::Diamond => chart.draw_series(once(
+            at + Polygon::new(vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)], ink),
+        ))?,
         Symbol::Cross => {
             let stroke = BLACK.stroke_width(s.line + 1);
             let a = PathElement::new(vec![(-r, -r), (r, r)], stroke);
@@ -331,8 +390,14 @@ fn draw_mark<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, m: &Mark, p: (f64, f
             chart.draw_series(once(EmptyElement::at(p) + a + b))?
         }
     };
-    let (dx, h) = if p.0 <= x_mid { (r + 3, HPos::Left) } else { (-r - 3, HPos::Right) };
+    let (dx, h) = if p.0 <= x_mid {
+        (r + 3, HPos::Left)
+    } else {
+        (-r - 3, HPos::Right)
+    };
     let font = Scale::font(s.tick).pos(Pos::new(h, VPos::Bottom));
-    chart.draw_series(once(EmptyElement::at(p) + Text::new(m.label.clone(), (dx, -r), font)))?;
+    chart.draw_series(once(
+        EmptyElement::at(p) + Text::new(m.label.clone(), (dx, -r), font),
+    ))?;
     Ok(())
 }

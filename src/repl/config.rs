@@ -16,7 +16,10 @@ pub fn history_path() -> Option<PathBuf> {
 pub fn editor_config() -> rustyline::Config {
     rustyline::Config::builder()
         .max_history_size(HISTORY_SIZE)
-        .map(|b| b.auto_add_history(false).completion_type(rustyline::CompletionType::List))
+        .map(|b| {
+            b.auto_add_history(false)
+                .completion_type(rustyline::CompletionType::List)
+        })
         .unwrap_or_default()
         .build()
 }

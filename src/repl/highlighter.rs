@@ -28,9 +28,7 @@ pub fn is_incomplete(text: &str) -> bool {
         }
         match c {
             '"' | '`' => in_str = Some(c),
-            '/' if chars.peek() == Some(&'/') => {
-                while chars.next().is_some_and(|c| c != '\n') {}
-            }
+            '/' if chars.peek() == Some(&'/') => while chars.next().is_some_and(|c| c != '\n') {},
             '/' if chars.peek() == Some(&'*') => {
                 chars.next();
                 let mut prev = ' ';
@@ -56,7 +54,11 @@ pub fn is_incomplete(text: &str) -> bool {
 
 impl Validator for Shaper {
     fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if is_incomplete(ctx.input()) { ValidationResult::Incomplete } else { ValidationResult::Valid(None) })
+        Ok(if is_incomplete(ctx.input()) {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
     }
 }
 

@@ -46,15 +46,23 @@ impl Session {
     pub fn new() -> Result<Session, String> {
         let engine = crate::engine::new_engine(std::env::current_dir().ok())
             .map_err(|e| runner::format_eval_error("stdlib/prelude.rhai", &e))?;
-        Ok(Session { engine, scope: runner::scope_with_args(&[]), functions: AST::empty(), imports: String::new() })
+        Ok(Session {
+            engine,
+            scope: runner::scope_with_args(&[]),
+            functions: AST::empty(),
+            imports: String::new(),
+        })
     }
 
     /// Evaluates one (possibly multi-line) input; the value, or the formatted error.
     pub fn eval(&mut self, input: &str) -> Result<Dynamic, String> {
-        let compile = |text: &str| runner::compile_text(&self.engine, "<repl>", text, &self.scope).map_err(|e| e.0);
+        let compile = |text: &str| {
+            runner::compile_text(&self.engine, "<repl>", text, &self.scope).map_err(|e| e.0)
+        };
         let new = compile(input)?;
         let mut ast = compile(&self.imports)?.merge(&self.functions).merge(&new);
-        let result = crate::guard::catch(|| runner::run_ast(&self.engine, "<repl>", &mut self.scope, &ast));
+        let result =
+            crate::guard::catch(|| runner::run_ast(&self.engine, "<repl>", &mut self.scope, &ast));
         ast.clear_statements();
         self.functions = ast;
         let value = result?.map_err(|e| e.0)?;
@@ -67,7 +75,11 @@ impl Session {
 
     /// Names for completion: scope variables and session functions.
     pub fn names(&self) -> Vec<String> {
-        self.scope.iter().map(|(n, _, _)| n.to_string()).chain(self.functions.iter_functions().map(|f| f.name.to_string())).collect()
+        self.scope
+            .iter()
+            .map(|(n, _, _)| n.to_string())
+            .chain(self.functions.iter_functions().map(|f| f.name.to_string()))
+            .collect()
     }
 }
 
@@ -82,24 +94,31 @@ pub fn run() -> i32 {
     };
     let dynamic = Arc::new(Mutex::new(session.names()));
     let helper = ReplHelper {
-        names: completer::Names { fixed: crate::docs::get().names(), dynamic: dynamic.clone() },
+        names: completer::Names {
+            fixed: crate::docs::get().names(),
+            dynamic: dynamic.clone(),
+        },
         shaper: highlighter::Shaper::default(),
         hinter: rustyline::hint::HistoryHinter::new(),
     };
-    let mut rl: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config::editor_config()) {
-        Ok(rl) => rl,
-        Err(e) => {
-            eprintln!("coercive repl: cannot start the line editor: {e}");
-            return 1;
-        }
-    };
+    let mut rl: Editor<ReplHelper, DefaultHistory> =
+        match Editor::with_config(config::editor_config()) {
+            Ok(rl) => rl,
+            Err(e) => {
+                eprintln!("coercive repl: cannot start the line editor: {e}");
+                return 1;
+            }
+        };
     rl.set_helper(Some(helper));
     crate::interrupt::install_handler();
     let history = config::history_path();
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }
-    println!("coercive {} — Rhai REPL. help() for help, Ctrl-D to exit.", env!("CARGO_PKG_VERSION"));
+    println!(
+        "coercive {} — Rhai REPL. help() for help, Ctrl-D to exit.",
+        env!("CARGO_PKG_VERSION")
+    );
     loop {
         match rl.readline(config::PROMPT) {
             Ok(line) if line.trim().is_empty() => continue,

@@ -38,7 +38,8 @@ fn value_at(h: &[f64], m: &[f64], target: f64) -> Option<f64> {
     }
     (1..h.len()).find_map(|k| {
         let (a, b) = (h[k - 1], h[k]);
-        ((a - target) * (b - target) < 0.0).then(|| m[k - 1] + (m[k] - m[k - 1]) * (target - a) / (b - a))
+        ((a - target) * (b - target) < 0.0)
+            .then(|| m[k - 1] + (m[k] - m[k - 1]) * (target - a) / (b - a))
     })
 }
 
@@ -49,7 +50,11 @@ fn first_crossing(h: &[f64], m: &[f64], level: f64) -> Option<f64> {
         return Some(-h[0]);
     }
     let (m0, m1) = (m[k - 1], m[k]);
-    let t = if m1 < m0 { (m0 - level) / (m0 - m1) } else { 1.0 };
+    let t = if m1 < m0 {
+        (m0 - level) / (m0 - m1)
+    } else {
+        1.0
+    };
     Some(-(h[k - 1] + t * (h[k] - h[k - 1])))
 }
 
@@ -80,8 +85,14 @@ mod tests {
     #[test]
     fn reproduces_reference_readme_anchors() {
         let table = [
-            ("small_fixed_dm1e-6", [0.99054, 0.96166, 0.47389, 0.51037, 0.51090, 0.51460]),
-            ("sw_8x8_30deg_nodemag", [0.96716, 0.86603, 0.24110, 0.37043, 0.44732, 0.52304]),
+            (
+                "small_fixed_dm1e-6",
+                [0.99054, 0.96166, 0.47389, 0.51037, 0.51090, 0.51460],
+            ),
+            (
+                "sw_8x8_30deg_nodemag",
+                [0.96716, 0.86603, 0.24110, 0.37043, 0.44732, 0.52304],
+            ),
         ];
         for (folder, want) in table {
             let (h, m) = reference_curve(folder);

@@ -14,7 +14,15 @@ impl Anisotropy {
         let k1 = p.material().k1;
         let n = p.mesh().cells();
         let (kx, ky) = p.psi().iter().map(|a| a.sin_cos()).unzip();
-        let kappa = (0..n).map(|c| if k1 > 0.0 { p.cell_material(c).k1 / k1 } else { 0.0 }).collect();
+        let kappa = (0..n)
+            .map(|c| {
+                if k1 > 0.0 {
+                    p.cell_material(c).k1 / k1
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         Anisotropy { kx, ky, kappa }
     }
 

@@ -1,10 +1,10 @@
 //! Many structures on all cores: one curve per structure, each rayon task with its own
 //! evaluator and buffers; demag kernels are built once per mesh and shared.
 
+use super::SolverError;
 use super::demag::DemagKernel;
 use super::problem::Problem;
 use super::sweep::{Curve, SweepOptions, sweep_with_kernel};
-use super::SolverError;
 use crate::progress::Progress;
 use rayon::prelude::*;
 
@@ -27,14 +27,21 @@ pub fn sweep_many(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| SolverError::BadOption { name: "threads", value: format!("{threads} ({e})"), expected: "a thread count the system can start" })?;
+        .map_err(|e| SolverError::BadOption {
+            name: "threads",
+            value: format!("{threads} ({e})"),
+            expected: "a thread count the system can start",
+        })?;
     let progress = Progress::new(problems.len() as u64, "solver");
     let out = pool.install(|| {
         problems
             .par_iter()
             .map(|p| {
                 crate::interrupt::check()?;
-                let kernel = kernels.iter().find(|k| k.mesh() == p.mesh()).ok_or(SolverError::Fft("missing kernel".into()))?;
+                let kernel = kernels
+                    .iter()
+                    .find(|k| k.mesh() == p.mesh())
+                    .ok_or(SolverError::Fft("missing kernel".into()))?;
                 let curve = sweep_with_kernel(p, kernel, opts);
                 progress.inc(1);
                 curve

@@ -70,7 +70,10 @@ impl<T: Real> Buffers<T> {
     fn new(p: &Plan<T>) -> Self {
         let zero = Complex::new(T::zero(), T::zero());
         let sr = p.r2c.get_scratch_len().max(p.c2r.get_scratch_len());
-        let sc = p.fwd.get_inplace_scratch_len().max(p.inv.get_inplace_scratch_len());
+        let sc = p
+            .fwd
+            .get_inplace_scratch_len()
+            .max(p.inv.get_inplace_scratch_len());
         Buffers {
             row: vec![T::zero(); p.px],
             rowc: vec![zero; p.nkx],
@@ -103,7 +106,9 @@ fn forward<T: Real>(
             *r = T::from_f64(v).unwrap_or_else(T::zero);
         }
         b.row[nx..].fill(T::zero());
-        p.r2c.process_with_scratch(&mut b.row, &mut b.rowc, &mut b.scratch_r).map_err(fft_err)?;
+        p.r2c
+            .process_with_scratch(&mut b.row, &mut b.rowc, &mut b.scratch_r)
+            .map_err(fft_err)?;
         for (kx, &v) in b.rowc.iter().enumerate() {
             spec[kx * p.py + j] = v;
         }
@@ -131,7 +136,9 @@ fn inverse<T: Real>(
         if p.px % 2 == 0 {
             b.rowc[p.nkx - 1].im = T::zero();
         }
-        p.c2r.process_with_scratch(&mut b.rowc, &mut b.row, &mut b.scratch_r).map_err(fft_err)?;
+        p.c2r
+            .process_with_scratch(&mut b.rowc, &mut b.row, &mut b.scratch_r)
+            .map_err(fft_err)?;
         for (o, &v) in out[j * nx..(j + 1) * nx].iter_mut().zip(&b.row[..nx]) {
             *o = v.to_f64().unwrap_or(0.0);
         }
@@ -184,13 +191,22 @@ impl<T: Real> Kernel<T> {
         for r in &real {
             forward(&p64, r, px, py, &mut spec, &mut b64)?;
             spectra.push(
-                spec.iter().map(|c| T::from_f64(c.re * norm).unwrap_or_else(T::zero)).collect(),
+                spec.iter()
+                    .map(|c| T::from_f64(c.re * norm).unwrap_or_else(T::zero))
+                    .collect(),
             );
         }
         let kxy = spectra.pop().unwrap_or_default();
         let kyy = spectra.pop().unwrap_or_default();
         let kxx = spectra.pop().unwrap_or_default();
-        Ok(Kernel { nx, ny, plan, kxx, kyy, kxy })
+        Ok(Kernel {
+            nx,
+            ny,
+            plan,
+            kxx,
+            kyy,
+            kxy,
+        })
     }
 }
 

@@ -21,7 +21,12 @@ pub struct Terms {
 
 impl Default for Terms {
     fn default() -> Self {
-        Terms { exchange: true, anisotropy: true, zeeman: true, demag: true }
+        Terms {
+            exchange: true,
+            anisotropy: true,
+            zeeman: true,
+            demag: true,
+        }
     }
 }
 
@@ -30,10 +35,16 @@ impl Terms {
         Self::default()
     }
     pub fn without_demag(self) -> Self {
-        Terms { demag: false, ..self }
+        Terms {
+            demag: false,
+            ..self
+        }
     }
     pub fn without_exchange(self) -> Self {
-        Terms { exchange: false, ..self }
+        Terms {
+            exchange: false,
+            ..self
+        }
     }
     fn any(&self) -> bool {
         self.exchange || self.anisotropy || self.zeeman || self.demag
@@ -105,8 +116,14 @@ impl Energy {
         let n = mesh.cells();
         let material = *problem.material();
         let ms_ref = material.ms;
-        let sigma: Vec<f64> = (0..n).map(|c| problem.cell_material(c).ms / ms_ref).collect();
-        let sigma = if sigma.iter().all(|&s| s == 1.0) { None } else { Some(sigma) };
+        let sigma: Vec<f64> = (0..n)
+            .map(|c| problem.cell_material(c).ms / ms_ref)
+            .collect();
+        let sigma = if sigma.iter().all(|&s| s == 1.0) {
+            None
+        } else {
+            Some(sigma)
+        };
         let demag = match (terms.demag, kernel) {
             (true, Some(k)) => Some((Demag::new(k), material.demag_weight())),
             _ => None,
@@ -179,7 +196,8 @@ impl Energy {
             self.exchange.add_field(mx, my, &mut self.hx, &mut self.hy);
         }
         if self.terms.anisotropy {
-            self.anisotropy.add_field(mx, my, &mut self.hx, &mut self.hy);
+            self.anisotropy
+                .add_field(mx, my, &mut self.hx, &mut self.hy);
         }
         if self.terms.zeeman {
             zeeman::add_field(h, self.sigma.as_deref(), &mut self.hx, &mut self.hy);
@@ -189,9 +207,18 @@ impl Energy {
     }
 
     /// Fills `grad` with ∂ε/∂φ and returns the largest torque |m × h_eff| in units of HA.
-    pub fn gradient(&mut self, phi: &[f64], h: [f64; 2], grad: &mut [f64]) -> Result<f64, SolverError> {
+    pub fn gradient(
+        &mut self,
+        phi: &[f64],
+        h: [f64; 2],
+        grad: &mut [f64],
+    ) -> Result<f64, SolverError> {
         if grad.len() != phi.len() {
-            return Err(SolverError::LengthMismatch { what: "gradient buffer", expected: phi.len(), got: grad.len() });
+            return Err(SolverError::LengthMismatch {
+                what: "gradient buffer",
+                expected: phi.len(),
+                got: grad.len(),
+            });
         }
         self.fields(phi, h)?;
         let (hx, hy, mx, my) = (&self.hx, &self.hy, &self.mx, &self.my);
@@ -200,18 +227,30 @@ impl Energy {
         }
         let torque = match &self.sigma {
             None => grad.iter().fold(0.0f64, |t, g| t.max(g.abs())),
-            Some(s) => grad.iter().zip(s).fold(0.0f64, |t, (g, s)| t.max(g.abs() / s)),
+            Some(s) => grad
+                .iter()
+                .zip(s)
+                .fold(0.0f64, |t, (g, s)| t.max(g.abs() / s)),
         };
         if !torque.is_finite() {
             let index = grad.iter().position(|g| !g.is_finite()).unwrap_or(0);
-            return Err(SolverError::NonFinite { what: "torque", index, value: grad[index] });
+            return Err(SolverError::NonFinite {
+                what: "torque",
+                index,
+                value: grad[index],
+            });
         }
         Ok(torque)
     }
 
     /// [`Energy::gradient`] plus the total reduced energy ε from the same fields
     /// (ε = Σ_links w − ½Σ h_eff·m − ½Σ h_zeeman·m), at O(cells) extra cost.
-    pub fn gradient_energy(&mut self, phi: &[f64], h: [f64; 2], grad: &mut [f64]) -> Result<(f64, f64), SolverError> {
+    pub fn gradient_energy(
+        &mut self,
+        phi: &[f64],
+        h: [f64; 2],
+        grad: &mut [f64],
+    ) -> Result<(f64, f64), SolverError> {
         let torque = self.gradient(phi, h, grad)?;
         let (mx, my) = (&self.mx, &self.my);
         let mut hm = 0.0;
@@ -232,11 +271,25 @@ impl Energy {
     fn reduced_terms(&mut self, phi: &[f64], h: [f64; 2]) -> Result<[f64; 4], SolverError> {
         self.fields(phi, h)?;
         let (mx, my) = (&self.mx, &self.my);
-        let ex = if self.terms.exchange { self.exchange.energy(mx, my) } else { 0.0 };
-        let an = if self.terms.anisotropy { self.anisotropy.energy(mx, my) } else { 0.0 };
-        let ze = if self.terms.zeeman { zeeman::energy(h, self.sigma.as_deref(), mx, my) } else { 0.0 };
+        let ex = if self.terms.exchange {
+            self.exchange.energy(mx, my)
+        } else {
+            0.0
+        };
+        let an = if self.terms.anisotropy {
+            self.anisotropy.energy(mx, my)
+        } else {
+            0.0
+        };
+        let ze = if self.terms.zeeman {
+            zeeman::energy(h, self.sigma.as_deref(), mx, my)
+        } else {
+            0.0
+        };
         let de = if self.demag.is_some() {
-            -0.5 * (0..mx.len()).map(|c| self.dx[c] * mx[c] + self.dy[c] * my[c]).sum::<f64>()
+            -0.5 * (0..mx.len())
+                .map(|c| self.dx[c] * mx[c] + self.dy[c] * my[c])
+                .sum::<f64>()
         } else {
             0.0
         };
@@ -288,7 +341,9 @@ mod tests {
         // Exchange: two cells at 90°: density A/Δ² (one pair, two cells).
         let p = Problem::new(Mesh::paper(2, 1).unwrap(), &[0.0, 0.0]).unwrap();
         let mut e = Energy::new(&p, Precision::F64).unwrap();
-        let en = e.energies(&[0.0, std::f64::consts::FRAC_PI_2], [0.0, 0.0]).unwrap();
+        let en = e
+            .energies(&[0.0, std::f64::consts::FRAC_PI_2], [0.0, 0.0])
+            .unwrap();
         assert!(close(en.exchange, m.a / 4e-18, 1e-12), "{en:?}");
         // Anisotropy, ψ = 30°, φ = 0: −K1 cos²30°.
         let p = Problem::new(Mesh::paper(1, 1).unwrap(), &[30f64.to_radians()]).unwrap();
@@ -300,9 +355,15 @@ mod tests {
         // Demag of one cell along y: (μ0/2)Ms²·N_yy(self) with fidimag's N_yy = 0.49998686.
         let want = 0.5 * MU0 * m.ms * m.ms * 0.49998686176720775;
         assert!(close(en.demag, want, 3e-8), "{} vs {want}", en.demag);
-        assert!(close(en.total, en.exchange + en.anisotropy + en.zeeman + en.demag, 1e-12));
+        assert!(close(
+            en.total,
+            en.exchange + en.anisotropy + en.zeeman + en.demag,
+            1e-12
+        ));
         // Zeeman with the field along x and m along x: −2K1·h.
-        let en = e.energies(&[std::f64::consts::FRAC_PI_2], [0.3, 0.0]).unwrap();
+        let en = e
+            .energies(&[std::f64::consts::FRAC_PI_2], [0.3, 0.0])
+            .unwrap();
         assert!(close(en.zeeman, -2.0 * m.k1 * 0.3, 1e-12));
     }
 
@@ -334,10 +395,18 @@ mod tests {
         let psi: Vec<f64> = (0..30).map(|c| (c as f64 * 0.77).cos()).collect();
         let p = Problem::new(mesh, &psi).unwrap();
         check_gradient(&p, Precision::F64, 1e-7);
-        check_gradient(&p.clone().with_terms(Terms::all().without_demag()), Precision::F64, 1e-7);
+        check_gradient(
+            &p.clone().with_terms(Terms::all().without_demag()),
+            Precision::F64,
+            1e-7,
+        );
         // Per-cell materials (Ms, K1, A varying).
         let cells: Vec<Material> = (0..30)
-            .map(|c| Material { a: 8e-12 * (1.0 + 0.1 * (c % 3) as f64), ms: 1.2e6 + 1e4 * c as f64, k1: 4e6 - 1e4 * c as f64 })
+            .map(|c| Material {
+                a: 8e-12 * (1.0 + 0.1 * (c % 3) as f64),
+                ms: 1.2e6 + 1e4 * c as f64,
+                k1: 4e6 - 1e4 * c as f64,
+            })
             .collect();
         check_gradient(&p.with_cell_materials(cells).unwrap(), Precision::F64, 1e-7);
     }
@@ -345,16 +414,40 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         let mesh = Mesh::paper(2, 2).unwrap();
-        assert!(matches!(Problem::new(mesh, &[0.0; 3]), Err(SolverError::LengthMismatch { .. })));
-        assert!(matches!(Problem::new(mesh, &[0.0, f64::NAN, 0.0, 0.0]), Err(SolverError::NonFinite { index: 1, .. })));
-        assert!(matches!(Mesh::paper(0, 3), Err(SolverError::EmptyGrid { .. })));
+        assert!(matches!(
+            Problem::new(mesh, &[0.0; 3]),
+            Err(SolverError::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            Problem::new(mesh, &[0.0, f64::NAN, 0.0, 0.0]),
+            Err(SolverError::NonFinite { index: 1, .. })
+        ));
+        assert!(matches!(
+            Mesh::paper(0, 3),
+            Err(SolverError::EmptyGrid { .. })
+        ));
         assert!(Mesh::new(2, 2, -1.0, 1.0, 1.0).is_err());
         let p = Problem::new(mesh, &[0.0; 4]).unwrap();
-        let none = Terms { exchange: false, anisotropy: false, zeeman: false, demag: false };
-        assert!(matches!(Energy::new(&p.clone().with_terms(none), Precision::F32), Err(SolverError::NoTerms)));
+        let none = Terms {
+            exchange: false,
+            anisotropy: false,
+            zeeman: false,
+            demag: false,
+        };
+        assert!(matches!(
+            Energy::new(&p.clone().with_terms(none), Precision::F32),
+            Err(SolverError::NoTerms)
+        ));
         let mut e = Energy::new(&p, Precision::F32).unwrap();
         let mut g = vec![0.0; 4];
         assert!(e.gradient(&[0.0; 5], [0.0, 0.0], &mut g).is_err());
-        assert!(Material { a: -1.0, ..Material::default() }.validated().is_err());
+        assert!(
+            Material {
+                a: -1.0,
+                ..Material::default()
+            }
+            .validated()
+            .is_err()
+        );
     }
 }

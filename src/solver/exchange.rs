@@ -37,7 +37,13 @@ impl Exchange {
             }
         }
         let total = wx.iter().chain(&wy).sum();
-        Exchange { nx, ny, wx, wy, total }
+        Exchange {
+            nx,
+            ny,
+            wx,
+            wy,
+            total,
+        }
     }
 
     /// h_i += Σ_j w_ij m_j. Links are taken as whole shifted slices (the weight of a

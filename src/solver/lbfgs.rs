@@ -93,7 +93,9 @@ impl LbfgsWorkspace {
             self.y[i][c] = self.g_new[c] - self.g[c];
         }
         let sy = dot(&self.s[i], &self.y[i]);
-        if sy > 1e-16 * (dot(&self.s[i], &self.s[i]) * dot(&self.y[i], &self.y[i])).sqrt() && sy > 0.0 {
+        if sy > 1e-16 * (dot(&self.s[i], &self.s[i]) * dot(&self.y[i], &self.y[i])).sqrt()
+            && sy > 0.0
+        {
             self.rho[i] = 1.0 / sy;
         } else {
             // Drop the pair again: no positive curvature along s.
@@ -129,7 +131,11 @@ pub fn minimize_lbfgs(
     let mut iterations = 1;
     while torque >= opts.tol {
         if iterations >= opts.max_iter {
-            return Ok(StepStats { iterations, torque, converged: false });
+            return Ok(StepStats {
+                iterations,
+                torque,
+                converged: false,
+            });
         }
         if iterations % 100 < 4 {
             crate::interrupt::check()?;
@@ -142,7 +148,11 @@ pub fn minimize_lbfgs(
             gd = dot(&ws.g, &ws.d);
         }
         let big = ws.d.iter().fold(0.0f64, |a, d| a.max(d.abs()));
-        let mut alpha = if big > opts.max_turn { opts.max_turn / big } else { 1.0 };
+        let mut alpha = if big > opts.max_turn {
+            opts.max_turn / big
+        } else {
+            1.0
+        };
         let (mut t_new, mut e_new);
         let mut tries = 0;
         loop {
@@ -166,5 +176,9 @@ pub fn minimize_lbfgs(
         e = e_new;
     }
     wrap_angles(phi);
-    Ok(StepStats { iterations, torque, converged: true })
+    Ok(StepStats {
+        iterations,
+        torque,
+        converged: true,
+    })
 }

@@ -25,25 +25,43 @@ impl Default for Material {
 impl Material {
     /// Nd2Fe14B as in DESIGN.md §3: A = 8e-12 J/m, μ0Ms = 1.61 T, K1 = 4.2e6 J/m³.
     pub fn nd2fe14b() -> Self {
-        Material { a: 8e-12, ms: 1.61 / MU0, k1: 4.2e6 }
+        Material {
+            a: 8e-12,
+            ms: 1.61 / MU0,
+            k1: 4.2e6,
+        }
     }
 
     /// From A (J/m), polarisation Js = μ0Ms (T) and K1 (J/m³), validated.
     pub fn from_js(a: f64, js: f64, k1: f64) -> Result<Self, SolverError> {
-        Material { a, ms: js / MU0, k1 }.validated()
+        Material {
+            a,
+            ms: js / MU0,
+            k1,
+        }
+        .validated()
     }
 
     /// Checks A ≥ 0, Ms > 0, K1 ≥ 0, all finite.
     pub fn validated(self) -> Result<Self, SolverError> {
         let ok = |v: f64, pos: bool| v.is_finite() && if pos { v > 0.0 } else { v >= 0.0 };
         if !ok(self.a, false) {
-            return Err(SolverError::BadMaterial { what: "A (J/m), expected ≥ 0", value: self.a });
+            return Err(SolverError::BadMaterial {
+                what: "A (J/m), expected ≥ 0",
+                value: self.a,
+            });
         }
         if !ok(self.ms, true) {
-            return Err(SolverError::BadMaterial { what: "Ms (A/m), expected > 0", value: self.ms });
+            return Err(SolverError::BadMaterial {
+                what: "Ms (A/m), expected > 0",
+                value: self.ms,
+            });
         }
         if !ok(self.k1, false) {
-            return Err(SolverError::BadMaterial { what: "K1 (J/m³), expected ≥ 0", value: self.k1 });
+            return Err(SolverError::BadMaterial {
+                what: "K1 (J/m³), expected ≥ 0",
+                value: self.k1,
+            });
         }
         Ok(self)
     }
@@ -82,7 +100,11 @@ impl Material {
 
 /// The exchange constant of a link between two cells: the harmonic mean (zero if either is).
 pub fn link_exchange(a1: f64, a2: f64) -> f64 {
-    if a1 + a2 > 0.0 { 2.0 * a1 * a2 / (a1 + a2) } else { 0.0 }
+    if a1 + a2 > 0.0 {
+        2.0 * a1 * a2 / (a1 + a2)
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@
 //! Stops when the largest torque |m × h_eff| (units of HA) falls below `tol`, or after
 //! `max_iter` gradient evaluations (then `converged` is false).
 
+use super::SolverError;
 use super::demag::Precision;
 use super::energy::Energy;
-use super::SolverError;
 
 /// Descent method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -95,7 +95,11 @@ impl MinimizeOptions {
                 expected: "a finite angle > 0 in radians",
             });
         }
-        if !(ok(self.tau_min) && ok(self.tau_max) && ok(self.tau_init) && self.tau_min <= self.tau_max) {
+        if !(ok(self.tau_min)
+            && ok(self.tau_max)
+            && ok(self.tau_init)
+            && self.tau_min <= self.tau_max)
+        {
             return Err(SolverError::BadOption {
                 name: "tau_min/tau_init/tau_max",
                 value: format!("{}/{}/{}", self.tau_min, self.tau_init, self.tau_max),
@@ -166,11 +170,19 @@ pub fn minimize_with(
     let (g, g_new) = (&mut ws.g, &mut ws.g_new);
     let mut torque = energy.gradient(phi, h, g)?;
     let mut iterations = 1;
-    let mut tau = ws.tau_next.take().unwrap_or(opts.tau_init).clamp(opts.tau_min, opts.tau_max);
+    let mut tau = ws
+        .tau_next
+        .take()
+        .unwrap_or(opts.tau_init)
+        .clamp(opts.tau_min, opts.tau_max);
     while torque >= opts.tol {
         if iterations >= opts.max_iter {
             ws.tau_last = tau;
-            return Ok(StepStats { iterations, torque, converged: false });
+            return Ok(StepStats {
+                iterations,
+                torque,
+                converged: false,
+            });
         }
         if iterations % 100 == 0 {
             crate::interrupt::check()?;
@@ -196,12 +208,20 @@ pub fn minimize_with(
         } else {
             sy / yy
         };
-        tau = if tau.is_finite() { tau.clamp(opts.tau_min, opts.tau_max) } else { opts.tau_max };
+        tau = if tau.is_finite() {
+            tau.clamp(opts.tau_min, opts.tau_max)
+        } else {
+            opts.tau_max
+        };
         std::mem::swap(g, g_new);
     }
     ws.tau_last = tau;
     wrap_angles(phi);
-    Ok(StepStats { iterations, torque, converged: true })
+    Ok(StepStats {
+        iterations,
+        torque,
+        converged: true,
+    })
 }
 
 #[cfg(test)]
@@ -212,21 +232,60 @@ mod tests {
     #[test]
     fn options_are_checked() {
         for tol in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let o = MinimizeOptions { tol, ..Default::default() };
+            let o = MinimizeOptions {
+                tol,
+                ..Default::default()
+            };
             assert!(matches!(o.validated(), Err(SolverError::BadTolerance(_))));
         }
-        assert!(MinimizeOptions { max_iter: 0, ..Default::default() }.validated().is_err());
-        assert!(MinimizeOptions { tau_min: 2.0, tau_max: 1.0, ..Default::default() }.validated().is_err());
+        assert!(
+            MinimizeOptions {
+                max_iter: 0,
+                ..Default::default()
+            }
+            .validated()
+            .is_err()
+        );
+        assert!(
+            MinimizeOptions {
+                tau_min: 2.0,
+                tau_max: 1.0,
+                ..Default::default()
+            }
+            .validated()
+            .is_err()
+        );
     }
 
     #[test]
     fn cap_is_reported_as_not_converged() {
-        let p = Problem::new(Mesh::paper(3, 3).unwrap(), &[0.4; 9]).unwrap().with_terms(Terms::all().without_demag());
+        let p = Problem::new(Mesh::paper(3, 3).unwrap(), &[0.4; 9])
+            .unwrap()
+            .with_terms(Terms::all().without_demag());
         let mut e = Energy::new(&p, Precision::F64).unwrap();
         let mut phi = vec![0.0; 9];
-        let s = minimize(&mut e, &mut phi, [0.0, 0.0], &MinimizeOptions { max_iter: 2, tol: 1e-12, ..Default::default() }).unwrap();
+        let s = minimize(
+            &mut e,
+            &mut phi,
+            [0.0, 0.0],
+            &MinimizeOptions {
+                max_iter: 2,
+                tol: 1e-12,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert!(!s.converged && s.iterations == 2 && s.torque > 1e-12);
-        let s = minimize(&mut e, &mut phi, [0.0, 0.0], &MinimizeOptions { tol: 1e-10, ..Default::default() }).unwrap();
+        let s = minimize(
+            &mut e,
+            &mut phi,
+            [0.0, 0.0],
+            &MinimizeOptions {
+                tol: 1e-10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert!(s.converged);
         // A uniform magnet with no field relaxes onto its axis.
         assert!(phi.iter().all(|p| (p - 0.4).abs() < 1e-9), "{phi:?}");

@@ -46,15 +46,27 @@ pub enum SolverError {
     #[error("bad cell size {name} = {value}: expected a finite length > 0 in metres")]
     BadCellSize { name: &'static str, value: f64 },
     #[error("{what}: expected {expected} values (one per cell, c = j*nx + i), got {got}")]
-    LengthMismatch { what: &'static str, expected: usize, got: usize },
+    LengthMismatch {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
     #[error("{what} holds {value} at index {index}: expected finite numbers")]
-    NonFinite { what: &'static str, index: usize, value: f64 },
+    NonFinite {
+        what: &'static str,
+        index: usize,
+        value: f64,
+    },
     #[error("bad material constant {what}, got {value}")]
     BadMaterial { what: &'static str, value: f64 },
     #[error("bad tolerance {0}: expected a finite torque > 0 in units of HA (e.g. 1e-4)")]
     BadTolerance(f64),
     #[error("bad option {name} = {value}: expected {expected}")]
-    BadOption { name: &'static str, value: String, expected: &'static str },
+    BadOption {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     #[error("all energy terms are switched off: expected at least one")]
     NoTerms,
     #[error("interrupted")]
@@ -62,13 +74,24 @@ pub enum SolverError {
     #[error("FFT failed: {0}")]
     Fft(String),
     #[error("cannot write {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Checks that `values` has one finite entry per cell.
-pub(crate) fn check_cells(what: &'static str, values: &[f64], cells: usize) -> Result<(), SolverError> {
+pub(crate) fn check_cells(
+    what: &'static str,
+    values: &[f64],
+    cells: usize,
+) -> Result<(), SolverError> {
     if values.len() != cells {
-        return Err(SolverError::LengthMismatch { what, expected: cells, got: values.len() });
+        return Err(SolverError::LengthMismatch {
+            what,
+            expected: cells,
+            got: values.len(),
+        });
     }
     if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(SolverError::NonFinite { what, index, value });

@@ -161,7 +161,10 @@ mod tests {
         text.lines()
             .filter(|l| !l.starts_with('#') && !l.starts_with('I'))
             .map(|l| {
-                let v: Vec<f64> = l.split(',').map(|s| s.trim().parse().expect("number")).collect();
+                let v: Vec<f64> = l
+                    .split(',')
+                    .map(|s| s.trim().parse().expect("number"))
+                    .collect();
                 [v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]
             })
             .collect()
@@ -175,8 +178,12 @@ mod tests {
         let mut worst = 0.0f64;
         for r in &rows {
             let c = t.index(r[0] as usize, r[1] as usize);
-            for (mine, theirs) in [(t.xx[c], r[2]), (t.yy[c], r[3]), (t.zz[c], r[4]), (t.xy[c], r[5])]
-            {
+            for (mine, theirs) in [
+                (t.xx[c], r[2]),
+                (t.yy[c], r[3]),
+                (t.zz[c], r[4]),
+                (t.xy[c], r[5]),
+            ] {
                 worst = worst.max((mine - theirs).abs());
             }
         }

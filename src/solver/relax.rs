@@ -37,7 +37,11 @@ pub fn relax(
     opts: &MinimizeOptions,
 ) -> Result<Relaxed, SolverError> {
     if !(h[0].is_finite() && h[1].is_finite()) {
-        return Err(SolverError::BadOption { name: "field", value: format!("{h:?}"), expected: "finite field components (units of HA)" });
+        return Err(SolverError::BadOption {
+            name: "field",
+            value: format!("{h:?}"),
+            expected: "finite field components (units of HA)",
+        });
     }
     let n = problem.mesh().cells();
     let mut phi = match init {
@@ -50,7 +54,13 @@ pub fn relax(
     let mut energy = Energy::new(problem, opts.precision)?;
     let stats = minimize(&mut energy, &mut phi, h, opts)?;
     let energies = energy.energies(&phi, h)?;
-    Ok(Relaxed { mesh: *problem.mesh(), h, phi, energies, stats })
+    Ok(Relaxed {
+        mesh: *problem.mesh(),
+        h,
+        phi,
+        energies,
+        stats,
+    })
 }
 
 impl Relaxed {
@@ -61,16 +71,26 @@ impl Relaxed {
 
     /// Per-cell m = (m_x, m_y, 0), c = j*nx + i.
     pub fn m(&self) -> Vec<[f64; 3]> {
-        self.phi.iter().map(|p| {
-            let (s, c) = p.sin_cos();
-            [s, c, 0.0]
-        }).collect()
+        self.phi
+            .iter()
+            .map(|p| {
+                let (s, c) = p.sin_cos();
+                [s, c, 0.0]
+            })
+            .collect()
     }
 
     /// Writes m as an OVF 2.0 file (x fastest, then y; one z layer).
-    pub fn write_ovf(&self, path: impl AsRef<std::path::Path>, format: OvfFormat) -> Result<(), SolverError> {
+    pub fn write_ovf(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        format: OvfFormat,
+    ) -> Result<(), SolverError> {
         let path = path.as_ref();
-        let io = |source| SolverError::Io { path: path.display().to_string(), source };
+        let io = |source| SolverError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
         self.write_ovf_to(&mut out, format).map_err(io)?;
         out.flush().map_err(io)
@@ -84,7 +104,10 @@ impl Relaxed {
             "# Begin: Segment".into(),
             "# Begin: Header".into(),
             "# Title: m".into(),
-            format!("# Desc: coercive relaxed state at h = ({}, {}) HA", self.h[0], self.h[1]),
+            format!(
+                "# Desc: coercive relaxed state at h = ({}, {}) HA",
+                self.h[0], self.h[1]
+            ),
             "# meshtype: rectangular".into(),
             "# meshunit: m".into(),
             "# xmin: 0".into(),
@@ -141,8 +164,19 @@ mod tests {
 
     fn small() -> Relaxed {
         let mesh = Mesh::paper(3, 2).unwrap();
-        let p = Problem::new(mesh, &[0.1, 0.5, -0.3, 1.0, 0.0, 0.2]).unwrap().with_terms(Terms::all().without_demag());
-        relax(&p, [0.0, -0.2], None, &MinimizeOptions { tol: 1e-8, ..Default::default() }).unwrap()
+        let p = Problem::new(mesh, &[0.1, 0.5, -0.3, 1.0, 0.0, 0.2])
+            .unwrap()
+            .with_terms(Terms::all().without_demag());
+        relax(
+            &p,
+            [0.0, -0.2],
+            None,
+            &MinimizeOptions {
+                tol: 1e-8,
+                ..Default::default()
+            },
+        )
+        .unwrap()
     }
 
     #[test]
@@ -150,7 +184,10 @@ mod tests {
         let r = small();
         assert!(r.stats.converged && r.stats.torque < 1e-8);
         let e = r.energies;
-        assert!((e.total - (e.exchange + e.anisotropy + e.zeeman + e.demag)).abs() < 1e-6 * e.total.abs());
+        assert!(
+            (e.total - (e.exchange + e.anisotropy + e.zeeman + e.demag)).abs()
+                < 1e-6 * e.total.abs()
+        );
         assert_eq!(e.demag, 0.0);
     }
 
@@ -170,12 +207,20 @@ mod tests {
                 OvfFormat::Text => {
                     let start = text.find("# Begin: Data Text\n").unwrap() + 19;
                     let end = text.find("# End: Data Text").unwrap();
-                    text[start..end].split_whitespace().map(|s| s.parse().unwrap()).collect()
+                    text[start..end]
+                        .split_whitespace()
+                        .map(|s| s.parse().unwrap())
+                        .collect()
                 }
                 OvfFormat::Binary4 => {
                     let tag = b"# Begin: Data Binary 4\n";
-                    let start = bytes.windows(tag.len()).position(|w| w == tag).unwrap() + tag.len();
-                    let f = |k: usize| f32::from_le_bytes(bytes[start + 4 * k..start + 4 * k + 4].try_into().unwrap());
+                    let start =
+                        bytes.windows(tag.len()).position(|w| w == tag).unwrap() + tag.len();
+                    let f = |k: usize| {
+                        f32::from_le_bytes(
+                            bytes[start + 4 * k..start + 4 * k + 4].try_into().unwrap(),
+                        )
+                    };
                     assert_eq!(f(0), 1234567.0);
                     (1..=18).map(|k| f(k) as f64).collect()
                 }

@@ -3,12 +3,12 @@
 //! Every step records its iterations, final torque and whether it converged; a step that
 //! did not converge is kept and flagged (`Curve::non_converged`), never silently accepted.
 
+use super::SolverError;
 use super::anchors::{Anchors, anchors};
 use super::demag::DemagKernel;
 use super::energy::{Energy, mean_m};
 use super::minimizer::{MinimizeOptions, Workspace, minimize_with};
 use super::problem::Problem;
-use super::SolverError;
 
 /// Field schedule and minimiser settings of a sweep.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -48,21 +48,37 @@ impl SweepOptions {
             expected,
         };
         if !self.h_start.is_finite() {
-            return Err(bad("h_start", self.h_start, "a finite field in units of HA"));
+            return Err(bad(
+                "h_start",
+                self.h_start,
+                "a finite field in units of HA",
+            ));
         }
         if !self.h_end.is_finite() {
             return Err(bad("h_end", self.h_end, "a finite field in units of HA"));
         }
         if !(self.predict_max.is_finite() && self.predict_max >= 0.0) {
-            return Err(bad("predict_max", self.predict_max, "a finite angle ≥ 0 in radians (0 = off)"));
+            return Err(bad(
+                "predict_max",
+                self.predict_max,
+                "a finite angle ≥ 0 in radians (0 = off)",
+            ));
         }
         if !(self.h_step.is_finite() && self.h_step > 0.0) {
-            return Err(bad("h_step", self.h_step, "a finite step > 0 in units of HA"));
+            return Err(bad(
+                "h_step",
+                self.h_step,
+                "a finite step > 0 in units of HA",
+            ));
         }
         let span = (self.h_end - self.h_start).abs();
         let steps = (span / self.h_step + 1e-9).floor();
         if steps > 1e7 {
-            return Err(bad("h_step", self.h_step, "at most 1e7 field steps between h_start and h_end"));
+            return Err(bad(
+                "h_step",
+                self.h_step,
+                "at most 1e7 field steps between h_start and h_end",
+            ));
         }
         let sign = if self.h_end < self.h_start { -1.0 } else { 1.0 };
         Ok((0..=steps as usize)
@@ -133,7 +149,11 @@ pub fn sweep(problem: &Problem, opts: &SweepOptions) -> Result<Curve, SolverErro
 }
 
 /// [`sweep`] with a demag kernel built beforehand for the problem's mesh.
-pub fn sweep_with_kernel(problem: &Problem, kernel: &DemagKernel, opts: &SweepOptions) -> Result<Curve, SolverError> {
+pub fn sweep_with_kernel(
+    problem: &Problem,
+    kernel: &DemagKernel,
+    opts: &SweepOptions,
+) -> Result<Curve, SolverError> {
     let mut energy = Energy::with_kernel(problem, kernel)?;
     sweep_with(&mut energy, opts)
 }
@@ -177,7 +197,17 @@ pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, Sol
             prev.extend_from_slice(&phi);
         }
         let [mx, my] = mean_m(&phi);
-        points.push(CurvePoint { h, mx, my, iterations: s.iterations, torque: s.torque, converged: s.converged });
+        points.push(CurvePoint {
+            h,
+            mx,
+            my,
+            iterations: s.iterations,
+            torque: s.torque,
+            converged: s.converged,
+        });
     }
-    Ok(Curve { points, seconds: t0.elapsed().as_secs_f64() })
+    Ok(Curve {
+        points,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
 }

@@ -24,7 +24,8 @@ fn sin_cos_one(x: f64) -> (f64, f64) {
                     + r2 * (-1.0 / 5040.0
                         + r2 * (1.0 / 362_880.0
                             + r2 * (-1.0 / 39_916_800.0
-                                + r2 * (1.0 / 6_227_020_800.0 + r2 * (-1.0 / 1_307_674_368_000.0))))))));
+                                + r2 * (1.0 / 6_227_020_800.0
+                                    + r2 * (-1.0 / 1_307_674_368_000.0))))))));
     let c = 1.0
         + r2 * (-0.5
             + r2 * (1.0 / 24.0
@@ -32,7 +33,8 @@ fn sin_cos_one(x: f64) -> (f64, f64) {
                     + r2 * (1.0 / 40_320.0
                         + r2 * (-1.0 / 3_628_800.0
                             + r2 * (1.0 / 479_001_600.0
-                                + r2 * (-1.0 / 87_178_291_200.0 + r2 * (1.0 / 20_922_789_888_000.0))))))));
+                                + r2 * (-1.0 / 87_178_291_200.0
+                                    + r2 * (1.0 / 20_922_789_888_000.0))))))));
     // Quadrant q = k mod 4 as a float in {0, 1, 2, 3}.
     let q = k - 4.0 * (k * 0.25).floor();
     let odd = q == 1.0 || q == 3.0;
@@ -73,14 +75,29 @@ mod tests {
 
     #[test]
     fn matches_libm() {
-        let xs: Vec<f64> = (-200_000..200_000).map(|k| k as f64 * 1.3e-3 + 1e-7 * (k as f64).sin()).collect();
+        let xs: Vec<f64> = (-200_000..200_000)
+            .map(|k| k as f64 * 1.3e-3 + 1e-7 * (k as f64).sin())
+            .collect();
         let (mut s, mut c) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
         sin_cos_slice(&xs, &mut s, &mut c);
         for i in 0..xs.len() {
             let (ws, wc) = xs[i].sin_cos();
-            assert!((s[i] - ws).abs() < 4e-16 && (c[i] - wc).abs() < 4e-16, "{}: {} {} vs {ws} {wc}", xs[i], s[i], c[i]);
+            assert!(
+                (s[i] - ws).abs() < 4e-16 && (c[i] - wc).abs() < 4e-16,
+                "{}: {} {} vs {ws} {wc}",
+                xs[i],
+                s[i],
+                c[i]
+            );
         }
-        for x in [0.0, -0.0, std::f64::consts::FRAC_PI_4, 3.0 * std::f64::consts::FRAC_PI_4, 1e4, -1e4] {
+        for x in [
+            0.0,
+            -0.0,
+            std::f64::consts::FRAC_PI_4,
+            3.0 * std::f64::consts::FRAC_PI_4,
+            1e4,
+            -1e4,
+        ] {
             let (mut a, mut b) = ([0.0], [0.0]);
             sin_cos_slice(&[x], &mut a, &mut b);
             assert!((a[0] - x.sin()).abs() < 1e-14 && (b[0] - x.cos()).abs() < 1e-14);

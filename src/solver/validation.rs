@@ -35,7 +35,10 @@ pub(super) fn reference_curve(folder: &str) -> (Vec<f64>, Vec<f64>) {
     r.records()
         .map(|rec| {
             let rec = rec.expect("row");
-            (rec[ih].parse::<f64>().expect("h"), rec[im].parse::<f64>().expect("my"))
+            (
+                rec[ih].parse::<f64>().expect("h"),
+                rec[im].parse::<f64>().expect("my"),
+            )
         })
         .unzip()
 }
@@ -98,7 +101,11 @@ fn fidimag_small_fixed_40x40() {
 fn fidimag_sw_8x8_with_and_without_demag() {
     for m in [Method::BarzilaiBorwein, Method::Lbfgs] {
         compare("sw_8x8_30deg_demag", Terms::all(), &with_method(m));
-        compare("sw_8x8_30deg_nodemag", Terms::all().without_demag(), &with_method(m));
+        compare(
+            "sw_8x8_30deg_nodemag",
+            Terms::all().without_demag(),
+            &with_method(m),
+        );
     }
 }
 
@@ -110,22 +117,40 @@ fn h_sw(psi: f64) -> f64 {
 fn stoner_wohlfarth_switching_fields() {
     let mesh = Mesh::paper(4, 4).unwrap();
     for method in [Method::BarzilaiBorwein, Method::Lbfgs] {
-    let opts = SweepOptions { min: MinimizeOptions { tol: 1e-6, method, ..Default::default() }, ..Default::default() };
-    for deg in [10.0f64, 30.0, 45.0, 60.0, 80.0] {
-        let psi = deg.to_radians();
-        let p = Problem::new(mesh, &[psi; 16]).unwrap().with_terms(Terms::all().without_demag());
-        let curve = sweep(&p, &opts).unwrap();
-        assert_eq!(curve.non_converged(), 0);
-        // The switching step: the largest drop of k·m (the component along the easy axis,
-        // which reverses at switching) between consecutive fields.
-        let m: Vec<f64> = curve.points.iter().map(|q| psi.sin() * q.mx + psi.cos() * q.my).collect();
-        let k = (1..m.len()).max_by(|&a, &b| (m[a - 1] - m[a]).total_cmp(&(m[b - 1] - m[b]))).unwrap();
-        assert!(m[k - 1] - m[k] > 0.5, "{deg}°: no jump");
-        let (before, after) = (-curve.points[k - 1].h, -curve.points[k].h);
-        let want = h_sw(psi);
-        // Switching happens at the first field step beyond h_sw.
-        assert!(before < want + 1e-9 && want <= after + 1e-9, "{method:?} {deg}°: switched between {before} and {after}, h_sw {want}");
-    }
+        let opts = SweepOptions {
+            min: MinimizeOptions {
+                tol: 1e-6,
+                method,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        for deg in [10.0f64, 30.0, 45.0, 60.0, 80.0] {
+            let psi = deg.to_radians();
+            let p = Problem::new(mesh, &[psi; 16])
+                .unwrap()
+                .with_terms(Terms::all().without_demag());
+            let curve = sweep(&p, &opts).unwrap();
+            assert_eq!(curve.non_converged(), 0);
+            // The switching step: the largest drop of k·m (the component along the easy axis,
+            // which reverses at switching) between consecutive fields.
+            let m: Vec<f64> = curve
+                .points
+                .iter()
+                .map(|q| psi.sin() * q.mx + psi.cos() * q.my)
+                .collect();
+            let k = (1..m.len())
+                .max_by(|&a, &b| (m[a - 1] - m[a]).total_cmp(&(m[b - 1] - m[b])))
+                .unwrap();
+            assert!(m[k - 1] - m[k] > 0.5, "{deg}°: no jump");
+            let (before, after) = (-curve.points[k - 1].h, -curve.points[k].h);
+            let want = h_sw(psi);
+            // Switching happens at the first field step beyond h_sw.
+            assert!(
+                before < want + 1e-9 && want <= after + 1e-9,
+                "{method:?} {deg}°: switched between {before} and {after}, h_sw {want}"
+            );
+        }
     }
 }
 
@@ -135,20 +160,41 @@ fn decoupled_grains_remanence_is_two_over_pi() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let half = std::f64::consts::FRAC_PI_2;
     let psi: Vec<f64> = (0..n * n).map(|_| rng.random_range(-half..half)).collect();
-    let mat = Material { a: 0.0, ..Material::nd2fe14b() };
-    let p = Problem::new(Mesh::paper(n, n).unwrap(), &psi).unwrap().with_material(mat).unwrap().with_terms(Terms::all().without_demag());
-    let opts = SweepOptions { h_end: 0.0, min: MinimizeOptions { tol: 1e-7, ..Default::default() }, ..Default::default() };
+    let mat = Material {
+        a: 0.0,
+        ..Material::nd2fe14b()
+    };
+    let p = Problem::new(Mesh::paper(n, n).unwrap(), &psi)
+        .unwrap()
+        .with_material(mat)
+        .unwrap()
+        .with_terms(Terms::all().without_demag());
+    let opts = SweepOptions {
+        h_end: 0.0,
+        min: MinimizeOptions {
+            tol: 1e-7,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     let curve = sweep(&p, &opts).unwrap();
     let mr = curve.anchors().mr.unwrap();
     // Each decoupled cell relaxes onto its axis on the +y side: m_y = |cos ψ| exactly.
     let cos: Vec<f64> = psi.iter().map(|a| a.cos().abs()).collect();
     let mean = cos.iter().sum::<f64>() / cos.len() as f64;
-    assert!((mr - mean).abs() < 1e-6, "Mr {mr} vs sample mean |cos ψ| {mean}");
+    assert!(
+        (mr - mean).abs() < 1e-6,
+        "Mr {mr} vs sample mean |cos ψ| {mean}"
+    );
     // Sampling error of the mean of |cos ψ|: sd ≈ 0.308, SE = sd/√4096 ≈ 0.0048; allow 3 SE.
     let sd = (cos.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (cos.len() - 1) as f64).sqrt();
     let se = sd / (cos.len() as f64).sqrt();
     let two_pi = 2.0 / std::f64::consts::PI;
-    assert!((mr - two_pi).abs() < 3.0 * se, "Mr {mr} vs 2/π {two_pi} (3 SE = {})", 3.0 * se);
+    assert!(
+        (mr - two_pi).abs() < 3.0 * se,
+        "Mr {mr} vs 2/π {two_pi} (3 SE = {})",
+        3.0 * se
+    );
 }
 
 #[test]
@@ -163,11 +209,30 @@ fn mirror_x_leaves_curve_unchanged() {
         })
         .collect();
     let p = Problem::new(mesh, &psi).unwrap();
-    let opts = SweepOptions { min: MinimizeOptions { precision: Precision::F64, tol: 1e-6, ..Default::default() }, ..Default::default() };
+    let opts = SweepOptions {
+        min: MinimizeOptions {
+            precision: Precision::F64,
+            tol: 1e-6,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     let a = sweep(&p, &opts).unwrap();
     let b = sweep(&p.mirrored_x(), &opts).unwrap();
     for (x, y) in a.points.iter().zip(&b.points) {
-        assert!((x.my - y.my).abs() < 1e-5, "h {}: {} vs {}", x.h, x.my, y.my);
-        assert!((x.mx + y.mx).abs() < 1e-5, "h {}: mx {} vs {}", x.h, x.mx, y.mx);
+        assert!(
+            (x.my - y.my).abs() < 1e-5,
+            "h {}: {} vs {}",
+            x.h,
+            x.my,
+            y.my
+        );
+        assert!(
+            (x.mx + y.mx).abs() < 1e-5,
+            "h {}: mx {} vs {}",
+            x.h,
+            x.mx,
+            y.mx
+        );
     }
 }

@@ -22,7 +22,11 @@ impl Image {
         let info = reader.next_frame(&mut rgb).expect("png data");
         assert_eq!(info.color_type, png::ColorType::Rgb);
         rgb.truncate(info.buffer_size());
-        Image { w: info.width, h: info.height, rgb }
+        Image {
+            w: info.width,
+            h: info.height,
+            rgb,
+        }
     }
 
     pub fn from_rgb((w, h): (u32, u32), rgb: Vec<u8>) -> Image {
@@ -37,7 +41,10 @@ impl Image {
 
     /// Pixels in [x0, x1) × [y0, y1) that are not white.
     pub fn ink(&self, (x0, x1): (u32, u32), (y0, y1): (u32, u32)) -> usize {
-        (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|&(x, y)| self.at(x, y) != [255; 3]).count()
+        (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| self.at(x, y) != [255; 3])
+            .count()
     }
 }
 
