@@ -24,7 +24,7 @@ struct Settings {
     thickness_nm: f64,
 }
 
-/// Options: tol, max_iter, h_start, h_end, h_step, method ("bb"|"lbfgs"),
+/// Options: tol, max_iter, tau_max, max_turn, h_start, h_end, h_step, method ("bb"|"lbfgs"),
 /// precision ("f32"|"f64"), thickness_nm, material #{ A, Js | Ms, K1 }, and the term
 /// switches exchange, anisotropy, demag, zeeman.
 fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
@@ -32,6 +32,8 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
     let mut sweep = SweepOptions::default();
     sweep.min.tol = o.float("tol", sweep.min.tol, 1e-12, 10.0)?;
     sweep.min.max_iter = o.int("max_iter", sweep.min.max_iter as i64, 1, 100_000_000)? as usize;
+    sweep.min.tau_max = o.float("tau_max", sweep.min.tau_max, sweep.min.tau_min, 1e6)?;
+    sweep.min.max_turn = o.float("max_turn", sweep.min.max_turn, 1e-6, 1e9)?;
     sweep.h_start = o.float("h_start", sweep.h_start, -100.0, 100.0)?;
     sweep.h_end = o.float("h_end", sweep.h_end, -100.0, 100.0)?;
     sweep.h_step = o.float("h_step", sweep.h_step, 1e-6, 10.0)?;
@@ -179,7 +181,9 @@ pub mod solver_module {
     }
 
     /// The demagnetisation curve with options `#{ tol: 1e-4, max_iter, h_start: 1.0,
-    /// h_end: -1.0, h_step: 0.01, method: "bb" | "lbfgs", precision: "f32" | "f64",
+    /// h_end: -1.0, h_step: 0.01, method: "bb" | "lbfgs", tau_max: 100.0 (longest BB
+    /// step, 1/HA), max_turn: 0.3 (largest turn of a cell per iteration, rad),
+    /// precision: "f32" | "f64",
     /// thickness_nm: 36000.0, material: #{ A: 8e-12, Js: 1.61, K1: 4.2e6 }, exchange,
     /// anisotropy, demag, zeeman (true/false) }`. Fields in units of HA = 2K1/(μ0Ms).
     #[rhai_fn(name = "demag_curve", return_raw)]

@@ -282,6 +282,9 @@ mod tests {
         o.structures = env("BENCH_COUNT").map_or(o.structures, |v| v as usize);
         o.threads = env("BENCH_THREADS").map_or(o.threads, |v| v as usize);
         o.sweep.min.tol = env("BENCH_TOL").unwrap_or(o.sweep.min.tol);
+        o.seed = env("BENCH_SEED").map_or(o.seed, |v| v as u64);
+        o.sweep.min.tau_max = env("BENCH_TAU_MAX").unwrap_or(o.sweep.min.tau_max);
+        o.sweep.min.max_turn = env("BENCH_TURN").unwrap_or(o.sweep.min.max_turn);
         o.sweep.predict_max = env("BENCH_PREDICT").unwrap_or(o.sweep.predict_max);
         o.sweep.carry_step = env("BENCH_CARRY").map_or(o.sweep.carry_step, |v| v != 0.0);
         if env("BENCH_BB").is_some_and(|v| v != 0.0) {

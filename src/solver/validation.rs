@@ -43,28 +43,23 @@ pub(super) fn reference_curve(folder: &str) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
-/// Compares a curve with a fidimag reference: every step outside the switching steps
-/// (where either curve jumps by more than 0.02 from the previous step) within 0.005 Ms, and
-/// the anchors within 0.005 Ms / 0.01 HA. Returns the worst deviations.
-fn compare(folder: &str, terms: Terms, opts: &SweepOptions) -> (f64, f64, f64) {
-    let (mesh, psi) = reference_cells(folder);
-    let p = Problem::new(mesh, &psi).unwrap().with_terms(terms);
-    let curve = sweep(&p, opts).unwrap();
-    assert_eq!(curve.non_converged(), 0, "{folder}");
-    let (h, m_ref) = reference_curve(folder);
-    let m = curve.my();
-    assert_eq!(curve.fields().len(), h.len());
+/// Asserts that curve `m` follows `m_ref` (both on the fields `h`): every step outside the
+/// switching steps (where either curve jumps by more than 0.02 from the previous step)
+/// within 0.005 Ms, and the anchors within 0.005 Ms / 0.01 HA. Returns the worst deviations
+/// (M off switching, anchor M, anchor H).
+fn assert_curves_agree(label: &str, h: &[f64], m: &[f64], m_ref: &[f64]) -> (f64, f64, f64) {
+    assert_eq!(m.len(), h.len(), "{label}");
+    assert_eq!(m_ref.len(), h.len(), "{label}");
     let mut worst_m = 0.0f64;
     for k in 0..h.len() {
-        assert!((curve.points[k].h - h[k]).abs() < 1e-9);
         let jump = |v: &[f64]| k > 0 && (v[k] - v[k - 1]).abs() > 0.02;
-        if jump(&m) || jump(&m_ref) {
+        if jump(m) || jump(m_ref) {
             continue;
         }
         worst_m = worst_m.max((m[k] - m_ref[k]).abs());
     }
-    assert!(worst_m < 0.005, "{folder}: worst |ΔM| {worst_m}");
-    let (a, b) = (curve.anchors(), anchors(&h, &m_ref));
+    assert!(worst_m < 0.005, "{label}: worst |ΔM| {worst_m}");
+    let (a, b) = (anchors(h, m), anchors(h, m_ref));
     let (mut worst_ms, mut worst_h) = (0.0f64, 0.0f64);
     for (k, ((name, x), (_, y))) in a.named().iter().zip(b.named()).enumerate() {
         let (x, y) = (x.expect("anchor"), y.expect("reference anchor"));
@@ -74,14 +69,58 @@ fn compare(folder: &str, terms: Terms, opts: &SweepOptions) -> (f64, f64, f64) {
             worst_h = worst_h.max((x - y).abs());
         }
         let tol = if k < 2 { 0.005 } else { 0.01 };
-        assert!((x - y).abs() < tol, "{folder} {name}: {x} vs fidimag {y}");
+        assert!((x - y).abs() < tol, "{label} {name}: {x} vs reference {y}");
     }
+    (worst_m, worst_ms, worst_h)
+}
+
+/// Compares the curve of a fidimag reference structure with fidimag's curve.
+fn compare(folder: &str, terms: Terms, opts: &SweepOptions) -> (f64, f64, f64) {
+    let (mesh, psi) = reference_cells(folder);
+    let p = Problem::new(mesh, &psi).unwrap().with_terms(terms);
+    let curve = sweep(&p, opts).unwrap();
+    assert_eq!(curve.non_converged(), 0, "{folder}");
+    let (h, m_ref) = reference_curve(folder);
+    for (pt, h) in curve.points.iter().zip(&h) {
+        assert!((pt.h - h).abs() < 1e-9);
+    }
+    let worst = assert_curves_agree(folder, &h, &curve.my(), &m_ref);
     eprintln!(
-        "{folder} {:?}: worst |ΔM| {worst_m:.2e} off switching, anchors |ΔM| {worst_ms:.2e} |ΔH| {worst_h:.2e}, {} evaluations",
+        "{folder} {:?}: worst |ΔM| {:.2e} off switching, anchors |ΔM| {:.2e} |ΔH| {:.2e}, {} evaluations",
         opts.min.method,
+        worst.0,
+        worst.1,
+        worst.2,
         curve.evaluations()
     );
-    (worst_m, worst_ms, worst_h)
+    worst
+}
+
+/// The default descent takes long BB steps with a capped turn; it must follow the path of
+/// the short-step descent (steps ≤ 1/HA, no cap: the slow, safe method) on paper-law
+/// structures with many grains, whose soft modes are what the long steps speed up.
+#[test]
+fn long_steps_follow_the_short_step_path() {
+    let short = {
+        let mut o = SweepOptions::default();
+        o.min.tau_max = 1.0;
+        o.min.max_turn = 1e9;
+        o
+    };
+    let long = SweepOptions::default();
+    let mesh = Mesh::paper(40, 40).unwrap();
+    let (mut evals_long, mut evals_short) = (0, 0);
+    for seed in 1..=4 {
+        let (psi, _, _) = crate::bench::solver::paper_structure(40, seed).unwrap();
+        let p = Problem::new(mesh, &psi).unwrap();
+        let a = sweep(&p, &long).unwrap();
+        let b = sweep(&p, &short).unwrap();
+        assert_eq!(a.non_converged() + b.non_converged(), 0);
+        assert_curves_agree(&format!("seed {seed}"), &a.fields(), &a.my(), &b.my());
+        evals_long += a.evaluations();
+        evals_short += b.evaluations();
+    }
+    eprintln!("evaluations: long steps {evals_long}, short steps {evals_short}");
 }
 
 fn with_method(method: Method) -> SweepOptions {
