@@ -14,8 +14,10 @@ pub type SharedStructure = Arc<Structure>;
 /// A lazily drawn collection of structures.
 pub type SharedSample = Arc<Sample>;
 
-/// Generator options from a script map (keys: n, nx, ny, cell_nm, grains, theta_deg, seed,
-/// periodic); absent `grains`/`theta_deg` follow the paper's law.
+/// Generator options from a script map (keys: n, nx, ny, cell_nm, grains, grains_range,
+/// theta_deg, seed, periodic); absent `grains`/`theta_deg` follow the paper's law, with the
+/// grain count drawn from `grains_range`: `[lo, hi]`, "paper" (16…256, the default) or
+/// "density" (the paper's range scaled by area, so grains keep the paper's 20–80 nm).
 pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> {
     let mut o = Opts::new(func, map);
     let n = o.int_opt("n", 1, 16384)?;
@@ -23,10 +25,17 @@ pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> 
     let ny = o.int_opt("ny", 1, 16384)?;
     let defaults = VoronoiOptions::default();
     let side = |v: Option<i64>, d: usize| v.or(n).map_or(d, |v| v as usize);
+    let (nx, ny) = (side(nx, defaults.nx), side(ny, defaults.ny));
+    let cell_nm = o.float("cell_nm", defaults.cell_nm, 1e-3, 1e6)?;
+    let grains_range = match o.value("grains_range") {
+        None => defaults.grains_range,
+        Some(v) => grains_range(func, v, nx, ny, cell_nm)?,
+    };
     let options = VoronoiOptions {
-        nx: side(nx, defaults.nx),
-        ny: side(ny, defaults.ny),
-        cell_nm: o.float("cell_nm", defaults.cell_nm, 1e-3, 1e6)?,
+        nx,
+        ny,
+        cell_nm,
+        grains_range,
         grains: o
             .int_opt("grains", 1, crate::grains::MAX_GRAINS as i64)?
             .map(|g| g as usize),
@@ -39,6 +48,41 @@ pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> 
     o.finish()?;
     options.validate().map_err(error_in(func))?;
     Ok(options)
+}
+
+fn grains_range(
+    func: &str,
+    v: Dynamic,
+    nx: usize,
+    ny: usize,
+    cell_nm: f64,
+) -> RResult<(usize, usize)> {
+    let bad = || {
+        fail(
+            func,
+            format!(
+                "option `grains_range` must be [smallest, largest], \"paper\" or \"density\", got {}",
+                v
+            ),
+        )
+    };
+    if let Ok(s) = v.clone().into_immutable_string() {
+        return match s.as_str() {
+            "paper" => Ok(crate::grains::PAPER_GRAINS),
+            "density" => Ok(VoronoiOptions::density_range(nx, ny, cell_nm)),
+            _ => bad(),
+        };
+    }
+    let Some(a) = v.read_lock::<Array>().map(|a| a.clone()) else {
+        return bad();
+    };
+    match a.as_slice() {
+        [lo, hi] => match (lo.as_int(), hi.as_int()) {
+            (Ok(lo), Ok(hi)) if lo >= 1 && hi >= lo => Ok((lo as usize, hi as usize)),
+            _ => bad(),
+        },
+        _ => bad(),
+    }
 }
 
 fn encoding(func: &str, name: &str) -> RResult<Encoding> {
@@ -103,7 +147,9 @@ pub mod grains_module {
     }
 
     /// A Voronoi grain structure: `grains::voronoi(#{ n: 160, cell_nm: 2.0, grains: 64,
-    /// theta_deg: 45.0, seed: 7, periodic: false })`. Omit `grains`/`theta_deg` to draw
+    /// theta_deg: 45.0, seed: 7, periodic: false })`. `grains_range: [lo, hi] | "paper" |
+    /// "density"` sets the range the grain count is drawn from when `grains` is absent
+    /// ("density": the paper's 16…256 scaled by area). Omit `grains`/`theta_deg` to draw
     /// them by the paper's law (ng uniform in [16, 256], θ uniform in [−180°, 180°]);
     /// `nx`/`ny` give non-square grids. Each grain's axis ψ is uniform in [−θ, θ].
     #[rhai_fn(name = "voronoi", return_raw)]

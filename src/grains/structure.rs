@@ -235,6 +235,7 @@ impl Structure {
             theta: Some(g.theta?),
             seed: g.rng_seed?,
             periodic: g.periodic,
+            ..Default::default()
         })
     }
 

@@ -26,8 +26,11 @@ pub struct VoronoiOptions {
     pub nx: usize,
     pub ny: usize,
     pub cell_nm: f64,
-    /// Number of seeds; None draws it from the paper's law.
+    /// Number of seeds; None draws it uniformly from `grains_range`.
     pub grains: Option<usize>,
+    /// Smallest and largest grain count drawn when `grains` is None: the paper's 16…256
+    /// by default; [`VoronoiOptions::density_range`] scales it to another grid.
+    pub grains_range: (usize, usize),
     /// Angle spread θ (radians); None draws it from the paper's law.
     pub theta: Option<f64>,
     pub seed: u64,
@@ -42,6 +45,7 @@ impl Default for VoronoiOptions {
             ny: 160,
             cell_nm: 2.0,
             grains: None,
+            grains_range: PAPER_GRAINS,
             theta: None,
             seed: 0,
             periodic: false,
@@ -59,8 +63,26 @@ impl VoronoiOptions {
         }
     }
 
+    /// The paper's grain-count range scaled by the magnet's area, so that grains keep the
+    /// paper's sizes (mean diameter 20–80 nm on 160 × 160 cells of 2 nm): 64 × 64 cells of
+    /// 2 nm give 3…41 grains.
+    pub fn density_range(nx: usize, ny: usize, cell_nm: f64) -> (usize, usize) {
+        let area = nx as f64 * ny as f64 * cell_nm * cell_nm / (320.0 * 320.0);
+        let (lo, hi) = PAPER_GRAINS;
+        let scale = |g: usize| ((g as f64 * area).round() as usize).clamp(1, MAX_GRAINS);
+        (scale(lo), scale(hi).max(scale(lo)))
+    }
+
     pub fn validate(&self) -> Result<()> {
         check_grid(self.nx, self.ny, self.cell_nm)?;
+        let (lo, hi) = self.grains_range;
+        if !(1 <= lo && lo <= hi && hi <= MAX_GRAINS) {
+            return Err(invalid(
+                "grains_range",
+                format!("1 ≤ smallest ≤ largest ≤ {MAX_GRAINS}"),
+                format!("[{lo}, {hi}]"),
+            ));
+        }
         if let Some(ng) = self.grains {
             if !(1..=MAX_GRAINS).contains(&ng) {
                 return Err(invalid("grains", format!("1 … {MAX_GRAINS}"), ng));
@@ -88,7 +110,7 @@ pub struct Draws {
 pub fn draw(options: &VoronoiOptions) -> Result<Draws> {
     options.validate()?;
     let mut rng = Rng::new(options.seed);
-    let (lo, hi) = PAPER_GRAINS;
+    let (lo, hi) = options.grains_range;
     let ng0 = lo + rng.below((hi - lo + 1) as u64) as usize;
     let theta0 = -PI + 2.0 * PI * rng.unit();
     let ng = options.grains.unwrap_or(ng0);
@@ -145,6 +167,31 @@ mod tests {
         assert_eq!(s, voronoi(&s.options().unwrap()).unwrap());
         let theta = g.theta.unwrap();
         assert!(s.grain_angles().iter().all(|a| a.abs() <= theta.abs()));
+    }
+
+    #[test]
+    fn grains_density_range_keeps_the_papers_grain_sizes() {
+        assert_eq!(VoronoiOptions::density_range(160, 160, 2.0), PAPER_GRAINS);
+        assert_eq!(VoronoiOptions::density_range(64, 64, 2.0), (3, 41));
+        let o = VoronoiOptions {
+            grains_range: (3, 41),
+            seed: 4,
+            ..VoronoiOptions::square(64)
+        };
+        for seed in 0..50 {
+            let ng = draw(&VoronoiOptions { seed, ..o.clone() }).unwrap().ng;
+            assert!((3..=41).contains(&ng));
+        }
+        let bad = VoronoiOptions {
+            grains_range: (5, 4),
+            ..o
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("grains_range")
+        );
     }
 
     #[test]
