@@ -41,7 +41,7 @@ pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> 
     Ok(options)
 }
 
-fn encoding(func: &str, name: &str) -> RResult<Encoding> {
+pub(crate) fn encoding(func: &str, name: &str) -> RResult<Encoding> {
     match name {
         "kx" => Ok(Encoding::Kx),
         "axis" => Ok(Encoding::Axis),
