@@ -32,3 +32,6 @@ pub use merge::merge;
 pub use record::{Label, Record};
 pub use spec::{GeneratorSpec, Manifest, Shard, SolverSettings, Spec};
 pub use store::ANCHOR_NAMES;
+
+#[cfg(test)]
+mod tests;
