@@ -266,11 +266,12 @@ fn data_command(d: DataCommand, seed: u64) -> i32 {
         DataCommand::Info { dir } => crate::data::Dataset::open(&dir).map(|d| {
             let mut s = crate::data::Summary::default();
             s.count(d.records());
-            format!(
-                "{}\n{}",
-                crate::data::describe(&dir, d.manifest()),
-                s.labels()
-            )
+            let about = crate::data::describe(&dir, d.manifest());
+            if d.labelled() {
+                format!("{about}\n{}", s.labels())
+            } else {
+                about
+            }
         }),
     };
     match result {

@@ -349,6 +349,36 @@ pub mod data_module {
         )
     }
 
+    /// The shuffled mini-batches of one epoch as arrays of positions, drawn from
+    /// (seed, epoch) alone (the order `grains::Batches` streams for training):
+    /// `for b in ds.batches(64, 1, 0) { let x = ds.encode(b, "kx"); }`
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn batches(
+        ctx: NativeCallContext,
+        d: &mut SharedDataset,
+        size: i64,
+        seed: i64,
+        epoch: i64,
+    ) -> RResult<Array> {
+        crate::api::located(
+            &ctx,
+            (|| {
+                let f = "Dataset.batches";
+                let size = super::super::to_usize(f, "batch size", size, 1, 1 << 30)?;
+                let all: Vec<usize> = (0..d.len()).collect();
+                let order = crate::grains::epoch_order(&all, seed as u64, epoch as u64);
+                Ok(order
+                    .chunks(size)
+                    .map(|c| {
+                        Dynamic::from_array(
+                            c.iter().map(|&k| Dynamic::from_int(k as i64)).collect(),
+                        )
+                    })
+                    .collect())
+            })(),
+        )
+    }
+
     /// The manifest as a map (generator options, solver settings, shard, files…).
     #[rhai_fn(global, return_raw, pure)]
     pub fn manifest(d: &mut SharedDataset) -> RResult<Dynamic> {

@@ -89,7 +89,7 @@ pub fn describe(dir: &Path, m: &Manifest) -> String {
     let law = |v: Option<String>, paper: &str| v.unwrap_or_else(|| paper.into());
     let bytes: u64 = m.files.iter().map(|f| f.bytes).sum();
     format!(
-        "{}: {} records (ids {}..{} of {}, shard {}/{}), {}×{} cells of {} nm, grains {}, θ {}, seed {}, {}; {} files, {:.1} MB",
+        "{}: {} records (ids {}..{} of {}, shard {}/{}), {}×{} cells of {} nm, grains {}, θ {}, seed {}, {}; {} files, {:.3} MB",
         dir.display(),
         m.records,
         s.ids[0],
@@ -121,7 +121,7 @@ impl std::fmt::Display for Summary {
         let what = if self.labelled { "curves" } else { "records" };
         write!(
             f,
-            "data: {} records ({} made now, {} resumed) in {:.2} s: {:.1} {what}/s",
+            "data: {} records ({} made now, {} resumed) in {:.2} s: {:.4} {what}/s",
             self.records,
             self.generated,
             self.records - self.generated,

@@ -235,3 +235,14 @@ fn data_log_cuts_a_torn_tail_but_refuses_damage_inside() {
     let e = log::Log::recover(&path, 0, 0..6).err().unwrap().to_string();
     assert!(e.contains("duplicate record id 0"), "{e}");
 }
+
+#[test]
+fn data_one_writer_per_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("lock");
+    let held = log::Lock::take(&path).unwrap();
+    let e = log::Lock::take(&path).err().unwrap().to_string();
+    assert!(e.contains("another coercive process"), "{e}");
+    drop(held);
+    log::Lock::take(&path).unwrap();
+}
