@@ -154,11 +154,8 @@ fn make_record(sample: &Sample, id: u64, label: Option<(&Spec, &DemagKernel)>) -
             let solver = spec.solver.as_ref().expect("labelled spec");
             let s = crate::grains::voronoi(&options)?;
             let p = solver.problem(&s)?;
-            Some(Label::from_curve(&sweep_with_kernel(
-                &p,
-                kernel,
-                &solver.sweep,
-            )?))
+            let curve = sweep_with_kernel(&p, kernel, &solver.sweep)?;
+            Some(Box::new(Label::from_curve(&curve)))
         }
     };
     Ok(Record {

@@ -100,7 +100,8 @@ pub struct Record {
     pub ng: u32,
     /// θ in radians.
     pub theta: f64,
-    pub label: Option<Label>,
+    /// Boxed: unlabelled records stay small (320 000 of them in memory ≈ 13 MB).
+    pub label: Option<Box<Label>>,
 }
 
 impl Record {
@@ -161,7 +162,7 @@ impl Record {
             let f32_at = |p: usize| f32::from_le_bytes(b[p..p + 4].try_into().expect("4"));
             let base = HEAD + steps * STEP;
             let missing = b[base + 48];
-            Label {
+            Box::new(Label {
                 my: (0..steps).map(|k| f32_at(at(k, 0))).collect(),
                 mx: (0..steps).map(|k| f32_at(at(k, 4))).collect(),
                 iterations: (0..steps)
@@ -172,7 +173,7 @@ impl Record {
                 anchors: std::array::from_fn(|k| {
                     (missing >> k & 1 == 0).then(|| f64::from_bits(u64_at(b, base + 8 * k)))
                 }),
-            }
+            })
         });
         Ok(Record {
             id: u64_at(b, 4),
@@ -198,14 +199,14 @@ mod tests {
             seed: 99,
             ng: 20,
             theta: 0.5,
-            label: Some(Label {
+            label: Some(Box::new(Label {
                 my: vec![1.0, 0.5, -0.2],
                 mx: vec![0.0, 0.1, 0.2],
                 iterations: vec![3, 40, 500],
                 torque: vec![1e-5, 2e-5, 3e-5],
                 converged: vec![true, false, true],
                 anchors: [Some(1.0), Some(0.5), None, Some(0.3), None, Some(0.9)],
-            }),
+            })),
         }
     }
 

@@ -293,7 +293,7 @@ pub fn read_records(dir: &Path, m: &Manifest) -> Result<Vec<Record>> {
     let ng = col!("ng.npy", u32, ndarray::Ix1, [n]);
     let theta = col!("theta.npy", f64, ndarray::Ix1, [n]);
     let crc = col!("crc32.npy", u32, ndarray::Ix1, [n]);
-    let labels: Option<Vec<Label>> = if spec.labelled() {
+    let labels: Option<Vec<Box<Label>>> = if spec.labelled() {
         let my = col!("m.npy", f32, ndarray::Ix2, [n, s]);
         let mx = col!("mx.npy", f32, ndarray::Ix2, [n, s]);
         let it = col!("iterations.npy", u32, ndarray::Ix2, [n, s]);
@@ -303,13 +303,15 @@ pub fn read_records(dir: &Path, m: &Manifest) -> Result<Vec<Record>> {
         let miss = col!("anchors_missing.npy", bool, ndarray::Ix2, [n, 6]);
         Some(
             (0..n)
-                .map(|i| Label {
-                    my: my.row(i).to_vec(),
-                    mx: mx.row(i).to_vec(),
-                    iterations: it.row(i).to_vec(),
-                    torque: tq.row(i).to_vec(),
-                    converged: cv.row(i).to_vec(),
-                    anchors: std::array::from_fn(|k| (!miss[[i, k]]).then_some(an[[i, k]])),
+                .map(|i| {
+                    Box::new(Label {
+                        my: my.row(i).to_vec(),
+                        mx: mx.row(i).to_vec(),
+                        iterations: it.row(i).to_vec(),
+                        torque: tq.row(i).to_vec(),
+                        converged: cv.row(i).to_vec(),
+                        anchors: std::array::from_fn(|k| (!miss[[i, k]]).then_some(an[[i, k]])),
+                    })
                 })
                 .collect(),
         )

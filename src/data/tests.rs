@@ -104,7 +104,7 @@ fn data_labelled_records_keep_curves_and_anchors() {
         let s = ds.structure(k).unwrap();
         let c = crate::solver::sweep(&sol.problem(&s).unwrap(), &sol.sweep).unwrap();
         let l = ds.record(k).label.as_ref().unwrap();
-        assert_eq!(l, &Label::from_curve(&c));
+        assert_eq!(**l, Label::from_curve(&c));
         let stored = ds.curve(k).unwrap();
         assert_eq!(stored.fields(), c.fields());
         assert_eq!(l.anchors(), c.anchors());
