@@ -44,6 +44,69 @@ pub enum Command {
     /// Benchmarks that print the figures the issues ask for.
     #[command(subcommand)]
     Bench(Bench),
+    /// Datasets of structures, curves and anchors: generate (sharded, resumable), merge,
+    /// describe. The base seed is the global `--seed`.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Generates (or resumes) a dataset: rerun the same command after a crash or Ctrl-C.
+    Generate(GenerateArgs),
+    /// Combines the finished shards of one dataset into OUT (refuses mixed or duplicate parts).
+    Merge {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+    },
+    /// Checks a finished dataset (every file and record) and summarises it.
+    Info { dir: PathBuf },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct GenerateArgs {
+    /// Dataset directory (one per shard).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Records of the whole dataset (all shards).
+    #[arg(long)]
+    pub count: u64,
+    /// Grid n × n cells.
+    #[arg(long, default_value_t = 160)]
+    pub n: usize,
+    /// Cell size (nm).
+    #[arg(long, default_value_t = 2.0)]
+    pub cell_nm: f64,
+    /// Fixed grain count (default: the paper's law, uniform in [16, 256]).
+    #[arg(long)]
+    pub grains: Option<usize>,
+    /// Range of the drawn grain count: `paper` (16…256), `density` (the paper's range scaled
+    /// by area, so grains keep the paper's 20–80 nm) or `LO,HI`.
+    #[arg(long, default_value = "paper")]
+    pub grains_range: String,
+    /// Fixed misorientation θ in degrees (default: the paper's law, uniform in ±180°).
+    #[arg(long)]
+    pub theta_deg: Option<f64>,
+    /// Periodic (minimum-image) Voronoi distances.
+    #[arg(long)]
+    pub periodic: bool,
+    /// Add each structure's demagnetisation curve and anchors.
+    #[arg(long)]
+    pub label: bool,
+    /// This process's part `i/n` of the ids (0-based), for job arrays.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Solver torque tolerance (units of HA).
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// Solver evaluations allowed per field step.
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Field step (units of HA).
+    #[arg(long)]
+    pub h_step: Option<f64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -52,6 +115,21 @@ pub enum Bench {
     Grains {
         #[arg(long, default_value_t = 20_000)]
         count: usize,
+    },
+    /// Dataset generation and streaming: N unlabelled paper-law structures written to a
+    /// dataset (time, size on disk), then shuffled batches of `kx` rasters read back.
+    Data {
+        #[arg(long, default_value_t = 320_000)]
+        count: u64,
+        /// Grid size n (n × n cells of 2 nm).
+        #[arg(long, default_value_t = 160)]
+        n: usize,
+        /// Batches of 64 rasters to stream.
+        #[arg(long, default_value_t = 300)]
+        batches: usize,
+        /// Dataset directory (default: a temporary one, removed afterwards).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Paper-law 160×160 demagnetisation curves: seconds per curve, curves per minute,
     /// evaluations, µs per energy+gradient evaluation, non-converged steps.
@@ -95,6 +173,7 @@ pub fn main() -> i32 {
             Ok(())
         }),
         Command::Bench(b) => bench(b, cli.threads),
+        Command::Data(d) => data_command(d, cli.seed),
         Command::Doc { name } => with_engine(None, |_| {
             let docs = crate::docs::get();
             match name {
@@ -118,6 +197,14 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
         Bench::Grains { count } => crate::bench::grains::run(count, threads)
             .map(|r| r.to_string())
             .map_err(|e| e.to_string()),
+        Bench::Data {
+            count,
+            n,
+            batches,
+            out,
+        } => crate::bench::data::run(count, n, batches, out)
+            .map(|r| r.to_string())
+            .map_err(|e| e.to_string()),
         Bench::Solver { structures, n } => {
             let opts = crate::bench::solver::SolverBenchOptions {
                 n,
@@ -137,6 +224,88 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
         }
         Err(e) => {
             eprintln!("coercive bench: {e}");
+            1
+        }
+    }
+}
+
+/// `--grains-range`: a name of [`crate::grains::VoronoiOptions::named_range`] or `LO,HI`.
+fn grains_range(text: &str, n: usize, cell_nm: f64) -> crate::data::Result<(usize, usize)> {
+    let named = crate::grains::VoronoiOptions::named_range(text, n, n, cell_nm);
+    let pair = || {
+        let (lo, hi) = text.split_once(',')?;
+        Some((lo.trim().parse().ok()?, hi.trim().parse().ok()?))
+    };
+    named
+        .or_else(pair)
+        .ok_or_else(|| crate::data::DataError::BadOption {
+            name: "--grains-range",
+            got: format!("{text:?}"),
+            expected: "paper, density or LO,HI".into(),
+        })
+}
+
+/// The spec of `data generate`'s arguments with base seed `seed`.
+fn generate_spec(a: &GenerateArgs, seed: u64) -> crate::data::Result<crate::data::Spec> {
+    use crate::data::{GeneratorSpec, Shard, SolverSettings, Spec};
+    let options = crate::grains::VoronoiOptions {
+        nx: a.n,
+        ny: a.n,
+        cell_nm: a.cell_nm,
+        grains: a.grains,
+        grains_range: grains_range(&a.grains_range, a.n, a.cell_nm)?,
+        theta: a.theta_deg.map(f64::to_radians),
+        seed,
+        periodic: a.periodic,
+    };
+    let solver = a.label.then(|| {
+        let mut s = SolverSettings::default();
+        s.sweep.min.tol = a.tol.unwrap_or(s.sweep.min.tol);
+        s.sweep.min.max_iter = a.max_iter.unwrap_or(s.sweep.min.max_iter);
+        s.sweep.h_step = a.h_step.unwrap_or(s.sweep.h_step);
+        s
+    });
+    if !a.label && (a.tol.is_some() || a.max_iter.is_some() || a.h_step.is_some()) {
+        return Err(crate::data::DataError::BadOption {
+            name: "--tol/--max-iter/--h-step",
+            got: "given".into(),
+            expected: "--label as well (they are solver settings)".into(),
+        });
+    }
+    let shard = a.shard.as_deref().map_or(Ok(Shard::WHOLE), Shard::parse)?;
+    Spec::new(GeneratorSpec::new(&options, seed), a.count, solver, shard)
+}
+
+fn data_command(d: DataCommand, seed: u64) -> i32 {
+    let result = match d {
+        DataCommand::Generate(a) => generate_spec(&a, seed)
+            .and_then(|spec| crate::data::generate(&a.out, &spec))
+            .map(|(m, summary)| format!("{summary}\n{}", crate::data::describe(&a.out, &m))),
+        DataCommand::Merge { out, parts } => {
+            crate::data::merge(&out, &parts).map(|m| crate::data::describe(&out, &m))
+        }
+        DataCommand::Info { dir } => crate::data::Dataset::open(&dir).map(|d| {
+            let mut s = crate::data::Summary::default();
+            s.count(d.records());
+            let about = crate::data::describe(&dir, d.manifest());
+            if d.labelled() {
+                format!("{about}\n{}", s.labels())
+            } else {
+                about
+            }
+        }),
+    };
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            0
+        }
+        Err(crate::data::DataError::Interrupted) => {
+            eprintln!("coercive data: {}", crate::data::DataError::Interrupted);
+            130
+        }
+        Err(e) => {
+            eprintln!("coercive data: {e}");
             1
         }
     }

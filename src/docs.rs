@@ -116,6 +116,8 @@ pub fn script_types(sig: &str) -> String {
         ("SharedSample", "Sample"),
         ("SharedCurve", "Curve"),
         ("SharedState", "State"),
+        ("SharedDataset", "Dataset"),
+        ("FnPtr", "function"),
         ("String", "string"),
         ("&str", "string"),
         ("ImmutableString", "string"),

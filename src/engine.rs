@@ -12,6 +12,7 @@ pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
         ("grains", api::grains::module()),
         ("plot", api::plot::module()),
         ("solver", api::solver::module()),
+        ("data", api::data::module()),
     ]
 }
 
@@ -26,6 +27,8 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_type_with_name::<api::grains::SharedSample>("Sample");
     engine.register_type_with_name::<api::solver::SharedCurve>("Curve");
     engine.register_type_with_name::<api::solver::SharedState>("State");
+    engine.register_type_with_name::<api::data::SharedDataset>("Dataset");
+    engine.register_iterator_result::<api::data::SharedDataset, rhai::Map>();
     engine.register_global_module(api::array::module().into());
     engine.register_global_module(api::core::module().into());
     for (name, module) in static_modules() {

@@ -6,6 +6,7 @@ pub mod array;
 pub mod bench;
 pub mod cli;
 pub mod colormap;
+pub mod data;
 pub mod docs;
 pub mod engine;
 pub mod grains;

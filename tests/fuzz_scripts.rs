@@ -54,6 +54,10 @@ const POOL: &[&str] = &[
     "#{ h_step: 0.5, tol: 1e-3 }",
     "#{ tol: -1.0 }",
     "#{ material: #{ A: 0.0 } }",
+    "data::generate(#{ out: \"fuzz_dataset\", count: 3, n: 8 })",
+    "data::generate(#{ out: \"fuzz_labelled\", count: 2, n: 4, grains: 1, solver: #{ h_step: 0.5 } })",
+    "\"converged\"",
+    "|r| r.id > 0",
 ];
 
 fn call_names(engine: &rhai::Engine) -> Vec<(String, usize)> {

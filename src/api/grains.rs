@@ -67,11 +67,7 @@ fn grains_range(
         )
     };
     if let Ok(s) = v.clone().into_immutable_string() {
-        return match s.as_str() {
-            "paper" => Ok(crate::grains::PAPER_GRAINS),
-            "density" => Ok(VoronoiOptions::density_range(nx, ny, cell_nm)),
-            _ => bad(),
-        };
+        return VoronoiOptions::named_range(&s, nx, ny, cell_nm).map_or_else(bad, Ok);
     }
     let Some(a) = v.read_lock::<Array>().map(|a| a.clone()) else {
         return bad();
@@ -85,7 +81,7 @@ fn grains_range(
     }
 }
 
-fn encoding(func: &str, name: &str) -> RResult<Encoding> {
+pub(crate) fn encoding(func: &str, name: &str) -> RResult<Encoding> {
     match name {
         "kx" => Ok(Encoding::Kx),
         "axis" => Ok(Encoding::Axis),

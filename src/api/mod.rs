@@ -4,6 +4,7 @@
 
 pub mod array;
 pub mod core;
+pub mod data;
 pub mod grains;
 pub mod io;
 pub mod opts;

@@ -7,27 +7,22 @@ use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::{FieldImage, Plot, Symbol, XyPlot};
 use crate::solver::{
-    Curve, Material, Mesh, Method, OvfFormat, Precision, Problem, Relaxed, SweepOptions, Terms,
+    Curve, Material, Method, OvfFormat, Precision, Problem, Relaxed, SweepOptions, Terms,
 };
 use rhai::plugin::*;
 use rhai::{Array, Map};
 use std::sync::Arc;
 
+/// What a solver call needs besides the structure (shared with dataset labelling).
+pub type Settings = crate::data::SolverSettings;
+
 pub type SharedCurve = Arc<Curve>;
 pub type SharedState = Arc<Relaxed>;
-
-/// What a solver call needs besides the structure.
-struct Settings {
-    sweep: SweepOptions,
-    material: Material,
-    terms: Terms,
-    thickness_nm: f64,
-}
 
 /// Options: tol, max_iter, tau_max, max_turn, h_start, h_end, h_step, method ("bb"|"lbfgs"),
 /// precision ("f32"|"f64"), thickness_nm, material #{ A, Js | Ms, K1 }, and the term
 /// switches exchange, anisotropy, demag, zeeman.
-fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
+pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
     let mut o = Opts::new(func, opts);
     let mut sweep = SweepOptions::default();
     sweep.min.tol = o.float("tol", sweep.min.tol, 1e-12, 10.0)?;
@@ -97,12 +92,7 @@ fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
 }
 
 fn problem(func: &str, s: &SharedStructure, set: &Settings) -> RResult<Problem> {
-    let d = s.cell_nm() * 1e-9;
-    let mesh = Mesh::new(s.nx(), s.ny(), d, d, set.thickness_nm * 1e-9).map_err(error_in(func))?;
-    Problem::new(mesh, &s.cell_angles())
-        .and_then(|p| p.with_material(set.material))
-        .map(|p| p.with_terms(set.terms))
-        .map_err(error_in(func))
+    set.problem(s).map_err(error_in(func))
 }
 
 /// The anchors map with `()` for a missing anchor.

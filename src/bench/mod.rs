@@ -1,3 +1,4 @@
 //! Benchmarks behind `coercive bench`: each prints the figures an issue asks for.
+pub mod data;
 pub mod grains;
 pub mod solver;

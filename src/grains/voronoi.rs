@@ -73,6 +73,15 @@ impl VoronoiOptions {
         (scale(lo), scale(hi).max(scale(lo)))
     }
 
+    /// A grain-count range by name: "paper" (16…256) or "density" ([`Self::density_range`]).
+    pub fn named_range(name: &str, nx: usize, ny: usize, cell_nm: f64) -> Option<(usize, usize)> {
+        match name {
+            "paper" => Some(PAPER_GRAINS),
+            "density" => Some(Self::density_range(nx, ny, cell_nm)),
+            _ => None,
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         check_grid(self.nx, self.ny, self.cell_nm)?;
         let (lo, hi) = self.grains_range;

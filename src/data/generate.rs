@@ -1,0 +1,298 @@
+//! Generation: draw (and optionally label) every record of a part, crash-safe and resumable.
+//!
+//! While running, `DIR/.partial/` holds `spec.json` (what is being generated), `records.log`
+//! (finished records, appended as they finish, see `log.rs`) and `lock` (one writer per
+//! directory). Running the same generation again resumes: the log is checked, a torn tail
+//! cut, finished ids skipped. When every id is in the log the canonical files and the
+//! manifest are written (sorted by id, see `store.rs`) and `.partial/` is removed. Record id
+//! i depends only on (options, seed, i), so the finished files are the same bytes whatever
+//! the thread count, shard layout or number of interruptions.
+//!
+//! Unlabelled records (parameter draws, microseconds each) are drawn in parallel in chunks,
+//! appended in id order and fsynced per chunk; labelled records (a demagnetisation curve
+//! each) are appended as each curve finishes, fsynced at most once a second and at the end.
+
+use super::error::{DataError, Result};
+use super::log::{Lock, Log};
+use super::record::{Label, Record};
+use super::spec::{Manifest, Spec};
+use super::store::{self, finalise};
+use crate::grains::{Sample, draw};
+use crate::progress::Progress;
+use crate::solver::demag::DemagKernel;
+use crate::solver::sweep::sweep_with_kernel;
+use rayon::prelude::*;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const PARTIAL: &str = ".partial";
+const CHUNK: usize = 16_384;
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// What a generation did (timings: for people, never stored in the dataset).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// Records of the part.
+    pub records: u64,
+    /// Records made by this run (the rest came from an earlier, interrupted run).
+    pub generated: u64,
+    /// Bytes of a torn log tail cut off on resume.
+    pub cut_bytes: u64,
+    pub seconds: f64,
+    pub labelled: bool,
+    /// Field steps that missed the torque tolerance, over all curves.
+    pub non_converged_steps: u64,
+    /// Curves with at least one such step.
+    pub non_converged_curves: u64,
+    /// Missing anchors per name (M1, Mr, Hk90, Hk80, Hk70, Hc).
+    pub missing: [u64; 6],
+}
+
+impl Summary {
+    /// Records (curves when labelled) made per second by this run.
+    pub fn rate(&self) -> f64 {
+        self.generated as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Adds the label statistics of `records` (non-converged steps, missing anchors).
+    pub fn count(&mut self, records: &[Record]) {
+        for l in records.iter().filter_map(|r| r.label.as_ref()) {
+            let nc = l.non_converged() as u64;
+            self.non_converged_steps += nc;
+            self.non_converged_curves += (nc > 0) as u64;
+            for (m, a) in self.missing.iter_mut().zip(l.anchors) {
+                *m += a.is_none() as u64;
+            }
+        }
+    }
+}
+
+impl Summary {
+    /// The label statistics alone (no timing): deterministic.
+    pub fn labels(&self) -> String {
+        let mut s = format!(
+            "non-converged steps: {} in {} curves; missing anchors:",
+            self.non_converged_steps, self.non_converged_curves
+        );
+        for (n, m) in store::ANCHOR_NAMES.iter().zip(self.missing) {
+            s.push_str(&format!(" {n} {m}"));
+        }
+        s
+    }
+}
+
+/// One paragraph about the finished dataset in `dir` (deterministic: no timings).
+pub fn describe(dir: &Path, m: &Manifest) -> String {
+    let s = &m.spec;
+    let g = &s.generator;
+    let law = |v: Option<String>, paper: &str| v.unwrap_or_else(|| paper.into());
+    let bytes: u64 = m.files.iter().map(|f| f.bytes).sum();
+    format!(
+        "{}: {} records (ids {}..{} of {}, shard {}/{}), {}×{} cells of {} nm, grains {}, θ {}, seed {}, {}; {} files, {:.3} MB",
+        dir.display(),
+        m.records,
+        s.ids[0],
+        s.ids[1],
+        s.count,
+        s.shard.index,
+        s.shard.count,
+        g.nx,
+        g.ny,
+        g.cell_nm,
+        law(
+            g.grains.map(|n| n.to_string()),
+            &format!("uniform in {}…{}", g.grains_range.0, g.grains_range.1)
+        ),
+        law(
+            g.theta.map(|t| format!("{}°", t.to_degrees())),
+            "by the paper's law"
+        ),
+        g.base_seed,
+        if s.labelled() {
+            format!("labelled ({} field steps)", s.steps)
+        } else {
+            "unlabelled".into()
+        },
+        m.files.len(),
+        bytes as f64 / 1e6
+    )
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.labelled { "curves" } else { "records" };
+        write!(
+            f,
+            "data: {} records ({} made now, {} resumed) in {:.2} s: {:.4} {what}/s",
+            self.records,
+            self.generated,
+            self.records - self.generated,
+            self.seconds,
+            self.rate()
+        )?;
+        if self.labelled {
+            write!(
+                f,
+                " ({:.2} curves/min); {}",
+                self.rate() * 60.0,
+                self.labels()
+            )?;
+        }
+        if self.cut_bytes > 0 {
+            write!(f, "; cut a torn log tail of {} bytes", self.cut_bytes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Record `id`: the draws of structure `id` of `sample` (and its curve when `solver` is
+/// given).
+fn make_record(sample: &Sample, id: u64, label: Option<(&Spec, &DemagKernel)>) -> Result<Record> {
+    let options = sample.options_of(id as usize)?;
+    let d = draw(&options)?;
+    let label = match label {
+        None => None,
+        Some((spec, kernel)) => {
+            let solver = spec.solver.as_ref().expect("labelled spec");
+            let s = crate::grains::voronoi(&options)?;
+            let p = solver.problem(&s)?;
+            let curve = sweep_with_kernel(&p, kernel, &solver.sweep)?;
+            Some(Box::new(Label::from_curve(&curve)))
+        }
+    };
+    Ok(Record {
+        id,
+        seed: options.seed,
+        ng: d.ng as u32,
+        theta: d.theta,
+        label,
+    })
+}
+
+/// Generates (or resumes, or finds finished) the part described by `spec` in `dir`.
+pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
+    let t0 = Instant::now();
+    std::fs::create_dir_all(dir).map_err(super::error::io_at(dir))?;
+    let mut summary = Summary {
+        records: spec.len(),
+        labelled: spec.labelled(),
+        ..Summary::default()
+    };
+    if dir.join(store::MANIFEST).exists() {
+        let m = store::read_manifest(dir)?;
+        check_same(dir, &m.spec, spec, "a finished dataset")?;
+        summary.count(&store::read_records(dir, &m)?);
+        summary.seconds = t0.elapsed().as_secs_f64();
+        return Ok((m, summary));
+    }
+    let partial = dir.join(PARTIAL);
+    std::fs::create_dir_all(&partial).map_err(super::error::io_at(&partial))?;
+    let lock = Lock::take(&partial.join("lock"))?;
+    let spec_path = partial.join("spec.json");
+    if spec_path.exists() {
+        let old: Spec = store::read_json(&spec_path)?;
+        check_same(dir, &old, spec, "an unfinished generation")?;
+    } else {
+        let json = serde_json::to_vec_pretty(spec).expect("spec serialises");
+        store::write_atomic(&partial, "spec.json", &json)?;
+        store::sync_dir(&partial)?;
+    }
+    let ids = spec.ids[0]..spec.ids[1];
+    let rec = Log::recover(&partial.join("records.log"), spec.steps, ids.clone())?;
+    summary.cut_bytes = rec.cut_bytes;
+    let mut done = vec![false; spec.len() as usize];
+    for r in &rec.records {
+        done[(r.id - ids.start) as usize] = true;
+    }
+    let pending: Vec<u64> = ids
+        .filter(|id| !done[(id - spec.ids[0]) as usize])
+        .collect();
+    summary.generated = pending.len() as u64;
+    let sample = spec.generator.sample(spec.count)?;
+    let progress = Progress::new(
+        spec.len(),
+        if spec.labelled() { "curves" } else { "records" },
+    );
+    progress.inc(rec.records.len() as u64);
+    let state = Mutex::new((rec.log, rec.records, Instant::now()));
+    let run = || -> Result<()> {
+        if spec.labelled() {
+            let solver = spec.solver.as_ref().expect("labelled");
+            let first = crate::grains::voronoi(&sample.options_of(0)?)?;
+            let kernel =
+                DemagKernel::cached(solver.problem(&first)?.mesh(), solver.sweep.min.precision)?;
+            pending.par_iter().try_for_each(|&id| {
+                crate::interrupt::check()?;
+                let r = make_record(&sample, id, Some((spec, &kernel)))?;
+                let mut g = state.lock().expect("log lock");
+                let (log, records, synced) = &mut *g;
+                log.append(std::slice::from_ref(&r))?;
+                records.push(r);
+                if synced.elapsed() >= SYNC_EVERY {
+                    log.sync()?;
+                    *synced = Instant::now();
+                }
+                progress.inc(1);
+                Ok(())
+            })
+        } else {
+            for chunk in pending.chunks(CHUNK) {
+                crate::interrupt::check()?;
+                let made = chunk
+                    .par_iter()
+                    .map(|&id| make_record(&sample, id, None))
+                    .collect::<Result<Vec<_>>>()?;
+                let mut g = state.lock().expect("log lock");
+                g.0.append(&made)?;
+                g.0.sync()?;
+                g.1.extend(made);
+                progress.inc(chunk.len() as u64);
+            }
+            Ok(())
+        }
+    };
+    let result = run();
+    let (mut log, records, _) = state.into_inner().expect("log lock");
+    // Finished records reach the disk whatever happened.
+    log.sync()?;
+    progress.finish();
+    result?;
+    summary.count(&records);
+    let manifest = finalise(dir, spec, records)?;
+    drop(log);
+    drop(lock);
+    std::fs::remove_dir_all(&partial).map_err(super::error::io_at(&partial))?;
+    store::sync_dir(dir)?;
+    summary.seconds = t0.elapsed().as_secs_f64();
+    Ok((manifest, summary))
+}
+
+/// Refuses `new` where `dir` already holds `old` (names the differing manifest keys).
+pub fn check_same(dir: &Path, old: &Spec, new: &Spec, what: &str) -> Result<()> {
+    if old == new {
+        return Ok(());
+    }
+    let (a, b) = (
+        serde_json::to_value(old).expect("spec"),
+        serde_json::to_value(new).expect("spec"),
+    );
+    let differ: Vec<String> = match (a, b) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, v)| {
+                format!(
+                    "{k}: {v} there, {} asked",
+                    b.get(k).unwrap_or(&serde_json::Value::Null)
+                )
+            })
+            .collect(),
+        _ => vec![],
+    };
+    Err(DataError::Incompatible(format!(
+        "{} holds {what} with other settings ({}); use another output directory",
+        dir.display(),
+        differ.join("; ")
+    )))
+}

@@ -1,0 +1,147 @@
+//! The generation log: one file of fixed-size, checksummed records appended in the order
+//! they finish. A record is one `write` of its whole bytes; the file is fsynced in batches.
+//!
+//! Recovery (every start): records are read front to back. A torn or failing record at the
+//! very end — what a crash in the middle of an append leaves — is cut off and regenerated;
+//! a failing record anywhere else, an id outside the part or an id seen twice is an error
+//! naming the file, the position and the id, because it cannot come from a crash.
+
+use super::error::{DataError, Result, io_at};
+use super::record::Record;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+pub struct Log {
+    path: PathBuf,
+    file: File,
+    steps: usize,
+    /// Bytes appended since the last fsync.
+    unsynced: usize,
+}
+
+/// What recovery found.
+pub struct Recovered {
+    pub log: Log,
+    pub records: Vec<Record>,
+    /// Bytes of a torn tail that were cut off.
+    pub cut_bytes: u64,
+}
+
+impl Log {
+    /// Opens (creating if needed) the log at `path`, checks every record and cuts a torn
+    /// tail. Ids must lie in `ids` and appear once.
+    pub fn recover(path: &Path, steps: usize, ids: std::ops::Range<u64>) -> Result<Recovered> {
+        let io = io_at(path);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(&io)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(&io)?;
+        let (records, valid) = read_records(path, &bytes, steps, ids)?;
+        let cut_bytes = (bytes.len() - valid) as u64;
+        if cut_bytes > 0 {
+            file.set_len(valid as u64).map_err(&io)?;
+            file.sync_all().map_err(&io)?;
+        }
+        file.seek(SeekFrom::End(0)).map_err(&io)?;
+        Ok(Recovered {
+            log: Log {
+                path: path.to_path_buf(),
+                file,
+                steps,
+                unsynced: 0,
+            },
+            records,
+            cut_bytes,
+        })
+    }
+
+    /// Appends records (one write for all of them).
+    pub fn append(&mut self, records: &[Record]) -> Result<()> {
+        let bytes: Vec<u8> = records.iter().flat_map(|r| r.encode(self.steps)).collect();
+        self.file.write_all(&bytes).map_err(io_at(&self.path))?;
+        self.unsynced += bytes.len();
+        Ok(())
+    }
+
+    /// Flushes appended records to disk.
+    pub fn sync(&mut self) -> Result<()> {
+        if self.unsynced > 0 {
+            self.file.sync_data().map_err(io_at(&self.path))?;
+            self.unsynced = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Valid records of a log image and the length of its valid prefix.
+pub fn read_records(
+    path: &Path,
+    bytes: &[u8],
+    steps: usize,
+    ids: std::ops::Range<u64>,
+) -> Result<(Vec<Record>, usize)> {
+    let n = super::record::record_bytes(steps);
+    let full = bytes.len() / n;
+    let mut seen = vec![false; (ids.end - ids.start) as usize];
+    let mut records = Vec::with_capacity(full);
+    for k in 0..full {
+        let corrupt = |id, what: String| DataError::CorruptRecord {
+            path: path.display().to_string(),
+            position: k,
+            id,
+            what,
+        };
+        let r = match Record::decode(&bytes[k * n..], steps) {
+            Ok(r) => r,
+            // The last whole record may be a torn append (its size reached the disk, not
+            // all its bytes): drop it with the partial tail.
+            Err(_) if k + 1 == full => return Ok((records, k * n)),
+            Err((id, what)) => return Err(corrupt(id, what)),
+        };
+        if !ids.contains(&r.id) {
+            return Err(corrupt(
+                Some(r.id),
+                format!("id outside this part's ids {}..{}", ids.start, ids.end),
+            ));
+        }
+        let slot = &mut seen[(r.id - ids.start) as usize];
+        if *slot {
+            return Err(DataError::Duplicate {
+                path: path.display().to_string(),
+                id: r.id,
+                what: format!("again at record {k}"),
+            });
+        }
+        *slot = true;
+        records.push(r);
+    }
+    Ok((records, full * n))
+}
+
+/// An exclusive advisory lock on `path` (released when the process ends, even by SIGKILL).
+pub struct Lock(#[allow(dead_code)] File);
+
+impl Lock {
+    pub fn take(path: &Path) -> Result<Lock> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io_at(path))?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor we own.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r != 0 {
+            return Err(DataError::Locked {
+                path: path.display().to_string(),
+            });
+        }
+        Ok(Lock(file))
+    }
+}
