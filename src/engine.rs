@@ -12,6 +12,9 @@ pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
         ("grains", api::grains::module()),
         ("plot", api::plot::module()),
         ("solver", api::solver::module()),
+        ("vae", api::vae::module()),
+        ("regressor", api::regressor::module()),
+        ("latent", api::latent::module()),
     ]
 }
 
@@ -26,6 +29,10 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_type_with_name::<api::grains::SharedSample>("Sample");
     engine.register_type_with_name::<api::solver::SharedCurve>("Curve");
     engine.register_type_with_name::<api::solver::SharedState>("State");
+    engine.register_type_with_name::<api::vae::SharedVae>("Vae");
+    engine.register_type_with_name::<api::regressor::SharedRegressor>("Regressor");
+    engine.register_type_with_name::<api::regressor::SharedBaseline>("Baseline");
+    engine.register_type_with_name::<api::latent::SharedPca>("PCA");
     engine.register_global_module(api::array::module().into());
     engine.register_global_module(api::core::module().into());
     for (name, module) in static_modules() {

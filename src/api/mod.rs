@@ -6,9 +6,12 @@ pub mod array;
 pub mod core;
 pub mod grains;
 pub mod io;
+pub mod latent;
 pub mod opts;
 pub mod plot;
+pub mod regressor;
 pub mod solver;
+pub mod vae;
 
 use rhai::{Dynamic, EvalAltResult, Position};
 use std::fmt::Display;

@@ -1,3 +1,4 @@
 //! Benchmarks behind `coercive bench`: each prints the figures an issue asks for.
 pub mod grains;
+pub mod learn;
 pub mod solver;
