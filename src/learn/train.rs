@@ -68,6 +68,18 @@ impl Snapshot {
     }
 }
 
+/// Ctrl-C in epoch `e`: the weights kept are those of epoch e − 1.
+fn interrupted(e: usize) -> LearnError {
+    LearnError::Interrupted {
+        epoch: e,
+        kept: if e > 1 {
+            format!("epoch {}", e - 1)
+        } else {
+            "its state before training".into()
+        },
+    }
+}
+
 /// Runs `epochs` epochs numbered from `history.len() + 1`: `epoch(e, opt, tick)` trains one
 /// epoch, calling `tick()` after every batch (progress, and Ctrl-C as an error), and returns
 /// its record, which is appended to `history`. On Ctrl-C or any error inside an epoch the
@@ -90,14 +102,7 @@ where
         let snapshot = Snapshot::take(vs, opt);
         let mut tick = || {
             progress.inc(1);
-            crate::interrupt::check().map_err(|_| LearnError::Interrupted {
-                epoch: e,
-                kept: if e > 1 {
-                    format!("epoch {}", e - 1)
-                } else {
-                    "its state before training".into()
-                },
-            })
+            crate::interrupt::check().map_err(|_| interrupted(e))
         };
         match epoch(e, opt, &mut tick) {
             Ok(record) => {
@@ -106,7 +111,9 @@ where
             }
             Err(err) => {
                 snapshot.restore(opt);
-                return Err(err);
+                // A source that stopped on Ctrl-C reports it as its own error.
+                let interrupt = crate::interrupt::requested();
+                return Err(if interrupt { interrupted(e) } else { err });
             }
         }
     }

@@ -32,8 +32,8 @@ pub const FILTERS: [i64; 5] = [16, 32, 64, 128, 256];
 pub const DENSE: i64 = 2048;
 /// The grid must be divisible by 2⁵.
 pub const STRIDE_TOTAL: usize = 32;
-/// Largest grid side accepted (a 1024² VAE has ~0.5 G parameters).
-pub const MAX_SIDE: usize = 1024;
+/// Largest grid side accepted (a 512² VAE has ~0.14 G parameters).
+pub const MAX_SIDE: usize = 512;
 pub const MAX_LATENT: usize = 8192;
 
 /// Name of an encoding in configs and scripts.
@@ -360,6 +360,9 @@ impl Vae {
     pub fn encode(&self, x: &Array4<f32>) -> Result<Array2<f32>> {
         let t = to_tensor(x, self.device());
         self.net.check_input(&t)?;
+        if x.shape()[0] == 0 {
+            return Ok(Array2::zeros((0, self.net.config.latent)));
+        }
         let mu = tch::no_grad(|| self.net.encode_tensor(&t).0);
         Ok(to_array(&mu).into_dimensionality::<Ix2>().expect("2-d"))
     }
@@ -395,6 +398,10 @@ impl Vae {
                 z.ncols()
             )
         })?;
+        if z.nrows() == 0 {
+            let c = &self.net.config;
+            return Ok(Array4::zeros((0, c.channels, c.ny, c.nx)));
+        }
         let t = to_tensor(z, self.device());
         let x = tch::no_grad(|| self.net.decode_tensor(&t));
         Ok(to_array(&x).into_dimensionality::<Ix4>().expect("4-d"))
@@ -523,6 +530,10 @@ mod tests {
         assert_eq!(z.shape(), &[3, 16]);
         assert_eq!(vae.decode(&z).unwrap().shape(), &[3, 2, 96, 64]);
         // Wrong channel count or grid: a clear error, not a libtorch panic.
+        assert_eq!(
+            vae.decode(&Array2::zeros((0, 16))).unwrap().shape(),
+            &[0, 2, 96, 64]
+        );
         let bad = vae.encode(&ndarray::Array4::<f32>::zeros((1, 1, 96, 64)));
         assert!(bad.unwrap_err().to_string().contains("[n, 2, 96, 64]"));
         let e = Vae::new(VaeConfig::new(100, 100, Encoding::Kx, 8), Device::Cpu, 0);
