@@ -543,12 +543,7 @@ mod tests {
     #[test]
     fn vae_trains_from_a_sample_and_round_trips_a_checkpoint() {
         tch::set_num_threads(1);
-        let opts = VoronoiOptions {
-            nx: 32,
-            ny: 32,
-            ..VoronoiOptions::default()
-        };
-        let sample = Sample::new(opts, 3, 16).unwrap();
+        let sample = Sample::new(VoronoiOptions::square(32), 3, 16).unwrap();
         let ids: Vec<usize> = (0..16).collect();
         let mut vae = Vae::new(VaeConfig::new(32, 32, Encoding::Kx, 8), Device::Cpu, 1).unwrap();
         let train = VaeTrain {
@@ -571,16 +566,8 @@ mod tests {
         assert_eq!(back.history(), vae.history());
         // Resumed training continues the epoch count from the saved optimiser state.
         let mut resumed = back;
-        resumed
-            .train(
-                &sample,
-                &ids,
-                &VaeTrain {
-                    epochs: 1,
-                    ..train.clone()
-                },
-            )
-            .unwrap();
+        let once = VaeTrain { epochs: 1, ..train };
+        resumed.train(&sample, &ids, &once).unwrap();
         assert_eq!(resumed.history().last().unwrap().epoch, 3);
         // A config that does not match the weights is refused.
         let cfg = checkpoint::paths(&path).config;
