@@ -311,12 +311,12 @@ pub mod plot_module {
                         .transpose()?;
                     co.finish()?;
                     images.push(field_image(f, &img)?.title(t));
-                    curves.push(crate::api::solver::anchors_plot(
-                        "",
-                        curve.as_deref(),
-                        &a,
-                        true,
-                    ));
+                    // A column with neither anchors nor a curve leaves its lower cell blank.
+                    curves.push(if curve.is_none() && a.points().is_empty() {
+                        crate::plot::Panel::Empty
+                    } else {
+                        crate::api::solver::anchors_plot("", curve.as_deref(), &a, true).into()
+                    });
                 }
                 let mut fig = Figure::new(2, n);
                 if let Some(t) = title {

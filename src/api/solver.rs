@@ -177,7 +177,7 @@ pub fn anchors_plot(
     let points = a.points();
     if through && points.len() > 1 {
         let (x, y): (Vec<f64>, Vec<f64>) = points.iter().map(|(_, x, y)| (*x, *y)).unzip();
-        p = p.line("predicted", &x, &y);
+        p = p.line("anchors", &x, &y);
     }
     for (label, x, y) in points {
         p = p.mark(label, x, y, Symbol::Diamond);
