@@ -7,8 +7,8 @@
 //! (padding 1) with tanh. At 160² with one channel the bottleneck is 5×5×256 and the
 //! encoder and decoder have 15 382 256 and 14 338 801 parameters, as in the paper.
 //!
-//! Loss per batch = MSE(reconstruction, input) (mean over cells and channels)
-//! + `kl_weight` · KL, KL = mean over the batch of −½ Σ_latent (1 + log σ² − μ² − σ²).
+//! Loss per batch = MSE(reconstruction, input) (mean over cells and channels) plus
+//! `kl_weight` · KL, KL = mean over the batch of −½ Σ_latent (1 + log σ² − μ² − σ²).
 //! The paper does not state its KL weight; the default 1e-4 keeps the KL term at the scale
 //! of the per-cell reconstruction error for a 512-dim latent space.
 
@@ -104,7 +104,7 @@ impl VaeConfig {
         })?;
         for (what, side) in [("nx", self.nx), ("ny", self.ny)] {
             ensure(
-                side >= STRIDE_TOTAL && side <= MAX_SIDE && side % STRIDE_TOTAL == 0,
+                (STRIDE_TOTAL..=MAX_SIDE).contains(&side) && side % STRIDE_TOTAL == 0,
                 || {
                     format!(
                         "grid {what} = {side}: the five stride-2 layers need a multiple of \
