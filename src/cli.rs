@@ -141,6 +141,23 @@ pub enum Bench {
         #[arg(long, default_value_t = 160)]
         n: usize,
     },
+    /// Training samples/s of the Table-1 VAE (160², batch 64, NAdam) on `--device`.
+    Vae {
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// Grid size n (a multiple of 32).
+        #[arg(long, default_value_t = 160)]
+        n: usize,
+    },
+    /// Training samples/s of the Table-2 regressor (batch 16, NAdam) on `--device`.
+    Regressor {
+        #[arg(long, default_value_t = 200)]
+        steps: usize,
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -216,6 +233,12 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
                 .map(|r| r.to_string())
                 .map_err(|e| e.to_string())
         }
+        Bench::Vae { steps, batch, n } => crate::bench::learn::vae(n, batch, steps)
+            .map(|r| r.to_string())
+            .map_err(|e| e.to_string()),
+        Bench::Regressor { steps, batch } => crate::bench::learn::regressor(batch, steps)
+            .map(|r| r.to_string())
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(report) => {

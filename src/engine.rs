@@ -13,6 +13,9 @@ pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
         ("plot", api::plot::module()),
         ("solver", api::solver::module()),
         ("data", api::data::module()),
+        ("vae", api::vae::module()),
+        ("regressor", api::regressor::module()),
+        ("latent", api::latent::module()),
     ]
 }
 
@@ -29,6 +32,10 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_type_with_name::<api::solver::SharedState>("State");
     engine.register_type_with_name::<api::data::SharedDataset>("Dataset");
     engine.register_iterator_result::<api::data::SharedDataset, rhai::Map>();
+    engine.register_type_with_name::<api::vae::SharedVae>("Vae");
+    engine.register_type_with_name::<api::regressor::SharedRegressor>("Regressor");
+    engine.register_type_with_name::<api::regressor::SharedBaseline>("Baseline");
+    engine.register_type_with_name::<api::latent::SharedPca>("PCA");
     engine.register_global_module(api::array::module().into());
     engine.register_global_module(api::core::module().into());
     for (name, module) in static_modules() {

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod grains;
 pub mod guard;
 pub mod interrupt;
+pub mod learn;
 pub mod plot;
 pub mod progress;
 pub mod repl;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 const EMBEDDED: &[(&str, &str)] = &[
     ("prelude", include_str!("../stdlib/prelude.rhai")),
     ("report", include_str!("../stdlib/report.rhai")),
+    ("learn", include_str!("../stdlib/learn.rhai")),
 ];
 
 pub const OVERRIDE_VAR: &str = "COERCIVE_STDLIB";

@@ -7,9 +7,12 @@ pub mod core;
 pub mod data;
 pub mod grains;
 pub mod io;
+pub mod latent;
 pub mod opts;
 pub mod plot;
+pub mod regressor;
 pub mod solver;
+pub mod vae;
 
 use rhai::{Dynamic, EvalAltResult, Position};
 use std::fmt::Display;

@@ -269,6 +269,69 @@ pub mod plot_module {
             })(),
         )
     }
+
+    /// A strip like the paper's Figures 6–8: one column per map `#{ image, anchors, curve,
+    /// title }` — the image (a Structure or a 2-d array) above a demagnetisation panel with
+    /// the anchors (e.g. predicted) marked and joined, over the computed `curve` if given:
+    /// `plot::strip("morph.png", [#{ image: s, anchors: a, title: "α = 0" }], #{ title })`.
+    #[rhai_fn(return_raw)]
+    pub fn strip(ctx: NativeCallContext, path: &str, columns: Array, opts: Map) -> RResult<()> {
+        let f = "plot::strip";
+        crate::api::located(
+            &ctx,
+            (|| {
+                if columns.is_empty() || columns.len() > 64 {
+                    return fail(f, "between 1 and 64 columns");
+                }
+                let mut o = Opts::new(f, opts);
+                let title = o.string_opt("title")?;
+                let n = columns.len();
+                let sz = size(&mut o, (n as u32 * 300, 620))?;
+                o.finish()?;
+                let (mut images, mut curves) = (vec![], vec![]);
+                for c in &columns {
+                    let mut co = Opts::new(f, map_of(f, "column", c)?);
+                    let img = co
+                        .value("image")
+                        .ok_or_else(|| error(f, "each column needs `image`"))?;
+                    let t = co.string_opt("title")?.unwrap_or_default();
+                    let a = match co.value("anchors") {
+                        Some(a) => {
+                            crate::api::solver::anchors_from_map(f, &map_of(f, "anchors", &a)?)?
+                        }
+                        None => Default::default(),
+                    };
+                    let curve = co
+                        .value("curve")
+                        .map(|c| {
+                            c.read_lock::<crate::api::solver::SharedCurve>()
+                                .map(|c| c.clone())
+                                .ok_or_else(|| error(f, "`curve` must be a Curve"))
+                        })
+                        .transpose()?;
+                    co.finish()?;
+                    images.push(field_image(f, &img)?.title(t));
+                    // A column with neither anchors nor a curve leaves its lower cell blank.
+                    curves.push(if curve.is_none() && a.points().is_empty() {
+                        crate::plot::Panel::Empty
+                    } else {
+                        crate::api::solver::anchors_plot("", curve.as_deref(), &a, true).into()
+                    });
+                }
+                let mut fig = Figure::new(2, n);
+                if let Some(t) = title {
+                    fig = fig.title(t);
+                }
+                for p in images {
+                    fig = fig.panel(p);
+                }
+                for p in curves {
+                    fig = fig.panel(p);
+                }
+                fig.save_sized(path, sz).map_err(error_in(f))
+            })(),
+        )
+    }
 }
 
 pub fn module() -> Module {

@@ -95,6 +95,24 @@ fn problem(func: &str, s: &SharedStructure, set: &Settings) -> RResult<Problem> 
     set.problem(s).map_err(error_in(func))
 }
 
+/// Anchors from a map like `curve.anchors()` (missing: `()` or absent).
+pub fn anchors_from_map(func: &str, m: &Map) -> RResult<crate::solver::Anchors> {
+    let get = |k: &str| -> RResult<Option<f64>> {
+        match m.get(k).filter(|v| !v.is_unit()) {
+            Some(v) => super::array::number(func, v).map(Some),
+            None => Ok(None),
+        }
+    };
+    Ok(crate::solver::Anchors {
+        m1: get("M1")?,
+        mr: get("Mr")?,
+        hk90: get("Hk90")?,
+        hk80: get("Hk80")?,
+        hk70: get("Hk70")?,
+        hc: get("Hc")?,
+    })
+}
+
 /// The anchors map with `()` for a missing anchor.
 pub fn anchors_map(a: &crate::solver::Anchors) -> Map {
     a.named()
@@ -129,32 +147,32 @@ fn write_curve_csv(c: &Curve, path: &str) -> Result<(), String> {
 
 /// The curve drawn over h (x axis from −1 to +1) with its anchors marked.
 fn curve_plot(c: &Curve, title: &str) -> XyPlot {
-    let (h, m) = (c.fields(), c.my());
-    let a = c.anchors();
+    anchors_plot(title, Some(c), &c.anchors(), false)
+}
+
+/// A demagnetisation-curve panel: the computed curve (if any), anchors `a` marked and,
+/// with `through`, a line drawn through them (predicted anchors, Figures 6–8).
+pub fn anchors_plot(
+    title: &str,
+    c: Option<&Curve>,
+    a: &crate::solver::Anchors,
+    through: bool,
+) -> XyPlot {
     let mut p = XyPlot::new()
         .title(title)
         .labels("h = H / HA", "M / Ms")
-        .line("M(h)", &h, &m)
+        .x_range(-1.0, 1.0)
         .y_range(-1.05, 1.05);
-    let mut mark =
-        |label: &str, x: f64, y: f64| p = std::mem::take(&mut p).mark(label, x, y, Symbol::Diamond);
-    if let Some(v) = a.m1 {
-        mark("M1", 1.0, v);
+    if let Some(c) = c {
+        p = p.line("computed", &c.fields(), &c.my());
     }
-    if let Some(v) = a.mr {
-        mark("Mr", 0.0, v);
-        for (name, level, hk) in [
-            ("Hk90", 0.9, a.hk90),
-            ("Hk80", 0.8, a.hk80),
-            ("Hk70", 0.7, a.hk70),
-        ] {
-            if let Some(hk) = hk {
-                mark(name, -hk, level * v);
-            }
-        }
+    let points = a.points();
+    if through && points.len() > 1 {
+        let (x, y): (Vec<f64>, Vec<f64>) = points.iter().map(|(_, x, y)| (*x, *y)).unzip();
+        p = p.line("anchors", &x, &y);
     }
-    if let Some(hc) = a.hc {
-        mark("Hc", -hc, 0.0);
+    for (label, x, y) in points {
+        p = p.mark(label, x, y, Symbol::Diamond);
     }
     p
 }

@@ -1,4 +1,5 @@
 //! Benchmarks behind `coercive bench`: each prints the figures an issue asks for.
 pub mod data;
 pub mod grains;
+pub mod learn;
 pub mod solver;

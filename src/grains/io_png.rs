@@ -10,7 +10,6 @@
 //! than `max_dist2` (squared RGB distance) from the colormap.
 
 use super::error::{Result, format_err, in_file, invalid, io_err};
-use super::regions::connected;
 use super::structure::{MAX_CELLS, Structure};
 use crate::colormap;
 use std::collections::HashMap;
@@ -175,12 +174,10 @@ impl Structure {
             }
             value.insert(*col, v);
         }
-        let (grain, firsts) = connected(nx, ny, &colours);
-        let angles = firsts
-            .iter()
-            .map(|&c| value[&colours[c]].clamp(-1.0, 1.0).asin())
-            .collect();
-        Structure::from_grains(nx, ny, o.cell_nm, grain, angles).map_err(|e| in_file(path, e))
+        super::raster::from_keys(nx, ny, o.cell_nm, &colours, |c| {
+            value[c].clamp(-1.0, 1.0).asin()
+        })
+        .map_err(|e| in_file(path, e))
     }
 }
 

@@ -8,6 +8,7 @@ mod io_native;
 mod io_npy;
 mod io_png;
 mod nearest;
+mod raster;
 mod regions;
 pub mod rng;
 mod sample;

@@ -27,6 +27,32 @@ impl Anchors {
             ("Hc", self.hc),
         ]
     }
+
+    /// The points (h, M) the anchors mark on the curve, in order of decreasing h:
+    /// (1, M1), (0, Mr), (−Hk90, 0.9·Mr), (−Hk80, 0.8·Mr), (−Hk70, 0.7·Mr), (−Hc, 0);
+    /// an Hk needs Mr, missing anchors are left out.
+    pub fn points(&self) -> Vec<(&'static str, f64, f64)> {
+        let mut p = vec![];
+        if let Some(v) = self.m1 {
+            p.push(("M1", 1.0, v));
+        }
+        if let Some(v) = self.mr {
+            p.push(("Mr", 0.0, v));
+            for (name, level, hk) in [
+                ("Hk90", 0.9, self.hk90),
+                ("Hk80", 0.8, self.hk80),
+                ("Hk70", 0.7, self.hk70),
+            ] {
+                if let Some(hk) = hk {
+                    p.push((name, -hk, level * v));
+                }
+            }
+        }
+        if let Some(hc) = self.hc {
+            p.push(("Hc", -hc, 0.0));
+        }
+        p
+    }
 }
 
 const SNAP: f64 = 1e-9;

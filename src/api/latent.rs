@@ -1,0 +1,297 @@
+//! The `latent` module: latent codes as NdArrays (1-d [latent] for one structure, 2-d
+//! [n, latent] for many), interpolation between them, PCA codes (a baseline for the VAE's
+//! codes) and the conversions the `vae` and `regressor` modules share.
+
+use super::grains::{SharedSample, SharedStructure};
+use super::opts::Opts;
+use super::{RResult, error, error_in, fail};
+use crate::array::NdArray;
+use crate::grains::{Encoding, RasterSource, Structure};
+use crate::learn::baselines::Pca;
+use ndarray::{Array2, Array4, Axis};
+use rhai::plugin::*;
+use rhai::{Array, Map};
+use std::sync::Arc;
+
+/// PCA of rasters as scripts hold it.
+pub type SharedPca = Arc<(Pca, Encoding, (usize, usize))>;
+
+/// Codes [n, k] from a 1-d (one code; `true`) or 2-d NdArray.
+pub fn codes_in(func: &str, a: &NdArray) -> RResult<(Array2<f32>, bool)> {
+    if a.0.iter().any(|v| !v.is_finite()) {
+        return fail(func, "codes must be finite numbers");
+    }
+    match a.shape() {
+        [n] => Ok((
+            Array2::from_shape_fn((1, *n), |(_, j)| a.0[[j]] as f32),
+            true,
+        )),
+        [n, k] => Ok((
+            Array2::from_shape_fn((*n, *k), |(i, j)| a.0[[i, j]] as f32),
+            false,
+        )),
+        s => fail(
+            func,
+            format!("codes must be a 1-d [latent] or 2-d [n, latent] array, got shape {s:?}"),
+        ),
+    }
+}
+
+/// Codes back to a script array: 1-d when `single`.
+pub fn codes_out(z: Array2<f32>, single: bool) -> NdArray {
+    let z = z.mapv(f64::from);
+    if single {
+        NdArray::new(z.index_axis(Axis(0), 0).to_owned().into_dyn())
+    } else {
+        NdArray::new(z.into_dyn())
+    }
+}
+
+/// Structures in a Rhai array, as a raster source.
+pub struct StructureList(pub Vec<SharedStructure>);
+
+impl RasterSource for StructureList {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn grid(&self) -> (usize, usize) {
+        self.0.first().map_or((0, 0), |s| (s.nx(), s.ny()))
+    }
+    fn encode_many(
+        &self,
+        ids: &[usize],
+        e: Encoding,
+    ) -> Result<Array4<f32>, crate::grains::SourceError> {
+        let (nx, ny) = self.grid();
+        let mut out = Array4::zeros((ids.len(), e.channels(), ny, nx));
+        for (k, &i) in ids.iter().enumerate() {
+            e.encode_into(&self.0[i], out.index_axis_mut(Axis(0), k));
+        }
+        Ok(out)
+    }
+}
+
+/// Runs `f` on the raster source a script value names: a `Sample`, a `Dataset` (or a
+/// subset of one) or an array of structures of one grid. `one` is true for a
+/// single structure (results are then 1-d).
+pub fn with_source<R>(
+    func: &str,
+    v: &Dynamic,
+    f: impl FnOnce(&dyn RasterSource, bool) -> RResult<R>,
+) -> RResult<R> {
+    if let Some(s) = v.read_lock::<SharedSample>() {
+        return f(&**s, false);
+    }
+    if let Some(d) = v.read_lock::<crate::api::data::SharedDataset>() {
+        return f(&*d, false);
+    }
+    if let Some(s) = v.read_lock::<SharedStructure>() {
+        return f(&StructureList(vec![s.clone()]), true);
+    }
+    if let Some(a) = v.read_lock::<Array>() {
+        let list: Vec<SharedStructure> = a
+            .iter()
+            .map(|x| {
+                x.read_lock::<SharedStructure>()
+                    .map(|s| s.clone())
+                    .ok_or_else(|| {
+                        error(
+                            func,
+                            format!(
+                                "expected an array of Structures, found {}",
+                                crate::docs::script_types(x.type_name())
+                            ),
+                        )
+                    })
+            })
+            .collect::<RResult<_>>()?;
+        if list.is_empty() {
+            return fail(func, "no structures given");
+        }
+        let g = (list[0].nx(), list[0].ny());
+        if let Some(s) = list.iter().find(|s| (s.nx(), s.ny()) != g) {
+            return fail(
+                func,
+                format!(
+                    "structures must share one grid: {}×{} and {}×{}",
+                    g.0,
+                    g.1,
+                    s.nx(),
+                    s.ny()
+                ),
+            );
+        }
+        return f(&StructureList(list), false);
+    }
+    fail(
+        func,
+        format!(
+            "expected a Structure, an array of Structures or a Sample, got {}",
+            crate::docs::script_types(v.type_name())
+        ),
+    )
+}
+
+/// Most records a script may encode or fit at once through these functions.
+pub const MAX_RECORDS: usize = 1 << 22;
+
+/// All record indices of a source (bounded, so fuzzed huge samples fail fast).
+pub fn all_ids(func: &str, src: &dyn RasterSource) -> RResult<Vec<usize>> {
+    if src.len() > MAX_RECORDS {
+        return fail(
+            func,
+            format!("at most {MAX_RECORDS} records at once, got {}", src.len()),
+        );
+    }
+    Ok((0..src.len()).collect())
+}
+
+/// Rasters of a structure as an NdArray: [ny, nx] for k_x, [2, ny, nx] for axis.
+pub fn image_of(raster: ndarray::ArrayView3<f32>) -> NdArray {
+    let a = raster.mapv(f64::from);
+    if a.shape()[0] == 1 {
+        NdArray::new(a.index_axis(Axis(0), 0).to_owned().into_dyn())
+    } else {
+        NdArray::new(a.into_dyn())
+    }
+}
+
+pub fn structure_of(
+    func: &str,
+    raster: ndarray::ArrayView3<f32>,
+    e: Encoding,
+    cell_nm: f64,
+) -> RResult<SharedStructure> {
+    Structure::from_raster(raster, e, cell_nm)
+        .map(Arc::new)
+        .map_err(error_in(func))
+}
+
+#[export_module]
+pub mod latent_module {
+    use super::*;
+
+    /// Linear interpolation of codes, z(α) = (1 − α)·za + α·zb (the paper's morphing):
+    /// `latent::lerp(za, zb, 0.25)`.
+    #[rhai_fn(return_raw)]
+    pub fn lerp(ctx: NativeCallContext, za: NdArray, zb: NdArray, alpha: f64) -> RResult<NdArray> {
+        let f = "latent::lerp";
+        crate::api::located(
+            &ctx,
+            (|| {
+                if za.shape() != zb.shape() {
+                    return fail(
+                        f,
+                        format!(
+                            "codes of different shapes {:?} and {:?}",
+                            za.shape(),
+                            zb.shape()
+                        ),
+                    );
+                }
+                if !alpha.is_finite() {
+                    return fail(f, "alpha must be a finite number");
+                }
+                za.zip_with(&zb, |a, b| (1.0 - alpha) * a + alpha * b)
+                    .ok_or_else(|| error(f, "shapes do not match"))
+            })(),
+        )
+    }
+
+    /// Principal components of the rasters of a Dataset, a Sample or an array of Structures — the
+    /// linear baseline for the VAE: `let p = latent::pca(sample, #{ components: 32,
+    /// encoding: "kx" }); let codes = p.encode(sample);` (thin SVD of all rasters in memory).
+    #[rhai_fn(return_raw)]
+    pub fn pca(ctx: NativeCallContext, source: Dynamic, opts: Map) -> RResult<SharedPca> {
+        let f = "latent::pca";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let k = o.int("components", 32, 1, 4096)? as usize;
+                let e = crate::learn::vae::parse_encoding(o.choice("encoding", &["kx", "axis"])?)
+                    .map_err(error_in(f))?;
+                o.finish()?;
+                with_source(f, &source, |src, _| {
+                    let ids = all_ids(f, src)?;
+                    if ids.len() * src.grid().0 * src.grid().1 > 1 << 28 {
+                        return fail(
+                            f,
+                            "too many raster cells for an in-memory PCA (at most 2^28)",
+                        );
+                    }
+                    let x = src.encode_many(&ids, e).map_err(error_in(f))?;
+                    let n = x.shape()[0];
+                    let flat = x
+                        .into_shape_with_order((n, x_len(src, e)))
+                        .map_err(error_in(f))?;
+                    let pca = Pca::fit(flat.view(), k).map_err(error_in(f))?;
+                    Ok(Arc::new((pca, e, src.grid())))
+                })
+            })(),
+        )
+    }
+
+    /// PCA codes [n, components] (1-d for one structure) of a Dataset, Sample, Structure or array of
+    /// Structures: `p.encode(s)`.
+    #[rhai_fn(global, name = "encode", return_raw)]
+    pub fn pca_encode(
+        ctx: NativeCallContext,
+        p: &mut SharedPca,
+        source: Dynamic,
+    ) -> RResult<NdArray> {
+        let f = "PCA.encode";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let (pca, e, grid) = &**p;
+                with_source(f, &source, |src, one| {
+                    if src.grid() != *grid {
+                        return fail(
+                            f,
+                            format!(
+                                "the PCA was fitted on {}×{} rasters, got {}×{}",
+                                grid.0,
+                                grid.1,
+                                src.grid().0,
+                                src.grid().1
+                            ),
+                        );
+                    }
+                    let ids = all_ids(f, src)?;
+                    let x = src.encode_many(&ids, *e).map_err(error_in(f))?;
+                    let flat = x
+                        .into_shape_with_order((ids.len(), x_len(src, *e)))
+                        .map_err(error_in(f))?;
+                    Ok(codes_out(
+                        pca.transform(flat.view()).map_err(error_in(f))?,
+                        one,
+                    ))
+                })
+            })(),
+        )
+    }
+
+    /// `PCA(k components of 160×160 kx rasters)`.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn pca_to_string(p: &mut SharedPca) -> String {
+        format!(
+            "PCA({} components of {}×{} {} rasters)",
+            p.0.components.ncols(),
+            p.2.0,
+            p.2.1,
+            crate::learn::vae::encoding_name(p.1)
+        )
+    }
+}
+
+/// Cells × channels of one raster.
+fn x_len(src: &dyn RasterSource, e: Encoding) -> usize {
+    src.grid().0 * src.grid().1 * e.channels()
+}
+
+pub fn module() -> Module {
+    let mut m = exported_module!(latent_module);
+    m.set_custom_type::<SharedPca>("PCA");
+    m
+}

@@ -1,0 +1,311 @@
+//! The `vae` module: the variational autoencoder of the paper's Table 1 — build, train on
+//! a Sample (or any raster source), encode structures to latent codes, decode codes to
+//! images and structures, save and load checkpoints.
+
+use super::latent::{all_ids, codes_in, codes_out, image_of, structure_of, with_source};
+use super::opts::Opts;
+use super::{RResult, error, error_in, fail};
+use crate::array::NdArray;
+use crate::learn::{EpochRecord, Vae, VaeConfig, VaeTrain};
+use crate::settings::Device;
+use rhai::plugin::*;
+use rhai::{Array, Map};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A VAE as scripts hold it: one network shared by every copy of the handle.
+pub type SharedVae = Arc<Mutex<Vae>>;
+
+/// The model behind a handle (a panic in another thread does not lock it forever).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The `device` option: the session's `--device` unless given; CUDA refused clearly.
+pub fn device_option(func: &'static str, o: &mut Opts) -> RResult<tch::Device> {
+    let d = match o.string_opt("device")? {
+        Some(s) => Device::parse(&s).map_err(error_in(func))?,
+        None => crate::settings::device(),
+    };
+    d.check_available().map_err(error_in(func))?;
+    Ok(d.to_tch())
+}
+
+/// The training history as an array of maps `#{ epoch, loss, seconds, samples, … }`.
+pub fn history_array(h: &[EpochRecord]) -> Array {
+    h.iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("epoch".into(), (r.epoch as i64).into());
+            m.insert("loss".into(), r.loss.into());
+            m.insert("seconds".into(), r.seconds.into());
+            m.insert("samples".into(), (r.samples as i64).into());
+            for (k, v) in &r.parts {
+                m.insert(k.as_str().into(), (*v).into());
+            }
+            Dynamic::from_map(m)
+        })
+        .collect()
+}
+
+/// Most latent dimensions, grid side and epochs scripts may ask for.
+const MAX_EPOCHS: i64 = 1_000_000;
+
+fn config(func: &'static str, o: &mut Opts) -> RResult<VaeConfig> {
+    let n = o.int_opt("n", 1, 1 << 14)?;
+    let nx = o.int_opt("nx", 1, 1 << 14)?.or(n).unwrap_or(160) as usize;
+    let ny = o.int_opt("ny", 1, 1 << 14)?.or(n).unwrap_or(160) as usize;
+    let channels = o.int_opt("channels", 1, 2)?;
+    let enc = match (o.string_opt("encoding")?, channels) {
+        (Some(e), c) => {
+            let e = crate::learn::vae::parse_encoding(&e).map_err(error_in(func))?;
+            if c.is_some_and(|c| c as usize != e.channels()) {
+                return fail(
+                    func,
+                    format!(
+                        "encoding \"{}\" has {} channel(s), not {}",
+                        crate::learn::vae::encoding_name(e),
+                        e.channels(),
+                        c.unwrap_or(0)
+                    ),
+                );
+            }
+            e
+        }
+        (None, Some(2)) => crate::grains::Encoding::Axis,
+        (None, _) => crate::grains::Encoding::Kx,
+    };
+    let latent = o.int("latent", 512, 1, crate::learn::vae::MAX_LATENT as i64)? as usize;
+    let mut c = VaeConfig::new(nx, ny, enc, latent);
+    c.kl_weight = o.float("kl_weight", c.kl_weight, 0.0, 1e6)?;
+    Ok(c)
+}
+
+fn describe(v: &Vae) -> String {
+    let c = v.config();
+    let (e, d) = v.parameter_counts();
+    format!(
+        "Vae({}×{} {}, latent {}, {} + {} parameters, {} epochs trained)",
+        c.nx,
+        c.ny,
+        c.encoding,
+        c.latent,
+        e,
+        d,
+        v.history().len()
+    )
+}
+
+#[export_module]
+pub mod vae_module {
+    use super::*;
+
+    /// The paper's VAE: 160×160 k_x rasters, latent 512 (Table 1).
+    #[rhai_fn(name = "create", return_raw)]
+    pub fn new_default(ctx: NativeCallContext) -> RResult<SharedVae> {
+        new(ctx, Map::new())
+    }
+
+    /// A freshly initialised VAE sized from the grid and encoding: `vae::create(#{ n: 64,
+    /// encoding: "kx", latent: 32, kl_weight: 1e-4, seed: 1, device: "cpu" })`. `n` (or
+    /// `nx`/`ny`) must be a multiple of 32; `channels: 2` is the same as `encoding: "axis"`.
+    #[rhai_fn(name = "create", return_raw)]
+    pub fn new(ctx: NativeCallContext, opts: Map) -> RResult<SharedVae> {
+        let f = "vae::create";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let c = config(f, &mut o)?;
+                let seed = o.seed("seed", crate::settings::seed())?;
+                let device = device_option(f, &mut o)?;
+                o.finish()?;
+                Vae::new(c, device, seed)
+                    .map(|v| Arc::new(Mutex::new(v)))
+                    .map_err(error_in(f))
+            })(),
+        )
+    }
+
+    /// Loads a checkpoint written by `v.save(path)` (`path` with or without
+    /// `.safetensors`/`.json`); weights that do not match the config are refused.
+    #[rhai_fn(return_raw)]
+    pub fn load(ctx: NativeCallContext, path: &str) -> RResult<SharedVae> {
+        let f = "vae::load";
+        crate::api::located(
+            &ctx,
+            (|| {
+                Vae::load(path, crate::settings::device().to_tch())
+                    .map(|v| Arc::new(Mutex::new(v)))
+                    .map_err(error_in(f))
+            })(),
+        )
+    }
+
+    /// Trains on a Dataset, a Sample or an array of Structures: `v.train(sample, #{ epochs: 10,
+    /// batch: 64, lr: 1e-4, seed: 0, ids: [0, 1, …], device: "cpu" })` (NAdam; every record
+    /// unless `ids`). More calls continue training (also after `vae::load`). Returns the
+    /// history of this call; Ctrl-C keeps the weights of the last finished epoch.
+    #[rhai_fn(global, name = "train", return_raw)]
+    pub fn train(
+        ctx: NativeCallContext,
+        v: &mut SharedVae,
+        source: Dynamic,
+        opts: Map,
+    ) -> RResult<Array> {
+        let f = "Vae.train";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let t = VaeTrain {
+                    epochs: o.int("epochs", 10, 0, MAX_EPOCHS)? as usize,
+                    batch: o.int("batch", 64, 1, 1 << 16)? as usize,
+                    lr: o.float("lr", 1e-4, 0.0, 10.0)?,
+                    seed: o.seed("seed", crate::settings::seed())?,
+                };
+                let ids = o.value("ids");
+                let device = device_option(f, &mut o)?;
+                o.finish()?;
+                let mut vae = lock(v);
+                vae.to_device(device);
+                let before = vae.history().len();
+                with_source(f, &source, |src, _| {
+                    let ids = match &ids {
+                        Some(d) => super::super::array::vector(f, d)?
+                            .iter()
+                            .map(|&x| {
+                                if x >= 0.0 && x.fract() == 0.0 && (x as usize) < src.len() {
+                                    Ok(x as usize)
+                                } else {
+                                    fail(
+                                        f,
+                                        format!(
+                                            "ids must be record indices in 0..{}, got {x}",
+                                            src.len()
+                                        ),
+                                    )
+                                }
+                            })
+                            .collect::<RResult<Vec<_>>>()?,
+                        None => all_ids(f, src)?,
+                    };
+                    vae.train(src, &ids, &t).map_err(error_in(f))
+                })?;
+                Ok(history_array(&vae.history()[before..]))
+            })(),
+        )
+    }
+
+    /// Latent means: a Structure gives a 1-d code [latent], a Dataset, a Sample or an array of
+    /// Structures a 2-d array [n, latent]: `let z = v.encode(s);`.
+    #[rhai_fn(global, name = "encode", return_raw)]
+    pub fn encode(ctx: NativeCallContext, v: &mut SharedVae, source: Dynamic) -> RResult<NdArray> {
+        let f = "Vae.encode";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let vae = lock(v);
+                with_source(f, &source, |src, one| {
+                    let ids = all_ids(f, src)?;
+                    let z = vae.encode_source(src, &ids, 64).map_err(error_in(f))?;
+                    Ok(codes_out(z, one))
+                })
+            })(),
+        )
+    }
+
+    /// Decodes codes: a 1-d code gives `#{ image, structure }` (the tanh output, [ny, nx]
+    /// for k_x or [2, ny, nx] for axis, and its nearest-colormap Structure of 2 nm cells);
+    /// a 2-d array [n, latent] gives an array of such maps: `v.decode(z).structure`.
+    #[rhai_fn(global, name = "decode", return_raw)]
+    pub fn decode(ctx: NativeCallContext, v: &mut SharedVae, z: NdArray) -> RResult<Dynamic> {
+        let f = "Vae.decode";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let (z, one) = codes_in(f, &z)?;
+                if z.nrows() > 4096 {
+                    return fail(f, "at most 4096 codes at once");
+                }
+                let vae = lock(v);
+                let x = vae.decode(&z).map_err(error_in(f))?;
+                let e = vae.config().encoding().map_err(error_in(f))?;
+                let maps = x
+                    .outer_iter()
+                    .map(|r| {
+                        let mut m = Map::new();
+                        m.insert("image".into(), Dynamic::from(image_of(r.view())));
+                        m.insert(
+                            "structure".into(),
+                            Dynamic::from(structure_of(
+                                f,
+                                r.view(),
+                                e,
+                                crate::grains::DEFAULT_CELL_NM,
+                            )?),
+                        );
+                        Ok(Dynamic::from_map(m))
+                    })
+                    .collect::<RResult<Array>>()?;
+                Ok(if one {
+                    maps.into_iter().next().unwrap_or(Dynamic::UNIT)
+                } else {
+                    Dynamic::from_array(maps)
+                })
+            })(),
+        )
+    }
+
+    /// Writes `path.safetensors` (weights), `path.json` (architecture, encoding, history,
+    /// optimiser settings) and, once trained, `path.optim.safetensors`: `v.save("out/vae")`.
+    #[rhai_fn(global, name = "save", return_raw)]
+    pub fn save(ctx: NativeCallContext, v: &mut SharedVae, path: &str) -> RResult<()> {
+        crate::api::located(&ctx, lock(v).save(path).map_err(error_in("Vae.save")))
+    }
+
+    /// Trainable parameters of encoder and decoder together (29 720 057 at 160², latent 512).
+    #[rhai_fn(global, pure)]
+    pub fn parameter_count(v: &mut SharedVae) -> i64 {
+        lock(v).parameter_count() as i64
+    }
+
+    /// `#{ encoder, decoder }` parameter counts (Table 1: 15 382 256 and 14 338 801).
+    #[rhai_fn(global, pure)]
+    pub fn parameter_counts(v: &mut SharedVae) -> Map {
+        let (e, d) = lock(v).parameter_counts();
+        let mut m = Map::new();
+        m.insert("encoder".into(), (e as i64).into());
+        m.insert("decoder".into(), (d as i64).into());
+        m
+    }
+
+    /// Latent size.
+    #[rhai_fn(global, get = "latent", pure)]
+    pub fn latent(v: &mut SharedVae) -> i64 {
+        lock(v).config().latent as i64
+    }
+
+    /// The architecture as a map `#{ nx, ny, encoding, channels, latent, kl_weight, … }`.
+    #[rhai_fn(global, name = "config", pure, return_raw)]
+    pub fn vae_config(v: &mut SharedVae) -> RResult<Dynamic> {
+        rhai::serde::to_dynamic(lock(v).config()).map_err(|e| error("Vae.config", e))
+    }
+
+    /// Every finished epoch: `#{ epoch, loss, reconstruction, kl, seconds, samples }`.
+    #[rhai_fn(global, name = "history", pure)]
+    pub fn vae_history(v: &mut SharedVae) -> Array {
+        history_array(lock(v).history())
+    }
+
+    /// `Vae(160×160 kx, latent 512, 15382256 + 14338801 parameters, 0 epochs trained)`.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn vae_to_string(v: &mut SharedVae) -> String {
+        describe(&lock(v))
+    }
+}
+
+pub fn module() -> Module {
+    let mut m = exported_module!(vae_module);
+    m.set_custom_type::<SharedVae>("Vae");
+    m
+}

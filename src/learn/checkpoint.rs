@@ -1,0 +1,214 @@
+//! Checkpoints: `STEM.safetensors` (the weights, named like `encoder.conv1.weight`),
+//! `STEM.json` (kind, architecture, encoding, scaler, optimiser settings, training history
+//! and the name and shape of every tensor) and, when the model was trained,
+//! `STEM.optim.safetensors` (NAdam's moments, to resume training). All three load in
+//! Python without coercive (`safetensors.torch.load_file`, `json.load`).
+//!
+//! Loading builds the model from the JSON and then refuses weights whose names or shapes
+//! differ from what that architecture needs, naming the first difference.
+
+use super::nadam::{NAdam, NAdamConfig, NAdamScalars};
+use super::{LearnError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tch::{Tensor, nn::VarStore};
+
+/// Version of the checkpoint layout written by this build.
+pub const FORMAT: u32 = 1;
+
+/// The JSON beside the weights; `model` is the model's own config (+ scaler, …).
+#[derive(Serialize, Deserialize)]
+pub struct Meta<M> {
+    pub kind: String,
+    pub format: u32,
+    #[serde(flatten)]
+    pub model: M,
+    pub history: Vec<super::EpochRecord>,
+    pub optimizer: Option<OptimizerMeta>,
+    /// Name → shape of every tensor in the weights file.
+    pub tensors: BTreeMap<String, Vec<i64>>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub struct OptimizerMeta {
+    pub name: String,
+    #[serde(flatten)]
+    pub config: NAdamConfig,
+    #[serde(flatten)]
+    pub scalars: NAdamScalars,
+}
+
+/// The three files of a checkpoint named by its stem, `STEM.safetensors` or `STEM.json`.
+pub struct Paths {
+    pub weights: PathBuf,
+    pub config: PathBuf,
+    pub optim: PathBuf,
+}
+
+pub fn paths(path: impl AsRef<Path>) -> Paths {
+    let p = path.as_ref();
+    let stem = match p.extension().and_then(|e| e.to_str()) {
+        Some("safetensors" | "json") => p.with_extension(""),
+        _ => p.to_path_buf(),
+    };
+    let with = |ext: &str| {
+        let mut s = stem.clone().into_os_string();
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    Paths {
+        weights: with(".safetensors"),
+        config: with(".json"),
+        optim: with(".optim.safetensors"),
+    }
+}
+
+fn shapes(vs: &VarStore) -> BTreeMap<String, Vec<i64>> {
+    vs.variables()
+        .into_iter()
+        .map(|(n, t)| (n, t.size()))
+        .collect()
+}
+
+/// Writes the three files (the optimiser's only when given).
+pub fn save<M: Serialize>(
+    path: impl AsRef<Path>,
+    kind: &str,
+    model: &M,
+    history: &[super::EpochRecord],
+    vs: &VarStore,
+    opt: Option<&NAdam>,
+) -> Result<()> {
+    let p = paths(path);
+    if let Some(dir) = p.weights.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let meta = Meta {
+        kind: kind.into(),
+        format: FORMAT,
+        model,
+        history: history.to_vec(),
+        optimizer: opt.map(|o| OptimizerMeta {
+            name: "NAdam".into(),
+            config: o.config,
+            scalars: o.scalars,
+        }),
+        tensors: shapes(vs),
+    };
+    let cpu: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(n, t)| (n, t.to_device(tch::Device::Cpu)))
+        .collect();
+    Tensor::write_safetensors(&cpu, &p.weights)?;
+    match opt {
+        Some(o) => {
+            let state: Vec<(String, Tensor)> = o
+                .state()
+                .into_iter()
+                .map(|(n, t)| (n, t.to_device(tch::Device::Cpu)))
+                .collect();
+            Tensor::write_safetensors(&state, &p.optim)?
+        }
+        None => {
+            let _ = std::fs::remove_file(&p.optim);
+        }
+    }
+    std::fs::write(&p.config, serde_json::to_string_pretty(&meta)?)?;
+    Ok(())
+}
+
+/// Reads the JSON of a checkpoint of `kind`.
+pub fn read_meta<M: for<'de> Deserialize<'de>>(
+    path: impl AsRef<Path>,
+    kind: &str,
+) -> Result<Meta<M>> {
+    let p = paths(path);
+    let text = std::fs::read_to_string(&p.config)
+        .map_err(|e| LearnError::msg(format!("{}: {e}", p.config.display())))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| LearnError::msg(format!("{}: {e}", p.config.display())))?;
+    let got = v.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
+    if got != kind {
+        return Err(LearnError::msg(format!(
+            "{} is a `{got}` checkpoint, not a `{kind}` one",
+            p.config.display()
+        )));
+    }
+    serde_json::from_value(v).map_err(|e| LearnError::msg(format!("{}: {e}", p.config.display())))
+}
+
+/// Copies the weights file into `vs`, whose variables the config's architecture made;
+/// any missing, extra or differently shaped tensor refuses the checkpoint.
+pub fn load_weights(path: impl AsRef<Path>, vs: &mut VarStore) -> Result<()> {
+    let p = paths(path);
+    let named = Tensor::read_safetensors(&p.weights)
+        .map_err(|e| LearnError::msg(format!("{}: {e}", p.weights.display())))?;
+    let file: BTreeMap<String, Tensor> = named.into_iter().collect();
+    let want = vs.variables();
+    let mismatch = |what: String| {
+        LearnError::msg(format!(
+            "checkpoint {} does not match its config {}: {what}",
+            p.weights.display(),
+            p.config.display()
+        ))
+    };
+    let mut names: Vec<&String> = want.keys().collect();
+    names.sort();
+    for name in names {
+        let t = file
+            .get(name)
+            .ok_or_else(|| mismatch(format!("tensor `{name}` is missing")))?;
+        let need = want[name].size();
+        if t.size() != need {
+            return Err(mismatch(format!(
+                "tensor `{name}` has shape {:?}, the architecture needs {need:?}",
+                t.size()
+            )));
+        }
+    }
+    if let Some(extra) = file.keys().find(|n| !want.contains_key(*n)) {
+        return Err(mismatch(format!("unexpected tensor `{extra}`")));
+    }
+    tch::no_grad(|| {
+        for (name, mut t) in want {
+            t.copy_(&file[&name]);
+        }
+    });
+    Ok(())
+}
+
+/// The optimiser of a checkpoint that has one, to resume training.
+pub fn load_optimizer(
+    path: impl AsRef<Path>,
+    meta: Option<OptimizerMeta>,
+    vs: &VarStore,
+) -> Result<Option<NAdam>> {
+    let p = paths(path);
+    let Some(meta) = meta else { return Ok(None) };
+    if !p.optim.exists() {
+        return Ok(None);
+    }
+    let named = Tensor::read_safetensors(&p.optim)
+        .map_err(|e| LearnError::msg(format!("{}: {e}", p.optim.display())))?;
+    let mut opt = NAdam::new(vs, meta.config);
+    opt.load_state(meta.scalars, &named)
+        .map_err(|e| LearnError::msg(format!("{}: {e}", p.optim.display())))?;
+    Ok(Some(opt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_and_extensions_name_the_same_files() {
+        for p in ["out/m", "out/m.json", "out/m.safetensors"] {
+            let q = paths(p);
+            assert_eq!(q.weights, PathBuf::from("out/m.safetensors"));
+            assert_eq!(q.config, PathBuf::from("out/m.json"));
+            assert_eq!(q.optim, PathBuf::from("out/m.optim.safetensors"));
+        }
+    }
+}

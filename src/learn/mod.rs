@@ -1,0 +1,36 @@
+//! The networks of the paper's second half (DESIGN.md §5–6): the variational autoencoder of
+//! Table 1, the multi-head regressor of Table 2, their optimiser (NAdam), checkpoints,
+//! cross-validation, baselines and the Table-3 error measures.
+//!
+//! ```no_run
+//! use coercive::grains::{Encoding, Sample, VoronoiOptions};
+//! use coercive::learn::{Vae, VaeConfig, VaeTrain};
+//! # fn main() -> coercive::learn::Result<()> {
+//! let sample = Sample::new(VoronoiOptions { nx: 64, ny: 64, ..Default::default() }, 1, 256)
+//!     .map_err(|e| coercive::learn::LearnError::msg(e.to_string()))?;
+//! let mut vae = Vae::new(VaeConfig::new(64, 64, Encoding::Kx, 32), tch::Device::Cpu, 7)?;
+//! let ids: Vec<usize> = (0..256).collect();
+//! vae.train(&sample, &ids, &VaeTrain { epochs: 2, ..VaeTrain::default() })?;
+//! vae.save("out/vae")?; // out/vae.safetensors + out/vae.json
+//! # Ok(()) }
+//! ```
+
+pub mod baselines;
+pub mod checkpoint;
+pub mod cv;
+mod error;
+pub mod metrics;
+pub mod nadam;
+pub mod regressor;
+pub mod scaler;
+pub mod tensor;
+pub mod train;
+pub mod vae;
+pub mod weights;
+
+pub use error::{LearnError, Result};
+pub use nadam::NAdam;
+pub use regressor::{Regressor, RegressorConfig, RegressorTrain};
+pub use scaler::Scaler;
+pub use train::{EpochRecord, TrainOptions};
+pub use vae::{Vae, VaeConfig, VaeTrain};

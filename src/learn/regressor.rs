@@ -1,0 +1,586 @@
+//! The multi-head regressor of the paper's Table 2: a shared dense trunk
+//! (512-1024-512-256-128-64, elu) and one head per target (32-16-8-4-2, elu, then a linear
+//! output). Targets are standardised by a [`Scaler`] stored with the model; missing targets
+//! (NaN) are masked out of the loss. [`Regressor::train`] chooses the epoch count by k-fold
+//! cross-validation (the least mean validation loss) and then fits all the training data.
+
+use super::checkpoint;
+use super::cv;
+use super::error::ensure;
+use super::nadam::{NAdam, NAdamConfig};
+use super::scaler::Scaler;
+use super::tensor::{to_array, to_tensor};
+use super::train::{EpochRecord, run_epochs, scalar};
+use super::weights::Weights;
+use super::{LearnError, Result};
+use ndarray::{Array2, ArrayView2, Axis, Ix2};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+use tch::nn::{self, Module, VarStore};
+use tch::{Device, Kind, Tensor};
+
+pub const TRUNK: [i64; 6] = [512, 1024, 512, 256, 128, 64];
+pub const HEAD: [i64; 5] = [32, 16, 8, 4, 2];
+pub const MAX_INPUTS: usize = 1 << 16;
+pub const MAX_TARGETS: usize = 64;
+
+/// The anchor names in the order of `Curve.anchors()`: the default targets.
+pub fn anchor_names() -> Vec<String> {
+    crate::solver::Anchors::default()
+        .named()
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegressorConfig {
+    pub inputs: usize,
+    pub targets: Vec<String>,
+    pub trunk: Vec<i64>,
+    pub head: Vec<i64>,
+}
+
+impl RegressorConfig {
+    /// Table 2's layout for `inputs` features and the given targets.
+    pub fn new(inputs: usize, targets: Vec<String>) -> RegressorConfig {
+        RegressorConfig {
+            inputs,
+            targets,
+            trunk: TRUNK.to_vec(),
+            head: HEAD.to_vec(),
+        }
+    }
+
+    /// The paper's regressor: 512 inputs, the six anchors.
+    pub fn paper() -> RegressorConfig {
+        RegressorConfig::new(512, anchor_names())
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        ensure((1..=MAX_INPUTS).contains(&self.inputs), || {
+            format!("inputs must be in 1..={MAX_INPUTS}, got {}", self.inputs)
+        })?;
+        ensure((1..=MAX_TARGETS).contains(&self.targets.len()), || {
+            format!(
+                "between 1 and {MAX_TARGETS} targets, got {}",
+                self.targets.len()
+            )
+        })?;
+        let mut names = self.targets.clone();
+        names.sort();
+        names.dedup();
+        ensure(
+            names.len() == self.targets.len()
+                && self.targets.iter().all(|t| {
+                    !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                }),
+            || {
+                format!(
+                    "targets must be distinct names of letters, digits and _, got {:?}",
+                    self.targets
+                )
+            },
+        )?;
+        ensure(
+            self.trunk
+                .iter()
+                .chain(&self.head)
+                .all(|&w| (1..=1 << 16).contains(&w))
+                && !self.trunk.is_empty(),
+            || {
+                format!(
+                    "layer widths must be in 1..=65536, got {:?} / {:?}",
+                    self.trunk, self.head
+                )
+            },
+        )
+    }
+}
+
+/// Options of [`Regressor::train`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegressorTrain {
+    /// Epochs of the final fit without CV; the most epochs tried per fold with CV.
+    pub epochs: usize,
+    /// Folds of the cross-validation (0 or 1: no CV, train `epochs` epochs).
+    pub folds: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+impl Default for RegressorTrain {
+    fn default() -> Self {
+        RegressorTrain {
+            epochs: 100,
+            folds: 4,
+            batch: 16,
+            lr: 1e-4,
+            seed: 0,
+        }
+    }
+}
+
+/// The cross-validation behind the epoch count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CvReport {
+    pub folds: usize,
+    /// Validation loss (standardised units) per fold and epoch.
+    pub validation: Vec<Vec<f64>>,
+    pub mean: Vec<f64>,
+    pub best_epochs: usize,
+}
+
+pub struct Net {
+    trunk: Vec<nn::Linear>,
+    heads: Vec<Vec<nn::Linear>>,
+}
+
+impl Net {
+    fn new(vs: &VarStore, c: &RegressorConfig) -> Net {
+        let root = vs.root();
+        let mut width = c.inputs as i64;
+        let trunk = c
+            .trunk
+            .iter()
+            .enumerate()
+            .map(|(k, &w)| {
+                let l = nn::linear(
+                    &root / "trunk" / format!("dense{}", k + 1),
+                    width,
+                    w,
+                    Default::default(),
+                );
+                width = w;
+                l
+            })
+            .collect();
+        let shared = width;
+        let heads = c
+            .targets
+            .iter()
+            .map(|t| {
+                let p = &root / "heads" / t.as_str();
+                let mut w_in = shared;
+                let mut layers: Vec<nn::Linear> = c
+                    .head
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &w)| {
+                        let l =
+                            nn::linear(&p / format!("dense{}", k + 1), w_in, w, Default::default());
+                        w_in = w;
+                        l
+                    })
+                    .collect();
+                layers.push(nn::linear(&p / "target", w_in, 1, Default::default()));
+                layers
+            })
+            .collect();
+        Net { trunk, heads }
+    }
+
+    /// One NAdam step on a batch: the masked loss before the update.
+    pub fn step(&self, opt: &mut NAdam, x: &Tensor, y: &Tensor, mask: &Tensor) -> f64 {
+        opt.zero_grad();
+        let loss = masked_mse(&self.forward(x), y, mask);
+        loss.backward();
+        opt.step();
+        scalar(&loss)
+    }
+
+    /// Standardised predictions [n, targets].
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let mut h = x.shallow_clone();
+        for l in &self.trunk {
+            h = l.forward(&h).elu();
+        }
+        let outs: Vec<Tensor> = self
+            .heads
+            .iter()
+            .map(|head| {
+                let mut g = h.shallow_clone();
+                let last = head.len() - 1;
+                for (k, l) in head.iter().enumerate() {
+                    g = l.forward(&g);
+                    if k < last {
+                        g = g.elu();
+                    }
+                }
+                g
+            })
+            .collect();
+        Tensor::cat(&outs, 1)
+    }
+}
+
+/// Mean squared error over the entries where `mask` is 1 (missing targets have mask 0 and
+/// contribute neither loss nor gradient).
+pub fn masked_mse(pred: &Tensor, target: &Tensor, mask: &Tensor) -> Tensor {
+    let d = (pred - target) * mask;
+    d.square().sum(Kind::Float) / mask.sum(Kind::Float).clamp_min(1.0)
+}
+
+/// Standardised targets with missing entries set to 0, and the mask (1 = present).
+fn targets_and_mask(z: &Array2<f64>) -> (Array2<f32>, Array2<f32>) {
+    (
+        z.mapv(|v| if v.is_finite() { v as f32 } else { 0.0 }),
+        z.mapv(|v| if v.is_finite() { 1.0 } else { 0.0 }),
+    )
+}
+
+pub struct Regressor {
+    pub config: RegressorConfig,
+    net: Net,
+    pub scaler: Option<Scaler>,
+    weights: Weights,
+    pub cv: Option<CvReport>,
+}
+
+/// Data of one fit: inputs, standardised targets with missing = 0, and the mask.
+struct FitData {
+    x: Tensor,
+    y: Tensor,
+    mask: Tensor,
+}
+
+impl FitData {
+    fn rows(&self, ids: &[usize]) -> (Tensor, Tensor, Tensor) {
+        let idx = Tensor::from_slice(&ids.iter().map(|&i| i as i64).collect::<Vec<_>>())
+            .to_device(self.x.device());
+        (
+            self.x.index_select(0, &idx),
+            self.y.index_select(0, &idx),
+            self.mask.index_select(0, &idx),
+        )
+    }
+}
+
+impl Regressor {
+    pub fn new(config: RegressorConfig, device: Device, seed: u64) -> Result<Regressor> {
+        config.validate()?;
+        let weights = Weights::new(device, seed);
+        let net = Net::new(&weights.vs, &config);
+        Ok(Regressor {
+            config,
+            net,
+            scaler: None,
+            weights,
+            cv: None,
+        })
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.weights.parameter_count()
+    }
+
+    pub fn device(&self) -> Device {
+        self.weights.device()
+    }
+
+    pub fn to_device(&mut self, device: Device) {
+        self.weights.to_device(device)
+    }
+
+    /// Every finished epoch of the (final) fit.
+    pub fn history(&self) -> &[EpochRecord] {
+        &self.weights.history
+    }
+
+    /// The network and its optimiser (created on first use), for custom loops and benches.
+    pub fn net_and_optimizer(&mut self) -> (&Net, &mut NAdam) {
+        let (_, opt, _) = self.weights.parts(NAdamConfig::default().lr);
+        (&self.net, opt)
+    }
+
+    fn check_inputs(&self, x: ArrayView2<f32>) -> Result<()> {
+        ensure(x.ncols() == self.config.inputs, || {
+            format!(
+                "inputs must have {} columns (the regressor's inputs), got {}",
+                self.config.inputs,
+                x.ncols()
+            )
+        })
+    }
+
+    /// Predictions in the targets' units, [n, targets].
+    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Array2<f64>> {
+        self.check_inputs(x)?;
+        let scaler = self.scaler.as_ref().ok_or_else(|| {
+            LearnError::msg("the regressor is not trained yet (no target scaler)")
+        })?;
+        let t = to_tensor(&x.to_owned(), self.device());
+        let z = tch::no_grad(|| self.net.forward(&t));
+        let z = to_array(&z)
+            .into_dimensionality::<Ix2>()
+            .expect("2-d")
+            .mapv(f64::from);
+        Ok(scaler.inverse(z.view()))
+    }
+
+    /// Trains on inputs `x` [n, inputs] and targets `y` [n, targets] (NaN = missing). With
+    /// `folds ≥ 2`: k-fold CV over at most `epochs` epochs picks the epoch count, then the
+    /// model is re-initialised from `seed` and fitted on all rows for that many epochs.
+    /// Without: `epochs` more epochs, continuing a loaded checkpoint's training.
+    pub fn train(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: ArrayView2<f64>,
+        opts: &RegressorTrain,
+    ) -> Result<()> {
+        self.check_inputs(x)?;
+        ensure(
+            y.ncols() == self.config.targets.len() && y.nrows() == x.nrows(),
+            || {
+                format!(
+                    "targets must be [{}, {}] for {} input rows, got {:?}",
+                    x.nrows(),
+                    self.config.targets.len(),
+                    x.nrows(),
+                    y.shape()
+                )
+            },
+        )?;
+        ensure(x.nrows() > 0, || "no rows to train on".into())?;
+        ensure(x.iter().all(|v| v.is_finite()), || {
+            "inputs must be finite".into()
+        })?;
+        let device = self.device();
+        if opts.folds >= 2 {
+            ensure(x.nrows() >= opts.folds, || {
+                format!(
+                    "{} folds need at least {} rows, got {}",
+                    opts.folds,
+                    opts.folds,
+                    x.nrows()
+                )
+            })?;
+            let folds = cv::folds(x.nrows(), opts.folds, opts.seed);
+            let mut validation = vec![];
+            for f in 0..folds.len() {
+                let mut m = Regressor::new(
+                    self.config.clone(),
+                    device,
+                    crate::grains::rng::splitmix64(opts.seed, f as u64),
+                )?;
+                let train_ids = cv::complement(&folds, f);
+                m.fit(
+                    x,
+                    y,
+                    &train_ids,
+                    Some(&folds[f]),
+                    opts,
+                    &format!("cv fold {}/{}", f + 1, folds.len()),
+                )?;
+                validation.push(m.history().iter().map(|r| r.parts["validation"]).collect());
+            }
+            let best = cv::best_epoch(&validation).ok_or_else(|| {
+                LearnError::msg("cross-validation produced no finite validation loss")
+            })?;
+            let mut fresh = Regressor::new(self.config.clone(), device, opts.seed)?;
+            let all: Vec<usize> = (0..x.nrows()).collect();
+            fresh.fit(
+                x,
+                y,
+                &all,
+                None,
+                &RegressorTrain {
+                    epochs: best,
+                    ..opts.clone()
+                },
+                "regressor",
+            )?;
+            fresh.cv = Some(CvReport {
+                folds: folds.len(),
+                mean: cv::mean_curve(&validation),
+                validation,
+                best_epochs: best,
+            });
+            *self = fresh;
+            Ok(())
+        } else {
+            let all: Vec<usize> = (0..x.nrows()).collect();
+            self.fit(x, y, &all, None, opts, "regressor")
+        }
+    }
+
+    /// `opts.epochs` epochs on rows `train_ids`, recording the loss on `val_ids` if given.
+    fn fit(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: ArrayView2<f64>,
+        train_ids: &[usize],
+        val_ids: Option<&[usize]>,
+        opts: &RegressorTrain,
+        label: &str,
+    ) -> Result<()> {
+        if self.scaler.is_none() {
+            let rows = y.select(Axis(0), train_ids);
+            self.scaler = Some(Scaler::fit(rows.view()));
+        }
+        let z = self.scaler.as_ref().expect("set").transform(y);
+        let (yz, mask) = targets_and_mask(&z);
+        let device = self.device();
+        let data = FitData {
+            x: to_tensor(&x.to_owned(), device),
+            y: to_tensor(&yz, device),
+            mask: to_tensor(&mask, device),
+        };
+        let net = &self.net;
+        let (vs, opt, history) = self.weights.parts(opts.lr);
+        let batch = opts.batch.max(1);
+        let batches = train_ids.len().div_ceil(batch);
+        run_epochs(
+            vs,
+            opt,
+            label,
+            opts.epochs,
+            batches,
+            history,
+            |e, opt, tick| {
+                let start = Instant::now();
+                let order = crate::grains::epoch_order(train_ids, opts.seed, e as u64);
+                let mut sum = 0.0;
+                for ids in order.chunks(batch) {
+                    let (xb, yb, mb) = data.rows(ids);
+                    sum += net.step(opt, &xb, &yb, &mb) * ids.len() as f64;
+                    tick()?;
+                }
+                let mut parts = std::collections::BTreeMap::new();
+                if let Some(v) = val_ids {
+                    let (xv, yv, mv) = data.rows(v);
+                    let l = tch::no_grad(|| masked_mse(&net.forward(&xv), &yv, &mv));
+                    parts.insert("validation".to_string(), scalar(&l));
+                }
+                Ok(EpochRecord {
+                    epoch: e,
+                    loss: sum / train_ids.len() as f64,
+                    parts,
+                    seconds: start.elapsed().as_secs_f64(),
+                    samples: train_ids.len(),
+                })
+            },
+        )
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct RegressorMeta {
+    config: RegressorConfig,
+    scaler: Option<Scaler>,
+    cv: Option<CvReport>,
+}
+
+impl Regressor {
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let meta = RegressorMeta {
+            config: self.config.clone(),
+            scaler: self.scaler.clone(),
+            cv: self.cv.clone(),
+        };
+        self.weights.save(path, "regressor", &meta)
+    }
+
+    pub fn load(path: impl AsRef<std::path::Path>, device: Device) -> Result<Regressor> {
+        let meta: checkpoint::Meta<RegressorMeta> = checkpoint::read_meta(&path, "regressor")?;
+        let mut r = Regressor::new(meta.model.config.clone(), Device::Cpu, 0)?;
+        if let Some(s) = &meta.model.scaler {
+            ensure(
+                s.mean.len() == r.config.targets.len() && s.std.len() == s.mean.len(),
+                || "the scaler does not have one entry per target".into(),
+            )?;
+        }
+        r.weights.restore(&path, &meta, device)?;
+        r.scaler = meta.model.scaler;
+        r.cv = meta.model.cv;
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn regressor_parameter_count_equals_table_2() {
+        let r = Regressor::new(RegressorConfig::paper(), Device::Cpu, 0).unwrap();
+        assert_eq!(r.parameter_count(), 1_502_006);
+        let x = Tensor::zeros([3, 512], (Kind::Float, Device::Cpu));
+        assert_eq!(tch::no_grad(|| r.net.forward(&x)).size(), vec![3, 6]);
+    }
+
+    #[test]
+    fn missing_targets_are_masked_out_of_loss_and_gradient() {
+        let pred = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0])
+            .view([2, 2])
+            .set_requires_grad(true);
+        let y = Array2::from_shape_vec((2, 2), vec![0.0, f64::NAN, 1.0, 6.0]).unwrap();
+        let (yz, mask) = targets_and_mask(&y);
+        let (yt, mt) = (to_tensor(&yz, Device::Cpu), to_tensor(&mask, Device::Cpu));
+        let loss = masked_mse(&pred, &yt, &mt);
+        // (1−0)² + (3−1)² + (4−6)² over three present entries.
+        assert!((scalar(&loss) - 9.0 / 3.0).abs() < 1e-6);
+        loss.backward();
+        let g = Vec::<f32>::try_from(&pred.grad().view([-1])).unwrap();
+        assert_eq!(g[1], 0.0, "no gradient through a missing target");
+        assert!(g[0] != 0.0);
+    }
+
+    fn toy(n: usize) -> (Array2<f32>, Array2<f64>) {
+        let x = Array2::from_shape_fn((n, 4), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 11.0 - 0.5);
+        let y = Array2::from_shape_fn((n, 2), |(i, j)| {
+            if j == 1 && i % 3 == 0 {
+                f64::NAN
+            } else {
+                x[[i, 0]] as f64 * (j + 1) as f64 + 0.2
+            }
+        });
+        (x, y)
+    }
+
+    #[test]
+    fn cv_then_final_fit_and_checkpoint_round_trip() {
+        tch::set_num_threads(1);
+        let (x, y) = toy(24);
+        let cfg = RegressorConfig {
+            inputs: 4,
+            targets: vec!["a".into(), "b".into()],
+            trunk: vec![8, 8],
+            head: vec![4],
+        };
+        let mut r = Regressor::new(cfg, Device::Cpu, 1).unwrap();
+        let opts = RegressorTrain {
+            epochs: 5,
+            folds: 3,
+            batch: 4,
+            lr: 1e-2,
+            seed: 2,
+        };
+        r.train(x.view(), y.view(), &opts).unwrap();
+        let cv = r.cv.clone().unwrap();
+        assert_eq!(cv.validation.len(), 3);
+        assert_eq!(cv.validation[0].len(), 5);
+        assert_eq!(Some(cv.best_epochs), cv::best_epoch(&cv.validation));
+        assert_eq!(r.history().len(), cv.best_epochs);
+        let p = r.predict(x.view()).unwrap();
+        assert_eq!(p.shape(), &[24, 2]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reg.json");
+        r.save(&path).unwrap();
+        let back = Regressor::load(&path, Device::Cpu).unwrap();
+        assert_eq!(back.predict(x.view()).unwrap(), p);
+        assert_eq!(back.cv, r.cv);
+        assert!(Vae_is_not(&path));
+    }
+
+    #[allow(non_snake_case)]
+    fn Vae_is_not(path: &std::path::Path) -> bool {
+        let e = crate::learn::Vae::load(path, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        e.contains("not a `vae` one")
+    }
+}

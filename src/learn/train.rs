@@ -1,0 +1,127 @@
+//! What both networks share in training: options, the per-epoch history, progress, Ctrl-C
+//! with a roll-back to the last finished epoch, and seeding.
+
+use super::nadam::{Moments, NAdam, NAdamScalars};
+use super::{LearnError, Result};
+use serde::{Deserialize, Serialize};
+use tch::{Tensor, nn::VarStore};
+
+/// Options common to both trainings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainOptions {
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    /// Seeds the weights (at construction), the shuffles and the VAE's sampling noise.
+    pub seed: u64,
+}
+
+/// One finished epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number over the model's whole life (resumed runs continue counting).
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub loss: f64,
+    /// Further named losses (VAE: reconstruction, kl; regressor: validation).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parts: std::collections::BTreeMap<String, f64>,
+    pub seconds: f64,
+    pub samples: usize,
+}
+
+/// Seeds libtorch's generator from (seed, epoch), so that a resumed run draws what an
+/// uninterrupted one would.
+pub fn seed_torch(seed: u64, epoch: u64) {
+    tch::manual_seed(crate::grains::rng::splitmix64(seed, epoch) as i64 & i64::MAX);
+}
+
+/// Copies of the weights and optimiser state at the start of an epoch.
+pub struct Snapshot {
+    weights: Vec<(Tensor, Tensor)>,
+    optim: (NAdamScalars, Moments),
+}
+
+impl Snapshot {
+    pub fn take(vs: &VarStore, opt: &NAdam) -> Snapshot {
+        let weights = vs
+            .trainable_variables()
+            .into_iter()
+            .map(|t| {
+                let c = t.detach().copy();
+                (t, c)
+            })
+            .collect();
+        Snapshot {
+            weights,
+            optim: opt.snapshot(),
+        }
+    }
+
+    pub fn restore(self, opt: &mut NAdam) {
+        tch::no_grad(|| {
+            for (mut t, c) in self.weights {
+                t.copy_(&c);
+            }
+        });
+        opt.restore(self.optim);
+    }
+}
+
+/// Ctrl-C in epoch `e`: the weights kept are those of epoch e − 1.
+fn interrupted(e: usize) -> LearnError {
+    LearnError::Interrupted {
+        epoch: e,
+        kept: if e > 1 {
+            format!("epoch {}", e - 1)
+        } else {
+            "its state before training".into()
+        },
+    }
+}
+
+/// Runs `epochs` epochs numbered from `history.len() + 1`: `epoch(e, opt, tick)` trains one
+/// epoch, calling `tick()` after every batch (progress, and Ctrl-C as an error), and returns
+/// its record, which is appended to `history`. On Ctrl-C or any error inside an epoch the
+/// weights and optimiser state roll back to the end of the last finished epoch.
+pub fn run_epochs<F>(
+    vs: &VarStore,
+    opt: &mut NAdam,
+    label: &str,
+    epochs: usize,
+    batches_per_epoch: usize,
+    history: &mut Vec<EpochRecord>,
+    mut epoch: F,
+) -> Result<()>
+where
+    F: FnMut(usize, &mut NAdam, &mut dyn FnMut() -> Result<()>) -> Result<EpochRecord>,
+{
+    let progress = crate::progress::Progress::new((epochs * batches_per_epoch) as u64, label);
+    for _ in 0..epochs {
+        let e = history.len() + 1;
+        let snapshot = Snapshot::take(vs, opt);
+        let mut tick = || {
+            progress.inc(1);
+            crate::interrupt::check().map_err(|_| interrupted(e))
+        };
+        match epoch(e, opt, &mut tick) {
+            Ok(record) => {
+                progress.set_message(format!("epoch {e} loss {:.4e}", record.loss));
+                history.push(record);
+            }
+            Err(err) => {
+                snapshot.restore(opt);
+                // A source that stopped on Ctrl-C reports it as its own error.
+                let interrupt = crate::interrupt::requested();
+                return Err(if interrupt { interrupted(e) } else { err });
+            }
+        }
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// Mean of a scalar loss tensor as f64.
+pub fn scalar(t: &Tensor) -> f64 {
+    t.double_value(&[])
+}

@@ -1,0 +1,582 @@
+//! The variational autoencoder of the paper's Table 1, sized from the grid and the encoding.
+//!
+//! Encoder: five stride-2 convolutions with 16, 32, 64, 128, 256 filters (the first 4×4 with
+//! padding 1, the others 2×2), elu; flatten; dense 2048 (elu); dense mean and log-variance
+//! of size `latent`. Decoder: dense 2048 and dense to the bottleneck (elu), reshape to
+//! 256 × ny/32 × nx/32, four 2×2 stride-2 transposed convolutions (elu) and a last 4×4 one
+//! (padding 1) with tanh. At 160² with one channel the bottleneck is 5×5×256 and the
+//! encoder and decoder have 15 382 256 and 14 338 801 parameters, as in the paper.
+//!
+//! Loss per batch = MSE(reconstruction, input) (mean over cells and channels) plus
+//! `kl_weight` · KL, KL = mean over the batch of −½ Σ_latent (1 + log σ² − μ² − σ²).
+//! The paper does not state its KL weight; the default 1e-4 keeps the KL term at the scale
+//! of the per-cell reconstruction error for a 512-dim latent space.
+
+use super::checkpoint;
+use super::error::ensure;
+use super::nadam::{NAdam, NAdamConfig};
+use super::tensor::{to_array, to_tensor};
+use super::train::{EpochRecord, run_epochs, scalar, seed_torch};
+use super::weights::Weights;
+use super::{LearnError, Result};
+use crate::grains::{Batches, Encoding, RasterSource};
+use ndarray::{Array2, Array4, Ix2, Ix4};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+use tch::nn::{self, Module, VarStore};
+use tch::{Device, Kind, Tensor};
+
+/// Filters of the five convolutions (Table 1).
+pub const FILTERS: [i64; 5] = [16, 32, 64, 128, 256];
+/// Width of the dense layers next to the latent code (Table 1).
+pub const DENSE: i64 = 2048;
+/// The grid must be divisible by 2⁵.
+pub const STRIDE_TOTAL: usize = 32;
+/// Largest grid side accepted (a 512² VAE has ~0.14 G parameters).
+pub const MAX_SIDE: usize = 512;
+pub const MAX_LATENT: usize = 8192;
+
+/// Name of an encoding in configs and scripts.
+pub fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Kx => "kx",
+        Encoding::Axis => "axis",
+    }
+}
+
+pub fn parse_encoding(s: &str) -> Result<Encoding> {
+    match s {
+        "kx" => Ok(Encoding::Kx),
+        "axis" => Ok(Encoding::Axis),
+        other => Err(LearnError::msg(format!(
+            "encoding must be \"kx\" (sin ψ) or \"axis\" (cos 2ψ, sin 2ψ), got \"{other}\""
+        ))),
+    }
+}
+
+/// The architecture (stored in checkpoints).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaeConfig {
+    pub nx: usize,
+    pub ny: usize,
+    /// "kx" (one channel) or "axis" (two).
+    pub encoding: String,
+    pub channels: usize,
+    pub latent: usize,
+    pub kl_weight: f64,
+    pub filters: Vec<i64>,
+    pub dense: i64,
+}
+
+impl VaeConfig {
+    pub fn new(nx: usize, ny: usize, encoding: Encoding, latent: usize) -> VaeConfig {
+        VaeConfig {
+            nx,
+            ny,
+            encoding: encoding_name(encoding).into(),
+            channels: encoding.channels(),
+            latent,
+            kl_weight: 1e-4,
+            filters: FILTERS.to_vec(),
+            dense: DENSE,
+        }
+    }
+
+    /// The paper's network: 160², k_x, latent 512.
+    pub fn paper() -> VaeConfig {
+        VaeConfig::new(160, 160, Encoding::Kx, 512)
+    }
+
+    pub fn encoding(&self) -> Result<Encoding> {
+        parse_encoding(&self.encoding)
+    }
+
+    /// Refuses grids that the stride-2 stack cannot halve five times, and odd settings.
+    pub fn validate(&self) -> Result<()> {
+        let e = self.encoding()?;
+        ensure(self.channels == e.channels(), || {
+            format!(
+                "encoding \"{}\" has {} channel(s), the config says {}",
+                self.encoding,
+                e.channels(),
+                self.channels
+            )
+        })?;
+        for (what, side) in [("nx", self.nx), ("ny", self.ny)] {
+            ensure(
+                (STRIDE_TOTAL..=MAX_SIDE).contains(&side) && side % STRIDE_TOTAL == 0,
+                || {
+                    format!(
+                        "grid {what} = {side}: the five stride-2 layers need a multiple of \
+                         {STRIDE_TOTAL} in {STRIDE_TOTAL}..={MAX_SIDE} (e.g. 64, 128, 160)"
+                    )
+                },
+            )?;
+        }
+        ensure((1..=MAX_LATENT).contains(&self.latent), || {
+            format!(
+                "latent size must be in 1..={MAX_LATENT}, got {}",
+                self.latent
+            )
+        })?;
+        ensure(self.kl_weight.is_finite() && self.kl_weight >= 0.0, || {
+            format!(
+                "kl_weight must be a finite number ≥ 0, got {}",
+                self.kl_weight
+            )
+        })?;
+        ensure(self.filters == FILTERS && self.dense == DENSE, || {
+            format!(
+                "filters/dense must be Table 1's {FILTERS:?}/{DENSE}, got {:?}/{}",
+                self.filters, self.dense
+            )
+        })
+    }
+
+    /// (ny, nx) of the bottleneck.
+    pub fn bottleneck(&self) -> (i64, i64) {
+        (
+            (self.ny / STRIDE_TOTAL) as i64,
+            (self.nx / STRIDE_TOTAL) as i64,
+        )
+    }
+}
+
+/// Options of [`Vae::train`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct VaeTrain {
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+impl Default for VaeTrain {
+    fn default() -> Self {
+        VaeTrain {
+            epochs: 10,
+            batch: 64,
+            lr: 1e-4,
+            seed: 0,
+        }
+    }
+}
+
+struct Layers {
+    convs: Vec<nn::Conv2D>,
+    dense1: nn::Linear,
+    mean: nn::Linear,
+    logvar: nn::Linear,
+    dense2: nn::Linear,
+    dense3: nn::Linear,
+    convtr: Vec<nn::ConvTranspose2D>,
+}
+
+/// Kernel and padding of conv layer `k` of 5 (the outer layers are 4×4 with padding 1).
+fn kernel(k: usize) -> (i64, i64) {
+    if k == 0 { (4, 1) } else { (2, 0) }
+}
+
+impl Layers {
+    fn new(vs: &VarStore, c: &VaeConfig) -> Layers {
+        let enc = vs.root() / "encoder";
+        let dec = vs.root() / "decoder";
+        let ch = c.channels as i64;
+        let (h5, w5) = c.bottleneck();
+        let flat = FILTERS[4] * h5 * w5;
+        let ins: Vec<i64> = std::iter::once(ch)
+            .chain(FILTERS[..4].iter().copied())
+            .collect();
+        let convs = (0..5)
+            .map(|k| {
+                let (ks, pad) = kernel(k);
+                let cfg = nn::ConvConfig {
+                    stride: 2,
+                    padding: pad,
+                    ..Default::default()
+                };
+                nn::conv2d(&enc / format!("conv{}", k + 1), ins[k], FILTERS[k], ks, cfg)
+            })
+            .collect();
+        // Mirror: 256 → 128 → 64 → 32 → 16 → channels, the last one 4×4.
+        let outs = [FILTERS[3], FILTERS[2], FILTERS[1], FILTERS[0], ch];
+        let convtr = (0..5)
+            .map(|k| {
+                let (ks, pad) = kernel(if k == 4 { 0 } else { 1 });
+                let cfg = nn::ConvTransposeConfig {
+                    stride: 2,
+                    padding: pad,
+                    ..Default::default()
+                };
+                let input = FILTERS[4 - k];
+                nn::conv_transpose2d(&dec / format!("convtr{}", k + 1), input, outs[k], ks, cfg)
+            })
+            .collect();
+        let l = c.latent as i64;
+        Layers {
+            convs,
+            dense1: nn::linear(&enc / "dense1", flat, DENSE, Default::default()),
+            mean: nn::linear(&enc / "mean", DENSE, l, Default::default()),
+            logvar: nn::linear(&enc / "logvar", DENSE, l, Default::default()),
+            dense2: nn::linear(&dec / "dense2", l, DENSE, Default::default()),
+            dense3: nn::linear(&dec / "dense3", DENSE, flat, Default::default()),
+            convtr,
+        }
+    }
+}
+
+/// The architecture and its layers: the forward passes.
+pub struct Net {
+    pub config: VaeConfig,
+    layers: Layers,
+}
+
+/// A VAE: its var store (weights), network, optimiser (after training) and history.
+pub struct Vae {
+    pub net: Net,
+    weights: Weights,
+}
+
+impl Net {
+    fn check_input(&self, x: &Tensor) -> Result<()> {
+        let c = &self.config;
+        let want = [c.channels as i64, c.ny as i64, c.nx as i64];
+        let s = x.size();
+        ensure(s.len() == 4 && s[1..] == want, || {
+            format!(
+                "rasters must have shape [n, {}, {}, {}] (encoding \"{}\"), got {s:?}",
+                want[0], want[1], want[2], c.encoding
+            )
+        })
+    }
+
+    /// (μ, log σ²) of a batch [n, channels, ny, nx].
+    pub fn encode_tensor(&self, x: &Tensor) -> (Tensor, Tensor) {
+        let mut h = x.shallow_clone();
+        for conv in &self.layers.convs {
+            h = h.apply(conv).elu();
+        }
+        let h = h.flatten(1, -1).apply(&self.layers.dense1).elu();
+        (h.apply(&self.layers.mean), h.apply(&self.layers.logvar))
+    }
+
+    /// Reconstructions [n, channels, ny, nx] in [−1, 1] of codes [n, latent].
+    pub fn decode_tensor(&self, z: &Tensor) -> Tensor {
+        let (h5, w5) = self.config.bottleneck();
+        let mut h = z
+            .apply(&self.layers.dense2)
+            .elu()
+            .apply(&self.layers.dense3)
+            .elu()
+            .view([-1, FILTERS[4], h5, w5]);
+        let last = self.layers.convtr.len() - 1;
+        for (k, ct) in self.layers.convtr.iter().enumerate() {
+            h = ct.forward(&h);
+            h = if k == last { h.tanh() } else { h.elu() };
+        }
+        h
+    }
+
+    /// One NAdam step on batch `x`: (loss, reconstruction MSE, KL) before the update.
+    pub fn step(&self, opt: &mut NAdam, x: &Tensor) -> (f64, f64, f64) {
+        opt.zero_grad();
+        let (loss, recon, kl) = self.loss(x);
+        loss.backward();
+        opt.step();
+        (scalar(&loss), scalar(&recon), scalar(&kl))
+    }
+
+    /// (loss, reconstruction MSE, KL) of a batch, with a reparameterised sample.
+    pub fn loss(&self, x: &Tensor) -> (Tensor, Tensor, Tensor) {
+        let (mu, logvar) = self.encode_tensor(x);
+        let eps = mu.randn_like();
+        let z = &mu + (&logvar * 0.5).exp() * eps;
+        let recon = self.decode_tensor(&z).mse_loss(x, tch::Reduction::Mean);
+        let kl =
+            ((&logvar + 1.0 - mu.square() - logvar.exp()).sum_dim_intlist(1, false, Kind::Float)
+                * -0.5)
+                .mean(Kind::Float);
+        let loss = &recon + &kl * self.config.kl_weight;
+        (loss, recon, kl)
+    }
+}
+
+impl Vae {
+    /// A freshly initialised VAE on `device` (weights drawn from `seed`).
+    pub fn new(config: VaeConfig, device: Device, seed: u64) -> Result<Vae> {
+        config.validate()?;
+        let weights = Weights::new(device, seed);
+        let layers = Layers::new(&weights.vs, &config);
+        Ok(Vae {
+            net: Net { config, layers },
+            weights,
+        })
+    }
+
+    pub fn config(&self) -> &VaeConfig {
+        &self.net.config
+    }
+
+    pub fn device(&self) -> Device {
+        self.weights.device()
+    }
+
+    pub fn to_device(&mut self, device: Device) {
+        self.weights.to_device(device)
+    }
+
+    pub fn var_store(&self) -> &VarStore {
+        &self.weights.vs
+    }
+
+    /// Every finished epoch.
+    pub fn history(&self) -> &[EpochRecord] {
+        &self.weights.history
+    }
+
+    /// The network and its optimiser (created on first use), for custom loops and benches.
+    pub fn net_and_optimizer(&mut self) -> (&Net, &mut NAdam) {
+        let (_, opt, _) = self.weights.parts(NAdamConfig::default().lr);
+        (&self.net, opt)
+    }
+
+    /// Trainable parameters of (encoder, decoder).
+    pub fn parameter_counts(&self) -> (usize, usize) {
+        let vars = self.weights.vs.variables();
+        let sum = |prefix: &str| {
+            vars.iter()
+                .filter(|(n, _)| n.starts_with(prefix))
+                .map(|(_, t)| t.numel())
+                .sum()
+        };
+        (sum("encoder."), sum("decoder."))
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.weights.parameter_count()
+    }
+
+    /// Latent means of rasters [n, channels, ny, nx].
+    pub fn encode(&self, x: &Array4<f32>) -> Result<Array2<f32>> {
+        let t = to_tensor(x, self.device());
+        self.net.check_input(&t)?;
+        if x.shape()[0] == 0 {
+            return Ok(Array2::zeros((0, self.net.config.latent)));
+        }
+        let mu = tch::no_grad(|| self.net.encode_tensor(&t).0);
+        Ok(to_array(&mu).into_dimensionality::<Ix2>().expect("2-d"))
+    }
+
+    /// Latent means of the records `ids` of a source, `batch` at a time.
+    pub fn encode_source(
+        &self,
+        source: &dyn RasterSource,
+        ids: &[usize],
+        batch: usize,
+    ) -> Result<Array2<f32>> {
+        self.check_grid(source)?;
+        let mut out = Array2::zeros((ids.len(), self.net.config.latent));
+        for (k, chunk) in ids.chunks(batch.max(1)).enumerate() {
+            crate::interrupt::check().map_err(|_| LearnError::msg("interrupted"))?;
+            let x = source
+                .encode_many(chunk, self.net.config.encoding()?)
+                .map_err(LearnError::Source)?;
+            let z = self.encode(&x)?;
+            let start = k * batch.max(1);
+            out.slice_mut(ndarray::s![start..start + chunk.len(), ..])
+                .assign(&z);
+        }
+        Ok(out)
+    }
+
+    /// Decoded rasters [n, channels, ny, nx] of codes [n, latent].
+    pub fn decode(&self, z: &Array2<f32>) -> Result<Array4<f32>> {
+        ensure(z.ncols() == self.net.config.latent, || {
+            format!(
+                "codes must have {} entries (the latent size), got {}",
+                self.net.config.latent,
+                z.ncols()
+            )
+        })?;
+        if z.nrows() == 0 {
+            let c = &self.net.config;
+            return Ok(Array4::zeros((0, c.channels, c.ny, c.nx)));
+        }
+        let t = to_tensor(z, self.device());
+        let x = tch::no_grad(|| self.net.decode_tensor(&t));
+        Ok(to_array(&x).into_dimensionality::<Ix4>().expect("4-d"))
+    }
+
+    fn check_grid(&self, source: &dyn RasterSource) -> Result<()> {
+        let (nx, ny) = source.grid();
+        ensure((nx, ny) == (self.net.config.nx, self.net.config.ny), || {
+            format!(
+                "the data are {nx}×{ny} rasters, the VAE was built for {}×{}",
+                self.net.config.nx, self.net.config.ny
+            )
+        })
+    }
+
+    /// Trains on the records `ids` of `source` (streamed batch by batch) for
+    /// `opts.epochs` more epochs; resumes the optimiser state of a loaded checkpoint. On
+    /// Ctrl-C the weights of the last finished epoch are kept and
+    /// [`LearnError::Interrupted`] is returned.
+    pub fn train(
+        &mut self,
+        source: &dyn RasterSource,
+        ids: &[usize],
+        opts: &VaeTrain,
+    ) -> Result<()> {
+        self.check_grid(source)?;
+        ensure(!ids.is_empty(), || "no records to train on".into())?;
+        if let Some(&bad) = ids.iter().find(|&&i| i >= source.len()) {
+            return Err(LearnError::msg(format!(
+                "record {bad} is out of range (the data have {})",
+                source.len()
+            )));
+        }
+        let encoding = self.net.config.encoding()?;
+        let batches = ids.len().div_ceil(opts.batch.max(1));
+        let net = &self.net;
+        let (vs, opt, history) = self.weights.parts(opts.lr);
+        let device = vs.device();
+        run_epochs(
+            vs,
+            opt,
+            "vae",
+            opts.epochs,
+            batches,
+            history,
+            |e, opt, tick| {
+                let start = Instant::now();
+                seed_torch(opts.seed, e as u64);
+                let (mut sum, mut rsum, mut ksum, mut n) = (0.0, 0.0, 0.0, 0usize);
+                for b in Batches::new(source, ids, encoding, opts.batch, opts.seed, e as u64) {
+                    let (bid, x) = b.map_err(LearnError::Source)?;
+                    let x = to_tensor(&x, device);
+                    let (loss, recon, kl) = net.step(opt, &x);
+                    let w = bid.len() as f64;
+                    sum += loss * w;
+                    rsum += recon * w;
+                    ksum += kl * w;
+                    n += bid.len();
+                    tick()?;
+                }
+                let n_f = n.max(1) as f64;
+                Ok(EpochRecord {
+                    epoch: e,
+                    loss: sum / n_f,
+                    parts: [
+                        ("reconstruction".to_string(), rsum / n_f),
+                        ("kl".to_string(), ksum / n_f),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    seconds: start.elapsed().as_secs_f64(),
+                    samples: n,
+                })
+            },
+        )
+    }
+}
+
+/// What a VAE checkpoint's JSON holds besides the common fields.
+#[derive(Serialize, Deserialize)]
+struct VaeMeta {
+    config: VaeConfig,
+}
+
+impl Vae {
+    /// Writes `path.safetensors`, `path.json` and (after training) `path.optim.safetensors`.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let meta = VaeMeta {
+            config: self.net.config.clone(),
+        };
+        self.weights.save(path, "vae", &meta)
+    }
+
+    /// Loads a checkpoint onto `device`; weights that do not fit the config are refused.
+    /// Training continues from the saved optimiser state when there is one.
+    pub fn load(path: impl AsRef<std::path::Path>, device: Device) -> Result<Vae> {
+        let meta: checkpoint::Meta<VaeMeta> = checkpoint::read_meta(&path, "vae")?;
+        let mut vae = Vae::new(meta.model.config.clone(), Device::Cpu, 0)?;
+        vae.weights.restore(&path, &meta, device)?;
+        Ok(vae)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grains::{Sample, VoronoiOptions};
+
+    #[test]
+    fn vae_parameter_counts_equal_table_1_at_160() {
+        let vae = Vae::new(VaeConfig::paper(), Device::Cpu, 0).unwrap();
+        assert_eq!(vae.parameter_counts(), (15_382_256, 14_338_801));
+        // Shapes through the network at a batch of 2.
+        let x = Tensor::zeros([2, 1, 160, 160], (Kind::Float, Device::Cpu));
+        let (mu, lv) = tch::no_grad(|| vae.net.encode_tensor(&x));
+        assert_eq!((mu.size(), lv.size()), (vec![2, 512], vec![2, 512]));
+        let y = tch::no_grad(|| vae.net.decode_tensor(&mu));
+        assert_eq!(y.size(), vec![2, 1, 160, 160]);
+    }
+
+    #[test]
+    fn vae_sizes_follow_grid_and_encoding() {
+        let vae = Vae::new(VaeConfig::new(64, 96, Encoding::Axis, 16), Device::Cpu, 0).unwrap();
+        let x = ndarray::Array4::<f32>::zeros((3, 2, 96, 64));
+        let z = vae.encode(&x).unwrap();
+        assert_eq!(z.shape(), &[3, 16]);
+        assert_eq!(vae.decode(&z).unwrap().shape(), &[3, 2, 96, 64]);
+        // Wrong channel count or grid: a clear error, not a libtorch panic.
+        assert_eq!(
+            vae.decode(&Array2::zeros((0, 16))).unwrap().shape(),
+            &[0, 2, 96, 64]
+        );
+        let bad = vae.encode(&ndarray::Array4::<f32>::zeros((1, 1, 96, 64)));
+        assert!(bad.unwrap_err().to_string().contains("[n, 2, 96, 64]"));
+        let e = Vae::new(VaeConfig::new(100, 100, Encoding::Kx, 8), Device::Cpu, 0);
+        assert!(e.err().unwrap().to_string().contains("multiple of 32"));
+    }
+
+    #[test]
+    fn vae_trains_from_a_sample_and_round_trips_a_checkpoint() {
+        tch::set_num_threads(1);
+        let sample = Sample::new(VoronoiOptions::square(32), 3, 16).unwrap();
+        let ids: Vec<usize> = (0..16).collect();
+        let mut vae = Vae::new(VaeConfig::new(32, 32, Encoding::Kx, 8), Device::Cpu, 1).unwrap();
+        let train = VaeTrain {
+            epochs: 2,
+            batch: 8,
+            lr: 1e-3,
+            seed: 5,
+        };
+        vae.train(&sample, &ids, &train).unwrap();
+        assert_eq!(vae.history().len(), 2);
+        assert_eq!(vae.history()[1].epoch, 2);
+        assert_eq!(vae.history()[1].samples, 16);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v");
+        vae.save(&path).unwrap();
+        let back = Vae::load(&path, Device::Cpu).unwrap();
+        let z = vae.encode_source(&sample, &ids, 5).unwrap();
+        assert_eq!(back.encode_source(&sample, &ids, 5).unwrap(), z);
+        assert_eq!(back.decode(&z).unwrap(), vae.decode(&z).unwrap());
+        assert_eq!(back.history(), vae.history());
+        // Resumed training continues the epoch count from the saved optimiser state.
+        let mut resumed = back;
+        let once = VaeTrain { epochs: 1, ..train };
+        resumed.train(&sample, &ids, &once).unwrap();
+        assert_eq!(resumed.history().last().unwrap().epoch, 3);
+        // A config that does not match the weights is refused.
+        let cfg = checkpoint::paths(&path).config;
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("\"latent\": 8", "\"latent\": 9");
+        std::fs::write(&cfg, text).unwrap();
+        let err = Vae::load(&path, Device::Cpu).err().unwrap().to_string();
+        assert!(err.contains("does not match its config"), "{err}");
+        assert!(err.contains("shape"), "{err}");
+    }
+}
