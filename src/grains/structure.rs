@@ -135,16 +135,35 @@ impl Structure {
             }
         }
         let grain = nearest::assign(&grid, seeds);
-        let owning = count_owning(&grain, angles.len());
-        Ok(Structure {
+        Ok(Self::assemble(
             nx,
             ny,
             cell_nm,
             grain,
-            angle: angles,
+            angles,
+            Some(generator),
+        ))
+    }
+
+    /// The structure of a checked grain raster and its angles.
+    fn assemble(
+        nx: usize,
+        ny: usize,
+        cell_nm: f64,
+        grain: Vec<u32>,
+        angle: Vec<f64>,
+        generator: Option<Generator>,
+    ) -> Structure {
+        let owning = count_owning(&grain, angle.len());
+        Structure {
+            nx,
+            ny,
+            cell_nm,
+            grain,
+            angle,
             owning,
-            generator: Some(generator),
-        })
+            generator,
+        }
     }
 
     /// A structure from a grain-id raster (cell index c = j·nx + i) and per-grain angles,
@@ -176,16 +195,7 @@ impl Structure {
                 g,
             ));
         }
-        let owning = count_owning(&grain, angles.len());
-        Ok(Structure {
-            nx,
-            ny,
-            cell_nm,
-            grain,
-            angle: angles,
-            owning,
-            generator: None,
-        })
+        Ok(Self::assemble(nx, ny, cell_nm, grain, angles, None))
     }
 
     /// A structure from one angle per cell: a grain is the set of cells with the same angle
