@@ -339,6 +339,37 @@ pub mod array_module {
             })
     }
 
+    /// Joins arrays along an existing axis; every other dimension must agree:
+    /// `concat([codes, descriptors], 1)` puts columns side by side.
+    #[rhai_fn(return_raw)]
+    pub fn concat(parts: Array, axis: i64) -> RResult<NdArray> {
+        let f = "concat";
+        let arrays = parts
+            .iter()
+            .map(|p| {
+                p.read_lock::<NdArray>().map(|a| a.clone()).ok_or_else(|| {
+                    error(f, format!("expected an array of NdArrays, found {}", p.type_name()))
+                })
+            })
+            .collect::<RResult<Vec<_>>>()?;
+        let Some(first) = arrays.first() else {
+            return Err(error(f, "nothing to join"));
+        };
+        if axis < 0 || axis as usize >= first.shape().len() {
+            return Err(error(
+                f,
+                format!("axis must be in 0..{}, got {axis}", first.shape().len()),
+            ));
+        }
+        let views: Vec<_> = arrays.iter().map(|a| a.0.view()).collect();
+        ndarray::concatenate(ndarray::Axis(axis as usize), &views)
+            .map(NdArray::new)
+            .map_err(|_| {
+                let shapes: Vec<_> = arrays.iter().map(|a| a.shape().to_vec()).collect();
+                error(f, format!("shapes {shapes:?} differ off axis {axis}"))
+            })
+    }
+
     /// All elements as a 1-d array (row-major order).
     #[rhai_fn(pure)]
     pub fn flatten(a: &mut NdArray) -> NdArray {

@@ -353,6 +353,68 @@ pub mod grains_module {
         m
     }
 
+    /// Physical descriptors by name (see `grains::descriptor_info()` for what each
+    /// measures): `s.descriptors().sw_Hc`.
+    #[rhai_fn(global, name = "descriptors", pure)]
+    pub fn descriptors_map(s: &mut SharedStructure) -> Map {
+        crate::grains::DESCRIPTORS
+            .iter()
+            .zip(s.descriptors())
+            .map(|(d, v)| (d.name.into(), Dynamic::from_float(v)))
+            .collect()
+    }
+
+    /// Descriptors of many structures as one array [n, descriptors] (columns in the order
+    /// of `grains::descriptor_names()`), computed on all cores: `grains::descriptors(ds)`
+    /// for a Dataset, a Sample or an array of Structures (one Structure: a 1-d row).
+    #[rhai_fn(name = "descriptors", return_raw)]
+    pub fn descriptors_table(ctx: NativeCallContext, source: Dynamic) -> RResult<NdArray> {
+        let f = "grains::descriptors";
+        crate::api::located(
+            &ctx,
+            (|| {
+                use rayon::prelude::*;
+                let src = crate::api::structures::Structures::from_value(f, &source)?;
+                let k = crate::grains::DESCRIPTORS.len();
+                let rows = (0..src.len())
+                    .into_par_iter()
+                    .map(|i| {
+                        crate::interrupt::check().map_err(|e| e.to_string())?;
+                        Ok(src.get(i)?.descriptors())
+                    })
+                    .collect::<Result<Vec<Vec<f64>>, String>>()
+                    .map_err(|e| error(f, e))?;
+                let flat: Vec<f64> = rows.into_iter().flatten().collect();
+                let shape = if src.single() { vec![k] } else { vec![src.len(), k] };
+                Ok(NdArray::new(
+                    ArrayD::from_shape_vec(shape, flat).expect("rows of equal length"),
+                ))
+            })(),
+        )
+    }
+
+    /// Names of the descriptors, in column order.
+    pub fn descriptor_names() -> Array {
+        crate::grains::DESCRIPTORS
+            .iter()
+            .map(|d| Dynamic::from(d.name.to_string()))
+            .collect()
+    }
+
+    /// What each descriptor measures: an array of `#{ name, unit, doc }`.
+    pub fn descriptor_info() -> Array {
+        crate::grains::DESCRIPTORS
+            .iter()
+            .map(|d| {
+                let mut m = Map::new();
+                m.insert("name".into(), d.name.into());
+                m.insert("unit".into(), d.unit.into());
+                m.insert("doc".into(), d.doc.into());
+                Dynamic::from_map(m)
+            })
+            .collect()
+    }
+
     /// The network input: `"kx"` (sin ψ, shape [1, ny, nx], the paper's encoding) or
     /// `"axis"` (cos 2ψ and sin 2ψ, shape [2, ny, nx]: an easy axis is a line, not an arrow).
     #[rhai_fn(global, return_raw, pure)]

@@ -5,6 +5,7 @@
 pub mod array;
 pub mod core;
 pub mod data;
+pub mod ensemble;
 pub mod grains;
 pub mod io;
 pub mod latent;
@@ -12,6 +13,7 @@ pub mod opts;
 pub mod plot;
 pub mod regressor;
 pub mod solver;
+pub mod structures;
 pub mod vae;
 
 use rhai::{Dynamic, EvalAltResult, Position};

@@ -108,6 +108,25 @@ impl Opts {
         })
     }
 
+    /// Layer widths: an array of integers in 1..=65536 (at least one), or `default`.
+    pub fn widths(&mut self, key: &'static str, default: &[i64]) -> RResult<Vec<i64>> {
+        let Some(v) = self.take(key) else {
+            return Ok(default.to_vec());
+        };
+        let expected = "an array of layer widths, integers in 1..=65536, e.g. [128, 64]";
+        let Some(a) = v.read_lock::<rhai::Array>().map(|a| a.clone()) else {
+            return Err(self.wrong(key, expected, &v));
+        };
+        let w: Option<Vec<i64>> = a
+            .iter()
+            .map(|x| x.as_int().ok().filter(|w| (1..=65536).contains(w)))
+            .collect();
+        match w {
+            Some(w) if !w.is_empty() => Ok(w),
+            _ => Err(self.wrong(key, expected, &v)),
+        }
+    }
+
     /// Any value (the caller converts it), or `None`.
     pub fn value(&mut self, key: &'static str) -> Option<Dynamic> {
         self.take(key)

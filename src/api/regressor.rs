@@ -90,7 +90,7 @@ pub fn targets_out(y: &Array2<f64>, names: &[String], single: bool) -> Dynamic {
     }
 }
 
-fn target_names(func: &str, v: Option<Dynamic>) -> RResult<Vec<String>> {
+pub fn target_names(func: &str, v: Option<Dynamic>) -> RResult<Vec<String>> {
     match v {
         None => Ok(anchor_names()),
         Some(d) => d
@@ -141,7 +141,10 @@ pub mod regressor_module {
 
     /// A fresh regressor: `regressor::create(#{ inputs: 512, targets: ["Mr", "Hc"], seed: 1,
     /// device: "cpu" })` — shared trunk 512-1024-512-256-128-64, one head 32-16-8-4-2-1 per
-    /// target (elu). Targets default to the six anchors.
+    /// target (elu). Targets default to the six anchors. `trunk` and `head` set other
+    /// widths (`#{ trunk: [128, 128], head: [32, 16] }`); `scale_inputs: true`
+    /// standardises each input column on the training rows (for descriptors). Predicted
+    /// anchors always obey Hk90 ≤ Hk80 ≤ Hk70 ≤ Hc and Mr ≤ M1 ≤ 1.
     #[rhai_fn(name = "create", return_raw)]
     pub fn new(ctx: NativeCallContext, opts: Map) -> RResult<SharedRegressor> {
         let f = "regressor::create";
@@ -151,11 +154,16 @@ pub mod regressor_module {
                 let mut o = Opts::new(f, opts);
                 let inputs =
                     o.int("inputs", 512, 1, crate::learn::regressor::MAX_INPUTS as i64)? as usize;
-                let targets = target_names(f, o.value("targets"))?;
+                let config = RegressorConfig {
+                    trunk: o.widths("trunk", &crate::learn::regressor::TRUNK)?,
+                    head: o.widths("head", &crate::learn::regressor::HEAD)?,
+                    scale_inputs: o.bool("scale_inputs", false)?,
+                    ..RegressorConfig::new(inputs, target_names(f, o.value("targets"))?)
+                };
                 let seed = o.seed("seed", crate::settings::seed())?;
                 let device = device_option(f, &mut o)?;
                 o.finish()?;
-                Regressor::new(RegressorConfig::new(inputs, targets), device, seed)
+                Regressor::new(config, device, seed)
                     .map(|r| Arc::new(Mutex::new(r)))
                     .map_err(error_in(f))
             })(),

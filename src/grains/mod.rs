@@ -1,6 +1,7 @@
 //! 2-D Voronoi grain structures with per-grain easy axes: generation, statistics, network
 //! encodings, file formats and lazily drawn samples.
 
+mod descriptors;
 mod encode;
 mod error;
 mod io_csv;
@@ -17,6 +18,7 @@ mod stats;
 mod structure;
 mod voronoi;
 
+pub use descriptors::{DESCRIPTORS, Descriptor, descriptor_index, fold_axis, stoner_wohlfarth, switching_field};
 pub use encode::Encoding;
 pub use error::{GrainsError, Result};
 pub use io_csv::DEFAULT_CELL_NM;

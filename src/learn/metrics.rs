@@ -32,6 +32,25 @@ pub fn mae(predicted: ArrayView2<f64>, computed: ArrayView2<f64>) -> Vec<Option<
         .collect()
 }
 
+/// Fraction of the finite (prediction, σ, computed) triples with |computed − prediction| ≤
+/// k·σ; `None` when there is none. For a calibrated Gaussian σ: 0.683 at k = 1, 0.954 at 2.
+pub fn coverage(
+    predicted: ArrayView2<f64>,
+    sigma: ArrayView2<f64>,
+    computed: ArrayView2<f64>,
+    k: f64,
+) -> Option<f64> {
+    let (inside, n) = predicted
+        .iter()
+        .zip(sigma.iter())
+        .zip(computed.iter())
+        .filter(|((p, s), c)| p.is_finite() && s.is_finite() && c.is_finite())
+        .fold((0usize, 0usize), |(i, n), ((p, s), c)| {
+            (i + usize::from((c - p).abs() <= k * s), n + 1)
+        });
+    (n > 0).then(|| inside as f64 / n as f64)
+}
+
 /// A Table-3-like text table: one row per target (with its unit and the paper's test MAE)
 /// and one column per model/split.
 pub fn table(targets: &[String], columns: &[(String, Vec<Option<f64>>)]) -> String {

@@ -17,10 +17,12 @@
 
 pub mod baselines;
 pub mod checkpoint;
+pub mod ensemble;
 pub mod cv;
 mod error;
 pub mod metrics;
 pub mod nadam;
+pub mod ordering;
 pub mod regressor;
 pub mod scaler;
 pub mod tensor;

@@ -10,7 +10,7 @@ use super::error::ensure;
 use super::nadam::{NAdam, NAdamConfig};
 use super::scaler::Scaler;
 use super::tensor::{to_array, to_tensor};
-use super::train::{EpochRecord, run_epochs, scalar};
+use super::train::{EpochRecord, Snapshot, run_epochs, scalar};
 use super::weights::Weights;
 use super::{LearnError, Result};
 use ndarray::{Array2, ArrayView2, Axis, Ix2};
@@ -39,6 +39,10 @@ pub struct RegressorConfig {
     pub targets: Vec<String>,
     pub trunk: Vec<i64>,
     pub head: Vec<i64>,
+    /// Standardise each input column (fitted on the training rows) — for descriptors of
+    /// mixed units; the paper feeds latent codes as they are.
+    #[serde(default)]
+    pub scale_inputs: bool,
 }
 
 impl RegressorConfig {
@@ -49,6 +53,7 @@ impl RegressorConfig {
             targets,
             trunk: TRUNK.to_vec(),
             head: HEAD.to_vec(),
+            scale_inputs: false,
         }
     }
 
@@ -234,6 +239,8 @@ pub struct Regressor {
     pub config: RegressorConfig,
     net: Net,
     pub scaler: Option<Scaler>,
+    /// Input standardisation when `config.scale_inputs`.
+    pub input_scaler: Option<Scaler>,
     weights: Weights,
     pub cv: Option<CvReport>,
 }
@@ -266,6 +273,7 @@ impl Regressor {
             config,
             net,
             scaler: None,
+            input_scaler: None,
             weights,
             cv: None,
         })
@@ -310,13 +318,23 @@ impl Regressor {
         let scaler = self.scaler.as_ref().ok_or_else(|| {
             LearnError::msg("the regressor is not trained yet (no target scaler)")
         })?;
-        let t = to_tensor(&x.to_owned(), self.device());
+        let t = to_tensor(&self.scaled_inputs(x), self.device());
         let z = tch::no_grad(|| self.net.forward(&t));
         let z = to_array(&z)
             .into_dimensionality::<Ix2>()
             .expect("2-d")
             .mapv(f64::from);
-        Ok(scaler.inverse(z.view()))
+        let mut y = scaler.inverse(z.view());
+        super::ordering::order_anchors(&self.config.targets, &mut y);
+        Ok(y)
+    }
+
+    /// Inputs as the network sees them: standardised when the config says so.
+    fn scaled_inputs(&self, x: ArrayView2<f32>) -> Array2<f32> {
+        match &self.input_scaler {
+            Some(s) => s.transform(x.mapv(f64::from).view()).mapv(|v| v as f32),
+            None => x.to_owned(),
+        }
     }
 
     /// Trains on inputs `x` [n, inputs] and targets `y` [n, targets] (NaN = missing). With
@@ -415,15 +433,49 @@ impl Regressor {
         opts: &RegressorTrain,
         label: &str,
     ) -> Result<()> {
+        self.fit_keeping(x, y, train_ids, val_ids, opts, label, false)
+            .map(|_| ())
+    }
+
+    /// Trains `opts.epochs` epochs on `train_ids` and keeps the weights of the epoch of least
+    /// loss on `val_ids` (early stopping); returns that epoch. For ensemble members.
+    pub fn fit_early_stopped(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: ArrayView2<f64>,
+        train_ids: &[usize],
+        val_ids: &[usize],
+        opts: &RegressorTrain,
+        label: &str,
+    ) -> Result<usize> {
+        self.check_inputs(x)?;
+        self.fit_keeping(x, y, train_ids, Some(val_ids), opts, label, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fit_keeping(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: ArrayView2<f64>,
+        train_ids: &[usize],
+        val_ids: Option<&[usize]>,
+        opts: &RegressorTrain,
+        label: &str,
+        keep_best: bool,
+    ) -> Result<usize> {
         if self.scaler.is_none() {
             let rows = y.select(Axis(0), train_ids);
             self.scaler = Some(Scaler::fit(rows.view()));
+        }
+        if self.config.scale_inputs && self.input_scaler.is_none() {
+            let rows = x.select(Axis(0), train_ids).mapv(f64::from);
+            self.input_scaler = Some(Scaler::fit(rows.view()));
         }
         let z = self.scaler.as_ref().expect("set").transform(y);
         let (yz, mask) = targets_and_mask(&z);
         let device = self.device();
         let data = FitData {
-            x: to_tensor(&x.to_owned(), device),
+            x: to_tensor(&self.scaled_inputs(x), device),
             y: to_tensor(&yz, device),
             mask: to_tensor(&mask, device),
         };
@@ -431,9 +483,10 @@ impl Regressor {
         let (vs, opt, history) = self.weights.parts(opts.lr);
         let batch = opts.batch.max(1);
         let batches = train_ids.len().div_ceil(batch);
+        let mut best: Option<(usize, f64, Snapshot)> = None;
         run_epochs(
             vs,
-            opt,
+            &mut *opt,
             label,
             opts.epochs,
             batches,
@@ -450,8 +503,11 @@ impl Regressor {
                 let mut parts = std::collections::BTreeMap::new();
                 if let Some(v) = val_ids {
                     let (xv, yv, mv) = data.rows(v);
-                    let l = tch::no_grad(|| masked_mse(&net.forward(&xv), &yv, &mv));
-                    parts.insert("validation".to_string(), scalar(&l));
+                    let l = scalar(&tch::no_grad(|| masked_mse(&net.forward(&xv), &yv, &mv)));
+                    parts.insert("validation".to_string(), l);
+                    if keep_best && l.is_finite() && best.as_ref().is_none_or(|b| l < b.1) {
+                        best = Some((e, l, Snapshot::take(vs, opt)));
+                    }
                 }
                 Ok(EpochRecord {
                     epoch: e,
@@ -461,7 +517,15 @@ impl Regressor {
                     samples: train_ids.len(),
                 })
             },
-        )
+        )?;
+        let last = history.last().map_or(0, |r| r.epoch);
+        Ok(match best {
+            Some((e, _, snapshot)) => {
+                snapshot.restore(opt);
+                e
+            }
+            None => last,
+        })
     }
 }
 
@@ -469,6 +533,8 @@ impl Regressor {
 struct RegressorMeta {
     config: RegressorConfig,
     scaler: Option<Scaler>,
+    #[serde(default)]
+    input_scaler: Option<Scaler>,
     cv: Option<CvReport>,
 }
 
@@ -477,6 +543,7 @@ impl Regressor {
         let meta = RegressorMeta {
             config: self.config.clone(),
             scaler: self.scaler.clone(),
+            input_scaler: self.input_scaler.clone(),
             cv: self.cv.clone(),
         };
         self.weights.save(path, "regressor", &meta)
@@ -492,7 +559,13 @@ impl Regressor {
             )?;
         }
         r.weights.restore(&path, &meta, device)?;
+        if let Some(s) = &meta.model.input_scaler {
+            ensure(s.mean.len() == r.config.inputs && s.std.len() == s.mean.len(), || {
+                "the input scaler does not have one entry per input".into()
+            })?;
+        }
         r.scaler = meta.model.scaler;
+        r.input_scaler = meta.model.input_scaler;
         r.cv = meta.model.cv;
         Ok(r)
     }
@@ -549,6 +622,7 @@ mod tests {
             targets: vec!["a".into(), "b".into()],
             trunk: vec![8, 8],
             head: vec![4],
+            scale_inputs: true,
         };
         let mut r = Regressor::new(cfg, Device::Cpu, 1).unwrap();
         let opts = RegressorTrain {

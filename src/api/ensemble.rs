@@ -1,0 +1,203 @@
+//! The `ensemble` module: k regressors trained on k-fold subsets (each early-stopped on its
+//! held-out fold), predicting the members' mean with a calibrated uncertainty; and the
+//! measures of such predictions (coverage, ordering violations).
+
+use super::latent::codes_in;
+use super::opts::Opts;
+use super::regressor::{target_names, targets_in, targets_out};
+use super::vae::{device_option, lock};
+use super::{RResult, error_in, fail};
+use crate::array::NdArray;
+use crate::learn::ensemble::{Ensemble, EnsembleTrain};
+use crate::learn::{RegressorConfig, metrics, ordering};
+use rhai::plugin::*;
+use rhai::{Array, Map};
+use std::sync::{Arc, Mutex};
+
+pub type SharedEnsemble = Arc<Mutex<Ensemble>>;
+
+/// Widths of an ensemble member unless the script says otherwise: small against the
+/// paper's regressor, as fits tens of descriptors and hundreds of labels.
+pub const MEMBER_TRUNK: [i64; 3] = [128, 128, 64];
+pub const MEMBER_HEAD: [i64; 2] = [32, 16];
+
+fn named_values(names: &[String], v: &[f64]) -> Map {
+    names
+        .iter()
+        .zip(v)
+        .map(|(n, &x)| (n.as_str().into(), Dynamic::from_float(x)))
+        .collect()
+}
+
+#[export_module]
+pub mod ensemble_module {
+    use super::*;
+
+    /// Trains an ensemble on inputs [n, inputs] (codes, descriptors or both) and targets
+    /// (anchor maps or an NdArray [n, targets]): `ensemble::train(x, anchors, #{ members: 8,
+    /// epochs: 300, batch: 16, lr: 1e-3, seed: 0, trunk: [128, 128, 64], head: [32, 16],
+    /// scale_inputs: true, targets: [...], device: "cpu" })`. Member f trains on every row
+    /// outside fold f and keeps its best epoch on fold f; σ = member spread × a factor per
+    /// target from the out-of-fold residuals.
+    #[rhai_fn(return_raw)]
+    pub fn train(
+        ctx: NativeCallContext,
+        inputs: NdArray,
+        targets: Dynamic,
+        opts: Map,
+    ) -> RResult<SharedEnsemble> {
+        let f = "ensemble::train";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let d = EnsembleTrain::default();
+                let t = EnsembleTrain {
+                    members: o.int("members", d.members as i64, 2, 64)? as usize,
+                    epochs: o.int("epochs", d.epochs as i64, 1, 1_000_000)? as usize,
+                    batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+                    lr: o.float("lr", d.lr, 0.0, 10.0)?,
+                    seed: o.seed("seed", crate::settings::seed())?,
+                };
+                let (x, _) = codes_in(f, &inputs)?;
+                let config = RegressorConfig {
+                    trunk: o.widths("trunk", &MEMBER_TRUNK)?,
+                    head: o.widths("head", &MEMBER_HEAD)?,
+                    scale_inputs: o.bool("scale_inputs", true)?,
+                    ..RegressorConfig::new(x.ncols(), target_names(f, o.value("targets"))?)
+                };
+                let device = device_option(f, &mut o)?;
+                o.finish()?;
+                let y = targets_in(f, &targets, &config.targets)?;
+                if y.nrows() != x.nrows() {
+                    return fail(f, format!("{} input rows but {} target rows", x.nrows(), y.nrows()));
+                }
+                Ensemble::train(config, x.view(), y.view(), &t, device)
+                    .map(|e| Arc::new(Mutex::new(e)))
+                    .map_err(error_in(f))
+            })(),
+        )
+    }
+
+    /// Loads an ensemble written by `e.save(path)`.
+    #[rhai_fn(return_raw)]
+    pub fn load(ctx: NativeCallContext, path: &str) -> RResult<SharedEnsemble> {
+        crate::api::located(
+            &ctx,
+            Ensemble::load(path, crate::settings::device().to_tch())
+                .map(|e| Arc::new(Mutex::new(e)))
+                .map_err(error_in("ensemble::load")),
+        )
+    }
+
+    /// Predictions and their uncertainties: `#{ anchors, sigma }`, each an array of maps
+    /// like `curve.anchors()` (for a 1-d input row: one map each).
+    #[rhai_fn(global, name = "predict", return_raw)]
+    pub fn predict(ctx: NativeCallContext, e: &mut SharedEnsemble, x: NdArray) -> RResult<Map> {
+        let f = "Ensemble.predict";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let (x, one) = codes_in(f, &x)?;
+                let e = lock(e);
+                let (mean, sigma) = e.predict(x.view()).map_err(error_in(f))?;
+                let mut m = Map::new();
+                m.insert("anchors".into(), targets_out(&mean, &e.config.targets, one));
+                m.insert("sigma".into(), targets_out(&sigma, &e.config.targets, one));
+                Ok(m)
+            })(),
+        )
+    }
+
+    /// Writes `path.json` and one regressor checkpoint `path.member{k}.*` per member.
+    #[rhai_fn(global, name = "save", return_raw)]
+    pub fn save(ctx: NativeCallContext, e: &mut SharedEnsemble, path: &str) -> RResult<()> {
+        crate::api::located(&ctx, lock(e).save(path).map_err(error_in("Ensemble.save")))
+    }
+
+    /// What training found: `#{ best_epochs: [...], calibration: #{ M1: …, … },
+    /// oof_mae: #{ M1: …, … } }` (σ factor and single members' out-of-fold MAE per target).
+    #[rhai_fn(global, pure)]
+    pub fn report(e: &mut SharedEnsemble) -> Map {
+        let e = lock(e);
+        let r = &e.report;
+        let mut m = Map::new();
+        m.insert(
+            "best_epochs".into(),
+            r.best_epochs.iter().map(|&b| Dynamic::from_int(b as i64)).collect::<Array>().into(),
+        );
+        m.insert("calibration".into(), named_values(&e.config.targets, &r.calibration).into());
+        m.insert("oof_mae".into(), named_values(&e.config.targets, &r.oof_mae).into());
+        m
+    }
+
+    /// Trainable parameters over all members.
+    #[rhai_fn(global, pure)]
+    pub fn parameter_count(e: &mut SharedEnsemble) -> i64 {
+        lock(e).parameter_count() as i64
+    }
+
+    /// `Ensemble(8 members, 40 → 6 targets)`.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn to_string(e: &mut SharedEnsemble) -> String {
+        let e = lock(e);
+        format!(
+            "Ensemble({} members, {} → {} targets)",
+            e.members.len(),
+            e.config.inputs,
+            e.config.targets.len()
+        )
+    }
+
+    /// Calibration of uncertainties: the fraction of computed anchors within ±1σ and ±2σ
+    /// of the prediction, `#{ "1sigma": …, "2sigma": … }` (0.683 and 0.954 for a calibrated
+    /// normal law): `ensemble::coverage(p.anchors, p.sigma, truth)`.
+    #[rhai_fn(return_raw)]
+    pub fn coverage(
+        ctx: NativeCallContext,
+        predicted: Dynamic,
+        sigma: Dynamic,
+        computed: Dynamic,
+    ) -> RResult<Map> {
+        let f = "ensemble::coverage";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let names = crate::learn::regressor::anchor_names();
+                let p = targets_in(f, &predicted, &names)?;
+                let s = targets_in(f, &sigma, &names)?;
+                let c = targets_in(f, &computed, &names)?;
+                if p.nrows() != c.nrows() || s.nrows() != c.nrows() {
+                    return fail(f, format!("{} predictions, {} sigmas, {} computed rows", p.nrows(), s.nrows(), c.nrows()));
+                }
+                let mut m = Map::new();
+                for (key, k) in [("1sigma", 1.0), ("2sigma", 2.0)] {
+                    let v = metrics::coverage(p.view(), s.view(), c.view(), k);
+                    m.insert(key.into(), v.map_or(Dynamic::UNIT, Dynamic::from_float));
+                }
+                Ok(m)
+            })(),
+        )
+    }
+
+    /// Rows of predicted anchors (maps like `curve.anchors()`) that break Hk90 ≤ Hk80 ≤
+    /// Hk70 ≤ Hc or Mr ≤ M1 ≤ 1 (by more than 1e-12).
+    #[rhai_fn(return_raw)]
+    pub fn ordering_violations(ctx: NativeCallContext, predicted: Dynamic) -> RResult<i64> {
+        let f = "ensemble::ordering_violations";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let names = crate::learn::regressor::anchor_names();
+                let p = targets_in(f, &predicted, &names)?;
+                Ok(ordering::violations(&names, &p, 1e-12) as i64)
+            })(),
+        )
+    }
+}
+
+pub fn module() -> Module {
+    let mut m = exported_module!(ensemble_module);
+    m.set_custom_type::<SharedEnsemble>("Ensemble");
+    m
+}
