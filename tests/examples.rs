@@ -23,7 +23,6 @@ fn run_example(rel: &Path) -> (i32, String, String) {
         .args(["--quiet", "--threads", "2", "run"])
         .arg(Path::new("examples").join(rel))
         .current_dir(work.path())
-        .env("COERCIVE_SHARED", root().join("../shared"))
         .output()
         .expect("run coercive");
     (

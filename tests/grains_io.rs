@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 const REF: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/reference/fidimag/small_fixed_dm1e-6"
+    "/tests/reference/fidimag/small_fixed_dm1e-6"
 );
 
 fn sample(seed: u64, nx: usize, ny: usize, periodic: bool) -> Structure {

@@ -4,7 +4,7 @@ use coercive::grains::Structure;
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/reference/fidimag/small_fixed_dm1e-6"
+    "/tests/reference/fidimag/small_fixed_dm1e-6"
 );
 
 fn rows(name: &str) -> (Vec<String>, Vec<Vec<String>>) {

@@ -1,5 +1,5 @@
 //! The `solver` module: demagnetisation curves, anchor points and relaxed states of grain
-//! structures (DESIGN.md §3–4).
+//! structures (docs/physics.md §3–4).
 
 use super::grains::SharedStructure;
 use super::opts::Opts;
@@ -327,7 +327,7 @@ pub mod solver_module {
         c.seconds
     }
 
-    /// The six anchor points `#{ M1, Mr, Hk90, Hk80, Hk70, Hc }` (DESIGN.md §4: M in Ms,
+    /// The six anchor points `#{ M1, Mr, Hk90, Hk80, Hk70, Hc }` (docs/physics.md §4: M in Ms,
     /// fields as positive magnitudes in HA, linear interpolation; `()` when not reached).
     #[rhai_fn(global, pure)]
     pub fn anchors(c: &mut SharedCurve) -> Map {

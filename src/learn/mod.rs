@@ -1,6 +1,6 @@
-//! The networks of the paper's second half (DESIGN.md §5–6): the variational autoencoder of
-//! Table 1, the multi-head regressor of Table 2, their optimiser (NAdam), checkpoints,
-//! cross-validation, baselines and the Table-3 error measures.
+//! The networks of the paper's second half (docs/physics.md §5–6): the variational
+//! autoencoder of Table 1, the multi-head regressor of Table 2, their optimiser (NAdam),
+//! checkpoints, cross-validation, baselines and the Table-3 error measures.
 //!
 //! ```no_run
 //! use coercive::grains::{Encoding, Sample, VoronoiOptions};

@@ -1,4 +1,4 @@
-//! The regression targets of DESIGN.md §4 from a descending curve M(h) (M = mean m_y in
+//! The regression targets of docs/physics.md §4 from a descending curve M(h) (M = mean m_y in
 //! units of Ms, h in units of HA): M1 = M(+1), Mr = M(0), Hk90/Hk80/Hk70 = first field at
 //! which M ≤ 0.9/0.8/0.7·Mr, Hc = first field at which M ≤ 0, reported as positive
 //! magnitudes (the applied field is −Hk), linearly interpolated between the bracketing

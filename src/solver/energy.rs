@@ -52,7 +52,7 @@ impl Terms {
 }
 
 /// Mean energy densities per term (J/m³ over the magnet's volume). Anisotropy is −K1(k·m)²
-/// as in DESIGN.md §3 (fidimag's K1(1 − (k·m)²) is this plus K1).
+/// as in docs/physics.md §3.2 (fidimag's K1(1 − (k·m)²) is this plus K1).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Energies {
     pub exchange: f64,

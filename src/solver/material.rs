@@ -23,7 +23,7 @@ impl Default for Material {
 }
 
 impl Material {
-    /// Nd2Fe14B as in DESIGN.md §3: A = 8e-12 J/m, μ0Ms = 1.61 T, K1 = 4.2e6 J/m³.
+    /// Nd2Fe14B as in docs/physics.md §3.1: A = 8e-12 J/m, μ0Ms = 1.61 T, K1 = 4.2e6 J/m³.
     pub fn nd2fe14b() -> Self {
         Material {
             a: 8e-12,

@@ -1,10 +1,10 @@
 //! Minimisation at one field. This file holds the options, the stopping rule and the
 //! default method (an opt-in L-BFGS is in `lbfgs.rs`): steepest descent on the angles
 //! φ with Barzilai–Borwein steps (Exl et al., J. Appl. Phys. 115, 17D118, 2014), safeguarded
-//! as DESIGN.md's measurements ask: the two BB step lengths alternate, the step is clamped to
-//! [tau_min, tau_max] and falls back to tau_max when s·y ≤ 0 (negative curvature along the
-//! step), and no cell turns by more than `max_turn` in one iteration. No line search: the
-//! energy is never evaluated, only its gradient.
+//! as the measurements of docs/physics.md §3.7 ask: the two BB step lengths alternate, the
+//! step is clamped to [tau_min, tau_max] and falls back to tau_max when s·y ≤ 0 (negative
+//! curvature along the step), and no cell turns by more than `max_turn` in one iteration.
+//! No line search: the energy is never evaluated, only its gradient.
 //!
 //! Why tau_max is large (100/HA) and the turn is capped instead: near a switching field the
 //! energy has soft modes of curvature ≪ 1, and a step clamped at 1/HA relaxes them by a
@@ -81,8 +81,8 @@ impl Default for MinimizeOptions {
 /// Default stopping torque in units of HA. fidimag's reference runs stop at ≈1.5e-5 HA;
 /// at 1e-4 every fidimag reference curve is reproduced to ≤1.5e-4 Ms off the switching
 /// steps and its anchors to ≤1e-4 (tests in `validation.rs`), while the evaluations per
-/// step stay close to the minimum. DESIGN measured 1.5e-4 as still within 1e-4 of fidimag's
-/// anchors on a 160² structure; 1e-4 keeps a margin.
+/// step stay close to the minimum. docs/physics.md §3.7 records 1.5e-4 as still within 1e-4 of
+/// fidimag's anchors on a 160² structure; 1e-4 keeps a margin.
 pub const DEFAULT_TOL: f64 = 1e-4;
 
 impl MinimizeOptions {

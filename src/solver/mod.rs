@@ -1,9 +1,9 @@
 //! Micromagnetic solver: energy terms, demag, minimiser, sweeps and anchor points.
 //!
 //! One layer of nx × ny cells with in-plane magnetisation m = (sin φ, cos φ, 0) and easy
-//! axes k = (sin ψ, cos ψ, 0) (angles from +y towards +x), Brown's energy per DESIGN.md §3:
-//! exchange, uniaxial anisotropy, Zeeman (field along +y) and demag (Newell tensor, zero-
-//! padded FFT, open boundaries). Fields are in units of the anisotropy field HA of the
+//! axes k = (sin ψ, cos ψ, 0) (angles from +y towards +x), Brown's energy per
+//! docs/physics.md §3: exchange, uniaxial anisotropy, Zeeman (field along +y) and demag
+//! (Newell tensor, zero-padded FFT, open boundaries). Fields are in units of the anisotropy field HA of the
 //! reference material, energies in units of 2K1V per cell (reported in J/m³).
 //!
 //! Files follow mumax3's engine/: one physics idea each.

@@ -155,7 +155,7 @@ mod tests {
     fn reference() -> Vec<[f64; 8]> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/reference/fidimag/demag_tensor_2x2x36000.csv"
+            "/tests/reference/fidimag/demag_tensor_2x2x36000.csv"
         );
         let text = std::fs::read_to_string(path).expect("reference tensor csv");
         text.lines()

@@ -136,7 +136,7 @@ impl Curve {
     pub fn non_converged(&self) -> usize {
         self.points.iter().filter(|p| !p.converged).count()
     }
-    /// DESIGN.md §4 anchors of this (descending) curve.
+    /// docs/physics.md §4 anchors of this (descending) curve.
     pub fn anchors(&self) -> Anchors {
         anchors(&self.fields(), &self.my())
     }

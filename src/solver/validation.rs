@@ -5,7 +5,7 @@ use super::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const REF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/fidimag");
+const REF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/fidimag");
 
 /// Per-cell axes of a reference folder (`cells.csv`: i, j, angle_rad) and its n.
 fn reference_cells(folder: &str) -> (Mesh, Vec<f64>) {
