@@ -23,7 +23,7 @@ const fn d(name: &'static str, unit: &'static str, doc: &'static str) -> Descrip
 }
 
 /// Every descriptor, in the order of [`Structure::descriptors`].
-pub const DESCRIPTORS: [Descriptor; 40] = [
+pub const DESCRIPTORS: [Descriptor; 42] = [
     d("cos2_mean", "1", "mean of cos²ψ over cells: alignment of the axes with the field"),
     d("axis_order", "1", "|⟨e^{2iψ}⟩| over cells: 1 for parallel axes, 0 for isotropic ones"),
     d("cos2_min_grain", "1", "least cos²ψ of any grain: the worst-aligned grain"),
@@ -45,6 +45,8 @@ pub const DESCRIPTORS: [Descriptor; 40] = [
     d("hsw_q25", "HA", "25th percentile of h_sw over cells"),
     d("hsw_median", "HA", "median of h_sw over cells"),
     d("hsw_mean", "HA", "mean of h_sw over cells"),
+    d("cos_local_4nm_mean", "1", "mean over cells of |cos| of the axis averaged over 4 nm: the remanence of exchange-smoothed axes"),
+    d("cos_local_10nm_mean", "1", "mean over cells of |cos| of the axis averaged over 10 nm"),
     d("cos2_local_4nm_min", "1", "least cos² of the axis averaged over 4 nm (a domain wall width) around a cell"),
     d("cos2_local_4nm_q05", "1", "5th percentile over cells of cos² of the axis averaged over 4 nm"),
     d("hsw_local_4nm_min", "HA", "least h_sw of the axis averaged over 4 nm around a cell"),
@@ -156,8 +158,9 @@ fn local_axis(s: &Structure, r: usize) -> Vec<(f64, f64)> {
     out
 }
 
-/// cos² and h_sw of the mean axis of each window of `scale_nm`: (min, 5th percentile) each.
-fn local_measures(s: &Structure, scale_nm: f64) -> [f64; 4] {
+/// Of the mean axis of each window of `scale_nm`: cos² (min, 5th percentile), h_sw (min,
+/// 5th percentile) and the mean |cos| of its angle to the field.
+fn local_measures(s: &Structure, scale_nm: f64) -> [f64; 5] {
     let r = ((scale_nm / s.cell_nm()) / 2.0).round() as usize;
     let local = local_axis(s, r);
     // The mean axis of (cos 2ψ, sin 2ψ): its angle from the field line, and cos² of it
@@ -167,12 +170,18 @@ fn local_measures(s: &Structure, scale_nm: f64) -> [f64; 4] {
         .iter()
         .map(|&(c, sn)| (switching_field(0.5 * sn.atan2(c)), 1.0))
         .collect();
+    let cos_mean = local
+        .iter()
+        .map(|&(c, sn)| (0.5 * sn.atan2(c)).cos().abs())
+        .sum::<f64>()
+        / local.len() as f64;
     let (cos2, hsw) = (sorted(cos2), sorted(hsw));
     [
         cos2[0].0,
         weighted_quantile(&cos2, 0.05),
         hsw[0].0,
         weighted_quantile(&hsw, 0.05),
+        cos_mean,
     ]
 }
 
@@ -295,6 +304,8 @@ impl Structure {
             weighted_quantile(&hsw, 0.25),
             weighted_quantile(&hsw, 0.5),
             mean(&hsw),
+            l4[4],
+            l10[4],
             l4[0],
             l4[1],
             l4[2],

@@ -125,33 +125,46 @@ impl Ensemble {
             },
         )?;
         let folds = cv::folds(x.nrows(), opts.members, opts.seed);
-        let mut members = vec![];
-        let mut best_epochs = vec![];
+        // Weights are drawn from libtorch's global generator: build members one by one.
+        let mut members = folds
+            .iter()
+            .enumerate()
+            .map(|(f, _)| {
+                let seed = crate::grains::rng::splitmix64(opts.seed, 0xe5 + f as u64);
+                Ok((Regressor::new(config.clone(), device, seed)?, seed))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Small networks gain nothing from intra-op threads (they lose badly when the cores
+        // are shared), so members train side by side with one libtorch thread each.
+        let threads = tch::get_num_threads();
+        tch::set_num_threads(1);
+        let fitted: Vec<Result<usize>> = {
+            use rayon::prelude::*;
+            members
+                .par_iter_mut()
+                .enumerate()
+                .map(|(f, (m, seed))| {
+                    let train = RegressorTrain {
+                        epochs: opts.epochs,
+                        folds: 0,
+                        batch: opts.batch,
+                        lr: opts.lr,
+                        seed: *seed,
+                    };
+                    let label = format!("member {}/{}", f + 1, folds.len());
+                    m.fit_early_stopped(x, y, &cv::complement(&folds, f), &folds[f], &train, &label)
+                })
+                .collect()
+        };
+        tch::set_num_threads(threads);
+        let best_epochs = fitted.into_iter().collect::<Result<Vec<_>>>()?;
+        let members: Vec<Regressor> = members.into_iter().map(|(m, _)| m).collect();
         let mut oof = Array2::from_elem(y.raw_dim(), f64::NAN);
-        for (f, fold) in folds.iter().enumerate() {
-            let seed = crate::grains::rng::splitmix64(opts.seed, 0xe5 + f as u64);
-            let mut m = Regressor::new(config.clone(), device, seed)?;
-            let train = RegressorTrain {
-                epochs: opts.epochs,
-                folds: 0,
-                batch: opts.batch,
-                lr: opts.lr,
-                seed,
-            };
-            let label = format!("member {}/{}", f + 1, folds.len());
-            best_epochs.push(m.fit_early_stopped(
-                x,
-                y,
-                &cv::complement(&folds, f),
-                fold,
-                &train,
-                &label,
-            )?);
+        for (m, fold) in members.iter().zip(&folds) {
             let p = m.predict(x.select(Axis(0), fold).view())?;
             for (r, &i) in fold.iter().enumerate() {
                 oof.row_mut(i).assign(&p.row(r));
             }
-            members.push(m);
         }
         let mut ens = Ensemble {
             config,
@@ -162,11 +175,13 @@ impl Ensemble {
                 oof_mae: vec![],
             },
         };
-        let (_, spread) = ens.member_moments(x)?;
+        let (mean, spread) = ens.member_moments(x)?;
+        let variant_b = std::env::var_os("COERCIVE_CAL_B").is_some();
         for t in 0..y.ncols() {
             let r: Vec<f64> = (0..y.nrows()).map(|i| y[[i, t]] - oof[[i, t]]).collect();
+            let rb: Vec<f64> = (0..y.nrows()).map(|i| y[[i, t]] - mean[[i, t]]).collect();
             let s: Vec<f64> = spread.column(t).to_vec();
-            ens.report.calibration.push(calibrate(&r, &s));
+            ens.report.calibration.push(calibrate(if variant_b { &rb } else { &r }, &s));
             let fin: Vec<f64> = r.iter().copied().filter(|v| v.is_finite()).collect();
             ens.report
                 .oof_mae

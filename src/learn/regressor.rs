@@ -23,6 +23,8 @@ pub const TRUNK: [i64; 6] = [512, 1024, 512, 256, 128, 64];
 pub const HEAD: [i64; 5] = [32, 16, 8, 4, 2];
 pub const MAX_INPUTS: usize = 1 << 16;
 pub const MAX_TARGETS: usize = 64;
+/// Networks with fewer weights train on one libtorch thread.
+const SMALL_NET: usize = 1 << 20;
 
 /// The anchor names in the order of `Curve.anchors()`: the default targets.
 pub fn anchor_names() -> Vec<String> {
@@ -454,6 +456,28 @@ impl Regressor {
 
     #[allow(clippy::too_many_arguments)]
     fn fit_keeping(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: ArrayView2<f64>,
+        train_ids: &[usize],
+        val_ids: Option<&[usize]>,
+        opts: &RegressorTrain,
+        label: &str,
+        keep_best: bool,
+    ) -> Result<usize> {
+        // Below ~1M weights libtorch's intra-op threads cost more than they give (and
+        // collapse when the cores are shared): such nets train on one thread.
+        let threads = tch::get_num_threads();
+        if self.parameter_count() < SMALL_NET {
+            tch::set_num_threads(1);
+        }
+        let r = self.fit_epochs(x, y, train_ids, val_ids, opts, label, keep_best);
+        tch::set_num_threads(threads);
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fit_epochs(
         &mut self,
         x: ArrayView2<f32>,
         y: ArrayView2<f64>,
