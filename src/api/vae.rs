@@ -142,9 +142,12 @@ pub mod vae_module {
     }
 
     /// Trains on a Dataset, a Sample or an array of Structures: `v.train(sample, #{ epochs: 10,
-    /// batch: 64, lr: 1e-4, seed: 0, ids: [0, 1, …], device: "cpu" })` (NAdam; every record
-    /// unless `ids`). More calls continue training (also after `vae::load`). Returns the
-    /// history of this call; Ctrl-C keeps the weights of the last finished epoch.
+    /// batch: 64, lr: 1e-4, seed: 0, ids: [0, 1, …], augment: false, device: "cpu" })`
+    /// (NAdam; every record unless `ids`). `augment: true` shows each raster mirrored in x
+    /// or y, turned by 180° or as is — transforms that keep its demagnetisation curve —
+    /// drawn per (seed, epoch, record). More calls continue training (also after
+    /// `vae::load`). Returns the history of this call; Ctrl-C keeps the weights of the
+    /// last finished epoch.
     #[rhai_fn(global, name = "train", return_raw)]
     pub fn train(
         ctx: NativeCallContext,
@@ -162,6 +165,7 @@ pub mod vae_module {
                     batch: o.int("batch", 64, 1, 1 << 16)? as usize,
                     lr: o.float("lr", 1e-4, 0.0, 10.0)?,
                     seed: o.seed("seed", crate::settings::seed())?,
+                    augment: o.bool("augment", false)?,
                 };
                 let ids = o.value("ids");
                 let device = device_option(f, &mut o)?;
