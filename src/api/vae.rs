@@ -218,6 +218,35 @@ pub mod vae_module {
         )
     }
 
+    /// How much of the rasters of a Structure, an array of Structures, a Sample or a Dataset
+    /// the VAE gives back: each is encoded to its latent mean and decoded (no sampling);
+    /// `#{ mse, variance, r2 }` with `mse` the mean squared error over records, channels
+    /// and cells, `variance` that of the input values and r2 = 1 − mse / variance
+    /// (NaN for constant inputs): `v.reconstruction(test).r2`.
+    #[rhai_fn(global, name = "reconstruction", return_raw)]
+    pub fn reconstruction(
+        ctx: NativeCallContext,
+        v: &mut SharedVae,
+        source: Dynamic,
+    ) -> RResult<Map> {
+        let f = "Vae.reconstruction";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let vae = lock(v);
+                let r = with_source(f, &source, |src, _| {
+                    let ids = all_ids(f, src)?;
+                    vae.reconstruction(src, &ids).map_err(error_in(f))
+                })?;
+                let mut m = Map::new();
+                m.insert("mse".into(), r.mse.into());
+                m.insert("variance".into(), r.variance.into());
+                m.insert("r2".into(), r.r2.into());
+                Ok(m)
+            })(),
+        )
+    }
+
     /// Decodes codes: a 1-d code gives `#{ image, structure }` (the tanh output, [ny, nx]
     /// for k_x or [2, ny, nx] for axis, and its nearest-colormap Structure of 2 nm cells);
     /// a 2-d array [n, latent] gives an array of such maps: `v.decode(z).structure`.

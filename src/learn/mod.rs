@@ -21,6 +21,7 @@ pub mod cv;
 mod error;
 pub mod metrics;
 pub mod nadam;
+pub mod quality;
 pub mod regressor;
 pub mod scaler;
 pub mod tensor;
@@ -30,6 +31,7 @@ pub mod weights;
 
 pub use error::{LearnError, Result};
 pub use nadam::NAdam;
+pub use quality::{Reconstruction, probe_r2};
 pub use regressor::{Regressor, RegressorConfig, RegressorTrain};
 pub use scaler::Scaler;
 pub use train::{EpochRecord, TrainOptions};
