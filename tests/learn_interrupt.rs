@@ -44,6 +44,7 @@ fn interrupted_training_keeps_the_last_finished_epoch() {
         batch: 4,
         lr: 1e-3,
         seed: 5,
+        augment: false,
     };
     let cfg = VaeConfig::new(32, 32, Encoding::Kx, 4);
     // Reference: exactly one epoch.

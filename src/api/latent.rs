@@ -272,6 +272,59 @@ pub mod latent_module {
         )
     }
 
+    /// Linear probe of codes: the out-of-fold R² of ridge regression from codes [n, latent]
+    /// to each column of `targets` ([n] or [n, m]; NaN = missing), one fold at a time
+    /// predicted by a ridge fitted on the other folds: `latent::probe(z, y, #{ folds: 5,
+    /// lambda: 1.0, seed: 0 })` → [m] R² values (1: linear in the code, ≤ 0: no better than
+    /// the mean).
+    #[rhai_fn(return_raw)]
+    pub fn probe(
+        ctx: NativeCallContext,
+        codes: NdArray,
+        targets: NdArray,
+        opts: Map,
+    ) -> RResult<NdArray> {
+        let f = "latent::probe";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let folds = o.int("folds", 5, 2, MAX_RECORDS as i64)? as usize;
+                let lambda = o.float("lambda", 1.0, 0.0, 1e12)?;
+                let seed = o.seed("seed", crate::settings::seed())?;
+                o.finish()?;
+                let (z, one) = codes_in(f, &codes)?;
+                if one {
+                    return fail(
+                        f,
+                        "codes must be a 2-d array [n, latent], one row per record",
+                    );
+                }
+                let y = match targets.shape() {
+                    [n] => Array2::from_shape_fn((*n, 1), |(i, _)| targets.0[[i]]),
+                    [n, m] => Array2::from_shape_fn((*n, *m), |(i, t)| targets.0[[i, t]]),
+                    s => {
+                        return fail(
+                            f,
+                            format!(
+                                "targets must be a 1-d [n] or 2-d [n, m] array, got shape {s:?}"
+                            ),
+                        );
+                    }
+                };
+                if z.ncols() * z.nrows() > 1 << 26 || y.len() > 1 << 26 {
+                    return fail(f, "at most 2^26 code or target values at once");
+                }
+                if lambda <= 0.0 {
+                    return fail(f, format!("lambda must be > 0, got {lambda}"));
+                }
+                let r2 = crate::learn::probe_r2(z.view(), y.view(), folds, lambda, seed)
+                    .map_err(error_in(f))?;
+                Ok(NdArray::from_vec(r2))
+            })(),
+        )
+    }
+
     /// `PCA(k components of 160×160 kx rasters)`.
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn pca_to_string(p: &mut SharedPca) -> String {

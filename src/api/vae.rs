@@ -142,9 +142,12 @@ pub mod vae_module {
     }
 
     /// Trains on a Dataset, a Sample or an array of Structures: `v.train(sample, #{ epochs: 10,
-    /// batch: 64, lr: 1e-4, seed: 0, ids: [0, 1, …], device: "cpu" })` (NAdam; every record
-    /// unless `ids`). More calls continue training (also after `vae::load`). Returns the
-    /// history of this call; Ctrl-C keeps the weights of the last finished epoch.
+    /// batch: 64, lr: 1e-4, seed: 0, ids: [0, 1, …], augment: false, device: "cpu" })`
+    /// (NAdam; every record unless `ids`). `augment: true` shows each raster mirrored in x
+    /// or y, turned by 180° or as is — transforms that keep its demagnetisation curve —
+    /// drawn per (seed, epoch, record). More calls continue training (also after
+    /// `vae::load`). Returns the history of this call; Ctrl-C keeps the weights of the
+    /// last finished epoch.
     #[rhai_fn(global, name = "train", return_raw)]
     pub fn train(
         ctx: NativeCallContext,
@@ -162,6 +165,7 @@ pub mod vae_module {
                     batch: o.int("batch", 64, 1, 1 << 16)? as usize,
                     lr: o.float("lr", 1e-4, 0.0, 10.0)?,
                     seed: o.seed("seed", crate::settings::seed())?,
+                    augment: o.bool("augment", false)?,
                 };
                 let ids = o.value("ids");
                 let device = device_option(f, &mut o)?;
@@ -210,6 +214,35 @@ pub mod vae_module {
                     let z = vae.encode_source(src, &ids, 64).map_err(error_in(f))?;
                     Ok(codes_out(z, one))
                 })
+            })(),
+        )
+    }
+
+    /// How much of the rasters of a Structure, an array of Structures, a Sample or a Dataset
+    /// the VAE gives back: each is encoded to its latent mean and decoded (no sampling);
+    /// `#{ mse, variance, r2 }` with `mse` the mean squared error over records, channels
+    /// and cells, `variance` that of the input values and r2 = 1 − mse / variance
+    /// (NaN for constant inputs): `v.reconstruction(test).r2`.
+    #[rhai_fn(global, name = "reconstruction", return_raw)]
+    pub fn reconstruction(
+        ctx: NativeCallContext,
+        v: &mut SharedVae,
+        source: Dynamic,
+    ) -> RResult<Map> {
+        let f = "Vae.reconstruction";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let vae = lock(v);
+                let r = with_source(f, &source, |src, _| {
+                    let ids = all_ids(f, src)?;
+                    vae.reconstruction(src, &ids).map_err(error_in(f))
+                })?;
+                let mut m = Map::new();
+                m.insert("mse".into(), r.mse.into());
+                m.insert("variance".into(), r.variance.into());
+                m.insert("r2".into(), r.r2.into());
+                Ok(m)
             })(),
         )
     }

@@ -1,5 +1,6 @@
 //! 2-D Voronoi grain structures with per-grain easy axes: generation, statistics, network
-//! encodings, file formats and lazily drawn samples.
+//! encodings, the symmetries that keep the demagnetisation curve, file formats and lazily
+//! drawn samples.
 
 mod descriptors;
 mod encode;
@@ -16,6 +17,7 @@ mod sample;
 mod source;
 mod stats;
 mod structure;
+mod symmetry;
 mod voronoi;
 
 pub use descriptors::{DESCRIPTORS, Descriptor, descriptor_index, fold_axis, stoner_wohlfarth, switching_field};
@@ -27,4 +29,5 @@ pub use sample::Sample;
 pub use source::{Batches, RasterSource, SourceError, epoch_order};
 pub use stats::GrainStats;
 pub use structure::{Generator, MAX_CELLS, MAX_GRAINS, Structure};
+pub use symmetry::Symmetry;
 pub use voronoi::{Draws, PAPER_GRAINS, VoronoiOptions, draw, voronoi};

@@ -23,6 +23,7 @@ mod error;
 pub mod metrics;
 pub mod nadam;
 pub mod ordering;
+pub mod quality;
 pub mod regressor;
 pub mod scaler;
 pub mod tensor;
@@ -32,6 +33,7 @@ pub mod weights;
 
 pub use error::{LearnError, Result};
 pub use nadam::NAdam;
+pub use quality::{Reconstruction, probe_r2};
 pub use regressor::{Regressor, RegressorConfig, RegressorTrain};
 pub use scaler::Scaler;
 pub use train::{EpochRecord, TrainOptions};

@@ -19,7 +19,7 @@ use super::tensor::{to_array, to_tensor};
 use super::train::{EpochRecord, run_epochs, scalar, seed_torch};
 use super::weights::Weights;
 use super::{LearnError, Result};
-use crate::grains::{Batches, Encoding, RasterSource};
+use crate::grains::{Batches, Encoding, RasterSource, Symmetry};
 use ndarray::{Array2, Array4, Ix2, Ix4};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -149,6 +149,10 @@ pub struct VaeTrain {
     pub batch: usize,
     pub lr: f64,
     pub seed: u64,
+    /// Replace each raster by its image under one of the four curve-preserving symmetries
+    /// ([`Symmetry`]), drawn per (seed, epoch, record). Off by default: the paper trains on
+    /// the rasters as drawn.
+    pub augment: bool,
 }
 
 impl Default for VaeTrain {
@@ -158,8 +162,33 @@ impl Default for VaeTrain {
             batch: 64,
             lr: 1e-4,
             seed: 0,
+            augment: false,
         }
     }
+}
+
+/// Transforms batch `x` [n, channels, ny, nx] of records `ids` in place, each by the
+/// symmetry drawn for (seed, epoch, record id): independent of batch order and batch size.
+pub fn augment_batch(
+    x: &mut Array4<f32>,
+    ids: &[usize],
+    encoding: Encoding,
+    seed: u64,
+    epoch: u64,
+) -> Result<()> {
+    ensure(x.shape()[0] == ids.len(), || {
+        format!(
+            "augment_batch: {} rasters for {} record ids",
+            x.shape()[0],
+            ids.len()
+        )
+    })?;
+    for (raster, &id) in x.outer_iter_mut().zip(ids) {
+        Symmetry::draw(seed, epoch, id as u64)
+            .apply_encoded(raster, encoding)
+            .map_err(|e| LearnError::msg(e.to_string()))?;
+    }
+    Ok(())
 }
 
 struct Layers {
@@ -452,7 +481,10 @@ impl Vae {
                 seed_torch(opts.seed, e as u64);
                 let (mut sum, mut rsum, mut ksum, mut n) = (0.0, 0.0, 0.0, 0usize);
                 for b in Batches::new(source, ids, encoding, opts.batch, opts.seed, e as u64) {
-                    let (bid, x) = b.map_err(LearnError::Source)?;
+                    let (bid, mut x) = b.map_err(LearnError::Source)?;
+                    if opts.augment {
+                        augment_batch(&mut x, &bid, encoding, opts.seed, e as u64)?;
+                    }
                     let x = to_tensor(&x, device);
                     let (loss, recon, kl) = net.step(opt, &x);
                     let w = bid.len() as f64;
@@ -551,6 +583,7 @@ mod tests {
             batch: 8,
             lr: 1e-3,
             seed: 5,
+            augment: false,
         };
         vae.train(&sample, &ids, &train).unwrap();
         assert_eq!(vae.history().len(), 2);
@@ -578,5 +611,32 @@ mod tests {
         let err = Vae::load(&path, Device::Cpu).err().unwrap().to_string();
         assert!(err.contains("does not match its config"), "{err}");
         assert!(err.contains("shape"), "{err}");
+    }
+
+    /// The draws of augmentation (training with them is checked for reproducibility in
+    /// tests/learn_augment.rs: libtorch's generator is process-wide, so in its own process).
+    #[test]
+    fn vae_augment_draws_are_per_record_and_per_epoch() {
+        let sample = Sample::new(VoronoiOptions::square(32), 3, 12).unwrap();
+        let ids: Vec<usize> = (0..12).collect();
+        // Per record, not per position in the batch; new ones each epoch.
+        let e = Encoding::Kx;
+        let drawn = |ids: &[usize], epoch: u64| {
+            let mut x = sample.encode_many(ids, e).unwrap();
+            augment_batch(&mut x, ids, e, 5, epoch).unwrap();
+            x
+        };
+        let first = drawn(&ids, 1);
+        assert_ne!(first, sample.encode_many(&ids, e).unwrap(), "not all Identity");
+        let rev: Vec<usize> = ids.iter().rev().copied().collect();
+        assert_eq!(drawn(&rev, 1).slice(ndarray::s![..;-1, .., .., ..]), first);
+        assert_ne!(drawn(&ids, 2), first);
+        for (k, &id) in ids.iter().enumerate() {
+            let t = Symmetry::draw(5, 1, id as u64);
+            let want = e.encode(&sample.get(id).unwrap().transformed(t));
+            assert_eq!(first.index_axis(ndarray::Axis(0), k), want, "record {id}");
+        }
+        let mut x = sample.encode_many(&ids[..2], e).unwrap();
+        assert!(augment_batch(&mut x, &ids, e, 5, 1).is_err());
     }
 }
