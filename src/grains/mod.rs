@@ -3,6 +3,7 @@
 
 mod encode;
 mod error;
+mod graph;
 mod io_csv;
 mod io_native;
 mod io_npy;
@@ -19,6 +20,7 @@ mod voronoi;
 
 pub use encode::Encoding;
 pub use error::{GrainsError, Result};
+pub use graph::{EDGE_FEATURES, GrainEdge, GrainGraph, GrainNode, NODE_FEATURES};
 pub use io_csv::DEFAULT_CELL_NM;
 pub use io_png::{PngOptions, PngReadOptions};
 pub use sample::Sample;
