@@ -19,6 +19,7 @@ pub mod baselines;
 pub mod checkpoint;
 pub mod cv;
 mod error;
+pub mod graphnet;
 pub mod metrics;
 pub mod nadam;
 pub mod regressor;
@@ -29,6 +30,7 @@ pub mod vae;
 pub mod weights;
 
 pub use error::{LearnError, Result};
+pub use graphnet::{GraphNet, GraphNetConfig, GraphNetTrain};
 pub use nadam::NAdam;
 pub use regressor::{Regressor, RegressorConfig, RegressorTrain};
 pub use scaler::Scaler;
