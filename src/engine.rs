@@ -15,6 +15,7 @@ pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
         ("data", api::data::module()),
         ("vae", api::vae::module()),
         ("regressor", api::regressor::module()),
+        ("graphnet", api::graphnet::module()),
         ("latent", api::latent::module()),
     ]
 }
@@ -35,6 +36,7 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_type_with_name::<api::vae::SharedVae>("Vae");
     engine.register_type_with_name::<api::regressor::SharedRegressor>("Regressor");
     engine.register_type_with_name::<api::regressor::SharedBaseline>("Baseline");
+    engine.register_type_with_name::<api::graphnet::SharedGraphNet>("GraphNet");
     engine.register_type_with_name::<api::latent::SharedPca>("PCA");
     engine.register_global_module(api::array::module().into());
     engine.register_global_module(api::core::module().into());

@@ -6,6 +6,7 @@ pub mod array;
 pub mod core;
 pub mod data;
 pub mod grains;
+pub mod graphnet;
 pub mod io;
 pub mod latent;
 pub mod opts;

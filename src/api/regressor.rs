@@ -90,7 +90,7 @@ pub fn targets_out(y: &Array2<f64>, names: &[String], single: bool) -> Dynamic {
     }
 }
 
-fn target_names(func: &str, v: Option<Dynamic>) -> RResult<Vec<String>> {
+pub fn target_names(func: &str, v: Option<Dynamic>) -> RResult<Vec<String>> {
     match v {
         None => Ok(anchor_names()),
         Some(d) => d
