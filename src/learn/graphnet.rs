@@ -233,8 +233,28 @@ impl Mlp {
     }
 
     fn forward(&self, x: &Tensor) -> Tensor {
-        let y = self.second.forward(&self.first.forward(x).elu());
+        self.rest(self.first.forward(x))
+    }
+
+    /// Everything after the first layer, given its output.
+    fn rest(&self, first: Tensor) -> Tensor {
+        let y = self.second.forward(&first.elu());
         if self.out_elu { y.elu() } else { y }
+    }
+
+    /// `forward([h[dst], h[src], e])` of a message MLP without that [edges, 2H + E]
+    /// matrix: the first layer's node parts are applied once per node, then gathered
+    /// (there are several times more directed edges than nodes).
+    fn messages(&self, h: &Tensor, b: &GraphBatch) -> Tensor {
+        let (w, width) = (&self.first.ws, h.size()[1]);
+        let part = |x: &Tensor, from: i64, len: i64| x.matmul(&w.narrow(1, from, len).tr());
+        let mut first = part(h, 0, width).index_select(0, &b.dst)
+            + part(h, width, width).index_select(0, &b.src)
+            + part(&b.e, 2 * width, EDGE_INPUTS as i64);
+        if let Some(bias) = &self.first.bs {
+            first += bias;
+        }
+        self.rest(first)
     }
 }
 
@@ -270,26 +290,20 @@ impl Net {
         let mut h = self.encoder.forward(&b.x);
         let (n, width) = (h.size()[0], h.size()[1]);
         let options = (h.kind(), h.device());
-        let zeros = |rows: i64| Tensor::zeros([rows, width], options);
+        let zeros = |rows: i64, cols: i64| Tensor::zeros([rows, cols], options);
         for (message, update) in &self.layers {
-            let m = message.forward(&Tensor::cat(
-                &[
-                    h.index_select(0, &b.dst),
-                    h.index_select(0, &b.src),
-                    b.e.shallow_clone(),
-                ],
-                1,
-            ));
-            let by_length = zeros(n).index_add(0, &b.dst, &(&m * b.w.narrow(1, 0, 1)));
-            let mean = zeros(n).index_add(0, &b.dst, &(&m * b.w.narrow(1, 1, 1)));
-            h = &h + update.forward(&Tensor::cat(&[&h, &by_length, &mean], 1));
+            let m = message.messages(&h, b);
+            // [Σ by boundary length, mean] over each node's incoming messages.
+            let weighted = Tensor::cat(&[&m * b.w.narrow(1, 0, 1), &m * b.w.narrow(1, 1, 1)], 1);
+            let agg = zeros(n, 2 * width).index_add(0, &b.dst, &weighted);
+            h = &h + update.forward(&Tensor::cat(&[&h, &agg], 1));
         }
         let g = b.graphs;
-        let mean = zeros(g).index_add(0, &b.graph, &(&h * &b.area));
+        let mean = zeros(g, width).index_add(0, &b.graph, &(&h * &b.area));
         // scatter_reduce, not index_reduce: libtorch warns that the latter is in beta.
         let index = b.graph.unsqueeze(1).expand_as(&h);
-        let max = zeros(g).internal_scatter_reduce(0, &index, &h, "amax", false);
-        let min = zeros(g).internal_scatter_reduce(0, &index, &h, "amin", false);
+        let max = zeros(g, width).internal_scatter_reduce(0, &index, &h, "amax", false);
+        let min = zeros(g, width).internal_scatter_reduce(0, &index, &h, "amin", false);
         self.head.forward(&Tensor::cat(&[mean, max, min], 1))
     }
 
@@ -725,6 +739,20 @@ mod tests {
             .collect();
         let b = GraphBatch::new(&p, &[0, 1, 2], Device::Cpu);
         assert_eq!(tch::no_grad(|| g.net.forward(&b)).size(), vec![3, 2]);
+        // Messages gathered from per-node projections equal the MLP on [h_i, h_j, e_ij].
+        tch::manual_seed(7);
+        let h = Tensor::randn([b.x.size()[0], 64], (Kind::Float, Device::Cpu));
+        let message = &g.net.layers[0].0;
+        let direct = message.forward(&Tensor::cat(
+            &[
+                h.index_select(0, &b.dst),
+                h.index_select(0, &b.src),
+                b.e.shallow_clone(),
+            ],
+            1,
+        ));
+        let diff = (message.messages(&h, &b) - direct).abs().max();
+        assert!(scalar(&diff) < 1e-5, "{}", scalar(&diff));
         let nodes: usize = graphs.iter().map(|x| x.nodes.len()).sum();
         assert_eq!(b.x.size(), vec![nodes as i64, ni as i64]);
         let edges: usize = graphs.iter().map(|x| x.edges.len()).sum();
