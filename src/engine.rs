@@ -16,6 +16,7 @@ pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
         ("vae", api::vae::module()),
         ("regressor", api::regressor::module()),
         ("ensemble", api::ensemble::module()),
+        ("graphnet", api::graphnet::module()),
         ("latent", api::latent::module()),
     ]
 }
@@ -37,6 +38,7 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_type_with_name::<api::regressor::SharedRegressor>("Regressor");
     engine.register_type_with_name::<api::regressor::SharedBaseline>("Baseline");
     engine.register_type_with_name::<api::ensemble::SharedEnsemble>("Ensemble");
+    engine.register_type_with_name::<api::graphnet::SharedGraphNet>("GraphNet");
     engine.register_type_with_name::<api::latent::SharedPca>("PCA");
     engine.register_global_module(api::array::module().into());
     engine.register_global_module(api::core::module().into());

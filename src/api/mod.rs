@@ -7,6 +7,7 @@ pub mod core;
 pub mod data;
 pub mod ensemble;
 pub mod grains;
+pub mod graphnet;
 pub mod io;
 pub mod latent;
 pub mod opts;

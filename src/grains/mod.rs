@@ -5,6 +5,7 @@
 mod descriptors;
 mod encode;
 mod error;
+mod graph;
 mod io_csv;
 mod io_native;
 mod io_npy;
@@ -23,6 +24,7 @@ mod voronoi;
 pub use descriptors::{DESCRIPTORS, Descriptor, descriptor_index, fold_axis, stoner_wohlfarth, switching_field};
 pub use encode::Encoding;
 pub use error::{GrainsError, Result};
+pub use graph::{EDGE_FEATURES, GrainEdge, GrainGraph, GrainNode, NODE_FEATURES};
 pub use io_csv::DEFAULT_CELL_NM;
 pub use io_png::{PngOptions, PngReadOptions};
 pub use sample::Sample;

@@ -20,6 +20,7 @@ pub mod checkpoint;
 pub mod ensemble;
 pub mod cv;
 mod error;
+pub mod graphnet;
 pub mod metrics;
 pub mod nadam;
 pub mod ordering;
@@ -32,6 +33,7 @@ pub mod vae;
 pub mod weights;
 
 pub use error::{LearnError, Result};
+pub use graphnet::{GraphNet, GraphNetConfig, GraphNetTrain};
 pub use nadam::NAdam;
 pub use quality::{Reconstruction, probe_r2};
 pub use regressor::{Regressor, RegressorConfig, RegressorTrain};

@@ -68,27 +68,7 @@ impl RegressorConfig {
         ensure((1..=MAX_INPUTS).contains(&self.inputs), || {
             format!("inputs must be in 1..={MAX_INPUTS}, got {}", self.inputs)
         })?;
-        ensure((1..=MAX_TARGETS).contains(&self.targets.len()), || {
-            format!(
-                "between 1 and {MAX_TARGETS} targets, got {}",
-                self.targets.len()
-            )
-        })?;
-        let mut names = self.targets.clone();
-        names.sort();
-        names.dedup();
-        ensure(
-            names.len() == self.targets.len()
-                && self.targets.iter().all(|t| {
-                    !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                }),
-            || {
-                format!(
-                    "targets must be distinct names of letters, digits and _, got {:?}",
-                    self.targets
-                )
-            },
-        )?;
+        check_targets(&self.targets)?;
         ensure(
             self.trunk
                 .iter()
@@ -103,6 +83,23 @@ impl RegressorConfig {
             },
         )
     }
+}
+
+/// 1 to [`MAX_TARGETS`] distinct target names of letters, digits and `_`.
+pub fn check_targets(targets: &[String]) -> Result<()> {
+    ensure((1..=MAX_TARGETS).contains(&targets.len()), || {
+        format!("between 1 and {MAX_TARGETS} targets, got {}", targets.len())
+    })?;
+    let mut names = targets.to_vec();
+    names.sort();
+    names.dedup();
+    ensure(
+        names.len() == targets.len()
+            && targets
+                .iter()
+                .all(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
+        || format!("targets must be distinct names of letters, digits and _, got {targets:?}"),
+    )
 }
 
 /// Options of [`Regressor::train`].
@@ -230,7 +227,7 @@ pub fn masked_mse(pred: &Tensor, target: &Tensor, mask: &Tensor) -> Tensor {
 }
 
 /// Standardised targets with missing entries set to 0, and the mask (1 = present).
-fn targets_and_mask(z: &Array2<f64>) -> (Array2<f32>, Array2<f32>) {
+pub fn targets_and_mask(z: &Array2<f64>) -> (Array2<f32>, Array2<f32>) {
     (
         z.mapv(|v| if v.is_finite() { v as f32 } else { 0.0 }),
         z.mapv(|v| if v.is_finite() { 1.0 } else { 0.0 }),
