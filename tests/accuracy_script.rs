@@ -37,7 +37,7 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
     assert_eq!(v["ordering_violations"], 0);
     let anchors = ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"];
     let predictors = v["predictors"].as_object().unwrap();
-    for name in ["mean", "ridge_codes", "regressor_codes", "regressor_descriptors", "regressor_both", "ensemble_codes", "ensemble"] {
+    for name in ["mean", "ridge_codes", "regressor_codes", "regressor_descriptors", "regressor_both", "ensemble_codes", "graphnet", "ensemble"] {
         let p = &predictors[name];
         for a in anchors {
             let ms = p["mae"][a].as_array().unwrap_or_else(|| panic!("{name} {a}: {p}"));

@@ -414,7 +414,9 @@ impl GraphNet {
             z.append(Axis(0), out.mapv(f64::from).view())
                 .expect("one column per target");
         }
-        Ok(scaler.inverse(z.view()))
+        let mut y = scaler.inverse(z.view());
+        super::ordering::order_anchors(&self.config.targets, &mut y);
+        Ok(y)
     }
 
     /// Trains on graphs and targets `y` [graphs, targets] (NaN = missing), like

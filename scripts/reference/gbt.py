@@ -1,0 +1,32 @@
+# Reference check, not part of the tool: scikit-learn gradient-boosted trees on the same
+# split as scripts/accuracy.rhai (test = id % 5 == 0), on 11 simple raster statistics and on
+# the descriptors. Input: the folder written by scripts/reference/export.rhai.
+import numpy as np, sys
+from sklearn.ensemble import HistGradientBoostingRegressor, GradientBoostingRegressor
+d = sys.argv[1]
+X = np.load(f"{d}/desc.npy"); ids = np.load(f"{d}/id.npy").astype(int); Y = np.load(f"{d}/anchors.npy")
+kx = np.load(f"{d}/kx.npy")[:, 0]
+names = open(f"{d}/names.txt").read().split("\n")
+ix = {n: i for i, n in enumerate(names)}
+mean_abs_kx = np.abs(kx).reshape(len(kx), -1).mean(1)
+simple = np.column_stack([mean_abs_kx, 1 - X[:, ix["cos2_mean"]], X[:, ix["grains"]], X[:, ix["ecd_mean_nm"]],
+    X[:, ix["boundary_fraction"]], X[:, ix["cos2_min_grain"]], X[:, ix["cos2_q10"]], X[:, ix["sw_Mr"]],
+    X[:, ix["frac_beyond_45deg"]], X[:, ix["misorientation_mean"]], X[:, ix["largest_grain_fraction"]]])
+te = ids % 5 == 0; tr = ~te
+A = ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"]
+print("train", tr.sum(), "test", te.sum(), "missing", np.isnan(Y).sum(0))
+def run(label, F, seeds=(0, 1, 2)):
+    res = []
+    for s in seeds:
+        row = []
+        for k in range(6):
+            m = tr & np.isfinite(Y[:, k]); t = te & np.isfinite(Y[:, k])
+            g = GradientBoostingRegressor(random_state=s, n_estimators=300, max_depth=3, learning_rate=0.05, subsample=0.8)
+            g.fit(F[m], Y[m, k]); row.append(np.abs(g.predict(F[t]) - Y[t, k]).mean())
+        res.append(row)
+    res = np.array(res)
+    print(f"{label:28s}", "  ".join(f"{a}={m:.4f}±{s:.4f}" for a, m, s in zip(A, res.mean(0), res.std(0, ddof=1))))
+print("mean                        ", "  ".join(f"{a}={np.nanmean(np.abs(Y[te,k]-np.nanmean(Y[tr,k]))):.4f}" for k, a in enumerate(A)))
+run("GBT 11 simple stats", simple)
+run("GBT descriptors", X)
+run("GBT descriptors + 11", np.column_stack([X, simple]))
