@@ -24,11 +24,28 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
     let data = dir.path().join("curves");
     let json = dir.path().join("accuracy.json");
     run(&[
-        "data", "generate", "--out", data.to_str().unwrap(), "--count", "60", "--n", "32",
-        "--grains-range", "density", "--label", "--seed", "5",
+        "data",
+        "generate",
+        "--out",
+        data.to_str().unwrap(),
+        "--count",
+        "60",
+        "--n",
+        "32",
+        "--grains-range",
+        "density",
+        "--label",
+        "--seed",
+        "5",
     ]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/accuracy.rhai");
-    let printed = run(&["run", script, data.to_str().unwrap(), json.to_str().unwrap(), "quick"]);
+    let printed = run(&[
+        "run",
+        script,
+        data.to_str().unwrap(),
+        json.to_str().unwrap(),
+        "quick",
+    ]);
     assert!(printed.contains("calibration of ensemble"), "{printed}");
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -37,17 +54,36 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
     assert_eq!(v["ordering_violations"], 0);
     let anchors = ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"];
     let predictors = v["predictors"].as_object().unwrap();
-    for name in ["mean", "ridge_codes", "regressor_codes", "regressor_descriptors", "regressor_both", "ensemble_codes", "graphnet", "ensemble"] {
+    for name in [
+        "mean",
+        "ridge_codes",
+        "regressor_codes",
+        "regressor_descriptors",
+        "regressor_both",
+        "ensemble_codes",
+        "graphnet",
+        "ensemble",
+    ] {
         let p = &predictors[name];
         for a in anchors {
-            let ms = p["mae"][a].as_array().unwrap_or_else(|| panic!("{name} {a}: {p}"));
+            let ms = p["mae"][a]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name} {a}: {p}"));
             assert!(ms[0].as_f64().unwrap() >= 0.0 && ms[1].as_f64().unwrap() >= 0.0);
         }
-        assert_eq!(p["curve"].as_object().unwrap().len(), 2, "{name}: two training sizes");
+        assert_eq!(
+            p["curve"].as_object().unwrap().len(),
+            2,
+            "{name}: two training sizes"
+        );
     }
     // The default predictor learns something on 48 curves: better than the mean on Mr.
     let mae = |name: &str, a: &str| predictors[name]["mae"][a][0].as_f64().unwrap();
-    assert!(mae("ensemble", "Mr") < mae("mean", "Mr"), "{}", v["predictors"]);
+    assert!(
+        mae("ensemble", "Mr") < mae("mean", "Mr"),
+        "{}",
+        v["predictors"]
+    );
     for level in ["1sigma", "2sigma"] {
         let c = v["calibration"][level][0].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&c), "{level}: {c}");

@@ -348,7 +348,10 @@ pub mod array_module {
             .iter()
             .map(|p| {
                 p.read_lock::<NdArray>().map(|a| a.clone()).ok_or_else(|| {
-                    error(f, format!("expected an array of NdArrays, found {}", p.type_name()))
+                    error(
+                        f,
+                        format!("expected an array of NdArrays, found {}", p.type_name()),
+                    )
                 })
             })
             .collect::<RResult<Vec<_>>>()?;

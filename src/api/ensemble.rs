@@ -70,7 +70,10 @@ pub mod ensemble_module {
                 o.finish()?;
                 let y = targets_in(f, &targets, &config.targets)?;
                 if y.nrows() != x.nrows() {
-                    return fail(f, format!("{} input rows but {} target rows", x.nrows(), y.nrows()));
+                    return fail(
+                        f,
+                        format!("{} input rows but {} target rows", x.nrows(), y.nrows()),
+                    );
                 }
                 Ensemble::train(config, x.view(), y.view(), &t, device)
                     .map(|e| Arc::new(Mutex::new(e)))
@@ -124,10 +127,20 @@ pub mod ensemble_module {
         let mut m = Map::new();
         m.insert(
             "best_epochs".into(),
-            r.best_epochs.iter().map(|&b| Dynamic::from_int(b as i64)).collect::<Array>().into(),
+            r.best_epochs
+                .iter()
+                .map(|&b| Dynamic::from_int(b as i64))
+                .collect::<Array>()
+                .into(),
         );
-        m.insert("calibration".into(), named_values(&e.config.targets, &r.calibration).into());
-        m.insert("oof_mae".into(), named_values(&e.config.targets, &r.oof_mae).into());
+        m.insert(
+            "calibration".into(),
+            named_values(&e.config.targets, &r.calibration).into(),
+        );
+        m.insert(
+            "oof_mae".into(),
+            named_values(&e.config.targets, &r.oof_mae).into(),
+        );
         m
     }
 
@@ -168,7 +181,15 @@ pub mod ensemble_module {
                 let s = targets_in(f, &sigma, &names)?;
                 let c = targets_in(f, &computed, &names)?;
                 if p.nrows() != c.nrows() || s.nrows() != c.nrows() {
-                    return fail(f, format!("{} predictions, {} sigmas, {} computed rows", p.nrows(), s.nrows(), c.nrows()));
+                    return fail(
+                        f,
+                        format!(
+                            "{} predictions, {} sigmas, {} computed rows",
+                            p.nrows(),
+                            s.nrows(),
+                            c.nrows()
+                        ),
+                    );
                 }
                 let mut m = Map::new();
                 for (key, k) in [("1sigma", 1.0), ("2sigma", 2.0)] {

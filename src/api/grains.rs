@@ -385,7 +385,11 @@ pub mod grains_module {
                     .collect::<Result<Vec<Vec<f64>>, String>>()
                     .map_err(|e| error(f, e))?;
                 let flat: Vec<f64> = rows.into_iter().flatten().collect();
-                let shape = if src.single() { vec![k] } else { vec![src.len(), k] };
+                let shape = if src.single() {
+                    vec![k]
+                } else {
+                    vec![src.len(), k]
+                };
                 Ok(NdArray::new(
                     ArrayD::from_shape_vec(shape, flat).expect("rows of equal length"),
                 ))

@@ -32,15 +32,17 @@ impl Structures {
                 .iter()
                 .enumerate()
                 .map(|(k, x)| {
-                    x.read_lock::<SharedStructure>().map(|s| s.clone()).ok_or_else(|| {
-                        error(
-                            func,
-                            format!(
-                                "element {k} must be a Structure, got {}",
-                                crate::docs::script_types(x.type_name())
-                            ),
-                        )
-                    })
+                    x.read_lock::<SharedStructure>()
+                        .map(|s| s.clone())
+                        .ok_or_else(|| {
+                            error(
+                                func,
+                                format!(
+                                    "element {k} must be a Structure, got {}",
+                                    crate::docs::script_types(x.type_name())
+                                ),
+                            )
+                        })
                 })
                 .collect::<RResult<Vec<_>>>()?;
             return Ok(Structures::List(list));

@@ -24,48 +24,176 @@ const fn d(name: &'static str, unit: &'static str, doc: &'static str) -> Descrip
 
 /// Every descriptor, in the order of [`Structure::descriptors`].
 pub const DESCRIPTORS: [Descriptor; 42] = [
-    d("cos2_mean", "1", "mean of cos²ψ over cells: alignment of the axes with the field"),
-    d("axis_order", "1", "|⟨e^{2iψ}⟩| over cells: 1 for parallel axes, 0 for isotropic ones"),
-    d("cos2_min_grain", "1", "least cos²ψ of any grain: the worst-aligned grain"),
+    d(
+        "cos2_mean",
+        "1",
+        "mean of cos²ψ over cells: alignment of the axes with the field",
+    ),
+    d(
+        "axis_order",
+        "1",
+        "|⟨e^{2iψ}⟩| over cells: 1 for parallel axes, 0 for isotropic ones",
+    ),
+    d(
+        "cos2_min_grain",
+        "1",
+        "least cos²ψ of any grain: the worst-aligned grain",
+    ),
     d("cos2_q05", "1", "5th percentile of cos²ψ over cells"),
     d("cos2_q10", "1", "10th percentile of cos²ψ over cells"),
     d("cos2_q25", "1", "25th percentile of cos²ψ over cells"),
     d("cos2_median", "1", "median of cos²ψ over cells"),
-    d("frac_beyond_45deg", "1", "fraction of cells whose axis is more than 45° from the field"),
-    d("frac_beyond_60deg", "1", "fraction of cells whose axis is more than 60° from the field"),
-    d("sw_M1", "Ms", "M1 of the grains as independent Stoner–Wohlfarth particles"),
-    d("sw_Mr", "Ms", "Mr of independent Stoner–Wohlfarth grains, = mean |cos ψ| over cells"),
-    d("sw_Hk90", "HA", "Hk90 of independent Stoner–Wohlfarth grains"),
-    d("sw_Hk80", "HA", "Hk80 of independent Stoner–Wohlfarth grains"),
-    d("sw_Hk70", "HA", "Hk70 of independent Stoner–Wohlfarth grains"),
-    d("sw_Hc", "HA", "Hc of independent Stoner–Wohlfarth grains (sweep continued to h = −2)"),
-    d("hsw_min_grain", "HA", "least switching field h_sw(ψ) of any grain"),
+    d(
+        "frac_beyond_45deg",
+        "1",
+        "fraction of cells whose axis is more than 45° from the field",
+    ),
+    d(
+        "frac_beyond_60deg",
+        "1",
+        "fraction of cells whose axis is more than 60° from the field",
+    ),
+    d(
+        "sw_M1",
+        "Ms",
+        "M1 of the grains as independent Stoner–Wohlfarth particles",
+    ),
+    d(
+        "sw_Mr",
+        "Ms",
+        "Mr of independent Stoner–Wohlfarth grains, = mean |cos ψ| over cells",
+    ),
+    d(
+        "sw_Hk90",
+        "HA",
+        "Hk90 of independent Stoner–Wohlfarth grains",
+    ),
+    d(
+        "sw_Hk80",
+        "HA",
+        "Hk80 of independent Stoner–Wohlfarth grains",
+    ),
+    d(
+        "sw_Hk70",
+        "HA",
+        "Hk70 of independent Stoner–Wohlfarth grains",
+    ),
+    d(
+        "sw_Hc",
+        "HA",
+        "Hc of independent Stoner–Wohlfarth grains (sweep continued to h = −2)",
+    ),
+    d(
+        "hsw_min_grain",
+        "HA",
+        "least switching field h_sw(ψ) of any grain",
+    ),
     d("hsw_q05", "HA", "5th percentile of h_sw over cells"),
     d("hsw_q10", "HA", "10th percentile of h_sw over cells"),
     d("hsw_q25", "HA", "25th percentile of h_sw over cells"),
     d("hsw_median", "HA", "median of h_sw over cells"),
     d("hsw_mean", "HA", "mean of h_sw over cells"),
-    d("cos_local_4nm_mean", "1", "mean over cells of |cos| of the axis averaged over 4 nm: the remanence of exchange-smoothed axes"),
-    d("cos_local_10nm_mean", "1", "mean over cells of |cos| of the axis averaged over 10 nm"),
-    d("cos2_local_4nm_min", "1", "least cos² of the axis averaged over 4 nm (a domain wall width) around a cell"),
-    d("cos2_local_4nm_q05", "1", "5th percentile over cells of cos² of the axis averaged over 4 nm"),
-    d("hsw_local_4nm_min", "HA", "least h_sw of the axis averaged over 4 nm around a cell"),
-    d("hsw_local_4nm_q05", "HA", "5th percentile over cells of h_sw of the axis averaged over 4 nm"),
-    d("cos2_local_10nm_min", "1", "least cos² of the axis averaged over 10 nm around a cell"),
-    d("cos2_local_10nm_q05", "1", "5th percentile over cells of cos² of the axis averaged over 10 nm"),
-    d("hsw_local_10nm_min", "HA", "least h_sw of the axis averaged over 10 nm around a cell"),
-    d("hsw_local_10nm_q05", "HA", "5th percentile over cells of h_sw of the axis averaged over 10 nm"),
+    d(
+        "cos_local_4nm_mean",
+        "1",
+        "mean over cells of |cos| of the axis averaged over 4 nm: the remanence of exchange-smoothed axes",
+    ),
+    d(
+        "cos_local_10nm_mean",
+        "1",
+        "mean over cells of |cos| of the axis averaged over 10 nm",
+    ),
+    d(
+        "cos2_local_4nm_min",
+        "1",
+        "least cos² of the axis averaged over 4 nm (a domain wall width) around a cell",
+    ),
+    d(
+        "cos2_local_4nm_q05",
+        "1",
+        "5th percentile over cells of cos² of the axis averaged over 4 nm",
+    ),
+    d(
+        "hsw_local_4nm_min",
+        "HA",
+        "least h_sw of the axis averaged over 4 nm around a cell",
+    ),
+    d(
+        "hsw_local_4nm_q05",
+        "HA",
+        "5th percentile over cells of h_sw of the axis averaged over 4 nm",
+    ),
+    d(
+        "cos2_local_10nm_min",
+        "1",
+        "least cos² of the axis averaged over 10 nm around a cell",
+    ),
+    d(
+        "cos2_local_10nm_q05",
+        "1",
+        "5th percentile over cells of cos² of the axis averaged over 10 nm",
+    ),
+    d(
+        "hsw_local_10nm_min",
+        "HA",
+        "least h_sw of the axis averaged over 10 nm around a cell",
+    ),
+    d(
+        "hsw_local_10nm_q05",
+        "HA",
+        "5th percentile over cells of h_sw of the axis averaged over 10 nm",
+    ),
     d("grains", "1", "grains that own cells"),
-    d("ecd_mean_nm", "nm", "mean equivalent-circle diameter of the grains"),
-    d("ecd_cv", "1", "coefficient of variation of the grains' equivalent-circle diameters"),
-    d("ecd_area_weighted_nm", "nm", "area-weighted mean equivalent-circle diameter (the size a random cell sees)"),
-    d("largest_grain_fraction", "1", "area fraction of the largest grain"),
-    d("ecd_weakest_nm", "nm", "equivalent-circle diameter of the grain with the least h_sw"),
-    d("boundary_fraction", "1", "fraction of neighbouring cell pairs that straddle a grain boundary"),
-    d("misorientation_mean", "1", "mean |sin Δψ| over cell pairs across grain boundaries (0 when there are none)"),
-    d("misorientation_q90", "1", "90th percentile of |sin Δψ| across grain boundaries"),
-    d("edge_cos2_mean", "1", "mean cos²ψ of the cells on the edges normal to the field (they carry the surface charges)"),
-    d("edge_hsw_min", "HA", "least h_sw of a cell on the edges normal to the field"),
+    d(
+        "ecd_mean_nm",
+        "nm",
+        "mean equivalent-circle diameter of the grains",
+    ),
+    d(
+        "ecd_cv",
+        "1",
+        "coefficient of variation of the grains' equivalent-circle diameters",
+    ),
+    d(
+        "ecd_area_weighted_nm",
+        "nm",
+        "area-weighted mean equivalent-circle diameter (the size a random cell sees)",
+    ),
+    d(
+        "largest_grain_fraction",
+        "1",
+        "area fraction of the largest grain",
+    ),
+    d(
+        "ecd_weakest_nm",
+        "nm",
+        "equivalent-circle diameter of the grain with the least h_sw",
+    ),
+    d(
+        "boundary_fraction",
+        "1",
+        "fraction of neighbouring cell pairs that straddle a grain boundary",
+    ),
+    d(
+        "misorientation_mean",
+        "1",
+        "mean |sin Δψ| over cell pairs across grain boundaries (0 when there are none)",
+    ),
+    d(
+        "misorientation_q90",
+        "1",
+        "90th percentile of |sin Δψ| across grain boundaries",
+    ),
+    d(
+        "edge_cos2_mean",
+        "1",
+        "mean cos²ψ of the cells on the edges normal to the field (they carry the surface charges)",
+    ),
+    d(
+        "edge_hsw_min",
+        "HA",
+        "least h_sw of a cell on the edges normal to the field",
+    ),
 ];
 
 /// The position of descriptor `name`.
@@ -229,11 +357,8 @@ impl Structure {
         let l10 = local_measures(self, 10.0);
 
         let ecd_mean = st.mean_size_nm;
-        let ecd_var = grains
-            .iter()
-            .map(|g| (g.2 - ecd_mean).powi(2))
-            .sum::<f64>()
-            / grains.len() as f64;
+        let ecd_var =
+            grains.iter().map(|g| (g.2 - ecd_mean).powi(2)).sum::<f64>() / grains.len() as f64;
         let weakest = grains
             .iter()
             .min_by(|a, b| switching_field(a.0).total_cmp(&switching_field(b.0)))
@@ -365,7 +490,11 @@ mod tests {
         assert!((m[100] - FRAC_PI_6.cos()).abs() < 1e-9, "Mr {}", m[100]);
         let hsw = switching_field(FRAC_PI_6);
         let k = m.iter().position(|&v| v < 0.0).unwrap();
-        assert!(-h[k] >= hsw - 1e-9 && -h[k] < hsw + 0.01 + 1e-9, "switched at {}", h[k]);
+        assert!(
+            -h[k] >= hsw - 1e-9 && -h[k] < hsw + 0.01 + 1e-9,
+            "switched at {}",
+            h[k]
+        );
         // Before switching the moment sits between field and axis; after, near −axis.
         assert!(m[k - 1] > 0.0 && m[k] < -0.8);
     }
@@ -425,7 +554,9 @@ mod tests {
     fn local_average_sees_a_crossed_pair_as_disordered() {
         // Alternating columns at 0° and 90°: averaged over a window, cos 2ψ cancels, so the
         // local cos² is ½ and the local axis is undetermined but finite.
-        let angles: Vec<f64> = (0..64).map(|c| if c % 2 == 0 { 0.0 } else { PI / 2.0 }).collect();
+        let angles: Vec<f64> = (0..64)
+            .map(|c| if c % 2 == 0 { 0.0 } else { PI / 2.0 })
+            .collect();
         let s = Structure::from_cell_angles(8, 8, 2.0, &angles).unwrap();
         let v = local_axis(&s, 2);
         // Interior window 5 × 5 has columns 0,90,0,90,0 or 90,0,90,0,90: mean cos 2ψ = ±1/5.

@@ -21,7 +21,9 @@ mod structure;
 mod symmetry;
 mod voronoi;
 
-pub use descriptors::{DESCRIPTORS, Descriptor, descriptor_index, fold_axis, stoner_wohlfarth, switching_field};
+pub use descriptors::{
+    DESCRIPTORS, Descriptor, descriptor_index, fold_axis, stoner_wohlfarth, switching_field,
+};
 pub use encode::Encoding;
 pub use error::{GrainsError, Result};
 pub use graph::{EDGE_FEATURES, GrainEdge, GrainGraph, GrainNode, NODE_FEATURES};

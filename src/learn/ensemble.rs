@@ -58,10 +58,15 @@ pub struct Ensemble {
 /// Mean and (population) standard deviation over members, [n, targets] each.
 fn moments(preds: &[Array2<f64>]) -> (Array2<f64>, Array2<f64>) {
     let k = preds.len() as f64;
-    let mean = preds.iter().fold(Array2::zeros(preds[0].raw_dim()), |a, p| a + p) / k;
+    let mean = preds
+        .iter()
+        .fold(Array2::zeros(preds[0].raw_dim()), |a, p| a + p)
+        / k;
     let var = preds
         .iter()
-        .fold(Array2::zeros(preds[0].raw_dim()), |a, p| a + (p - &mean).mapv(|d| d * d))
+        .fold(Array2::zeros(preds[0].raw_dim()), |a, p| {
+            a + (p - &mean).mapv(|d| d * d)
+        })
         / k;
     (mean, var.mapv(f64::sqrt))
 }
@@ -238,8 +243,14 @@ impl Ensemble {
         let text = serde_json::to_string_pretty(&meta)
             .map_err(|e| LearnError::msg(format!("ensemble metadata: {e}")))?;
         let json = super::checkpoint::paths(path).config;
-        let dir = json.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = json.file_name().and_then(|n| n.to_str()).unwrap_or("ensemble.json");
+        let dir = json
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = json
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("ensemble.json");
         crate::data::store::write_atomic(dir, name, text.as_bytes())
             .map_err(|e| LearnError::msg(e.to_string()))
     }
@@ -252,11 +263,20 @@ impl Ensemble {
         let meta: EnsembleMeta = serde_json::from_str(&text)
             .map_err(|e| LearnError::msg(format!("{}: {e}", json.display())))?;
         ensure(meta.kind == "ensemble", || {
-            format!("{} is a `{}` checkpoint, not an ensemble", json.display(), meta.kind)
+            format!(
+                "{} is a `{}` checkpoint, not an ensemble",
+                json.display(),
+                meta.kind
+            )
         })?;
         ensure(
             meta.report.calibration.len() == meta.config.targets.len() && meta.members >= 1,
-            || format!("{}: calibration or member count does not fit", json.display()),
+            || {
+                format!(
+                    "{}: calibration or member count does not fit",
+                    json.display()
+                )
+            },
         )?;
         let members = (0..meta.members)
             .map(|k| {
@@ -304,7 +324,11 @@ mod tests {
                 let (mut lo, mut hi) = (0.0f64, 6.0f64);
                 for _ in 0..60 {
                     let mid = 0.5 * (lo + hi);
-                    if libm_erf(mid / 2f64.sqrt()) < p { lo = mid } else { hi = mid }
+                    if libm_erf(mid / 2f64.sqrt()) < p {
+                        lo = mid
+                    } else {
+                        hi = mid
+                    }
                 }
                 lo
             })

@@ -17,8 +17,8 @@
 
 pub mod baselines;
 pub mod checkpoint;
-pub mod ensemble;
 pub mod cv;
+pub mod ensemble;
 mod error;
 pub mod graphnet;
 pub mod metrics;

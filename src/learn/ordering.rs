@@ -26,7 +26,10 @@ pub fn isotonic(x: &[f64]) -> Vec<f64> {
                 break;
             }
             blocks.truncate(blocks.len() - 2);
-            blocks.push(((m1 * n1 as f64 + m2 * n2 as f64) / (n1 + n2) as f64, n1 + n2));
+            blocks.push((
+                (m1 * n1 as f64 + m2 * n2 as f64) / (n1 + n2) as f64,
+                n1 + n2,
+            ));
         }
     }
     blocks
@@ -56,7 +59,11 @@ pub fn order_anchors(targets: &[String], y: &mut Array2<f64>) {
     let chains = chains(targets);
     for mut row in y.rows_mut() {
         for (cols, bound) in &chains {
-            let cols: Vec<usize> = cols.iter().copied().filter(|&c| row[c].is_finite()).collect();
+            let cols: Vec<usize> = cols
+                .iter()
+                .copied()
+                .filter(|&c| row[c].is_finite())
+                .collect();
             let fit = isotonic(&cols.iter().map(|&c| row[c]).collect::<Vec<_>>());
             for (&c, v) in cols.iter().zip(fit) {
                 row[c] = v.min(*bound);
@@ -72,8 +79,13 @@ pub fn violations(targets: &[String], y: &Array2<f64>, tol: f64) -> usize {
         .into_iter()
         .filter(|row| {
             chains.iter().any(|(cols, bound)| {
-                let v: Vec<f64> = cols.iter().map(|&c| row[c]).filter(|v| v.is_finite()).collect();
-                v.windows(2).any(|w| w[0] > w[1] + tol) || v.last().is_some_and(|&l| l > bound + tol)
+                let v: Vec<f64> = cols
+                    .iter()
+                    .map(|&c| row[c])
+                    .filter(|v| v.is_finite())
+                    .collect();
+                v.windows(2).any(|w| w[0] > w[1] + tol)
+                    || v.last().is_some_and(|&l| l > bound + tol)
             })
         })
         .count()
@@ -85,7 +97,9 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     fn names() -> Vec<String> {
-        ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"].map(String::from).to_vec()
+        ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"]
+            .map(String::from)
+            .to_vec()
     }
 
     #[test]
@@ -106,12 +120,14 @@ mod tests {
             tr
         };
         assert!(violations(&t, &y, 0.0) > 400);
-        let before: Vec<f64> = (0..500).map(|i| (&y.row(i) - &truth.row(i)).pow2().sum()).collect();
+        let before: Vec<f64> = (0..500)
+            .map(|i| (&y.row(i) - &truth.row(i)).pow2().sum())
+            .collect();
         order_anchors(&t, &mut y);
         assert_eq!(violations(&t, &y, 0.0), 0);
-        for i in 0..500 {
+        for (i, b) in before.iter().enumerate() {
             let after = (&y.row(i) - &truth.row(i)).pow2().sum();
-            assert!(after <= before[i] + 1e-12, "row {i}: {after} > {}", before[i]);
+            assert!(after <= b + 1e-12, "row {i}: {after} > {b}");
         }
     }
 

@@ -581,9 +581,10 @@ impl Regressor {
         }
         r.weights.restore(&path, &meta, device)?;
         if let Some(s) = &meta.model.input_scaler {
-            ensure(s.mean.len() == r.config.inputs && s.std.len() == s.mean.len(), || {
-                "the input scaler does not have one entry per input".into()
-            })?;
+            ensure(
+                s.mean.len() == r.config.inputs && s.std.len() == s.mean.len(),
+                || "the input scaler does not have one entry per input".into(),
+            )?;
         }
         r.scaler = meta.model.scaler;
         r.input_scaler = meta.model.input_scaler;

@@ -627,7 +627,11 @@ mod tests {
             x
         };
         let first = drawn(&ids, 1);
-        assert_ne!(first, sample.encode_many(&ids, e).unwrap(), "not all Identity");
+        assert_ne!(
+            first,
+            sample.encode_many(&ids, e).unwrap(),
+            "not all Identity"
+        );
         let rev: Vec<usize> = ids.iter().rev().copied().collect();
         assert_eq!(drawn(&rev, 1).slice(ndarray::s![..;-1, .., .., ..]), first);
         assert_ne!(drawn(&ids, 2), first);
