@@ -2,15 +2,15 @@
 //! [n, latent] for many), interpolation between them, PCA codes (a baseline for the VAE's
 //! codes) and the conversions the `vae` and `regressor` modules share.
 
-use super::grains::{SharedSample, SharedStructure};
+use super::grains::SharedStructure;
 use super::opts::Opts;
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::grains::{Encoding, RasterSource, Structure};
 use crate::learn::baselines::Pca;
 use ndarray::{Array2, Array4, Axis};
+use rhai::Map;
 use rhai::plugin::*;
-use rhai::{Array, Map};
 use std::sync::Arc;
 
 /// PCA of rasters as scripts hold it.
@@ -79,57 +79,31 @@ pub fn with_source<R>(
     v: &Dynamic,
     f: impl FnOnce(&dyn RasterSource, bool) -> RResult<R>,
 ) -> RResult<R> {
-    if let Some(s) = v.read_lock::<SharedSample>() {
-        return f(&**s, false);
-    }
-    if let Some(d) = v.read_lock::<crate::api::data::SharedDataset>() {
-        return f(&*d, false);
-    }
-    if let Some(s) = v.read_lock::<SharedStructure>() {
-        return f(&StructureList(vec![s.clone()]), true);
-    }
-    if let Some(a) = v.read_lock::<Array>() {
-        let list: Vec<SharedStructure> = a
-            .iter()
-            .map(|x| {
-                x.read_lock::<SharedStructure>()
-                    .map(|s| s.clone())
-                    .ok_or_else(|| {
-                        error(
-                            func,
-                            format!(
-                                "expected an array of Structures, found {}",
-                                crate::docs::script_types(x.type_name())
-                            ),
-                        )
-                    })
-            })
-            .collect::<RResult<_>>()?;
-        if list.is_empty() {
-            return fail(func, "no structures given");
+    use crate::api::structures::Structures;
+    match Structures::from_value(func, v)? {
+        Structures::Sample(s) => f(&*s, false),
+        Structures::Data(d) => f(&d, false),
+        Structures::One(s) => f(&StructureList(vec![s]), true),
+        Structures::List(list) => {
+            if list.is_empty() {
+                return fail(func, "no structures given");
+            }
+            let g = (list[0].nx(), list[0].ny());
+            if let Some(s) = list.iter().find(|s| (s.nx(), s.ny()) != g) {
+                return fail(
+                    func,
+                    format!(
+                        "structures must share one grid: {}×{} and {}×{}",
+                        g.0,
+                        g.1,
+                        s.nx(),
+                        s.ny()
+                    ),
+                );
+            }
+            f(&StructureList(list), false)
         }
-        let g = (list[0].nx(), list[0].ny());
-        if let Some(s) = list.iter().find(|s| (s.nx(), s.ny()) != g) {
-            return fail(
-                func,
-                format!(
-                    "structures must share one grid: {}×{} and {}×{}",
-                    g.0,
-                    g.1,
-                    s.nx(),
-                    s.ny()
-                ),
-            );
-        }
-        return f(&StructureList(list), false);
     }
-    fail(
-        func,
-        format!(
-            "expected a Structure, an array of Structures or a Sample, got {}",
-            crate::docs::script_types(v.type_name())
-        ),
-    )
 }
 
 /// Most records a script may encode or fit at once through these functions.

@@ -141,9 +141,7 @@ impl Ensemble {
             .collect::<Result<Vec<_>>>()?;
         // Small networks gain nothing from intra-op threads (they lose badly when the cores
         // are shared), so members train side by side with one libtorch thread each.
-        let threads = tch::get_num_threads();
-        tch::set_num_threads(1);
-        let fitted: Vec<Result<usize>> = {
+        let fitted: Vec<Result<usize>> = super::train::with_torch_threads(1, || {
             use rayon::prelude::*;
             members
                 .par_iter_mut()
@@ -160,8 +158,7 @@ impl Ensemble {
                     m.fit_early_stopped(x, y, &cv::complement(&folds, f), &folds[f], &train, &label)
                 })
                 .collect()
-        };
-        tch::set_num_threads(threads);
+        });
         let best_epochs = fitted.into_iter().collect::<Result<Vec<_>>>()?;
         let members: Vec<Regressor> = members.into_iter().map(|(m, _)| m).collect();
         let mut oof = Array2::from_elem(y.raw_dim(), f64::NAN);

@@ -10,7 +10,7 @@ use super::error::ensure;
 use super::nadam::{NAdam, NAdamConfig};
 use super::scaler::Scaler;
 use super::tensor::{to_array, to_tensor};
-use super::train::{EpochRecord, Snapshot, run_epochs, scalar};
+use super::train::{EpochRecord, Snapshot, run_epochs, scalar, with_torch_threads};
 use super::weights::Weights;
 use super::{LearnError, Result};
 use ndarray::{Array2, ArrayView2, Axis, Ix2};
@@ -464,13 +464,14 @@ impl Regressor {
     ) -> Result<usize> {
         // Below ~1M weights libtorch's intra-op threads cost more than they give (and
         // collapse when the cores are shared): such nets train on one thread.
-        let threads = tch::get_num_threads();
-        if self.parameter_count() < SMALL_NET {
-            tch::set_num_threads(1);
-        }
-        let r = self.fit_epochs(x, y, train_ids, val_ids, opts, label, keep_best);
-        tch::set_num_threads(threads);
-        r
+        let threads = if self.parameter_count() < SMALL_NET {
+            1
+        } else {
+            tch::get_num_threads()
+        };
+        with_torch_threads(threads, || {
+            self.fit_epochs(x, y, train_ids, val_ids, opts, label, keep_best)
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -121,6 +121,15 @@ where
     Ok(())
 }
 
+/// Runs `f` with libtorch's intra-op pool at `n` threads, then restores the pool's size.
+pub fn with_torch_threads<R>(n: i32, f: impl FnOnce() -> R) -> R {
+    let before = tch::get_num_threads();
+    tch::set_num_threads(n);
+    let r = f();
+    tch::set_num_threads(before);
+    r
+}
+
 /// Mean of a scalar loss tensor as f64.
 pub fn scalar(t: &Tensor) -> f64 {
     t.double_value(&[])
