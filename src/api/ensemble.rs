@@ -8,6 +8,7 @@ use super::regressor::{target_names, targets_in, targets_out};
 use super::vae::{device_option, lock};
 use super::{RResult, error_in, fail};
 use crate::array::NdArray;
+use crate::learn::boosting::BoostConfig;
 use crate::learn::ensemble::{Ensemble, EnsembleTrain};
 use crate::learn::{RegressorConfig, metrics, ordering};
 use rhai::plugin::*;
@@ -20,6 +21,38 @@ pub type SharedEnsemble = Arc<Mutex<Ensemble>>;
 /// paper's regressor, as fits tens of descriptors and hundreds of labels.
 pub const MEMBER_TRUNK: [i64; 3] = [128, 128, 64];
 pub const MEMBER_HEAD: [i64; 2] = [32, 16];
+
+/// `priors: #{ Mr: 10, … }` — per target the input column holding a prior estimate of it.
+fn prior_columns(
+    f: &str,
+    priors: Option<Dynamic>,
+    targets: &[String],
+    inputs: usize,
+) -> RResult<Vec<Option<usize>>> {
+    let Some(p) = priors else {
+        return Ok(vec![]);
+    };
+    let form = "a map from target name to input column, e.g. #{ Mr: 10 }";
+    let Some(map) = p.try_cast::<Map>() else {
+        return fail(f, format!("priors must be {form}"));
+    };
+    let mut cols = vec![None; targets.len()];
+    for (name, col) in map {
+        let Some(t) = targets.iter().position(|t| t.as_str() == name.as_str()) else {
+            return fail(f, format!("priors: `{name}` is not a target ({targets:?})"));
+        };
+        match col.as_int() {
+            Ok(c) if (0..inputs as i64).contains(&c) => cols[t] = Some(c as usize),
+            _ => {
+                return fail(
+                    f,
+                    format!("priors: `{name}` must be an input column in 0..{inputs}"),
+                );
+            }
+        }
+    }
+    Ok(cols)
+}
 
 fn named_values(names: &[String], v: &[f64]) -> Map {
     names
@@ -35,10 +68,15 @@ pub mod ensemble_module {
 
     /// Trains an ensemble on inputs [n, inputs] (codes, descriptors or both) and targets
     /// (anchor maps or an NdArray [n, targets]): `ensemble::train(x, anchors, #{ members: 8,
-    /// epochs: 300, batch: 16, lr: 1e-3, seed: 0, trunk: [128, 128, 64], head: [32, 16],
-    /// scale_inputs: true, targets: [...], device: "cpu" })`. Member f trains on every row
-    /// outside fold f and keeps its best epoch on fold f; σ = member spread × a factor per
-    /// target from the out-of-fold residuals.
+    /// epochs: 150, batch: 32, lr: 2e-3, seed: 0, trunk: [128, 128, 64], head: [32, 16],
+    /// scale_inputs: true, trees: 300, tree_depth: 3, priors: #{ Mr: 10, … }, targets:
+    /// [...], device: "cpu" })`. Member f trains a network and boosted trees per target on
+    /// every row outside fold f (the network keeps its best epoch on fold f); each member
+    /// predicts a blend of the two with weights per target chosen on the out-of-fold
+    /// predictions (`trees: 0`: networks only). `priors` names per target an input column
+    /// holding a prior estimate (`grains::descriptor_priors()` for descriptors) whose
+    /// correction the trees may learn instead. σ = member spread × a factor per target
+    /// from the out-of-fold residuals.
     #[rhai_fn(return_raw)]
     pub fn train(
         ctx: NativeCallContext,
@@ -58,16 +96,31 @@ pub mod ensemble_module {
                     batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
                     lr: o.float("lr", d.lr, 0.0, 10.0)?,
                     seed: o.seed("seed", crate::settings::seed())?,
+                    trees: match o.int("trees", 300, 0, 100_000)? as usize {
+                        0 => None,
+                        trees => Some(BoostConfig {
+                            trees,
+                            depth: o.int("tree_depth", 3, 1, 16)? as usize,
+                            ..BoostConfig::default()
+                        }),
+                    },
+                    priors: vec![],
                 };
+                let priors = o.value("priors");
                 let (x, _) = codes_in(f, &inputs)?;
                 let config = RegressorConfig {
                     trunk: o.widths("trunk", &MEMBER_TRUNK)?,
                     head: o.widths("head", &MEMBER_HEAD)?,
                     scale_inputs: o.bool("scale_inputs", true)?,
+                    linear_skip: o.bool("linear_skip", false)?,
                     ..RegressorConfig::new(x.ncols(), target_names(f, o.value("targets"))?)
                 };
                 let device = device_option(f, &mut o)?;
                 o.finish()?;
+                let t = EnsembleTrain {
+                    priors: prior_columns(f, priors, &config.targets, x.ncols())?,
+                    ..t
+                };
                 let y = targets_in(f, &targets, &config.targets)?;
                 if y.nrows() != x.nrows() {
                     return fail(
@@ -119,7 +172,9 @@ pub mod ensemble_module {
     }
 
     /// What training found: `#{ best_epochs: [...], calibration: #{ M1: …, … },
-    /// oof_mae: #{ M1: …, … } }` (σ factor and single members' out-of-fold MAE per target).
+    /// oof_mae: #{ M1: …, … }, blend: #{ M1: …, … }, priors: #{ Mr: 10, … } }` (σ factor,
+    /// single members' out-of-fold MAE, the trees' weight in the blend, and the prior
+    /// columns the trees kept, per target).
     #[rhai_fn(global, pure)]
     pub fn report(e: &mut SharedEnsemble) -> Map {
         let e = lock(e);
@@ -141,6 +196,21 @@ pub mod ensemble_module {
             "oof_mae".into(),
             named_values(&e.config.targets, &r.oof_mae).into(),
         );
+        m.insert(
+            "blend".into(),
+            named_values(&e.config.targets, &r.blend).into(),
+        );
+        let priors: Map = e
+            .config
+            .targets
+            .iter()
+            .enumerate()
+            .filter_map(|(t, name)| {
+                let prior = e.trees.first()?.get(t)?.prior?;
+                Some((name.as_str().into(), Dynamic::from_int(prior as i64)))
+            })
+            .collect();
+        m.insert("priors".into(), priors.into());
         m
     }
 

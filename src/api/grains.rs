@@ -405,6 +405,16 @@ pub mod grains_module {
             .collect()
     }
 
+    /// Per anchor, the descriptor column of its Stoner–Wohlfarth estimate, `#{ M1: 9, … }`:
+    /// `ensemble::train(x, y, #{ priors: grains::descriptor_priors() })` lets the trees
+    /// learn the correction to it.
+    pub fn descriptor_priors() -> Map {
+        crate::grains::anchor_priors()
+            .into_iter()
+            .map(|(a, k)| (a.into(), Dynamic::from_int(k as i64)))
+            .collect()
+    }
+
     /// What each descriptor measures: an array of `#{ name, unit, doc }`.
     pub fn descriptor_info() -> Array {
         crate::grains::DESCRIPTORS

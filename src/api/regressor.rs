@@ -143,7 +143,8 @@ pub mod regressor_module {
     /// device: "cpu" })` — shared trunk 512-1024-512-256-128-64, one head 32-16-8-4-2-1 per
     /// target (elu). Targets default to the six anchors. `trunk` and `head` set other
     /// widths (`#{ trunk: [128, 128], head: [32, 16] }`); `scale_inputs: true`
-    /// standardises each input column on the training rows (for descriptors). Predicted
+    /// standardises each input column on the training rows (for descriptors);
+    /// `linear_skip: true` adds a linear map of the inputs to the outputs. Predicted
     /// anchors always obey Hk90 ≤ Hk80 ≤ Hk70 ≤ Hc and Mr ≤ M1 ≤ 1.
     #[rhai_fn(name = "create", return_raw)]
     pub fn new(ctx: NativeCallContext, opts: Map) -> RResult<SharedRegressor> {
@@ -158,6 +159,7 @@ pub mod regressor_module {
                     trunk: o.widths("trunk", &crate::learn::regressor::TRUNK)?,
                     head: o.widths("head", &crate::learn::regressor::HEAD)?,
                     scale_inputs: o.bool("scale_inputs", false)?,
+                    linear_skip: o.bool("linear_skip", false)?,
                     ..RegressorConfig::new(inputs, target_names(f, o.value("targets"))?)
                 };
                 let seed = o.seed("seed", crate::settings::seed())?;

@@ -201,6 +201,16 @@ pub fn descriptor_index(name: &str) -> Option<usize> {
     DESCRIPTORS.iter().position(|d| d.name == name)
 }
 
+/// Per anchor, the column of its Stoner–Wohlfarth estimate (`sw_<anchor>`): the prior a
+/// learner of that anchor can correct rather than relearn.
+pub fn anchor_priors() -> Vec<(&'static str, usize)> {
+    DESCRIPTORS
+        .iter()
+        .enumerate()
+        .filter_map(|(k, d)| d.name.strip_prefix("sw_").map(|a| (a, k)))
+        .collect()
+}
+
 /// ψ folded into [0, π/2]: the angle between an axis (a line) and the field line.
 pub fn fold_axis(psi: f64) -> f64 {
     (psi - std::f64::consts::PI * (psi / std::f64::consts::PI).round()).abs()

@@ -22,7 +22,8 @@ mod symmetry;
 mod voronoi;
 
 pub use descriptors::{
-    DESCRIPTORS, Descriptor, descriptor_index, fold_axis, stoner_wohlfarth, switching_field,
+    DESCRIPTORS, Descriptor, anchor_priors, descriptor_index, fold_axis, stoner_wohlfarth,
+    switching_field,
 };
 pub use encode::Encoding;
 pub use error::{GrainsError, Result};

@@ -1,10 +1,14 @@
 //! Ensembles of regressors with an uncertainty. Member f of k is trained on every training
 //! row outside fold f, from its own seed, and keeps the weights of its least loss on fold f
 //! (k-fold bagging with early stopping: no row is held back from the ensemble as a whole).
-//! The prediction is the members' mean — ordered like the anchors, since each member's is
-//! and the ordered set is convex — and the uncertainty is the members' spread times a
-//! factor per target calibrated on the out-of-fold residuals.
+//! Beside its network each member holds boosted trees per target fitted on the same rows;
+//! the member predicts a blend of the two with a weight per target chosen on the
+//! out-of-fold predictions (trees win where thresholds matter, networks where the response
+//! is smooth). The prediction is the members' mean — ordered like the anchors, since each
+//! member's is and the ordered set is convex — and the uncertainty is the members' spread
+//! times a factor per target calibrated on the out-of-fold residuals.
 
+use super::boosting::{BoostConfig, Boosted};
 use super::cv;
 use super::error::ensure;
 use super::regressor::{Regressor, RegressorConfig, RegressorTrain};
@@ -24,19 +28,29 @@ pub struct EnsembleTrain {
     pub batch: usize,
     pub lr: f64,
     pub seed: u64,
+    /// Boosted trees beside each member's network (`None`: networks only).
+    pub trees: Option<BoostConfig>,
+    /// Per target, an input column holding a prior estimate of it (trees may learn the
+    /// correction to it instead of the target; out-of-fold error decides). Empty: none.
+    pub priors: Vec<Option<usize>>,
 }
 
 impl Default for EnsembleTrain {
     fn default() -> Self {
         EnsembleTrain {
             members: 8,
-            epochs: 300,
-            batch: 16,
-            lr: 1e-3,
+            epochs: 150,
+            batch: 32,
+            lr: 2e-3,
             seed: 0,
+            trees: Some(BoostConfig::default()),
+            priors: vec![],
         }
     }
 }
+
+/// Blend weights on the trees tried per target: 0 (network only) to 1 (trees only).
+const BLEND_STEPS: usize = 20;
 
 /// What training learnt about the ensemble besides its weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,12 +61,39 @@ pub struct EnsembleReport {
     pub calibration: Vec<f64>,
     /// Per target: mean absolute out-of-fold error of single members (units of the target).
     pub oof_mae: Vec<f64>,
+    /// Per target: the trees' weight in each member's prediction (0 = network only).
+    #[serde(default)]
+    pub blend: Vec<f64>,
 }
 
 pub struct Ensemble {
     pub config: RegressorConfig,
     pub members: Vec<Regressor>,
+    /// Per member, per target (empty without trees).
+    pub trees: Vec<Vec<Boosted>>,
     pub report: EnsembleReport,
+}
+
+/// Mean of the finite values' magnitudes (0 when none).
+fn mean_abs(r: &[f64]) -> f64 {
+    let fin: Vec<f64> = r.iter().copied().filter(|v| v.is_finite()).collect();
+    fin.iter().map(|v| v.abs()).sum::<f64>() / fin.len().max(1) as f64
+}
+
+/// Rows of each fold predicted by that fold's model, assembled into [n, targets].
+fn out_of_fold(
+    folds: &[Vec<usize>],
+    dim: ndarray::Ix2,
+    predict: impl Fn(usize, &[usize]) -> Result<Array2<f64>>,
+) -> Result<Array2<f64>> {
+    let mut oof = Array2::from_elem(dim, f64::NAN);
+    for (f, rows) in folds.iter().enumerate() {
+        let p = predict(f, rows)?;
+        for (r, &i) in rows.iter().enumerate() {
+            oof.row_mut(i).assign(&p.row(r));
+        }
+    }
+    Ok(oof)
 }
 
 /// Mean and (population) standard deviation over members, [n, targets] each.
@@ -72,9 +113,10 @@ fn moments(preds: &[Array2<f64>]) -> (Array2<f64>, Array2<f64>) {
 }
 
 /// The factor c for which ±c·spread and ±2c·spread cover the residuals as a normal law's
-/// ±1σ and ±2σ do (68.27 % and 95.45 %), by least squares over both — errors have heavier
-/// tails than a normal law, so matching one level alone misses the other. 1 when no finite
-/// pair exists.
+/// ±1σ and ±2σ do (68.27 % and 95.45 %), by least squares over both, each miss weighted by
+/// the inverse binomial variance of its coverage p(1 − p) — errors have heavier tails than
+/// a normal law, so matching one level alone misses the other, and a point of 2σ coverage
+/// is rarer than one of 1σ. 1 when no finite pair exists.
 pub fn calibrate(residual: &[f64], spread: &[f64]) -> f64 {
     let mut z: Vec<f64> = residual
         .iter()
@@ -88,7 +130,8 @@ pub fn calibrate(residual: &[f64], spread: &[f64]) -> f64 {
     z.sort_by(f64::total_cmp);
     let n = z.len() as f64;
     let covered = |c: f64| z.partition_point(|&v| v <= c) as f64 / n;
-    let miss = |c: f64| (covered(c) - 0.6827).powi(2) + (covered(2.0 * c) - 0.9545).powi(2);
+    let level = |cov: f64, p: f64| (cov - p).powi(2) / (p * (1.0 - p));
+    let miss = |c: f64| level(covered(c), 0.6827) + level(covered(2.0 * c), 0.9545);
     // The optimum sits where one of the two coverages steps: at some z or z/2.
     z.iter()
         .flat_map(|&v| [v, 0.5 * v])
@@ -161,48 +204,163 @@ impl Ensemble {
         });
         let best_epochs = fitted.into_iter().collect::<Result<Vec<_>>>()?;
         let members: Vec<Regressor> = members.into_iter().map(|(m, _)| m).collect();
-        let mut oof = Array2::from_elem(y.raw_dim(), f64::NAN);
-        for (m, fold) in members.iter().zip(&folds) {
-            let p = m.predict(x.select(Axis(0), fold).view())?;
-            for (r, &i) in fold.iter().enumerate() {
-                oof.row_mut(i).assign(&p.row(r));
-            }
-        }
+        let net_oof = out_of_fold(&folds, y.raw_dim(), |f, rows| {
+            members[f].predict(x.select(Axis(0), rows).view())
+        })?;
         let mut ens = Ensemble {
             config,
             members,
+            trees: vec![],
             report: EnsembleReport {
                 best_epochs,
                 calibration: vec![],
                 oof_mae: vec![],
+                blend: vec![0.0; y.ncols()],
             },
         };
-        // The test-time error of the members' mean lies between two training-row
-        // residuals: one member's out-of-fold one (larger: one member, less data) and the
-        // mean's in-sample one (smaller). Calibrated on each, ±1σ covered 85 % and 60 % of
-        // an inner validation split of the training records; σ takes the geometric mean
-        // of the two factors.
-        let (mean, spread) = ens.member_moments(x)?;
+        if let Some(cfg) = &opts.trees {
+            ens.fit_trees(x, y, &folds, &net_oof, cfg, opts)?;
+        }
+        let oof = out_of_fold(&folds, y.raw_dim(), |f, rows| {
+            Ok(ens.member_predict(f, x.select(Axis(0), rows).view())?)
+        })?;
+        // On any row, the mean over members of (y − member)² is (y − mean)² plus the
+        // members' variance: so the mean's squared error is a member's out-of-fold one
+        // less the spread². The out-of-fold residuals, shrunk by that ratio, calibrate σ
+        // (in-sample residuals cannot: trees fit their training rows almost exactly).
+        let (_, spread) = ens.member_moments(x)?;
         for t in 0..y.ncols() {
             let r: Vec<f64> = (0..y.nrows()).map(|i| y[[i, t]] - oof[[i, t]]).collect();
-            let r_in: Vec<f64> = (0..y.nrows()).map(|i| y[[i, t]] - mean[[i, t]]).collect();
             let s: Vec<f64> = spread.column(t).to_vec();
-            ens.report
-                .calibration
-                .push((calibrate(&r, &s) * calibrate(&r_in, &s)).sqrt());
-            let fin: Vec<f64> = r.iter().copied().filter(|v| v.is_finite()).collect();
-            ens.report
-                .oof_mae
-                .push(fin.iter().map(|v| v.abs()).sum::<f64>() / fin.len().max(1) as f64);
+            let pairs: Vec<(f64, f64)> = r
+                .iter()
+                .zip(&s)
+                .filter(|(r, s)| r.is_finite() && s.is_finite())
+                .map(|(r, s)| (r * r, s * s))
+                .collect();
+            let n = pairs.len().max(1) as f64;
+            let member_sq = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+            let spread_sq = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+            // At least the spread's share is kept: a mean is never credited with more than
+            // halving a member's error.
+            let shrink = ((member_sq - spread_sq) / member_sq.max(f64::MIN_POSITIVE))
+                .clamp(0.25, 1.0)
+                .sqrt();
+            let r_mean: Vec<f64> = r.iter().map(|v| v * shrink).collect();
+            ens.report.calibration.push(calibrate(&r_mean, &s));
+            ens.report.oof_mae.push(mean_abs(&r));
         }
         Ok(ens)
     }
 
+    /// Boosted trees per member and target on the member's rows, with and without the
+    /// target's prior column; per target the variant and blend weight of least out-of-fold
+    /// MAE are kept.
+    fn fit_trees(
+        &mut self,
+        x: ArrayView2<f32>,
+        y: ArrayView2<f64>,
+        folds: &[Vec<usize>],
+        net_oof: &Array2<f64>,
+        cfg: &BoostConfig,
+        opts: &EnsembleTrain,
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        let targets = y.ncols();
+        ensure(
+            opts.priors.is_empty() || opts.priors.len() == targets,
+            || format!("{} priors for {targets} targets", opts.priors.len()),
+        )?;
+        let prior = |t: usize| opts.priors.get(t).copied().flatten();
+        // One job per member, target and variant: without the prior, and with it if any.
+        let variants = |t: usize| [None].into_iter().chain(prior(t).map(Some));
+        let jobs: Vec<(usize, usize, Option<usize>)> = (0..folds.len())
+            .flat_map(|f| (0..targets).flat_map(move |t| variants(t).map(move |p| (f, t, p))))
+            .collect();
+        let mut fitted = jobs
+            .par_iter()
+            .map(|&(f, t, p)| {
+                let mut col: Vec<f64> = y.column(t).to_vec();
+                for &i in &folds[f] {
+                    col[i] = f64::NAN;
+                }
+                let seed = crate::grains::rng::splitmix64(opts.seed, 0x7ee5 + (f * 64 + t) as u64);
+                Boosted::fit(x, &col, p, cfg, seed)
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter();
+        // fitted_at[f][t][v]: v = 0 without the prior, 1 with it.
+        let fitted_at: Vec<Vec<Vec<Boosted>>> = (0..folds.len())
+            .map(|_| {
+                (0..targets)
+                    .map(|t| {
+                        variants(t)
+                            .map(|_| fitted.next().expect("one model per job"))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let at = |f: usize, t: usize, v: usize| &fitted_at[f][t][v];
+        let mut chosen: Vec<Vec<Option<Boosted>>> = vec![vec![None; targets]; folds.len()];
+        for t in 0..targets {
+            let mut best = (f64::INFINITY, 0, 0.0);
+            for v in 0..variants(t).count() {
+                let mut tree_oof = vec![f64::NAN; y.nrows()];
+                for (f, rows) in folds.iter().enumerate() {
+                    let p = at(f, t, v).predict(x.select(Axis(0), rows).view());
+                    for (k, &i) in rows.iter().enumerate() {
+                        tree_oof[i] = p[k];
+                    }
+                }
+                for step in 0..=BLEND_STEPS {
+                    let w = step as f64 / BLEND_STEPS as f64;
+                    let r: Vec<f64> = (0..y.nrows())
+                        .map(|i| y[[i, t]] - (w * tree_oof[i] + (1.0 - w) * net_oof[[i, t]]))
+                        .collect();
+                    let mae = mean_abs(&r);
+                    if mae < best.0 {
+                        best = (mae, v, w);
+                    }
+                }
+            }
+            self.report.blend[t] = best.2;
+            for (f, c) in chosen.iter_mut().enumerate() {
+                c[t] = Some(at(f, t, best.1).clone());
+            }
+        }
+        self.trees = chosen
+            .into_iter()
+            .map(|c| {
+                c.into_iter()
+                    .map(|b| b.expect("every target chosen"))
+                    .collect()
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// Member `f`'s prediction: its network blended with its trees, ordered.
+    fn member_predict(&self, f: usize, x: ArrayView2<f32>) -> Result<Array2<f64>> {
+        let mut p = self.members[f].predict(x)?;
+        if let Some(trees) = self.trees.get(f) {
+            for (t, b) in trees.iter().enumerate() {
+                let w = self.report.blend[t];
+                if w > 0.0 {
+                    let q = b.predict(x);
+                    for (v, q) in p.column_mut(t).iter_mut().zip(q) {
+                        *v = w * q + (1.0 - w) * *v;
+                    }
+                }
+            }
+            super::ordering::order_anchors(&self.config.targets, &mut p);
+        }
+        Ok(p)
+    }
+
     fn member_moments(&self, x: ArrayView2<f32>) -> Result<(Array2<f64>, Array2<f64>)> {
-        let preds = self
-            .members
-            .iter()
-            .map(|m| m.predict(x))
+        let preds = (0..self.members.len())
+            .map(|f| self.member_predict(f, x))
             .collect::<Result<Vec<_>>>()?;
         Ok(moments(&preds))
     }
@@ -236,6 +394,7 @@ impl Ensemble {
             config: self.config.clone(),
             members: self.members.len(),
             report: self.report.clone(),
+            trees: self.trees.clone(),
         };
         let text = serde_json::to_string_pretty(&meta)
             .map_err(|e| LearnError::msg(format!("ensemble metadata: {e}")))?;
@@ -266,11 +425,20 @@ impl Ensemble {
                 meta.kind
             )
         })?;
+        let targets = meta.config.targets.len();
+        let trees_fit = meta.trees.is_empty()
+            || (meta.trees.len() == meta.members
+                && meta.report.blend.len() == targets
+                && meta.trees.iter().all(|t| {
+                    t.len() == targets
+                        && t.iter()
+                            .all(|b| b.max_feature().is_none_or(|c| c < meta.config.inputs))
+                }));
         ensure(
-            meta.report.calibration.len() == meta.config.targets.len() && meta.members >= 1,
+            meta.report.calibration.len() == targets && meta.members >= 1 && trees_fit,
             || {
                 format!(
-                    "{}: calibration or member count does not fit",
+                    "{}: calibration, member count or trees do not fit",
                     json.display()
                 )
             },
@@ -287,6 +455,7 @@ impl Ensemble {
         Ok(Ensemble {
             config: meta.config,
             members,
+            trees: meta.trees,
             report: meta.report,
         })
     }
@@ -298,6 +467,8 @@ struct EnsembleMeta {
     config: RegressorConfig,
     members: usize,
     report: EnsembleReport,
+    #[serde(default)]
+    trees: Vec<Vec<Boosted>>,
 }
 
 #[cfg(test)]
@@ -306,9 +477,9 @@ mod tests {
 
     #[test]
     fn calibration_matches_both_coverage_levels() {
-        // Standardised residuals |r|/s uniform on (0, 3]: for c ≥ 1.5 all lie within 2c,
-        // so the miss is (c/3 − 0.6827)² + (1 − 0.9545)², least at c = 2.048; below 1.5
-        // both coverages fall short.
+        // Standardised residuals |r|/s uniform on (0, 1.5]: for c ≥ 0.75 all lie within
+        // 2c, so the miss is (c/1.5 − 0.6827)²/w₁ + (1 − 0.9545)²/w₂, least at c = 1.024;
+        // below 0.75 the best (c = 0.72) misses 1σ by 20 points, which costs more.
         let r: Vec<f64> = (1..=300).map(|k| k as f64 / 100.0).collect();
         let s = vec![2.0; 300];
         let c = calibrate(&r, &s);
@@ -361,6 +532,7 @@ mod tests {
             trunk: vec![16, 16],
             head: vec![8],
             scale_inputs: true,
+            linear_skip: false,
         };
         let opts = EnsembleTrain {
             members: 3,
@@ -368,6 +540,11 @@ mod tests {
             batch: 8,
             lr: 3e-3,
             seed: 5,
+            trees: Some(BoostConfig {
+                trees: 50,
+                ..Default::default()
+            }),
+            priors: vec![None, Some(2)],
         };
         let e = Ensemble::train(cfg, x.view(), y.view(), &opts, Device::Cpu).unwrap();
         assert_eq!(e.members.len(), 3);

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod baselines;
+pub mod boosting;
 pub mod checkpoint;
 pub mod cv;
 pub mod ensemble;

@@ -45,6 +45,11 @@ pub struct RegressorConfig {
     /// mixed units; the paper feeds latent codes as they are.
     #[serde(default)]
     pub scale_inputs: bool,
+    /// Add a linear map of the inputs to every output ("wide and deep"): the network then
+    /// learns only what a linear model of the inputs misses — descriptors such as the
+    /// Stoner–Wohlfarth anchors are already close to linear in the targets.
+    #[serde(default)]
+    pub linear_skip: bool,
 }
 
 impl RegressorConfig {
@@ -56,6 +61,7 @@ impl RegressorConfig {
             trunk: TRUNK.to_vec(),
             head: HEAD.to_vec(),
             scale_inputs: false,
+            linear_skip: false,
         }
     }
 
@@ -139,6 +145,7 @@ pub struct CvReport {
 pub struct Net {
     trunk: Vec<nn::Linear>,
     heads: Vec<Vec<nn::Linear>>,
+    skip: Option<nn::Linear>,
 }
 
 impl Net {
@@ -182,7 +189,15 @@ impl Net {
                 layers
             })
             .collect();
-        Net { trunk, heads }
+        let skip = c.linear_skip.then(|| {
+            nn::linear(
+                &root / "skip",
+                c.inputs as i64,
+                c.targets.len() as i64,
+                Default::default(),
+            )
+        });
+        Net { trunk, heads, skip }
     }
 
     /// One NAdam step on a batch: the masked loss before the update.
@@ -215,7 +230,11 @@ impl Net {
                 g
             })
             .collect();
-        Tensor::cat(&outs, 1)
+        let deep = Tensor::cat(&outs, 1);
+        match &self.skip {
+            Some(l) => deep + l.forward(x),
+            None => deep,
+        }
     }
 }
 
@@ -646,6 +665,7 @@ mod tests {
             trunk: vec![8, 8],
             head: vec![4],
             scale_inputs: true,
+            linear_skip: false,
         };
         let mut r = Regressor::new(cfg, Device::Cpu, 1).unwrap();
         let opts = RegressorTrain {
