@@ -249,30 +249,26 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
     std::fs::create_dir_all(&partial).map_err(super::error::io_at(&partial))?;
     let lock = Lock::take(&partial.join("lock"))?;
     let spec_path = partial.join("spec.json");
+    let log_path = partial.join("records.log");
+    let fingerprint = super::log::fingerprint(spec);
     if spec_path.exists() {
         let old: Spec = store::read_json(&spec_path)?;
         check_same(dir, &old, spec, "an unfinished generation")?;
-    }
-    let ids = spec.ids[0]..spec.ids[1];
-    // The log's own fingerprint decides, whether or not spec.json survived.
-    let rec = Log::recover(
-        &partial.join("records.log"),
-        spec.steps,
-        ids.clone(),
-        &super::log::fingerprint(spec),
-    )
-    .map_err(|e| match e {
-        DataError::Incompatible(why) => DataError::Incompatible(format!(
-            "{} holds an unfinished generation with other settings ({why}); use another \
-             output directory",
-            dir.display()
-        )),
-        e => e,
-    })?;
-    if !spec_path.exists() {
+    } else {
+        // The log's own fingerprint decides when spec.json was lost.
+        super::log::check_fingerprint(&log_path, &fingerprint).map_err(|e| match e {
+            DataError::Incompatible(why) => DataError::Incompatible(format!(
+                "{} holds an unfinished generation with other settings ({why}); use another \
+                 output directory",
+                dir.display()
+            )),
+            e => e,
+        })?;
         let json = serde_json::to_vec_pretty(spec).expect("spec serialises");
         store::write_file(&partial, "spec.json", &json)?;
     }
+    let ids = spec.ids[0]..spec.ids[1];
+    let rec = Log::recover(&log_path, spec.steps, ids.clone(), &fingerprint)?;
     summary.cut_bytes = rec.cut_bytes;
     let mut done = vec![false; spec.len() as usize];
     for r in &rec.records {

@@ -32,6 +32,29 @@ fn header(fingerprint: &[u8; 32]) -> Vec<u8> {
     h
 }
 
+/// Refuses a log at `path` (if there is one) whose header names another spec.
+pub fn check_fingerprint(path: &Path, fingerprint: &[u8; 32]) -> Result<()> {
+    let mut head = Vec::new();
+    match File::open(path) {
+        Ok(f) => f
+            .take(HEADER as u64)
+            .read_to_end(&mut head)
+            .map_err(io_at(path))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_at(path)(e)),
+    };
+    let want = header(fingerprint);
+    if head.len() == HEADER && head[..8] == want[..8] && head != want {
+        return Err(DataError::Incompatible(format!(
+            "{}: its records were made with other settings (spec fingerprint {}, asked {})",
+            path.display(),
+            hex(&head[8..]),
+            hex(fingerprint)
+        )));
+    }
+    Ok(())
+}
+
 pub struct Log {
     path: PathBuf,
     file: File,
@@ -75,14 +98,7 @@ impl Log {
             file.sync_all().map_err(&io)?;
             bytes = head.clone();
         }
-        if bytes.len() >= HEADER && bytes[..HEADER] != head[..] && bytes[..8] == head[..8] {
-            return Err(DataError::Incompatible(format!(
-                "{}: its records were made with other settings (spec fingerprint {}, asked {})",
-                path.display(),
-                hex(&bytes[8..HEADER]),
-                hex(fingerprint)
-            )));
-        }
+        check_fingerprint(path, fingerprint)?;
         let (records, valid) = read_records(path, &bytes, steps, ids)?;
         let cut_bytes = (bytes.len() - valid) as u64;
         if cut_bytes > 0 {
