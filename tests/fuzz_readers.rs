@@ -46,10 +46,8 @@ fn mutate(rng: &mut ChaCha8Rng, valid: &[u8]) -> Vec<u8> {
             2 => {
                 let v = EXTREMES[rng.random_range(0..EXTREMES.len())].to_le_bytes();
                 let n = [1, 2, 4, 8][rng.random_range(0..4)];
-                for k in 0..n {
-                    if let Some(x) = b.get_mut(at + k) {
-                        *x = v[k];
-                    }
+                for (x, &y) in b.iter_mut().skip(at).zip(&v[..n]) {
+                    *x = y;
                 }
             }
             3 => {
