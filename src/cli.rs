@@ -310,12 +310,19 @@ fn data_command(d: DataCommand, seed: u64) -> i32 {
         DataCommand::Info { dir } => crate::data::Dataset::open(&dir).map(|d| {
             let mut s = crate::data::Summary::default();
             s.count(d.records());
-            let about = crate::data::describe(&dir, d.manifest());
+            let mut about = crate::data::describe(&dir, d.manifest());
             if d.labelled() {
-                format!("{about}\n{}", s.labels())
-            } else {
-                about
+                about = format!("{about}\n{}", s.labels());
             }
+            let partial = dir.join(crate::data::generate::PARTIAL);
+            if partial.exists() {
+                about.push_str(&format!(
+                    "\nnote: {} is left from a generation killed after finishing; the dataset \
+                     is complete (rerun the same `data generate` or delete it)",
+                    partial.display()
+                ));
+            }
+            about
         }),
     };
     match result {

@@ -9,6 +9,7 @@ pub mod colormap;
 pub mod data;
 pub mod docs;
 pub mod engine;
+pub mod fsio;
 pub mod grains;
 pub mod guard;
 pub mod interrupt;

@@ -37,17 +37,6 @@ fn same_cells(a: &Structure, b: &Structure) {
     }
 }
 
-/// Same partition of cells into grains, whatever the numbering.
-fn same_partition(a: &Structure, b: &Structure) {
-    let mut map = std::collections::HashMap::new();
-    let mut back = std::collections::HashMap::new();
-    for c in 0..a.n_cells() {
-        let (x, y) = (a.grains()[c], b.grains()[c]);
-        assert_eq!(*map.entry(x).or_insert(y), y, "cell {c}");
-        assert_eq!(*back.entry(y).or_insert(x), x, "cell {c}");
-    }
-}
-
 #[test]
 fn grains_csv_round_trip_is_exact() {
     let dir = tempfile::tempdir().unwrap();
@@ -123,15 +112,25 @@ fn grains_csv_refuses_bad_files_naming_the_row() {
 #[test]
 fn grains_npy_and_npz_round_trips_are_exact() {
     let dir = tempfile::tempdir().unwrap();
+    // .npy keeps no grain ids: grains come back as 4-connected regions of one angle, each
+    // inside one original grain (a grain wrapping round the border, or touching itself
+    // only at a corner, comes back in pieces; .npz keeps the ids).
     let s = sample(8, 31, 17, true);
     s.write_npy(tmp(&dir, "a.npy")).unwrap();
     let r = Structure::read_npy(tmp(&dir, "a.npy"), 2.0).unwrap();
     same_cells(&s, &r);
-    same_partition(&s, &r);
+    let mut owner = std::collections::HashMap::new();
+    for c in 0..s.n_cells() {
+        assert_eq!(
+            *owner.entry(r.grains()[c]).or_insert(s.grains()[c]),
+            s.grains()[c]
+        );
+    }
+    assert!(r.n_grains() >= s.n_owning());
     assert_eq!(s.angle_array().dim(), (17, 31));
 
     s.write_npz(tmp(&dir, "a.npz")).unwrap();
-    let z = Structure::read_npz(tmp(&dir, "a.npz"), 9.0).unwrap();
+    let z = Structure::read_npz(tmp(&dir, "a.npz"), None).unwrap();
     assert_eq!(z.grains(), s.grains());
     assert_eq!(z.grain_angles(), s.grain_angles());
     assert_eq!(z.cell_nm(), s.cell_nm());
@@ -241,9 +240,11 @@ fn grains_png_refuses_foreign_colours() {
     let mut wr = enc.write_header().unwrap();
     wr.write_image_data(&[0xf7, 0xf7, 0xf7, 0, 200, 0]).unwrap();
     wr.finish().unwrap();
-    let e = Structure::read_png(&p, &PngReadOptions::default())
-        .unwrap_err()
-        .to_string();
+    let one = PngReadOptions {
+        scale: Some(1),
+        ..Default::default()
+    };
+    let e = Structure::read_png(&p, &one).unwrap_err().to_string();
     assert!(
         e.contains("green.png") && e.contains("#00c800") && e.contains("x 1, y 0"),
         "{e}"
@@ -278,14 +279,14 @@ fn grains_save_load_is_exact() {
         let e = Structure::load(&p).unwrap_err().to_string();
         assert!(e.contains(needle) && e.contains("expected"), "{e}");
     };
-    bad(&bytes[..bytes.len() - 3], "byte");
+    bad(&bytes[..bytes.len() - 3], "checksum");
     bad(b"hello", "byte 0");
     let mut wrong = bytes.clone();
     *wrong.last_mut().unwrap() ^= 1;
     bad(&wrong, "checksum");
     let mut more = bytes.clone();
     more.push(0);
-    bad(&more, "end of the file");
+    bad(&more, "checksum");
 }
 
 #[test]
@@ -309,7 +310,13 @@ fn grains_png_reads_rgba_pictures_and_checks_the_scale() {
     let mut wr = enc.write_header().unwrap();
     wr.write_image_data(&data).unwrap();
     wr.finish().unwrap();
-    let r = Structure::read_png(&p, &PngReadOptions::default()).unwrap();
+    let e = Structure::read_png(&p, &PngReadOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("`scale`"), "{e}");
+    let two = PngReadOptions {
+        scale: Some(2),
+        ..Default::default()
+    };
+    let r = Structure::read_png(&p, &two).unwrap();
     assert_eq!((r.nx(), r.ny(), r.n_grains()), (2, 1, 2));
     assert!((r.angle_at(0, 0) + std::f64::consts::FRAC_PI_2).abs() < 1e-9);
     assert!((r.angle_at(1, 0).sin() - 0.5).abs() < 0.02);

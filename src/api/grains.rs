@@ -120,6 +120,12 @@ fn describe(s: &Structure) -> String {
     t + ")"
 }
 
+fn read_npz(path: &str, cell_nm: Option<f64>) -> RResult<SharedStructure> {
+    Structure::read_npz(path, cell_nm)
+        .map(Arc::new)
+        .map_err(error_in("grains::from_npz"))
+}
+
 fn png_options(func: &'static str, map: Map) -> RResult<PngOptions> {
     let mut o = Opts::new(func, map);
     let d = PngOptions::default();
@@ -219,29 +225,51 @@ pub mod grains_module {
         )
     }
 
-    /// Reads a structure from a `.npz` with `grain` (ids, [ny, nx]) and `angle` (per grain).
-    #[rhai_fn(return_raw)]
+    /// Reads a structure from a `.npz` with `grain` (ids, [ny, nx]), `angle` (per grain)
+    /// and `cell_nm` (2 nm when absent); numpy's `savez` and `savez_compressed` both read.
+    #[rhai_fn(name = "from_npz", return_raw)]
+    pub fn from_npz_own(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
+        crate::api::located(&ctx, read_npz(path, None))
+    }
+
+    /// As `grains::from_npz(path)` with the cell size in nm for a file without `cell_nm`;
+    /// a file whose `cell_nm` differs is refused.
+    #[rhai_fn(name = "from_npz", return_raw)]
     pub fn from_npz(ctx: NativeCallContext, path: &str, cell_nm: f64) -> RResult<SharedStructure> {
-        crate::api::located(
-            &ctx,
-            (|| {
-                Structure::read_npz(path, cell_nm)
-                    .map(Arc::new)
-                    .map_err(error_in("grains::from_npz"))
-            })(),
-        )
+        crate::api::located(&ctx, read_npz(path, Some(cell_nm)))
     }
 
     /// Reads a PNG painted with the paper's colormap (k_x: −1 red … +1 blue) back into a
-    /// structure of 2 nm cells; ψ = asin k_x, grains are connected regions of one colour.
-    #[rhai_fn(return_raw)]
+    /// structure; ψ = asin k_x, grains are connected regions of one colour. The grid and
+    /// cell size come from the picture's metadata (written by `to_png`).
+    #[rhai_fn(name = "from_png", return_raw)]
     pub fn from_png(ctx: NativeCallContext, path: &str) -> RResult<SharedStructure> {
+        from_png_with(ctx, path, Map::new())
+    }
+
+    /// As `grains::from_png(path)` for pictures without coercive's metadata:
+    /// `#{ scale: 4, cell_nm: 2.0 }` (pixels per cell side, required; cell size, default
+    /// 2 nm). Values that differ from a picture's own metadata are refused.
+    #[rhai_fn(name = "from_png", return_raw)]
+    pub fn from_png_with(
+        ctx: NativeCallContext,
+        path: &str,
+        opts: Map,
+    ) -> RResult<SharedStructure> {
         crate::api::located(
             &ctx,
             (|| {
-                Structure::read_png(path, &PngReadOptions::default())
+                let f = "grains::from_png";
+                let mut o = Opts::new(f, opts);
+                let options = PngReadOptions {
+                    scale: o.int_opt("scale", 1, 4096)?.map(|s| s as usize),
+                    cell_nm: o.float_opt("cell_nm", 1e-3, 1e6)?,
+                    ..PngReadOptions::default()
+                };
+                o.finish()?;
+                Structure::read_png(path, &options)
                     .map(Arc::new)
-                    .map_err(error_in("grains::from_png"))
+                    .map_err(error_in(f))
             })(),
         )
     }

@@ -3,10 +3,10 @@
 
 use super::{RResult, error, fail};
 use crate::array::NdArray;
-use ndarray::ArrayD;
+use crate::fsio::npy;
+use ndarray::IxDyn;
 use rhai::plugin::*;
 use rhai::{Array, Map};
-use std::fs::File;
 use std::path::Path;
 
 /// Wraps an I/O failure with the function and the path.
@@ -63,17 +63,24 @@ pub fn write_columns(func: &str, path: &str, columns: &Map, order: &[String]) ->
         }
         cols.push(cells);
     }
-    let mut w = csv::Writer::from_path(path).map_err(|e| io_error(func, path, e))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(order).map_err(|e| io_error(func, path, e))?;
     let rows = cols.first().map_or(0, |c| c.len());
     for r in 0..rows {
         w.write_record(cols.iter().map(|c| c[r].as_str()))
             .map_err(|e| io_error(func, path, e))?;
     }
-    w.flush().map_err(|e| io_error(func, path, e))
+    let bytes = w.into_inner().map_err(|e| io_error(func, path, e))?;
+    crate::fsio::write(path, bytes).map_err(|e| io_error(func, path, e))
 }
 
-fn npy_array(func: &str, v: &Dynamic) -> RResult<NdArray> {
+/// The whole file at `path`, for readers that check sizes before allocating.
+fn read_bytes(func: &str, path: &str) -> RResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| io_error(func, path, e))
+}
+
+/// `what` names the value in errors (an npz entry).
+fn npy_array(func: &str, what: &str, v: &Dynamic) -> RResult<NdArray> {
     if let Some(a) = v.read_lock::<NdArray>() {
         return Ok(a.clone());
     }
@@ -83,7 +90,7 @@ fn npy_array(func: &str, v: &Dynamic) -> RResult<NdArray> {
     fail(
         func,
         format!(
-            "expected an NdArray or an array of numbers, got {}",
+            "{what}expected an NdArray or an array of numbers, got {}",
             v.type_name()
         ),
     )
@@ -167,8 +174,9 @@ pub mod io_module {
         crate::api::located(
             &ctx,
             (|| {
-                let a = npy_array("io::save_npy", &a)?;
-                ndarray_npy::write_npy(path, &*a.0).map_err(|e| io_error("io::save_npy", path, e))
+                let a = npy_array("io::save_npy", "", &a)?;
+                crate::fsio::write(path, npy::to_bytes(&*a.0))
+                    .map_err(|e| io_error("io::save_npy", path, e))
             })(),
         )
     }
@@ -179,8 +187,9 @@ pub mod io_module {
         crate::api::located(
             &ctx,
             (|| {
-                let a: ArrayD<f64> =
-                    ndarray_npy::read_npy(path).map_err(|e| io_error("io::load_npy", path, e))?;
+                let f = "io::load_npy";
+                let a = npy::read::<f64, IxDyn>(&read_bytes(f, path)?)
+                    .map_err(|e| io_error(f, path, format!("expected float64: {e}")))?;
                 Ok(NdArray::new(a))
             })(),
         )
@@ -193,14 +202,18 @@ pub mod io_module {
             &ctx,
             (|| {
                 let f = "io::save_npz";
-                let file = File::create(path).map_err(|e| io_error(f, path, e))?;
-                let mut npz = ndarray_npy::NpzWriter::new(file);
-                for (k, v) in &arrays {
-                    let a = npy_array(f, v)?;
+                // Every entry is checked before anything is written.
+                let arrays = arrays
+                    .iter()
+                    .map(|(k, v)| npy_array(f, &format!("entry `{k}`: "), v).map(|a| (k, a)))
+                    .collect::<RResult<Vec<_>>>()?;
+                let mut npz = ndarray_npy::NpzWriter::new(std::io::Cursor::new(Vec::new()));
+                for (k, a) in &arrays {
                     npz.add_array(k.as_str(), &*a.0)
                         .map_err(|e| io_error(f, path, e))?;
                 }
-                npz.finish().map(|_| ()).map_err(|e| io_error(f, path, e))
+                let bytes = npz.finish().map_err(|e| io_error(f, path, e))?;
+                crate::fsio::write(path, bytes.into_inner()).map_err(|e| io_error(f, path, e))
             })(),
         )
     }
@@ -212,19 +225,14 @@ pub mod io_module {
             &ctx,
             (|| {
                 let f = "io::load_npz";
-                let file = File::open(path).map_err(|e| io_error(f, path, e))?;
-                let mut npz =
-                    ndarray_npy::NpzReader::new(file).map_err(|e| io_error(f, path, e))?;
-                let names = npz.names().map_err(|e| io_error(f, path, e))?;
+                let entries =
+                    npy::entries(&read_bytes(f, path)?).map_err(|e| io_error(f, path, e))?;
                 let mut out = Map::new();
-                for name in names {
-                    let a: ArrayD<f64> = npz
-                        .by_name(&name)
-                        .map_err(|e| io_error(f, path, format!("{name}: {e}")))?;
-                    out.insert(
-                        name.trim_end_matches(".npy").into(),
-                        Dynamic::from(NdArray::new(a)),
-                    );
+                for (name, bytes) in entries {
+                    let a = npy::read::<f64, IxDyn>(&bytes).map_err(|e| {
+                        io_error(f, path, format!("entry `{name}`: expected float64: {e}"))
+                    })?;
+                    out.insert(name.into(), Dynamic::from(NdArray::new(a)));
                 }
                 Ok(out)
             })(),
@@ -241,7 +249,8 @@ pub mod io_module {
                 let v = to_json("io::write_json", &value)?;
                 let text = serde_json::to_string_pretty(&v)
                     .map_err(|e| io_error("io::write_json", path, e))?;
-                std::fs::write(path, text + "\n").map_err(|e| io_error("io::write_json", path, e))
+                crate::fsio::write(path, text + "\n")
+                    .map_err(|e| io_error("io::write_json", path, e))
             })(),
         )
     }
@@ -266,7 +275,7 @@ pub mod io_module {
     pub fn write_text(ctx: NativeCallContext, path: &str, text: &str) -> RResult<()> {
         crate::api::located(
             &ctx,
-            (|| std::fs::write(path, text).map_err(|e| io_error("io::write_text", path, e)))(),
+            (|| crate::fsio::write(path, text).map_err(|e| io_error("io::write_text", path, e)))(),
         )
     }
 

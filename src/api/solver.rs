@@ -126,7 +126,7 @@ fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
 }
 
 fn write_curve_csv(c: &Curve, path: &str) -> Result<(), String> {
-    let mut w = csv::Writer::from_path(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| format!("{path}: {e}");
     w.write_record(["k", "h", "my", "mx", "iterations", "torque", "converged"])
         .map_err(io)?;
@@ -142,7 +142,8 @@ fn write_curve_csv(c: &Curve, path: &str) -> Result<(), String> {
         ])
         .map_err(io)?;
     }
-    w.flush().map_err(|e| format!("{path}: {e}"))
+    let bytes = w.into_inner().map_err(|e| format!("{path}: {e}"))?;
+    crate::fsio::write(path, bytes).map_err(|e| format!("{path}: {e}"))
 }
 
 /// The curve drawn over h (x axis from −1 to +1) with its anchors marked.

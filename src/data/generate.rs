@@ -1,12 +1,18 @@
 //! Generation: draw (and optionally label) every record of a part, crash-safe and resumable.
 //!
 //! While running, `DIR/.partial/` holds `spec.json` (what is being generated), `records.log`
-//! (finished records, appended as they finish, see `log.rs`) and `lock` (one writer per
-//! directory). Running the same generation again resumes: the log is checked, a torn tail
-//! cut, finished ids skipped. When every id is in the log the canonical files and the
-//! manifest are written (sorted by id, see `store.rs`) and `.partial/` is removed. Record id
+//! (finished records, appended as they finish, behind the spec's fingerprint, see `log.rs`)
+//! and `lock` (one writer per directory). Running the same generation again resumes: the
+//! log's fingerprint is checked against the settings asked (whatever `spec.json` says), the
+//! log checked, a torn tail cut, finished ids skipped. When every id is in the log the
+//! canonical files and the manifest are written (sorted by id, see `store.rs`) and
+//! `.partial/` is removed (also by a later run, when a kill came between the two). Record id
 //! i depends only on (options, seed, i), so the finished files are the same bytes whatever
 //! the thread count, shard layout or number of interruptions.
+//!
+//! Settings are validated before anything is written, and the output directory must be
+//! new, empty, or a dataset (finished or not) of the same settings: user files are never
+//! replaced.
 //!
 //! Unlabelled records (parameter draws, microseconds each) are drawn in parallel in chunks,
 //! appended in id order and fsynced per chunk; labelled records (a demagnetisation curve
@@ -170,9 +176,61 @@ fn make_record(sample: &Sample, id: u64, label: Option<(&Spec, &DemagKernel)>) -
     })
 }
 
+/// Refuses an output directory that holds anything but a dataset (finished or not): its
+/// files would be replaced.
+pub fn check_output_dir(dir: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(super::error::io_at(dir)(e)),
+    };
+    let names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() || names.iter().any(|n| n == store::MANIFEST || n == PARTIAL) {
+        return Ok(());
+    }
+    let mut shown: Vec<&str> = names.iter().map(String::as_str).collect();
+    shown.sort_unstable();
+    let more = shown.len().saturating_sub(3);
+    shown.truncate(3);
+    Err(DataError::Incompatible(format!(
+        "{} is not empty and holds no coercive dataset (it has {}{}): its files would be \
+         replaced; choose a new or empty output directory",
+        dir.display(),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )))
+}
+
+/// Removes the `.partial` of a finished dataset (left by a kill between the manifest and its
+/// removal), once no generation holds its lock.
+fn remove_stale_partial(dir: &Path) -> Result<()> {
+    let partial = dir.join(PARTIAL);
+    if !partial.exists() {
+        return Ok(());
+    }
+    let lock = Lock::take(&partial.join("lock"))?;
+    drop(lock);
+    std::fs::remove_dir_all(&partial).map_err(super::error::io_at(&partial))?;
+    crate::fsio::sync_dir(dir);
+    Ok(())
+}
+
 /// Generates (or resumes, or finds finished) the part described by `spec` in `dir`.
 pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
     let t0 = Instant::now();
+    // Everything that can be refused is refused before anything is written.
+    check_output_dir(dir)?;
+    let sample = spec.generator.sample(spec.count)?;
+    if let Some(solver) = &spec.solver {
+        solver.validate(&spec.generator)?;
+    }
     std::fs::create_dir_all(dir).map_err(super::error::io_at(dir))?;
     let mut summary = Summary {
         records: spec.len(),
@@ -183,6 +241,7 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
         let m = store::read_manifest(dir)?;
         check_same(dir, &m.spec, spec, "a finished dataset")?;
         summary.count(&store::read_records(dir, &m)?);
+        remove_stale_partial(dir)?;
         summary.seconds = t0.elapsed().as_secs_f64();
         return Ok((m, summary));
     }
@@ -190,16 +249,26 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
     std::fs::create_dir_all(&partial).map_err(super::error::io_at(&partial))?;
     let lock = Lock::take(&partial.join("lock"))?;
     let spec_path = partial.join("spec.json");
+    let log_path = partial.join("records.log");
+    let fingerprint = super::log::fingerprint(spec);
     if spec_path.exists() {
         let old: Spec = store::read_json(&spec_path)?;
         check_same(dir, &old, spec, "an unfinished generation")?;
     } else {
+        // The log's own fingerprint decides when spec.json was lost.
+        super::log::check_fingerprint(&log_path, &fingerprint).map_err(|e| match e {
+            DataError::Incompatible(why) => DataError::Incompatible(format!(
+                "{} holds an unfinished generation with other settings ({why}); use another \
+                 output directory",
+                dir.display()
+            )),
+            e => e,
+        })?;
         let json = serde_json::to_vec_pretty(spec).expect("spec serialises");
-        store::write_atomic(&partial, "spec.json", &json)?;
-        store::sync_dir(&partial)?;
+        store::write_file(&partial, "spec.json", &json)?;
     }
     let ids = spec.ids[0]..spec.ids[1];
-    let rec = Log::recover(&partial.join("records.log"), spec.steps, ids.clone())?;
+    let rec = Log::recover(&log_path, spec.steps, ids.clone(), &fingerprint)?;
     summary.cut_bytes = rec.cut_bytes;
     let mut done = vec![false; spec.len() as usize];
     for r in &rec.records {
@@ -209,7 +278,6 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
         .filter(|id| !done[(id - spec.ids[0]) as usize])
         .collect();
     summary.generated = pending.len() as u64;
-    let sample = spec.generator.sample(spec.count)?;
     let progress = Progress::new(
         spec.len(),
         if spec.labelled() { "curves" } else { "records" },
@@ -263,7 +331,7 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
     drop(log);
     drop(lock);
     std::fs::remove_dir_all(&partial).map_err(super::error::io_at(&partial))?;
-    store::sync_dir(dir)?;
+    crate::fsio::sync_dir(dir);
     summary.seconds = t0.elapsed().as_secs_f64();
     Ok((manifest, summary))
 }

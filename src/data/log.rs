@@ -1,5 +1,7 @@
-//! The generation log: one file of fixed-size, checksummed records appended in the order
-//! they finish. A record is one `write` of its whole bytes; the file is fsynced in batches.
+//! The generation log: a header (`CLOG`, u32 version, the SHA-256 of the spec the records
+//! were made with) and then fixed-size, checksummed records appended in the order they
+//! finish. A record is one `write` of its whole bytes; the file is fsynced in batches. The
+//! header ties the records to their settings even when `spec.json` is lost.
 //!
 //! Recovery (every start): records are read front to back. A torn or failing record at the
 //! very end — what a crash in the middle of an append leaves — is cut off and regenerated;
@@ -11,6 +13,47 @@ use super::record::Record;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 4] = b"CLOG";
+const VERSION: u32 = 1;
+/// Bytes of the header: magic, version, fingerprint.
+pub const HEADER: usize = 4 + 4 + 32;
+
+/// The SHA-256 of the spec's JSON: what the records of a log were made with.
+pub fn fingerprint(spec: &super::spec::Spec) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(serde_json::to_vec(spec).expect("spec serialises")).into()
+}
+
+fn header(fingerprint: &[u8; 32]) -> Vec<u8> {
+    let mut h = MAGIC.to_vec();
+    h.extend_from_slice(&VERSION.to_le_bytes());
+    h.extend_from_slice(fingerprint);
+    h
+}
+
+/// Refuses a log at `path` (if there is one) whose header names another spec.
+pub fn check_fingerprint(path: &Path, fingerprint: &[u8; 32]) -> Result<()> {
+    let mut head = Vec::new();
+    match File::open(path) {
+        Ok(f) => f
+            .take(HEADER as u64)
+            .read_to_end(&mut head)
+            .map_err(io_at(path))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_at(path)(e)),
+    };
+    let want = header(fingerprint);
+    if head.len() == HEADER && head[..8] == want[..8] && head != want {
+        return Err(DataError::Incompatible(format!(
+            "{}: its records were made with other settings (spec fingerprint {}, asked {})",
+            path.display(),
+            hex(&head[8..]),
+            hex(fingerprint)
+        )));
+    }
+    Ok(())
+}
 
 pub struct Log {
     path: PathBuf,
@@ -29,9 +72,15 @@ pub struct Recovered {
 }
 
 impl Log {
-    /// Opens (creating if needed) the log at `path`, checks every record and cuts a torn
-    /// tail. Ids must lie in `ids` and appear once.
-    pub fn recover(path: &Path, steps: usize, ids: std::ops::Range<u64>) -> Result<Recovered> {
+    /// Opens (creating if needed) the log at `path` for records made with the spec of
+    /// `fingerprint`, checks every record and cuts a torn tail. Ids must lie in `ids` and
+    /// appear once. A log of another spec is `Incompatible`.
+    pub fn recover(
+        path: &Path,
+        steps: usize,
+        ids: std::ops::Range<u64>,
+        fingerprint: &[u8; 32],
+    ) -> Result<Recovered> {
         let io = io_at(path);
         let mut file = OpenOptions::new()
             .read(true)
@@ -41,6 +90,15 @@ impl Log {
             .map_err(&io)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(&io)?;
+        let head = header(fingerprint);
+        if bytes.len() < HEADER && head.starts_with(&bytes) {
+            // New, or a header torn by a kill: no record can follow it yet.
+            file.set_len(0).map_err(&io)?;
+            file.write_all(&head).map_err(&io)?;
+            file.sync_all().map_err(&io)?;
+            bytes = head.clone();
+        }
+        check_fingerprint(path, fingerprint)?;
         let (records, valid) = read_records(path, &bytes, steps, ids)?;
         let cut_bytes = (bytes.len() - valid) as u64;
         if cut_bytes > 0 {
@@ -78,13 +136,30 @@ impl Log {
     }
 }
 
-/// Valid records of a log image and the length of its valid prefix.
+fn hex(b: &[u8]) -> String {
+    b.iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        + "…"
+}
+
+/// Valid records of a log image (header included) and the length of its valid prefix.
 pub fn read_records(
     path: &Path,
     bytes: &[u8],
     steps: usize,
     ids: std::ops::Range<u64>,
 ) -> Result<(Vec<Record>, usize)> {
+    if bytes.len() < HEADER || bytes[..4] != MAGIC[..] || bytes[4..8] != VERSION.to_le_bytes() {
+        return Err(DataError::Format {
+            path: path.display().to_string(),
+            msg: format!(
+                "expected a generation log (\"CLOG\" version {VERSION} and a {HEADER}-byte header)"
+            ),
+        });
+    }
+    let (offset, bytes) = (HEADER, &bytes[HEADER..]);
     let n = super::record::record_bytes(steps);
     let full = bytes.len() / n;
     let mut seen = vec![false; (ids.end - ids.start) as usize];
@@ -100,7 +175,7 @@ pub fn read_records(
             Ok(r) => r,
             // The last whole record may be a torn append (its size reached the disk, not
             // all its bytes): drop it with the partial tail.
-            Err(_) if k + 1 == full => return Ok((records, k * n)),
+            Err(_) if k + 1 == full => return Ok((records, offset + k * n)),
             Err((id, what)) => return Err(corrupt(id, what)),
         };
         if !ids.contains(&r.id) {
@@ -120,7 +195,7 @@ pub fn read_records(
         *slot = true;
         records.push(r);
     }
-    Ok((records, full * n))
+    Ok((records, offset + full * n))
 }
 
 /// An exclusive advisory lock on `path` (released when the process ends, even by SIGKILL).

@@ -1,10 +1,11 @@
 //! `data merge`: the finished shards of one dataset combined into the dataset a single
 //! process would have written (byte for byte). Every part is fully checked first; parts of
 //! different datasets (any manifest difference besides the shard) and records present twice
-//! are refused, as is a set of parts that leaves ids uncovered.
+//! are refused, as is a set of parts that leaves ids uncovered, and an output directory
+//! holding anything but the same dataset.
 
 use super::error::{DataError, Result};
-use super::generate::check_same;
+use super::generate::{check_output_dir, check_same};
 use super::spec::Manifest;
 use super::store;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ pub fn merge(out: &Path, parts: &[PathBuf]) -> Result<Manifest> {
             expected: "at least one finished dataset directory".into(),
         });
     };
+    check_output_dir(out)?;
     let whole = store::read_manifest(first)?.spec.whole();
     let mut records = Vec::new();
     let mut owner: Vec<(u64, usize)> = Vec::new();

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const FORMAT: &str = "coercive-dataset";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: the manifest carries its own SHA-256.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The structure law: `grains`/`theta` `None` follow the paper's law; record id i is drawn
 /// with rng seed `splitmix64(base_seed, i)`, exactly `grains::Sample::new(.., base_seed, ..)`.
@@ -88,6 +89,17 @@ impl Default for SolverSettings {
 }
 
 impl SolverSettings {
+    /// Refuses settings no curve can be computed with (tolerance, material, field steps,
+    /// thickness on the generator's grid), before anything is written.
+    pub fn validate(&self, generator: &GeneratorSpec) -> Result<()> {
+        self.sweep.min.validated()?;
+        self.material.validated()?;
+        self.sweep.fields()?;
+        let d = generator.cell_nm * 1e-9;
+        Mesh::new(generator.nx, generator.ny, d, d, self.thickness_nm * 1e-9)?;
+        Ok(())
+    }
+
     /// The micromagnetic problem of `s` (cells of `s.cell_nm()`, this thickness, material
     /// and terms).
     pub fn problem(
@@ -242,6 +254,9 @@ impl Spec {
         shard: Shard,
     ) -> Result<Spec> {
         generator.options().validate()?;
+        if let Some(s) = &solver {
+            s.validate(&generator)?;
+        }
         if count == 0 || count > 1 << 40 {
             return Err(DataError::BadOption {
                 name: "count",
@@ -329,4 +344,61 @@ pub struct Manifest {
     pub spec: Spec,
     pub records: u64,
     pub files: Vec<FileSum>,
+    /// SHA-256 of the manifest's compact JSON with this field empty: an edited setting is
+    /// detected, not trusted.
+    #[serde(default)]
+    pub manifest_sha256: String,
+}
+
+impl Manifest {
+    /// The manifest of `files`, its own checksum filled in.
+    pub fn new(spec: Spec, records: u64, files: Vec<FileSum>) -> Manifest {
+        let mut m = Manifest {
+            spec,
+            records,
+            files,
+            manifest_sha256: String::new(),
+        };
+        m.manifest_sha256 = m.own_sha256();
+        m
+    }
+
+    fn own_sha256(&self) -> String {
+        let unsigned = Manifest {
+            manifest_sha256: String::new(),
+            ..self.clone()
+        };
+        super::store::sha256_hex(&serde_json::to_vec(&unsigned).expect("manifest serialises"))
+    }
+
+    /// What is wrong with a manifest read from disk: a checksum that does not match its
+    /// content, or settings that contradict each other.
+    pub fn problem(&self) -> Option<String> {
+        if self.manifest_sha256 != self.own_sha256() {
+            return Some(format!(
+                "its content's SHA-256 is {}, manifest_sha256 says {:?} (edited or damaged)",
+                self.own_sha256(),
+                self.manifest_sha256
+            ));
+        }
+        let s = &self.spec;
+        let ids = (s.shard.index < s.shard.count).then(|| s.shard.ids(s.count));
+        if ids != Some(s.ids[0]..s.ids[1]) || self.records != s.len() {
+            return Some(format!(
+                "ids {:?}, shard {}/{}, count {} and records {} disagree",
+                s.ids, s.shard.index, s.shard.count, s.count, self.records
+            ));
+        }
+        let steps = s
+            .solver
+            .as_ref()
+            .map_or(Ok(0), |v| v.sweep.fields().map(|f| f.len()));
+        if steps.ok() != Some(s.steps) || s.record_bytes != super::record::record_bytes(s.steps) {
+            return Some(format!(
+                "steps {} and record_bytes {} do not match the solver settings",
+                s.steps, s.record_bytes
+            ));
+        }
+        None
+    }
 }

@@ -1,6 +1,7 @@
 //! The finished dataset on disk: canonical files written from the records sorted by id, then
-//! `manifest.json` with each file's size and SHA-256, each file written to a temporary name,
-//! fsynced and renamed, the manifest last — a directory with a manifest is complete.
+//! `manifest.json` with each file's size and SHA-256 and its own SHA-256, each file written
+//! through `fsio` (temporary name, fsync, rename), the manifest last — a directory with a
+//! manifest is complete.
 //!
 //! | file | dtype, shape | content |
 //! |---|---|---|
@@ -24,44 +25,28 @@ use super::error::{DataError, Result, format_at, io_at};
 use super::record::{Label, Record};
 use super::spec::{FileSum, Manifest, Spec};
 use ndarray::{Array1, Array2};
-use ndarray_npy::{ReadNpyExt, WritableElement, WriteNpyExt};
+use ndarray_npy::WritableElement;
 use sha2::{Digest, Sha256};
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 
 pub const MANIFEST: &str = "manifest.json";
 pub const ANCHOR_NAMES: [&str; 6] = ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"];
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file, fsync and rename.
-pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `dir/name` atomically (see `fsio`).
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let io = io_at(&tmp);
-    let mut f = File::create(&tmp).map_err(&io)?;
-    f.write_all(bytes).map_err(&io)?;
-    f.sync_all().map_err(&io)?;
-    std::fs::rename(&tmp, &path).map_err(io_at(&path))
-}
-
-/// fsync of a directory (so renames in it survive a power cut).
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_at(dir))
+    crate::fsio::write(&path, bytes).map_err(io_at(&path))
 }
 
 fn npy<A: WritableElement, D: ndarray::Dimension>(a: ndarray::Array<A, D>) -> Vec<u8> {
-    let mut v = Vec::new();
-    a.write_npy(&mut v).expect("writing .npy to memory");
-    v
+    crate::fsio::npy::to_bytes(&a)
 }
 
 fn rows<T: Copy>(records: &[Record], steps: usize, f: impl Fn(&Label) -> &[T]) -> Array2<T> {
@@ -170,22 +155,17 @@ pub fn finalise(dir: &Path, spec: &Spec, mut records: Vec<Record>) -> Result<Man
     }
     let mut sums = Vec::new();
     for (name, bytes) in canonical_files(spec, &records) {
-        write_atomic(dir, name, &bytes)?;
+        write_file(dir, name, &bytes)?;
         sums.push(FileSum {
             name: name.into(),
             bytes: bytes.len() as u64,
             sha256: sha256_hex(&bytes),
         });
     }
-    let manifest = Manifest {
-        spec: spec.clone(),
-        records: records.len() as u64,
-        files: sums,
-    };
+    let manifest = Manifest::new(spec.clone(), records.len() as u64, sums);
     let mut json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     json.push(b'\n');
-    write_atomic(dir, MANIFEST, &json)?;
-    sync_dir(dir)?;
+    write_file(dir, MANIFEST, &json)?;
     Ok(manifest)
 }
 
@@ -221,6 +201,12 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
             ),
         ));
     }
+    if let Some(problem) = m.problem() {
+        return Err(DataError::Checksum {
+            path: path.display().to_string(),
+            what: problem,
+        });
+    }
     Ok(m)
 }
 
@@ -252,7 +238,7 @@ fn parse_npy<T: ndarray_npy::ReadableElement, D: ndarray::Dimension>(
     bytes: &[u8],
     shape: &[usize],
 ) -> Result<ndarray::Array<T, D>> {
-    let a = ndarray::Array::<T, D>::read_npy(bytes).map_err(|e| {
+    let a = crate::fsio::npy::read::<T, D>(bytes).map_err(|e| {
         format_at(
             path,
             format!("not a readable .npy of the expected dtype: {e}"),

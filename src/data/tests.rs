@@ -206,33 +206,40 @@ fn data_log_cuts_a_torn_tail_but_refuses_damage_inside() {
             }
         })
         .collect();
-    let mut r = log::Log::recover(&path, 0, 0..6).unwrap();
+    let mut r = log::Log::recover(&path, 0, 0..6, &[7; 32]).unwrap();
     r.log.append(&recs).unwrap();
     r.log.sync().unwrap();
     drop(r);
     let n = record::record_bytes(0);
     let full = std::fs::read(&path).unwrap();
     // A torn append: 3 whole records and part of the fourth.
-    std::fs::write(&path, &full[..3 * n + 5]).unwrap();
-    let r = log::Log::recover(&path, 0, 0..6).unwrap();
+    let h = log::HEADER;
+    std::fs::write(&path, &full[..h + 3 * n + 5]).unwrap();
+    let r = log::Log::recover(&path, 0, 0..6, &[7; 32]).unwrap();
     assert_eq!((r.records.len(), r.cut_bytes), (3, 5));
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), 3 * n as u64);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), (h + 3 * n) as u64);
     drop(r);
     // A flipped byte in record 1 of 4.
     let mut bad = full.clone();
-    bad[n + 14] ^= 0x40;
+    bad[h + n + 14] ^= 0x40;
     std::fs::write(&path, &bad).unwrap();
-    let e = log::Log::recover(&path, 0, 0..6).err().unwrap().to_string();
+    let e = log::Log::recover(&path, 0, 0..6, &[7; 32])
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         e.contains("records.log: record 1 (id 1) is corrupted"),
         "{e}"
     );
     // A record twice.
-    let mut dup = full[..2 * n].to_vec();
-    dup.extend_from_slice(&full[..n]);
-    dup.extend_from_slice(&full[3 * n..]);
+    let mut dup = full[..h + 2 * n].to_vec();
+    dup.extend_from_slice(&full[h..h + n]);
+    dup.extend_from_slice(&full[h + 3 * n..]);
     std::fs::write(&path, &dup).unwrap();
-    let e = log::Log::recover(&path, 0, 0..6).err().unwrap().to_string();
+    let e = log::Log::recover(&path, 0, 0..6, &[7; 32])
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("duplicate record id 0"), "{e}");
 }
 

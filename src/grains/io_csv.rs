@@ -5,7 +5,7 @@
 //! Read: columns by header name; `i`, `j`, `angle_rad` required, `grain` and `x_nm`
 //! optional, any other column ignored. The grid is (max i + 1) × (max j + 1) and every cell
 //! must appear exactly once. Grains: the `grain` column when present (all its cells must
-//! share one angle; ids without cells get angle 0), else cells with the same angle.
+//! share one angle; ids without cells get angle 0), else 4-connected regions of equal angle.
 //! Cell size: the argument when given, else from `x_nm` = (i + ½)·Δ when present, else 2 nm.
 
 use super::error::{Result, format_err, in_file, io_err};
@@ -161,7 +161,7 @@ impl Structure {
                 ));
             }
         }
-        std::fs::write(path, out).map_err(|e| io_err(path, e))
+        crate::fsio::write(path, out).map_err(|e| io_err(path, e))
     }
 
     /// Reads a per-cell CSV (see the module notes); `cell_nm` overrides the file's.

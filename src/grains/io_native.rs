@@ -3,7 +3,7 @@
 //! All numbers little-endian; f64 as their IEEE bits.
 //! ```text
 //! magic    16 bytes  "coercive-grains\n"
-//! version  u32       1
+//! version  u32       2
 //! nx, ny   u32, u32
 //! cell_nm  f64
 //! ng       u32
@@ -15,23 +15,28 @@
 //!          rng_seed u8 (0/1 present) + u64
 //!          seeds    ng × (f64 x, f64 y) nm
 //!          check    u64      FNV-1a 64 of the grain ids as u32 LE
+//! sum      u64       FNV-1a 64 of every byte before it (version 2)
 //! ```
 //! A generated structure stores its seeds, not its raster (a 160² structure of 100 grains
-//! takes ~2.5 kB); `load` rebuilds the raster and refuses it unless the checksum matches.
+//! takes ~2.5 kB); `load` rebuilds the raster and refuses it unless its check matches. The
+//! final sum covers every field (cell size, angles, seeds, flags), so no flipped bit loads.
+//! Version 1 files (no final sum) are still read.
 
 use super::error::{Result, format_err, in_file, io_err};
 use super::structure::{Generator, MAX_CELLS, MAX_GRAINS, Structure};
 use std::path::Path;
 
 const MAGIC: &[u8; 16] = b"coercive-grains\n";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+
+fn fnv1a_bytes(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 fn fnv1a(grain: &[u32]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in grain.iter().flat_map(|g| g.to_le_bytes()) {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    fnv1a_bytes(grain.iter().flat_map(|g| g.to_le_bytes()))
 }
 
 /// Reads fields in order and says where a short or bad file went wrong.
@@ -132,6 +137,8 @@ impl Structure {
                 b.extend_from_slice(&fnv1a(self.grains()).to_le_bytes());
             }
         }
+        let sum = fnv1a_bytes(b.iter().copied());
+        b.extend_from_slice(&sum.to_le_bytes());
         b
     }
 
@@ -148,14 +155,40 @@ impl Structure {
             ));
         }
         let version = r.u32("version")?;
-        if version != VERSION {
+        if version != VERSION && version != 1 {
             return Err(format_err(
                 path,
                 "byte 16",
-                format!("version {VERSION}"),
+                format!("version 1 or {VERSION}"),
                 version,
             ));
         }
+        let bytes = if version == 1 {
+            bytes
+        } else {
+            let (body, sum) = bytes
+                .split_last_chunk::<8>()
+                .filter(|(body, _)| body.len() >= r.at)
+                .ok_or_else(|| {
+                    format_err(
+                        path,
+                        "byte 20",
+                        "8 bytes of checksum",
+                        "the end of the file",
+                    )
+                })?;
+            let (got, want) = (fnv1a_bytes(body.iter().copied()), u64::from_le_bytes(*sum));
+            if got != want {
+                return Err(format_err(
+                    path,
+                    "checksum",
+                    format!("the content's {got:#018x}"),
+                    format!("{want:#018x} (the file is damaged)"),
+                ));
+            }
+            r.bytes = body;
+            body
+        };
         let (nx, ny) = (r.u32("nx")? as usize, r.u32("ny")? as usize);
         let cell_nm = r.f64("cell_nm")?;
         let ng = r.u32("ng")? as usize;
@@ -238,7 +271,7 @@ impl Structure {
     /// Saves in the native format.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_bytes()).map_err(|e| io_err(path, e))
+        crate::fsio::write(path, self.to_bytes()).map_err(|e| io_err(path, e))
     }
 
     /// Loads the native format; the exact structure saved.

@@ -1,26 +1,26 @@
 //! NumPy files.
 //!
 //! * `.npy`: the per-cell angle array, float64, shape [ny, nx] (row j = y index). Read
-//!   back, grains are the cells of equal angle; the cell size is not stored.
+//!   back, grains are the 4-connected regions of equal angle (as for every loader without
+//!   grain ids); the cell size is not stored.
 //! * `.npz`: `grain` int32 [ny, nx] (int64 accepted on read), `angle` float64 [ng],
 //!   `cell_nm` float64 scalar (optional on read). Grain ids and the cell size survive exactly.
+//!   Stored and deflated (`numpy.savez_compressed`) archives are read.
 
 use super::error::{Result, format_err, in_file, io_err};
 use super::structure::Structure;
-use ndarray::{Array0, Array1, Array2};
-use ndarray_npy::{NpzReader, NpzWriter, ReadNpyExt, WriteNpyExt};
-use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use crate::fsio::npy;
+use ndarray::{Array0, Array1, Array2, Ix0, Ix2};
+use ndarray_npy::NpzWriter;
+use std::io::Cursor;
 use std::path::Path;
 
-fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| io_err(path, e))
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| io_err(path, e))
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>> {
-    File::create(path)
-        .map(BufWriter::new)
-        .map_err(|e| io_err(path, e))
+fn write(path: &Path, bytes: Vec<u8>) -> Result<()> {
+    crate::fsio::write(path, bytes).map_err(|e| io_err(path, e))
 }
 
 impl Structure {
@@ -39,16 +39,14 @@ impl Structure {
     }
 
     pub fn write_npy(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        self.angle_array()
-            .write_npy(create(path)?)
-            .map_err(|e| format_err(path, "writing", "an .npy file", e))
+        write(path.as_ref(), npy::to_bytes(&self.angle_array()))
     }
 
-    /// Reads an [ny, nx] float64 angle array; grains are cells of equal angle.
+    /// Reads an [ny, nx] float64 angle array; grains are the 4-connected regions of equal
+    /// angle.
     pub fn read_npy(path: impl AsRef<Path>, cell_nm: f64) -> Result<Structure> {
         let path = path.as_ref();
-        let a = Array2::<f64>::read_npy(BufReader::new(open(path)?))
+        let a = npy::read::<f64, Ix2>(&read(path)?)
             .map_err(|e| format_err(path, "array", "float64 of shape [ny, nx]", e))?;
         let (ny, nx) = a.dim();
         let flat: Vec<f64> = a.iter().copied().collect(); // standard order: c = j·nx + i
@@ -66,51 +64,59 @@ impl Structure {
     pub fn write_npz(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let fail = |e: ndarray_npy::WriteNpzError| format_err(path, "writing", "an .npz file", e);
-        let mut npz = NpzWriter::new(create(path)?);
+        let mut npz = NpzWriter::new(Cursor::new(Vec::new()));
         npz.add_array("grain", &self.grain_array().mapv(|g| g as i32))
             .map_err(fail)?;
         npz.add_array("angle", &Array1::from(self.grain_angles().to_vec()))
             .map_err(fail)?;
         npz.add_array("cell_nm", &Array0::from_elem((), self.cell_nm()))
             .map_err(fail)?;
-        npz.finish().map_err(fail)?;
-        Ok(())
+        write(path, npz.finish().map_err(fail)?.into_inner())
     }
 
-    /// Reads `grain` and `angle` (and `cell_nm` when present, else `cell_nm` given here).
-    pub fn read_npz(path: impl AsRef<Path>, cell_nm: f64) -> Result<Structure> {
+    /// Reads `grain` and `angle` (deflated archives too). The cell size is the file's
+    /// `cell_nm`; `cell_nm` given here must agree with it, and is used when the file has none
+    /// (else [`DEFAULT_CELL_NM`](super::DEFAULT_CELL_NM)).
+    pub fn read_npz(path: impl AsRef<Path>, cell_nm: Option<f64>) -> Result<Structure> {
         let path = path.as_ref();
-        let mut npz = NpzReader::new(open(path)?)
+        let entries = npy::entries(&read(path)?)
             .map_err(|e| format_err(path, "archive", "an .npz file", e))?;
-        let names = npz
-            .names()
-            .map_err(|e| format_err(path, "archive", "an .npz file", e))?;
-        let has = |n: &str| names.iter().any(|x| x == n);
-        if !has("grain") || !has("angle") {
+        let find = |n: &str| entries.iter().find(|(k, _)| k == n).map(|(_, b)| b);
+        let (Some(grain), Some(angle)) = (find("grain"), find("angle")) else {
+            let names: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
             return Err(format_err(
                 path,
                 "arrays",
                 "\"grain\" and \"angle\"",
                 format!("{names:?}"),
             ));
-        }
-        let grain: Array2<i64> = match npz.by_name::<ndarray::OwnedRepr<i32>, ndarray::Ix2>("grain")
-        {
+        };
+        let grain: Array2<i64> = match npy::read::<i32, Ix2>(grain) {
             Ok(g) => g.mapv(i64::from),
-            Err(_) => npz.by_name("grain").map_err(|e| {
+            Err(_) => npy::read(grain).map_err(|e| {
                 format_err(path, "array grain", "int32 or int64 of shape [ny, nx]", e)
             })?,
         };
-        let angle: Array1<f64> = npz
-            .by_name("angle")
+        let angle: Array1<f64> = npy::read(angle)
             .map_err(|e| format_err(path, "array angle", "float64 of shape [ng]", e))?;
-        let cell_nm = if has("cell_nm") {
-            let c: Array0<f64> = npz
-                .by_name("cell_nm")
-                .map_err(|e| format_err(path, "array cell_nm", "a float64 scalar", e))?;
-            c.into_scalar()
-        } else {
-            cell_nm
+        let stored = find("cell_nm")
+            .map(|b| {
+                npy::read::<f64, Ix0>(b)
+                    .map(|c| c.into_scalar())
+                    .map_err(|e| format_err(path, "array cell_nm", "a float64 scalar", e))
+            })
+            .transpose()?;
+        let cell_nm = match (stored, cell_nm) {
+            (Some(s), Some(c)) if s.to_bits() != c.to_bits() => {
+                return Err(format_err(
+                    path,
+                    "cell_nm",
+                    format!("the cell size given, {c} nm (leave it out to take the file's)"),
+                    format!("{s} nm in the file"),
+                ));
+            }
+            (Some(s), _) => s,
+            (None, c) => c.unwrap_or(super::DEFAULT_CELL_NM),
         };
         let (ny, nx) = grain.dim();
         let ng = angle.len();

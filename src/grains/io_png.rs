@@ -8,13 +8,16 @@
 //! 4-connected regions of one colour. Boundaries and scale bars are drawn in black, which is
 //! not a colormap colour: a picture with them is refused on reading, as is any colour farther
 //! than `max_dist2` (squared RGB distance) from the colormap.
+//!
+//! The grid and cell size are written into the picture (a `tEXt` chunk `coercive` holding
+//! `{"nx":…,"ny":…,"cell_nm":…,"scale":…}`) and read back from it; a picture without it needs
+//! the pixels per cell from the caller (never guessed from colour runs: a grain can span
+//! several cells).
 
 use super::error::{Result, format_err, in_file, invalid, io_err};
 use super::structure::{MAX_CELLS, Structure};
 use crate::colormap;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
 const BLACK: [u8; 3] = [0, 0, 0];
@@ -41,10 +44,11 @@ impl Default for PngOptions {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PngReadOptions {
-    /// Cell size (nm) of the structure read.
-    pub cell_nm: f64,
-    /// Pixels per cell side; None finds the largest block size at which every block is one
-    /// colour.
+    /// Cell size (nm): the picture's own when it has one (a different value here is an
+    /// error), else this, else [`DEFAULT_CELL_NM`](super::DEFAULT_CELL_NM).
+    pub cell_nm: Option<f64>,
+    /// Pixels per cell side: the picture's own when it has one (a different value here is
+    /// an error), else this; required for pictures without coercive's metadata.
     pub scale: Option<usize>,
     /// Largest squared RGB distance from the colormap accepted.
     pub max_dist2: u32,
@@ -53,7 +57,7 @@ pub struct PngReadOptions {
 impl Default for PngReadOptions {
     fn default() -> Self {
         PngReadOptions {
-            cell_nm: super::DEFAULT_CELL_NM,
+            cell_nm: None,
             scale: None,
             max_dist2: 48,
         }
@@ -117,32 +121,81 @@ impl Structure {
         let path = path.as_ref();
         let (w, h, img) = self.render_rgb(o)?;
         let fail = |e: png::EncodingError| format_err(path, "writing", "a PNG file", e);
-        let file = File::create(path).map_err(|e| io_err(path, e))?;
-        let mut enc = png::Encoder::new(BufWriter::new(file), w as u32, h as u32);
+        let meta = Meta {
+            nx: self.nx(),
+            ny: self.ny(),
+            cell_nm: self.cell_nm(),
+            scale: o.scale,
+        };
+        let mut bytes = Vec::new();
+        let mut enc = png::Encoder::new(&mut bytes, w as u32, h as u32);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
+        enc.add_text_chunk(META_KEY.into(), serde_json::to_string(&meta).expect("meta"))
+            .map_err(fail)?;
         let mut writer = enc.write_header().map_err(fail)?;
         writer.write_image_data(&img).map_err(fail)?;
-        writer.finish().map_err(fail)
+        writer.finish().map_err(fail)?;
+        crate::fsio::write(path, bytes).map_err(|e| io_err(path, e))
     }
 
     /// Reads a picture painted with the colormap (see the module notes).
     pub fn read_png(path: impl AsRef<Path>, o: &PngReadOptions) -> Result<Structure> {
         let path = path.as_ref();
-        let (w, h, rgb) = decode(path)?;
-        let s = match o.scale {
-            Some(s) if s >= 1 && w % s == 0 && h % s == 0 => s,
-            Some(s) => {
-                return Err(format_err(
-                    path,
-                    "size",
-                    format!("a multiple of the scale {s} on both sides"),
-                    format!("{w} × {h} px"),
-                ));
-            }
-            None => infer_scale(w, h, &rgb),
+        let (w, h, rgb, meta) = decode(path)?;
+        let agree = |what: &str, file: String, given: String| {
+            format_err(
+                path,
+                what,
+                format!("the value given, {given} (leave it out to take the picture's)"),
+                format!("{file} in the picture's metadata"),
+            )
         };
+        let (s, cell_nm) = match &meta {
+            Some(m) => {
+                if let Some(s) = o.scale.filter(|&s| s != m.scale) {
+                    return Err(agree("scale", m.scale.to_string(), s.to_string()));
+                }
+                if let Some(c) = o.cell_nm.filter(|&c| c != m.cell_nm) {
+                    return Err(agree("cell_nm", m.cell_nm.to_string(), c.to_string()));
+                }
+                (m.scale, m.cell_nm)
+            }
+            None => {
+                let s = o.scale.ok_or_else(|| {
+                    format_err(
+                        path,
+                        "metadata",
+                        "coercive's grid metadata or the pixels per cell (`scale`) given",
+                        "a picture without them",
+                    )
+                })?;
+                (s, o.cell_nm.unwrap_or(super::DEFAULT_CELL_NM))
+            }
+        };
+        if s == 0 || w % s != 0 || h % s != 0 {
+            return Err(format_err(
+                path,
+                "size",
+                format!("a multiple of the scale {s} on both sides"),
+                format!("{w} × {h} px"),
+            ));
+        }
         let (nx, ny) = (w / s, h / s);
+        if let Some(m) = meta.filter(|m| (m.nx, m.ny) != (nx, ny)) {
+            return Err(format_err(
+                path,
+                "size",
+                format!(
+                    "{} × {} px ({} × {} cells of {s} px, as its metadata says)",
+                    m.nx.saturating_mul(s),
+                    m.ny.saturating_mul(s),
+                    m.nx,
+                    m.ny
+                ),
+                format!("{w} × {h} px"),
+            ));
+        }
         // Cell (i, j) reads pixel (i·s, (ny − 1 − j)·s), its block's top-left corner.
         let pixel = |c: usize| {
             let (i, j) = (c % nx, c / nx);
@@ -174,21 +227,52 @@ impl Structure {
             }
             value.insert(*col, v);
         }
-        super::raster::from_keys(nx, ny, o.cell_nm, &colours, |c| {
+        super::raster::from_keys(nx, ny, cell_nm, &colours, |c| {
             value[c].clamp(-1.0, 1.0).asin()
         })
         .map_err(|e| in_file(path, e))
     }
 }
 
-/// The picture as 8-bit RGB (grey expanded, alpha dropped, 16-bit reduced).
-fn decode(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
+const META_KEY: &str = "coercive";
+
+/// The grid a picture was painted from, in its `tEXt` chunk `coercive`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    nx: usize,
+    ny: usize,
+    cell_nm: f64,
+    scale: usize,
+}
+
+/// The picture as 8-bit RGB (grey expanded, alpha dropped, 16-bit reduced) and its grid
+/// metadata when it has some.
+type Decoded = (usize, usize, Vec<u8>, Option<Meta>);
+
+fn decode(path: &Path) -> Result<Decoded> {
     let fail = |e: png::DecodingError| format_err(path, "decoding", "a PNG picture", e);
-    let file = File::open(path).map_err(|e| io_err(path, e))?;
-    let mut dec = png::Decoder::new(BufReader::new(file));
+    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let mut dec = png::Decoder::new(std::io::Cursor::new(&bytes[..]));
     dec.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = dec.read_info().map_err(fail)?;
     let (w, h) = (reader.info().width as usize, reader.info().height as usize);
+    let meta = match reader
+        .info()
+        .uncompressed_latin1_text
+        .iter()
+        .find(|t| t.keyword == META_KEY)
+    {
+        None => None,
+        Some(t) => Some(serde_json::from_str::<Meta>(&t.text).map_err(|e| {
+            format_err(
+                path,
+                "tEXt chunk coercive",
+                "{\"nx\":…,\"ny\":…,\"cell_nm\":…,\"scale\":…}",
+                e,
+            )
+        })?),
+    };
     if w.saturating_mul(h) > MAX_CELLS {
         return Err(format_err(
             path,
@@ -218,21 +302,5 @@ fn decode(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
             }
         }
     }
-    Ok((w, h, rgb))
-}
-
-/// The largest s dividing both sides such that every s × s block is one colour.
-fn infer_scale(w: usize, h: usize, rgb: &[u8]) -> usize {
-    let px = |x: usize, y: usize| &rgb[3 * (y * w + x)..3 * (y * w + x) + 3];
-    let uniform = |s: usize| (0..h).all(|y| (0..w).all(|x| px(x, y) == px(x - x % s, y - y % s)));
-    let g = gcd(w, h);
-    (1..=g)
-        .rev()
-        .filter(|s| g % s == 0)
-        .find(|&s| uniform(s))
-        .unwrap_or(1)
-}
-
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 { a } else { gcd(b, a % b) }
+    Ok((w, h, rgb, meta))
 }

@@ -1,25 +1,4 @@
-//! Grains of imported rasters: cells grouped by an equal key (all over the picture), or
-//! split into 4-connected regions of equal key.
-
-use std::collections::HashMap;
-use std::hash::Hash;
-
-/// Ids by equal key, numbered in order of first appearance; also the key of each id.
-pub(crate) fn group_equal<K: Eq + Hash + Copy>(
-    keys: impl Iterator<Item = K>,
-) -> (Vec<u32>, Vec<K>) {
-    let mut ids = HashMap::new();
-    let mut firsts = Vec::new();
-    let grain = keys
-        .map(|k| {
-            *ids.entry(k).or_insert_with(|| {
-                firsts.push(k);
-                (firsts.len() - 1) as u32
-            })
-        })
-        .collect();
-    (grain, firsts)
-}
+//! Grains of imported rasters: 4-connected regions of equal key.
 
 /// 4-connected regions of equal key on an nx × ny raster (c = j·nx + i), numbered in order
 /// of their first cell; also the first cell of each region.
@@ -72,8 +51,5 @@ mod tests {
         let (id, firsts) = connected(3, 2, &key);
         assert_eq!(id, vec![0, 1, 2, 0, 1, 1]);
         assert_eq!(firsts, vec![0, 1, 2]);
-        let (g, k) = group_equal(key.iter().copied());
-        assert_eq!(g, vec![0, 1, 0, 0, 1, 1]);
-        assert_eq!(k, vec!['a', 'b']);
     }
 }

@@ -198,8 +198,9 @@ impl Structure {
         Ok(Self::assemble(nx, ny, cell_nm, grain, angles, None))
     }
 
-    /// A structure from one angle per cell: a grain is the set of cells with the same angle
-    /// (bit for bit, −0 counted as 0), numbered in order of first appearance along c = j·nx + i.
+    /// A structure from one angle per cell: a grain is a 4-connected region of cells with the
+    /// same angle (bit for bit, −0 counted as 0; the one definition of every loader without
+    /// grain ids), numbered in order of first cell along c = j·nx + i.
     pub fn from_cell_angles(
         nx: usize,
         ny: usize,
@@ -215,9 +216,8 @@ impl Structure {
             ));
         }
         let key = |a: f64| if a == 0.0 { 0 } else { a.to_bits() };
-        let (grain, angles) = super::regions::group_equal(cell_angles.iter().map(|&a| key(a)));
-        let angles = angles.into_iter().map(f64::from_bits).collect();
-        Self::from_grains(nx, ny, cell_nm, grain, angles)
+        let keys: Vec<u64> = cell_angles.iter().map(|&a| key(a)).collect();
+        super::raster::from_keys(nx, ny, cell_nm, &keys, |&k| f64::from_bits(k))
     }
 
     /// Rebuilds the structure from its generator (seeds, angles, periodic flag).

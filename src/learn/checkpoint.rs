@@ -9,8 +9,10 @@
 
 use super::nadam::{NAdam, NAdamConfig, NAdamScalars};
 use super::{LearnError, Result};
+use crate::fsio;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use tch::{Tensor, nn::VarStore};
 
@@ -64,6 +66,24 @@ pub fn paths(path: impl AsRef<Path>) -> Paths {
     }
 }
 
+/// Refuses a stem without a name (`""`, `"."`, `"out/"`), which would write hidden files
+/// such as `.safetensors`.
+pub fn check_stem(path: impl AsRef<Path>) -> Result<()> {
+    let weights = paths(&path).weights;
+    let name = weights.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let stem = name.strip_suffix(".safetensors").unwrap_or(name);
+    if stem.trim_matches('.').is_empty()
+        || path.as_ref().as_os_str().to_string_lossy().ends_with('/')
+    {
+        return Err(LearnError::msg(format!(
+            "checkpoint path {:?}: expected a file stem such as \"out/model\" (the files would be hidden: {})",
+            path.as_ref().display(),
+            weights.display()
+        )));
+    }
+    Ok(())
+}
+
 fn shapes(vs: &VarStore) -> BTreeMap<String, Vec<i64>> {
     vs.variables()
         .into_iter()
@@ -71,7 +91,8 @@ fn shapes(vs: &VarStore) -> BTreeMap<String, Vec<i64>> {
         .collect()
 }
 
-/// Writes the three files (the optimiser's only when given).
+/// Writes the three files (the optimiser's only when given), each to a temporary file first:
+/// they replace the old checkpoint only once all are written.
 pub fn save<M: Serialize>(
     path: impl AsRef<Path>,
     kind: &str,
@@ -80,6 +101,7 @@ pub fn save<M: Serialize>(
     vs: &VarStore,
     opt: Option<&NAdam>,
 ) -> Result<()> {
+    check_stem(&path)?;
     let p = paths(path);
     if let Some(dir) = p.weights.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -101,21 +123,25 @@ pub fn save<M: Serialize>(
         .into_iter()
         .map(|(n, t)| (n, t.to_device(tch::Device::Cpu)))
         .collect();
-    Tensor::write_safetensors(&cpu, &p.weights)?;
-    match opt {
-        Some(o) => {
-            let state: Vec<(String, Tensor)> = o
-                .state()
-                .into_iter()
-                .map(|(n, t)| (n, t.to_device(tch::Device::Cpu)))
-                .collect();
-            Tensor::write_safetensors(&state, &p.optim)?
-        }
-        None => {
-            let _ = std::fs::remove_file(&p.optim);
-        }
+    let json = serde_json::to_string_pretty(&meta)?;
+    let mut staged = vec![fsio::stage_via(&p.weights, |tmp| {
+        Tensor::write_safetensors(&cpu, tmp).map_err(LearnError::from)
+    })?];
+    if let Some(o) = opt {
+        let state: Vec<(String, Tensor)> = o
+            .state()
+            .into_iter()
+            .map(|(n, t)| (n, t.to_device(tch::Device::Cpu)))
+            .collect();
+        staged.push(fsio::stage_via(&p.optim, |tmp| {
+            Tensor::write_safetensors(&state, tmp).map_err(LearnError::from)
+        })?);
     }
-    std::fs::write(&p.config, serde_json::to_string_pretty(&meta)?)?;
+    staged.push(fsio::stage(&p.config, |w| w.write_all(json.as_bytes()))?);
+    fsio::commit_all(staged)?;
+    if opt.is_none() {
+        let _ = std::fs::remove_file(&p.optim);
+    }
     Ok(())
 }
 

@@ -386,6 +386,7 @@ impl Ensemble {
     /// `STEM.json` (config, report) and one regressor checkpoint `STEM.member{k}.*` per member.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        super::checkpoint::check_stem(path)?;
         for (k, m) in self.members.iter().enumerate() {
             m.save(Self::member_path(path, k))?;
         }
@@ -399,16 +400,8 @@ impl Ensemble {
         let text = serde_json::to_string_pretty(&meta)
             .map_err(|e| LearnError::msg(format!("ensemble metadata: {e}")))?;
         let json = super::checkpoint::paths(path).config;
-        let dir = json
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = json
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("ensemble.json");
-        crate::data::store::write_atomic(dir, name, text.as_bytes())
-            .map_err(|e| LearnError::msg(e.to_string()))
+        crate::fsio::write(&json, text)
+            .map_err(|e| LearnError::msg(format!("{}: {e}", json.display())))
     }
 
     pub fn load(path: impl AsRef<Path>, device: Device) -> Result<Ensemble> {

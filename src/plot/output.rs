@@ -1,8 +1,6 @@
 //! Writing a plot to disk: the format follows the path's extension (.png or .svg), the
 //! PNG is encoded here from plotters' RGB buffer (no `image` crate).
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
 use plotters::coord::Shift;
@@ -84,7 +82,7 @@ pub trait Plot {
                     self.draw(&root)?;
                     root.present()?;
                 }
-                std::fs::write(path, svg).map_err(|source| PlotError::Write {
+                crate::fsio::write(path, svg).map_err(|source| PlotError::Write {
                     path: path.to_path_buf(),
                     source,
                 })
@@ -148,11 +146,12 @@ fn write_png(path: &Path, (w, h): (u32, u32), rgb: &[u8]) -> Result<()> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::create(path).map_err(io)?;
-    let mut enc = png::Encoder::new(BufWriter::new(file), w, h);
+    let mut bytes = Vec::new();
+    let mut enc = png::Encoder::new(&mut bytes, w, h);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().map_err(png)?;
     writer.write_image_data(rgb).map_err(png)?;
-    writer.finish().map_err(png)
+    writer.finish().map_err(png)?;
+    crate::fsio::write(path, bytes).map_err(io)
 }

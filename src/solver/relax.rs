@@ -91,9 +91,7 @@ impl Relaxed {
             path: path.display().to_string(),
             source,
         };
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
-        self.write_ovf_to(&mut out, format).map_err(io)?;
-        out.flush().map_err(io)
+        crate::fsio::write_with(path, |w| self.write_ovf_to(w, format)).map_err(io)
     }
 
     fn write_ovf_to(&self, w: &mut impl Write, format: OvfFormat) -> std::io::Result<()> {
