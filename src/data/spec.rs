@@ -88,6 +88,21 @@ impl Default for SolverSettings {
 }
 
 impl SolverSettings {
+    /// The one check of every solver limit, used by scripts and the command line alike.
+    pub fn validate(&self) -> std::result::Result<(), crate::solver::SolverError> {
+        self.sweep.fields()?;
+        self.sweep.min.validated()?;
+        self.material.validated()?;
+        if !(1e-3..=1e9).contains(&self.thickness_nm) {
+            return Err(crate::solver::SolverError::BadOption {
+                name: "thickness_nm",
+                value: self.thickness_nm.to_string(),
+                expected: "a thickness in [1e-3, 1e9] nm",
+            });
+        }
+        Ok(())
+    }
+
     /// The micromagnetic problem of `s` (cells of `s.cell_nm()`, this thickness, material
     /// and terms).
     pub fn problem(
@@ -250,7 +265,19 @@ impl Spec {
             });
         }
         let steps = match &solver {
-            Some(s) => s.sweep.fields()?.len(),
+            Some(s) => {
+                s.validate()?;
+                // Every record gets anchors, which only a descending sweep has.
+                if s.sweep.h_end >= s.sweep.h_start {
+                    return Err(DataError::BadOption {
+                        name: "h_start/h_end",
+                        got: format!("{} → {}", s.sweep.h_start, s.sweep.h_end),
+                        expected: "a descending sweep (h_start > h_end): labels carry anchors"
+                            .into(),
+                    });
+                }
+                s.sweep.fields()?.len()
+            }
             None => 0,
         };
         let ids = shard.ids(count);
