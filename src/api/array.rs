@@ -143,7 +143,8 @@ fn extreme(mut values: impl Iterator<Item = f64>, pick: fn(f64, f64) -> f64) -> 
     let Some(first) = values.next() else {
         return f64::NAN;
     };
-    values.try_fold(first, |acc, v| (!v.is_nan()).then(|| pick(acc, v)))
+    values
+        .try_fold(first, |acc, v| (!v.is_nan()).then(|| pick(acc, v)))
         .filter(|v| !v.is_nan())
         .unwrap_or(f64::NAN)
 }

@@ -65,7 +65,10 @@ impl Anchors {
         let n = h.len().min(converged.len());
         // The step index up to which the curve was used to find the point at field `at`.
         let upto = |at: Option<f64>| match at {
-            Some(f) => h[..n].iter().position(|&v| v <= f + SNAP).unwrap_or(n.max(1) - 1),
+            Some(f) => h[..n]
+                .iter()
+                .position(|&v| v <= f + SNAP)
+                .unwrap_or(n.max(1) - 1),
             None => n.max(1) - 1,
         };
         let bad = |k: usize| converged[..n.min(k + 1)].iter().any(|c| !c);
@@ -125,7 +128,10 @@ pub fn anchors(h: &[f64], m: &[f64]) -> Anchors {
         return Anchors::default();
     }
     let mr = value_at(h, m, 0.0);
-    let hk = |f: f64| mr.filter(|&r| r > 0.0).and_then(|r| first_crossing(h, m, f * r));
+    let hk = |f: f64| {
+        mr.filter(|&r| r > 0.0)
+            .and_then(|r| first_crossing(h, m, f * r))
+    };
     Anchors {
         m1: value_at(h, m, 1.0),
         mr,

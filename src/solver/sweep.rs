@@ -56,7 +56,11 @@ impl SweepOptions {
             ));
         }
         if !field.contains(&self.h_end) {
-            return Err(bad("h_end", self.h_end, "a field in [-100, 100] units of HA"));
+            return Err(bad(
+                "h_end",
+                self.h_end,
+                "a field in [-100, 100] units of HA",
+            ));
         }
         if !(self.predict_max.is_finite() && self.predict_max >= 0.0) {
             return Err(bad(
