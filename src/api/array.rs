@@ -110,6 +110,8 @@ fn shape_of(func: &str, shape: &Dynamic) -> RResult<Vec<usize>> {
             format!("{total} elements is more than the {MAX_ELEMENTS} allowed"),
         );
     }
+    crate::memory::check(&format!("an array of {total} numbers"), total as u128 * 8)
+        .map_err(|e| error(func, e))?;
     Ok(out)
 }
 
@@ -139,14 +141,15 @@ fn reduce(func: &str, a: &NdArray, f: impl Fn(&ArrayD<f64>) -> f64) -> RResult<f
 
 /// The extreme of `values` under `pick` (f64::min or f64::max), NaN if any value is NaN
 /// or there is none.
-fn extreme(mut values: impl Iterator<Item = f64>, pick: fn(f64, f64) -> f64) -> f64 {
-    let Some(first) = values.next() else {
-        return f64::NAN;
-    };
-    values
-        .try_fold(first, |acc, v| (!v.is_nan()).then(|| pick(acc, v)))
-        .filter(|v| !v.is_nan())
-        .unwrap_or(f64::NAN)
+fn extreme(values: impl Iterator<Item = f64>, pick: fn(f64, f64) -> f64) -> f64 {
+    let mut acc: Option<f64> = None;
+    for v in values {
+        if v.is_nan() {
+            return f64::NAN;
+        }
+        acc = Some(acc.map_or(v, |a| pick(a, v)));
+    }
+    acc.unwrap_or(f64::NAN)
 }
 
 fn not_nan(x: &ArrayD<f64>) -> impl Iterator<Item = f64> + '_ {

@@ -631,6 +631,16 @@ mod tests {
     use ndarray::Array2;
 
     #[test]
+    fn non_finite_predictions_are_errors_not_missing_anchors() {
+        let e = finite_predictions(ndarray::array![[0.5, 1.0], [f64::NAN, 0.2]]).unwrap_err();
+        assert!(
+            e.to_string().contains("predicts NaN for row 1, output 0"),
+            "{e}"
+        );
+        assert!(finite_predictions(ndarray::array![[0.5]]).is_ok());
+    }
+
+    #[test]
     fn regressor_parameter_count_equals_table_2() {
         let r = Regressor::new(RegressorConfig::paper(), Device::Cpu, 0).unwrap();
         assert_eq!(r.parameter_count(), 1_502_006);
