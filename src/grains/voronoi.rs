@@ -99,7 +99,7 @@ impl VoronoiOptions {
         }
         if let Some(t) = self.theta {
             // ±360° (with rounding slack for degrees converted to radians).
-            if !(t.abs() <= 2.0 * PI * (1.0 + 1e-12)) {
+            if t.is_nan() || t.abs() > 2.0 * PI * (1.0 + 1e-12) {
                 return Err(invalid(
                     "theta (radians)",
                     "a misorientation in [-2π, 2π] (±360°)",
