@@ -14,7 +14,8 @@ pub struct Cli {
     /// Session seed: the default of every `seed` option (reproducible runs).
     #[arg(long, global = true, default_value_t = 0)]
     pub seed: u64,
-    /// Worker threads for the solver, generators and libtorch (default: all cores).
+    /// Worker threads for the solver, generators and libtorch (default: all cores; 1 … 4 per
+    /// core, at least 16).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
     /// Tensor device for the networks: cpu or cuda.
@@ -166,7 +167,9 @@ pub fn main() -> i32 {
     crate::interrupt::install_handler();
     crate::progress::set_quiet(cli.quiet);
     settings::set_seed(cli.seed);
-    settings::set_threads(cli.threads);
+    if let Err(e) = settings::set_threads(cli.threads) {
+        return usage_error(&e);
+    }
     let device = match settings::Device::parse(&cli.device) {
         Ok(d) => d,
         Err(e) => return usage_error(&format!("--device: {e}")),

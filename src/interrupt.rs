@@ -39,6 +39,29 @@ pub fn check() -> Result<(), Interrupted> {
     }
 }
 
+/// Runs `f` on a thread of its own and waits for it, but returns `Err(Interrupted)` within
+/// 50 ms of Ctrl-C: for long library calls (an SVD) that cannot poll the flag themselves.
+/// An abandoned `f` finishes in the background and its result is dropped.
+pub fn interruptible<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Interrupted> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    loop {
+        check()?;
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(v) => return Ok(v),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            // `f` panicked: surface it here, where `guard::catch` turns it into a message.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("a background computation failed")
+            }
+        }
+    }
+}
+
 /// Raises the flag as Ctrl-C would (tests, and callers that cancel work).
 pub fn request() {
     INTERRUPTED.store(true, Ordering::SeqCst);

@@ -14,6 +14,7 @@ pub mod grains;
 pub mod guard;
 pub mod interrupt;
 pub mod learn;
+pub mod memory;
 pub mod plot;
 pub mod progress;
 pub mod repl;

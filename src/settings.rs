@@ -87,14 +87,32 @@ fn default_threads() -> usize {
         .unwrap_or(1)
 }
 
+/// The most worker threads allowed: 4 per core (at least 16). Far more only costs memory
+/// and start-up time (10 000 threads hung for minutes).
+pub fn max_threads() -> usize {
+    (4 * default_threads()).max(16)
+}
+
 /// Sizes the rayon pool and libtorch's intra-op pool deliberately: libtorch threads
-/// collapse under contention when left to guess. Only the first call takes effect.
-pub fn set_threads(n: Option<usize>) {
-    let n = n.unwrap_or_else(default_threads).max(1);
+/// collapse under contention when left to guess. `None` means all cores; 0 or more than
+/// [`max_threads`] is refused. Only the first call takes effect.
+pub fn set_threads(n: Option<usize>) -> Result<(), String> {
+    let max = max_threads();
+    let n = match n {
+        None => default_threads(),
+        Some(n) if (1..=max).contains(&n) => n,
+        Some(n) => {
+            return Err(format!(
+                "--threads {n}: expected 1 … {max} (4 per core; omit it to use all {} cores)",
+                default_threads()
+            ));
+        }
+    };
     if THREADS.set(n).is_ok() {
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global();
         tch::set_num_threads(n as i32);
     }
+    Ok(())
 }

@@ -55,7 +55,7 @@ const POOL: &[&str] = &[
     "#{ tol: -1.0 }",
     "#{ material: #{ A: 0.0 } }",
     "data::generate(#{ out: \"fuzz_dataset\", count: 3, n: 8 })",
-    "data::generate(#{ out: \"fuzz_labelled\", count: 2, n: 4, grains: 1, solver: #{ h_step: 0.5 } })",
+    "data::generate(#{ out: \"fuzz_labelled\", count: 2, n: 4, grains: 1, label: true, solver: #{ h_step: 0.5 } })",
     "\"converged\"",
     "|r| r.id > 0",
 ];

@@ -110,6 +110,8 @@ fn shape_of(func: &str, shape: &Dynamic) -> RResult<Vec<usize>> {
             format!("{total} elements is more than the {MAX_ELEMENTS} allowed"),
         );
     }
+    crate::memory::check(&format!("an array of {total} numbers"), total as u128 * 8)
+        .map_err(|e| error(func, e))?;
     Ok(out)
 }
 
@@ -135,6 +137,23 @@ fn reduce(func: &str, a: &NdArray, f: impl Fn(&ArrayD<f64>) -> f64) -> RResult<f
         return fail(func, "the array is empty");
     }
     Ok(f(&a.0))
+}
+
+/// The extreme of `values` under `pick` (f64::min or f64::max), NaN if any value is NaN
+/// or there is none.
+fn extreme(values: impl Iterator<Item = f64>, pick: fn(f64, f64) -> f64) -> f64 {
+    let mut acc: Option<f64> = None;
+    for v in values {
+        if v.is_nan() {
+            return f64::NAN;
+        }
+        acc = Some(acc.map_or(v, |a| pick(a, v)));
+    }
+    acc.unwrap_or(f64::NAN)
+}
+
+fn not_nan(x: &ArrayD<f64>) -> impl Iterator<Item = f64> + '_ {
+    x.iter().copied().filter(|v| !v.is_nan())
 }
 
 #[export_module]
@@ -265,19 +284,42 @@ pub mod array_module {
         reduce("mean", a, |x| x.sum() / x.len() as f64)
     }
 
-    /// Smallest element.
+    /// Smallest element; NaN if any element is NaN (as numpy; `nanmin` skips NaN).
     #[rhai_fn(return_raw, pure)]
     pub fn min(a: &mut NdArray) -> RResult<f64> {
-        reduce("min", a, |x| {
-            x.iter().copied().fold(f64::INFINITY, f64::min)
-        })
+        reduce("min", a, |x| extreme(x.iter().copied(), f64::min))
     }
 
-    /// Largest element.
+    /// Largest element; NaN if any element is NaN (as numpy; `nanmax` skips NaN).
     #[rhai_fn(return_raw, pure)]
     pub fn max(a: &mut NdArray) -> RResult<f64> {
-        reduce("max", a, |x| {
-            x.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        reduce("max", a, |x| extreme(x.iter().copied(), f64::max))
+    }
+
+    /// Smallest element that is not NaN (NaN when all are).
+    #[rhai_fn(return_raw, pure)]
+    pub fn nanmin(a: &mut NdArray) -> RResult<f64> {
+        reduce("nanmin", a, |x| extreme(not_nan(x), f64::min))
+    }
+
+    /// Largest element that is not NaN (NaN when all are).
+    #[rhai_fn(return_raw, pure)]
+    pub fn nanmax(a: &mut NdArray) -> RResult<f64> {
+        reduce("nanmax", a, |x| extreme(not_nan(x), f64::max))
+    }
+
+    /// Sum of the elements that are not NaN (0 when all are).
+    #[rhai_fn(pure)]
+    pub fn nansum(a: &mut NdArray) -> f64 {
+        not_nan(&a.0).sum()
+    }
+
+    /// Mean of the elements that are not NaN (NaN when all are).
+    #[rhai_fn(return_raw, pure)]
+    pub fn nanmean(a: &mut NdArray) -> RResult<f64> {
+        reduce("nanmean", a, |x| {
+            let n = not_nan(x).count();
+            not_nan(x).sum::<f64>() / n as f64
         })
     }
 

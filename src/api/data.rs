@@ -42,7 +42,8 @@ fn generate_spec(func: &'static str, mut map: Map) -> RResult<(PathBuf, Spec)> {
         .int_opt("count", 1, 1 << 40)?
         .ok_or_else(|| error(func, "option `count` (number of records) is required"))?;
     let solver_map = o.value("solver");
-    let label = o.bool("label", solver_map.is_some())?;
+    // Labelling costs a curve per record: it is asked for, never implied by `solver`.
+    let label = o.bool("label", false)?;
     let shard = match o.string_opt("shard")? {
         Some(s) => Shard::parse(&s).map_err(error_in(func))?,
         None => Shard::WHOLE,
@@ -50,7 +51,12 @@ fn generate_spec(func: &'static str, mut map: Map) -> RResult<(PathBuf, Spec)> {
     o.finish()?;
     let solver = match (label, solver_map) {
         (false, None) => None,
-        (false, Some(_)) => return fail(func, "`solver` options need `label: true`"),
+        (false, Some(_)) => {
+            return fail(
+                func,
+                "`solver` options need `label: true` (records are labelled only when asked)",
+            );
+        }
         (true, m) => {
             let m = match m {
                 None => Map::new(),
@@ -99,7 +105,7 @@ fn record_map(func: &str, d: &SharedDataset, k: usize) -> RResult<Map> {
     let (curve, anchors) = match &r.label {
         Some(l) => (
             Dynamic::from(Arc::new(l.curve(data.fields())) as SharedCurve),
-            Dynamic::from_map(anchors_map(&l.anchors())),
+            Dynamic::from_map(anchors_map(&l.anchors(), l.unreliable(data.fields()))),
         ),
         None => (Dynamic::UNIT, Dynamic::UNIT),
     };
@@ -296,8 +302,9 @@ pub mod data_module {
         )
     }
 
-    /// Columns as arrays: `id`, `ng`, `theta` and, when labelled, `non_converged` and
-    /// `M1`, `Mr`, `Hk90`, `Hk80`, `Hk70`, `Hc` (NaN where missing):
+    /// Columns as arrays: `id`, `ng`, `theta` and, when labelled, `non_converged`,
+    /// `M1`, `Mr`, `Hk90`, `Hk80`, `Hk70`, `Hc` (NaN where missing) and per anchor
+    /// `M1_unreliable` … `Hc_unreliable` (1 where it depends on a non-converged step):
     /// `let t = ds.anchors_table(); print(t.Hc.mean());`
     #[rhai_fn(global, pure)]
     pub fn anchors_table(d: &mut SharedDataset) -> Map {
@@ -319,6 +326,11 @@ pub mod data_module {
                 m.insert(
                     (*name).into(),
                     col(&|r| label(r).anchors[k].unwrap_or(f64::NAN)),
+                );
+                let fields = d.dataset().fields();
+                m.insert(
+                    format!("{name}_unreliable").into(),
+                    col(&|r| label(r).unreliable(fields)[k] as u8 as f64),
                 );
             }
         }

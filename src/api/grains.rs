@@ -20,13 +20,14 @@ pub type SharedSample = Arc<Sample>;
 /// "density" (the paper's range scaled by area, so grains keep the paper's 20–80 nm).
 pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> {
     let mut o = Opts::new(func, map);
-    let n = o.int_opt("n", 1, 16384)?;
-    let nx = o.int_opt("nx", 1, 16384)?;
-    let ny = o.int_opt("ny", 1, 16384)?;
+    // Sizes are checked once, by `VoronoiOptions::validate` (as for the CLI).
+    let n = o.int_opt("n", 1, i64::MAX)?;
+    let nx = o.int_opt("nx", 1, i64::MAX)?;
+    let ny = o.int_opt("ny", 1, i64::MAX)?;
     let defaults = VoronoiOptions::default();
     let side = |v: Option<i64>, d: usize| v.or(n).map_or(d, |v| v as usize);
     let (nx, ny) = (side(nx, defaults.nx), side(ny, defaults.ny));
-    let cell_nm = o.float("cell_nm", defaults.cell_nm, 1e-3, 1e6)?;
+    let cell_nm = o.number("cell_nm", defaults.cell_nm)?;
     let grains_range = match o.value("grains_range") {
         None => defaults.grains_range,
         Some(v) => grains_range(func, v, nx, ny, cell_nm)?,
@@ -40,7 +41,7 @@ pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> 
             .int_opt("grains", 1, crate::grains::MAX_GRAINS as i64)?
             .map(|g| g as usize),
         theta: o
-            .float_opt("theta_deg", -360.0, 360.0)?
+            .float_opt("theta_deg", f64::MIN, f64::MAX)?
             .map(f64::to_radians),
         seed: o.seed("seed", crate::settings::seed())?,
         periodic: o.bool("periodic", false)?,

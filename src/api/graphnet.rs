@@ -180,7 +180,7 @@ pub mod graphnet_module {
                     );
                 }
                 net.to_device(device);
-                net.train(&graphs, y.view(), &t).map_err(error_in(f))?;
+                crate::api::trained(f, net.train(&graphs, y.view(), &t))?;
                 let folds: Array = net
                     .take_fold_models()
                     .into_iter()

@@ -51,6 +51,20 @@ pub fn fail<T>(func: &str, msg: impl Display) -> RResult<T> {
     Err(error(func, msg))
 }
 
+/// A training's outcome in a script. Ctrl-C stops the training but not the script: the
+/// model keeps its finished epochs and the script goes on (to save them); a second Ctrl-C
+/// stops the script.
+pub fn trained(func: &str, r: crate::learn::Result<()>) -> RResult<()> {
+    match r {
+        Err(e @ crate::learn::LearnError::Interrupted { .. }) => {
+            eprintln!("{func}: {e}; the script goes on (Ctrl-C again stops it)");
+            crate::interrupt::reset();
+            Ok(())
+        }
+        r => r.map_err(error_in(func)),
+    }
+}
+
 /// Turns Ctrl-C into a script error, so long native loops end the script, not the REPL.
 pub fn check_interrupt(func: &str) -> RResult<()> {
     crate::interrupt::check().map_err(error_in(func))

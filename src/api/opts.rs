@@ -68,8 +68,14 @@ impl Opts {
             .or_else(|| v.as_int().ok().map(|i| i as f64));
         match x {
             Some(x) if x.is_finite() && x >= lo && x <= hi => Ok(Some(x)),
+            _ if lo == f64::MIN && hi == f64::MAX => Err(self.wrong(key, "a finite number", &v)),
             _ => Err(self.wrong(key, &format!("a number in [{lo}, {hi}]"), &v)),
         }
+    }
+
+    /// Any finite number, for settings whose limits the core types check.
+    pub fn number(&mut self, key: &'static str, default: f64) -> RResult<f64> {
+        Ok(self.float_opt(key, f64::MIN, f64::MAX)?.unwrap_or(default))
     }
 
     pub fn float(&mut self, key: &'static str, default: f64, lo: f64, hi: f64) -> RResult<f64> {

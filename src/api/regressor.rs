@@ -215,7 +215,7 @@ pub mod regressor_module {
                 let mut reg = lock(r);
                 reg.to_device(device);
                 let (x, y) = fit_data(f, &codes, &targets, &reg.config.targets.clone())?;
-                reg.train(x.view(), y.view(), &t).map_err(error_in(f))?;
+                crate::api::trained(f, reg.train(x.view(), y.view(), &t))?;
                 let mut m = Map::new();
                 m.insert("epochs".into(), (reg.history().len() as i64).into());
                 m.insert(

@@ -25,13 +25,14 @@ pub type SharedState = Arc<Relaxed>;
 pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
     let mut o = Opts::new(func, opts);
     let mut sweep = SweepOptions::default();
-    sweep.min.tol = o.float("tol", sweep.min.tol, 1e-12, 10.0)?;
-    sweep.min.max_iter = o.int("max_iter", sweep.min.max_iter as i64, 1, 100_000_000)? as usize;
-    sweep.min.tau_max = o.float("tau_max", sweep.min.tau_max, sweep.min.tau_min, 1e6)?;
-    sweep.min.max_turn = o.float("max_turn", sweep.min.max_turn, 1e-6, 1e9)?;
-    sweep.h_start = o.float("h_start", sweep.h_start, -100.0, 100.0)?;
-    sweep.h_end = o.float("h_end", sweep.h_end, -100.0, 100.0)?;
-    sweep.h_step = o.float("h_step", sweep.h_step, 1e-6, 10.0)?;
+    // Types here; the limits are checked once, by `Settings::validate` (as for the CLI).
+    sweep.min.tol = o.number("tol", sweep.min.tol)?;
+    sweep.min.max_iter = o.int("max_iter", sweep.min.max_iter as i64, 0, i64::MAX)? as usize;
+    sweep.min.tau_max = o.number("tau_max", sweep.min.tau_max)?;
+    sweep.min.max_turn = o.number("max_turn", sweep.min.max_turn)?;
+    sweep.h_start = o.number("h_start", sweep.h_start)?;
+    sweep.h_end = o.number("h_end", sweep.h_end)?;
+    sweep.h_step = o.number("h_step", sweep.h_step)?;
     sweep.min.method = match o.string_opt("method")?.as_deref() {
         None => sweep.min.method,
         Some("bb") => Method::BarzilaiBorwein,
@@ -49,7 +50,7 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
         "f64" => Precision::F64,
         _ => Precision::F32,
     };
-    let thickness_nm = o.float("thickness_nm", 36_000.0, 1e-3, 1e9)?;
+    let thickness_nm = o.number("thickness_nm", 36_000.0)?;
     let defaults = Terms::default();
     let terms = Terms {
         exchange: o.bool("exchange", defaults.exchange)?,
@@ -66,10 +67,10 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
                 .ok_or_else(|| error(func, "material must be a map #{ A, Js, K1 }"))?;
             let d = Material::nd2fe14b();
             let mut mo = Opts::new(func, m);
-            let a = mo.float("A", d.a, 0.0, 1e-6)?;
-            let k1 = mo.float("K1", d.k1, 0.0, 1e9)?;
-            let js = mo.float_opt("Js", 1e-6, 100.0)?;
-            let ms = mo.float_opt("Ms", 1.0, 1e8)?;
+            let a = mo.number("A", d.a)?;
+            let k1 = mo.number("K1", d.k1)?;
+            let js = mo.float_opt("Js", f64::MIN, f64::MAX)?;
+            let ms = mo.float_opt("Ms", f64::MIN, f64::MAX)?;
             mo.finish()?;
             let ms = match (js, ms) {
                 (Some(_), Some(_)) => {
@@ -79,16 +80,18 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
                 (None, Some(ms)) => ms,
                 (None, None) => d.ms,
             };
-            Material { a, ms, k1 }.validated().map_err(error_in(func))?
+            Material { a, ms, k1 }
         }
     };
     o.finish()?;
-    Ok(Settings {
+    let set = Settings {
         sweep,
         material,
         terms,
         thickness_nm,
-    })
+    };
+    set.validate().map_err(error_in(func))?;
+    Ok(set)
 }
 
 fn problem(func: &str, s: &SharedStructure, set: &Settings) -> RResult<Problem> {
@@ -113,12 +116,18 @@ pub fn anchors_from_map(func: &str, m: &Map) -> RResult<crate::solver::Anchors> 
     })
 }
 
-/// The anchors map with `()` for a missing anchor.
-pub fn anchors_map(a: &crate::solver::Anchors) -> Map {
-    a.named()
+/// The anchors map with `()` for a missing anchor and `unreliable`, the names of those
+/// that depend on a non-converged step.
+pub fn anchors_map(a: &crate::solver::Anchors, unreliable: [bool; 6]) -> Map {
+    let mut m: Map = a
+        .named()
         .iter()
         .map(|(k, v)| ((*k).into(), v.map_or(Dynamic::UNIT, Dynamic::from_float)))
-        .collect()
+        .collect();
+    let flagged = a.named().into_iter().zip(unreliable).filter(|(_, u)| *u);
+    let names = flagged.map(|((k, _), _)| Dynamic::from(k));
+    m.insert("unreliable".into(), Dynamic::from_array(names.collect()));
+    m
 }
 
 fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
@@ -328,11 +337,28 @@ pub mod solver_module {
         c.seconds
     }
 
-    /// The six anchor points `#{ M1, Mr, Hk90, Hk80, Hk70, Hc }` (docs/physics.md §4: M in Ms,
-    /// fields as positive magnitudes in HA, linear interpolation; `()` when not reached).
-    #[rhai_fn(global, pure)]
-    pub fn anchors(c: &mut SharedCurve) -> Map {
-        anchors_map(&c.anchors())
+    /// The six anchor points `#{ M1, Mr, Hk90, Hk80, Hk70, Hc, unreliable }` (docs/physics.md
+    /// §4: M in Ms, fields as positive magnitudes in HA, linear interpolation; `()` when not
+    /// reached or not crossed from above). `unreliable` names the anchors that depend on a
+    /// field step that did not converge. Descending sweeps only.
+    #[rhai_fn(global, pure, return_raw)]
+    pub fn anchors(ctx: NativeCallContext, c: &mut SharedCurve) -> RResult<Map> {
+        if !c.descending() {
+            let h = c.fields();
+            return crate::api::located(
+                &ctx,
+                fail(
+                    "Curve.anchors",
+                    format!(
+                        "anchors are defined on descending sweeps (h_start > h_end); this curve \
+                         runs from {} to {}",
+                        h.first().copied().unwrap_or(f64::NAN),
+                        h.last().copied().unwrap_or(f64::NAN)
+                    ),
+                ),
+            );
+        }
+        Ok(anchors_map(&c.anchors(), c.unreliable_anchors()))
     }
 
     /// Writes CSV columns k, h, my, mx, iterations, torque, converged.

@@ -193,7 +193,7 @@ pub mod vae_module {
                             .collect::<RResult<Vec<_>>>()?,
                         None => all_ids(f, src)?,
                     };
-                    vae.train(src, &ids, &t).map_err(error_in(f))
+                    crate::api::trained(f, vae.train(src, &ids, &t))
                 })?;
                 Ok(history_array(&vae.history()[before..]))
             })(),

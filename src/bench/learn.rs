@@ -71,6 +71,12 @@ fn timed(
 /// Table-1 VAE at n² (160 in the paper), batch `batch`, `steps` timed steps.
 pub fn vae(n: usize, batch: usize, steps: usize) -> Result<Report> {
     let device = crate::settings::device().to_tch();
+    // The rasters and the convolutions' activations (tens of channels per cell), f32.
+    crate::memory::check(
+        &format!("--batch {batch}"),
+        (batch * n * n) as u128 * 64 * 4,
+    )
+    .map_err(crate::learn::LearnError::Msg)?;
     let mut vae = Vae::new(VaeConfig::new(n, n, Encoding::Kx, 512), device, 0)?;
     let sample = Sample::new(VoronoiOptions::square(n), 2024, batch)
         .map_err(|e| crate::learn::LearnError::msg(e.to_string()))?;
@@ -94,6 +100,9 @@ pub fn vae(n: usize, batch: usize, steps: usize) -> Result<Report> {
 /// Table-2 regressor, batch `batch`, `steps` timed steps.
 pub fn regressor(batch: usize, steps: usize) -> Result<Report> {
     let device = crate::settings::device().to_tch();
+    // x, y, mask and the activations of the 512-wide layers, f32.
+    crate::memory::check(&format!("--batch {batch}"), batch as u128 * 6 * 512 * 4)
+        .map_err(crate::learn::LearnError::Msg)?;
     let mut r = Regressor::new(RegressorConfig::paper(), device, 0)?;
     tch::manual_seed(1);
     let x = Tensor::randn([batch as i64, 512], (Kind::Float, device));

@@ -222,14 +222,28 @@ fn remove_stale_partial(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a part whose records would not fit in memory: they are held until the canonical
+/// files are written (about twice their log size, plus bookkeeping per id).
+fn check_memory(spec: &Spec) -> Result<()> {
+    let per_record = std::mem::size_of::<Record>() + 9 + 2 * spec.record_bytes;
+    let bytes = spec.len() as u128 * per_record as u128;
+    let what = format!("{} records", spec.len());
+    crate::memory::check(&what, bytes).map_err(|e| DataError::BadOption {
+        name: "count",
+        got: spec.count.to_string(),
+        expected: format!("fewer records, or more shards: {e}"),
+    })
+}
+
 /// Generates (or resumes, or finds finished) the part described by `spec` in `dir`.
 pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
+    check_memory(spec)?;
     let t0 = Instant::now();
     // Everything that can be refused is refused before anything is written.
     check_output_dir(dir)?;
     let sample = spec.generator.sample(spec.count)?;
     if let Some(solver) = &spec.solver {
-        solver.validate(&spec.generator)?;
+        solver.validate_for(&spec.generator)?;
     }
     std::fs::create_dir_all(dir).map_err(super::error::io_at(dir))?;
     let mut summary = Summary {

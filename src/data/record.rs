@@ -87,6 +87,11 @@ impl Label {
         }
     }
 
+    /// Per anchor: whether it depends on a non-converged step, with the curve on `fields`.
+    pub fn unreliable(&self, fields: &[f64]) -> [bool; 6] {
+        self.anchors().unreliable(fields, &self.converged)
+    }
+
     pub fn non_converged(&self) -> usize {
         self.converged.iter().filter(|c| !**c).count()
     }

@@ -89,12 +89,25 @@ impl Default for SolverSettings {
 }
 
 impl SolverSettings {
-    /// Refuses settings no curve can be computed with (tolerance, material, field steps,
-    /// thickness on the generator's grid), before anything is written.
-    pub fn validate(&self, generator: &GeneratorSpec) -> Result<()> {
+    /// The one check of every solver limit, used by scripts and the command line alike.
+    pub fn validate(&self) -> std::result::Result<(), crate::solver::SolverError> {
+        self.sweep.fields()?;
         self.sweep.min.validated()?;
         self.material.validated()?;
-        self.sweep.fields()?;
+        if !(1e-3..=1e9).contains(&self.thickness_nm) {
+            return Err(crate::solver::SolverError::BadOption {
+                name: "thickness_nm",
+                value: self.thickness_nm.to_string(),
+                expected: "a thickness in [1e-3, 1e9] nm",
+            });
+        }
+        Ok(())
+    }
+
+    /// [`SolverSettings::validate`] and the mesh on the generator's grid: everything a
+    /// generation checks before it writes anything.
+    pub fn validate_for(&self, generator: &GeneratorSpec) -> Result<()> {
+        self.validate()?;
         let d = generator.cell_nm * 1e-9;
         Mesh::new(generator.nx, generator.ny, d, d, self.thickness_nm * 1e-9)?;
         Ok(())
@@ -255,7 +268,7 @@ impl Spec {
     ) -> Result<Spec> {
         generator.options().validate()?;
         if let Some(s) = &solver {
-            s.validate(&generator)?;
+            s.validate_for(&generator)?;
         }
         if count == 0 || count > 1 << 40 {
             return Err(DataError::BadOption {
@@ -265,7 +278,18 @@ impl Spec {
             });
         }
         let steps = match &solver {
-            Some(s) => s.sweep.fields()?.len(),
+            Some(s) => {
+                // Every record gets anchors, which only a descending sweep has.
+                if s.sweep.h_end >= s.sweep.h_start {
+                    return Err(DataError::BadOption {
+                        name: "h_start/h_end",
+                        got: format!("{} → {}", s.sweep.h_start, s.sweep.h_end),
+                        expected: "a descending sweep (h_start > h_end): labels carry anchors"
+                            .into(),
+                    });
+                }
+                s.sweep.fields()?.len()
+            }
             None => 0,
         };
         let ids = shard.ids(count);

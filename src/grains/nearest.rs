@@ -13,6 +13,8 @@
 //! 1e-9 so rounding (≈1e-16 relative) can never drop a winner. A 4×-coarser level first
 //! prunes the seed list for its b × b blocks, so the bound work stays small too.
 
+use crate::interrupt::Interrupted;
+
 /// The grid of cell centres and the distance in use.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Grid {
@@ -51,11 +53,13 @@ fn dist2(x: f64, y: f64, s: [f64; 2], periodic: bool, lx: f64, ly: f64) -> f64 {
 }
 
 /// Brute force: every cell against every seed. The reference the fast search must equal.
-pub(crate) fn assign_brute(grid: &Grid, seeds: &[[f64; 2]]) -> Vec<u32> {
+/// Both stop on Ctrl-C (checked per row): a large grid takes seconds.
+pub(crate) fn assign_brute(grid: &Grid, seeds: &[[f64; 2]]) -> Result<Vec<u32>, Interrupted> {
     let (lx, ly) = grid.size_nm();
     let (xs, ys) = (grid.centres(grid.nx), grid.centres(grid.ny));
     let mut out = Vec::with_capacity(grid.nx * grid.ny);
     for &y in &ys {
+        crate::interrupt::check()?;
         for &x in &xs {
             let mut best = (f64::INFINITY, 0u32);
             for (g, &s) in seeds.iter().enumerate() {
@@ -67,7 +71,7 @@ pub(crate) fn assign_brute(grid: &Grid, seeds: &[[f64; 2]]) -> Vec<u32> {
             out.push(best.1);
         }
     }
-    out
+    Ok(out)
 }
 
 /// Lower and upper bounds of the (minimum-image) distance along one axis from coordinate
@@ -130,7 +134,7 @@ fn block_side(grid: &Grid, ng: usize) -> usize {
 }
 
 /// Fast exact search; equals [`assign_brute`] cell for cell.
-pub(crate) fn assign(grid: &Grid, seeds: &[[f64; 2]]) -> Vec<u32> {
+pub(crate) fn assign(grid: &Grid, seeds: &[[f64; 2]]) -> Result<Vec<u32>, Interrupted> {
     let (nx, ny) = (grid.nx, grid.ny);
     if seeds.len() <= 4 {
         return assign_brute(grid, seeds);
@@ -145,6 +149,7 @@ pub(crate) fn assign(grid: &Grid, seeds: &[[f64; 2]]) -> Vec<u32> {
     let mut cs: Vec<[f64; 2]> = Vec::new();
     let span = |v: &[f64], start: usize, len: usize| (v[start], v[(start + len).min(v.len()) - 1]);
     for cj in (0..ny).step_by(coarse) {
+        crate::interrupt::check()?;
         for ci in (0..nx).step_by(coarse) {
             let ((x0, x1), (y0, y1)) = (span(&xs, ci, coarse), span(&ys, cj, coarse));
             candidates(&all, seeds, (x0, x1, y0, y1), grid, &mut lo, &mut pool);
@@ -172,7 +177,7 @@ pub(crate) fn assign(grid: &Grid, seeds: &[[f64; 2]]) -> Vec<u32> {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -183,8 +188,8 @@ mod tests {
 
     fn check(grid: Grid, seeds: &[[f64; 2]]) {
         assert_eq!(
-            assign(&grid, seeds),
-            assign_brute(&grid, seeds),
+            assign(&grid, seeds).unwrap(),
+            assign_brute(&grid, seeds).unwrap(),
             "{grid:?} {seeds:?}"
         );
     }
@@ -271,9 +276,9 @@ mod tests {
             cell_nm: 2.0,
             periodic: false,
         };
-        assert_eq!(assign(&grid, &[[2.0, 1.0], [0.0, 1.0]]), vec![0]);
+        assert_eq!(assign(&grid, &[[2.0, 1.0], [0.0, 1.0]]).unwrap(), vec![0]);
         assert_eq!(
-            assign(&grid, &[[5.0, 5.0], [0.0, 1.0], [2.0, 1.0]]),
+            assign(&grid, &[[5.0, 5.0], [0.0, 1.0], [2.0, 1.0]]).unwrap(),
             vec![1]
         );
     }

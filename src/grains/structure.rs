@@ -44,8 +44,12 @@ pub(crate) fn check_grid(nx: usize, ny: usize, cell_nm: f64) -> Result<()> {
             format!("{nx} × {ny}"),
         ));
     }
-    if !(cell_nm.is_finite() && cell_nm > 0.0) {
-        return Err(invalid("cell size (nm)", "a finite number > 0", cell_nm));
+    if !(1e-3..=1e6).contains(&cell_nm) {
+        return Err(invalid(
+            "cell size (nm)",
+            "a number in [1e-3, 1e6]",
+            cell_nm,
+        ));
     }
     Ok(())
 }
@@ -134,7 +138,7 @@ impl Structure {
                 ));
             }
         }
-        let grain = nearest::assign(&grid, seeds);
+        let grain = nearest::assign(&grid, seeds)?;
         Ok(Self::assemble(
             nx,
             ny,

@@ -98,8 +98,13 @@ impl VoronoiOptions {
             }
         }
         if let Some(t) = self.theta {
-            if !t.is_finite() {
-                return Err(invalid("theta (radians)", "a finite number", t));
+            // ±360° (with rounding slack for degrees converted to radians).
+            if t.is_nan() || t.abs() > 2.0 * PI * (1.0 + 1e-12) {
+                return Err(invalid(
+                    "theta (radians)",
+                    "a misorientation in [-2π, 2π] (±360°)",
+                    t,
+                ));
             }
         }
         Ok(())

@@ -167,12 +167,19 @@ impl Pca {
         })?;
         let mean = x.mapv(f64::from).mean_axis(Axis(0)).expect("n ≥ 2");
         let xc = Mat::from_fn(n, p, |i, j| x[[i, j]] as f64 - mean[j]);
-        let svd = xc
-            .thin_svd()
-            .map_err(|e| LearnError::msg(format!("PCA: SVD failed: {e:?}")))?;
-        let v = svd.V();
-        let components = Array2::from_shape_fn((p, k), |(j, c)| v[(j, c)]);
-        let singular = (0..k).map(|c| svd.S()[c]).collect();
+        // The SVD of many rasters takes seconds and cannot poll Ctrl-C itself.
+        let svd = crate::interrupt::interruptible(move || {
+            let svd = xc
+                .thin_svd()
+                .map_err(|e| format!("PCA: SVD failed: {e:?}"))?;
+            let v = svd.V();
+            let components = Array2::from_shape_fn((p, k), |(j, c)| v[(j, c)]);
+            let singular: Vec<f64> = (0..k).map(|c| svd.S()[c]).collect();
+            Ok::<_, String>((components, singular))
+        });
+        let (components, singular) = svd
+            .map_err(|_| LearnError::msg("interrupted"))?
+            .map_err(LearnError::Msg)?;
         Ok(Pca {
             mean,
             components,

@@ -5,7 +5,8 @@
 //! Python without coercive (`safetensors.torch.load_file`, `json.load`).
 //!
 //! Loading builds the model from the JSON and then refuses weights whose names or shapes
-//! differ from what that architecture needs, naming the first difference.
+//! differ from what that architecture needs, naming the first difference, weights that are
+//! not finite, and weights whose checksum differs from the one the JSON recorded.
 
 use super::nadam::{NAdam, NAdamConfig, NAdamScalars};
 use super::{LearnError, Result};
@@ -30,6 +31,9 @@ pub struct Meta<M> {
     pub optimizer: Option<OptimizerMeta>,
     /// Name → shape of every tensor in the weights file.
     pub tensors: BTreeMap<String, Vec<i64>>,
+    /// [`checksum`] of the weights (absent in checkpoints written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -84,6 +88,31 @@ pub fn check_stem(path: impl AsRef<Path>) -> Result<()> {
     Ok(())
 }
 
+/// SHA-256 of every tensor's name, shape and values (as f64) in name order; refuses a
+/// tensor holding NaN or infinity, which no training keeps (it stops on a non-finite loss).
+pub fn checksum(tensors: &BTreeMap<String, Tensor>) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (name, t) in tensors {
+        let values = Vec::<f64>::try_from(t.to_kind(tch::Kind::Double).flatten(0, -1))?;
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(LearnError::msg(format!(
+                "tensor `{name}` holds {v}: the weights are not finite (diverged training or \
+                 a damaged file)"
+            )));
+        }
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        for d in t.size() {
+            h.update(d.to_le_bytes());
+        }
+        for v in values {
+            h.update(v.to_le_bytes());
+        }
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn shapes(vs: &VarStore) -> BTreeMap<String, Vec<i64>> {
     vs.variables()
         .into_iter()
@@ -106,6 +135,11 @@ pub fn save<M: Serialize>(
     if let Some(dir) = p.weights.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
+    let cpu: BTreeMap<String, Tensor> = vs
+        .variables()
+        .into_iter()
+        .map(|(n, t)| (n, t.to_device(tch::Device::Cpu)))
+        .collect();
     let meta = Meta {
         kind: kind.into(),
         format: FORMAT,
@@ -117,6 +151,7 @@ pub fn save<M: Serialize>(
             scalars: o.scalars,
         }),
         tensors: shapes(vs),
+        checksum: Some(checksum(&cpu)?),
     };
     let cpu: Vec<(String, Tensor)> = vs
         .variables()
@@ -142,6 +177,22 @@ pub fn save<M: Serialize>(
     if opt.is_none() {
         let _ = std::fs::remove_file(&p.optim);
     }
+
+    let cpu: Vec<(String, Tensor)> = cpu.into_iter().collect();
+    Tensor::write_safetensors(&cpu, &p.weights)?;
+    match opt {
+        Some(o) => {
+            let state: Vec<(String, Tensor)> = o
+                .state()
+                .into_iter()
+                .map(|(n, t)| (n, t.to_device(tch::Device::Cpu)))
+                .collect();
+            Tensor::write_safetensors(&state, &p.optim)?
+        }
+        None => {
+            let _ = std::fs::remove_file(&p.optim);
+        }
+    }
     Ok(())
 }
 
@@ -166,8 +217,13 @@ pub fn read_meta<M: for<'de> Deserialize<'de>>(
 }
 
 /// Copies the weights file into `vs`, whose variables the config's architecture made;
-/// any missing, extra or differently shaped tensor refuses the checkpoint.
-pub fn load_weights(path: impl AsRef<Path>, vs: &mut VarStore) -> Result<()> {
+/// any missing, extra or differently shaped tensor, non-finite weights or a checksum other
+/// than `want_sum` (the JSON's) refuses the checkpoint.
+pub fn load_weights(
+    path: impl AsRef<Path>,
+    vs: &mut VarStore,
+    want_sum: Option<&str>,
+) -> Result<()> {
     let p = paths(path);
     let named = Tensor::read_safetensors(&p.weights)
         .map_err(|e| LearnError::msg(format!("{}: {e}", p.weights.display())))?;
@@ -196,6 +252,15 @@ pub fn load_weights(path: impl AsRef<Path>, vs: &mut VarStore) -> Result<()> {
     }
     if let Some(extra) = file.keys().find(|n| !want.contains_key(*n)) {
         return Err(mismatch(format!("unexpected tensor `{extra}`")));
+    }
+    let sum =
+        checksum(&file).map_err(|e| LearnError::msg(format!("{}: {e}", p.weights.display())))?;
+    if want_sum.is_some_and(|w| w != sum) {
+        return Err(mismatch(
+            "the weights' checksum differs from the one recorded at save (a damaged or \
+             replaced file)"
+                .into(),
+        ));
     }
     tch::no_grad(|| {
         for (name, mut t) in want {

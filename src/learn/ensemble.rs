@@ -172,6 +172,7 @@ impl Ensemble {
                 )
             },
         )?;
+        super::regressor::check_labels(y, &config.targets)?;
         let folds = cv::folds(x.nrows(), opts.members, opts.seed);
         // Weights are drawn from libtorch's global generator: build members one by one.
         let mut members = folds

@@ -16,6 +16,18 @@ pub enum LearnError {
     /// Ctrl-C during training; the model keeps the weights of the last finished epoch.
     #[error("interrupted in epoch {epoch}; the model keeps the weights of {kept}")]
     Interrupted { epoch: usize, kept: String },
+    /// A non-finite loss; the model keeps the weights of the last finished epoch.
+    #[error(
+        "training diverged: the loss is {loss} in epoch {epoch}, step {step}; the model keeps \
+         the weights of {kept}; try a smaller lr (this run used {lr})"
+    )]
+    Diverged {
+        epoch: usize,
+        step: usize,
+        loss: f64,
+        lr: f64,
+        kept: String,
+    },
 }
 
 impl LearnError {

@@ -12,7 +12,9 @@ use super::checkpoint;
 use super::cv;
 use super::error::ensure;
 use super::nadam::NAdam;
-use super::regressor::{CvReport, check_targets, masked_mse, targets_and_mask};
+use super::regressor::{
+    CvReport, check_labels, check_targets, finite_predictions, masked_mse, targets_and_mask,
+};
 use super::scaler::Scaler;
 use super::tensor::{to_array, to_tensor};
 use super::train::{EpochRecord, Snapshot, run_epochs, scalar};
@@ -416,7 +418,7 @@ impl GraphNet {
         }
         let mut y = scaler.inverse(z.view());
         super::ordering::order_anchors(&self.config.targets, &mut y);
-        Ok(y)
+        finite_predictions(y)
     }
 
     /// Trains on graphs and targets `y` [graphs, targets] (NaN = missing), like
@@ -443,6 +445,7 @@ impl GraphNet {
             },
         )?;
         ensure(!graphs.is_empty(), || "no graphs to train on".into())?;
+        check_labels(y, &self.config.targets)?;
         let raw = checked_inputs(graphs)?;
         let data = (graphs, raw.as_slice(), y);
         let all: Vec<usize> = (0..graphs.len()).collect();
@@ -548,8 +551,9 @@ impl GraphNet {
                 for ids in order.chunks(batch) {
                     let b = GraphBatch::new(&prepared, ids, device);
                     let (yb, mb) = targets.rows(ids);
-                    sum += net.step(opt, &b, &yb, &mb) * ids.len() as f64;
-                    tick()?;
+                    let loss = net.step(opt, &b, &yb, &mb);
+                    sum += loss * ids.len() as f64;
+                    tick(loss)?;
                 }
                 let mut parts = std::collections::BTreeMap::new();
                 if let Some(v) = val_ids {

@@ -108,6 +108,35 @@ pub fn check_targets(targets: &[String]) -> Result<()> {
     )
 }
 
+/// Refuses targets `y` [n, targets] (NaN = missing) with a column that has no value at
+/// all: the network would learn nothing for it and still predict a number.
+pub fn check_labels(y: ArrayView2<f64>, targets: &[String]) -> Result<()> {
+    let empty: Vec<&str> = targets
+        .iter()
+        .zip(y.axis_iter(Axis(1)))
+        .filter(|(_, col)| !col.iter().any(|v| v.is_finite()))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    ensure(empty.is_empty(), || {
+        format!(
+            "no labels for target(s) {empty:?}: every value is missing; drop them from \
+             `targets` or train on records where they were computed"
+        )
+    })
+}
+
+/// Predictions `y` unless some are not finite: a model never passes off NaN (diverged
+/// weights, extreme inputs) as a missing anchor.
+pub(crate) fn finite_predictions(y: Array2<f64>) -> Result<Array2<f64>> {
+    match y.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        None => Ok(y),
+        Some(((row, col), v)) => Err(LearnError::msg(format!(
+            "the model predicts {v} for row {row}, output {col}: its weights diverged or the \
+             input is extreme; retrain with a smaller lr"
+        ))),
+    }
+}
+
 /// Options of [`Regressor::train`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegressorTrain {
@@ -344,7 +373,7 @@ impl Regressor {
             .mapv(f64::from);
         let mut y = scaler.inverse(z.view());
         super::ordering::order_anchors(&self.config.targets, &mut y);
-        Ok(y)
+        finite_predictions(y)
     }
 
     /// Inputs as the network sees them: standardised when the config says so.
@@ -382,6 +411,7 @@ impl Regressor {
         ensure(x.iter().all(|v| v.is_finite()), || {
             "inputs must be finite".into()
         })?;
+        check_labels(y, &self.config.targets)?;
         let device = self.device();
         if opts.folds >= 2 {
             ensure(x.nrows() >= opts.folds, || {
@@ -538,8 +568,9 @@ impl Regressor {
                 let mut sum = 0.0;
                 for ids in order.chunks(batch) {
                     let (xb, yb, mb) = data.rows(ids);
-                    sum += net.step(opt, &xb, &yb, &mb) * ids.len() as f64;
-                    tick()?;
+                    let loss = net.step(opt, &xb, &yb, &mb);
+                    sum += loss * ids.len() as f64;
+                    tick(loss)?;
                 }
                 let mut parts = std::collections::BTreeMap::new();
                 if let Some(v) = val_ids {
@@ -617,6 +648,16 @@ impl Regressor {
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    #[test]
+    fn non_finite_predictions_are_errors_not_missing_anchors() {
+        let e = finite_predictions(ndarray::array![[0.5, 1.0], [f64::NAN, 0.2]]).unwrap_err();
+        assert!(
+            e.to_string().contains("predicts NaN for row 1, output 0"),
+            "{e}"
+        );
+        assert!(finite_predictions(ndarray::array![[0.5]]).is_ok());
+    }
 
     #[test]
     fn regressor_parameter_count_equals_table_2() {

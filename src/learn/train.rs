@@ -68,22 +68,28 @@ impl Snapshot {
     }
 }
 
-/// Ctrl-C in epoch `e`: the weights kept are those of epoch e − 1.
+/// What a stop in epoch `e` keeps: the weights of epoch e − 1.
+fn kept(e: usize) -> String {
+    if e > 1 {
+        format!("epoch {}", e - 1)
+    } else {
+        "its state before training".into()
+    }
+}
+
+/// Ctrl-C in epoch `e`.
 fn interrupted(e: usize) -> LearnError {
     LearnError::Interrupted {
         epoch: e,
-        kept: if e > 1 {
-            format!("epoch {}", e - 1)
-        } else {
-            "its state before training".into()
-        },
+        kept: kept(e),
     }
 }
 
 /// Runs `epochs` epochs numbered from `history.len() + 1`: `epoch(e, opt, tick)` trains one
-/// epoch, calling `tick()` after every batch (progress, and Ctrl-C as an error), and returns
-/// its record, which is appended to `history`. On Ctrl-C or any error inside an epoch the
-/// weights and optimiser state roll back to the end of the last finished epoch.
+/// epoch, calling `tick(loss)` after every batch with that batch's loss (progress, Ctrl-C
+/// and a non-finite loss as errors), and returns its record, which is appended to
+/// `history`. On Ctrl-C or any error inside an epoch the weights and optimiser state roll
+/// back to the end of the last finished epoch.
 pub fn run_epochs<F>(
     vs: &VarStore,
     opt: &mut NAdam,
@@ -94,17 +100,40 @@ pub fn run_epochs<F>(
     mut epoch: F,
 ) -> Result<()>
 where
-    F: FnMut(usize, &mut NAdam, &mut dyn FnMut() -> Result<()>) -> Result<EpochRecord>,
+    F: FnMut(usize, &mut NAdam, &mut dyn FnMut(f64) -> Result<()>) -> Result<EpochRecord>,
 {
     let progress = crate::progress::Progress::new((epochs * batches_per_epoch) as u64, label);
+    let lr = opt.config.lr;
     for _ in 0..epochs {
         let e = history.len() + 1;
         let snapshot = Snapshot::take(vs, opt);
-        let mut tick = || {
-            progress.inc(1);
-            crate::interrupt::check().map_err(|_| interrupted(e))
+        let mut step = 0;
+        let diverged = |step: usize, loss: f64| LearnError::Diverged {
+            epoch: e,
+            step,
+            loss,
+            lr,
+            kept: kept(e),
         };
-        match epoch(e, opt, &mut tick) {
+        let mut tick = |loss: f64| {
+            step += 1;
+            progress.inc(1);
+            crate::interrupt::check().map_err(|_| interrupted(e))?;
+            // NaN weights would otherwise train on silently and predict nothing but NaN.
+            if loss.is_finite() {
+                Ok(())
+            } else {
+                Err(diverged(step, loss))
+            }
+        };
+        let result = epoch(e, opt, &mut tick).and_then(|r| {
+            let bad = r.parts.values().find(|v| !v.is_finite());
+            match bad.or((!r.loss.is_finite()).then_some(&r.loss)) {
+                Some(&v) => Err(diverged(batches_per_epoch, v)),
+                None => Ok(r),
+            }
+        });
+        match result {
             Ok(record) => {
                 progress.set_message(format!("epoch {e} loss {:.4e}", record.loss));
                 history.push(record);

@@ -492,7 +492,7 @@ impl Vae {
                     rsum += recon * w;
                     ksum += kl * w;
                     n += bid.len();
-                    tick()?;
+                    tick(loss)?;
                 }
                 let n_f = n.max(1) as f64;
                 Ok(EpochRecord {

@@ -74,7 +74,7 @@ impl Weights {
         meta: &Meta<M>,
         device: Device,
     ) -> Result<()> {
-        checkpoint::load_weights(&path, &mut self.vs)?;
+        checkpoint::load_weights(&path, &mut self.vs, meta.checksum.as_deref())?;
         self.opt = checkpoint::load_optimizer(&path, meta.optimizer.clone(), &self.vs)?;
         self.history = meta.history.clone();
         self.to_device(device);

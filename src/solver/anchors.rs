@@ -2,7 +2,11 @@
 //! units of Ms, h in units of HA): M1 = M(+1), Mr = M(0), Hk90/Hk80/Hk70 = first field at
 //! which M ≤ 0.9/0.8/0.7·Mr, Hc = first field at which M ≤ 0, reported as positive
 //! magnitudes (the applied field is −Hk), linearly interpolated between the bracketing
-//! steps. An anchor the curve does not reach is `None`, never invented.
+//! steps. An anchor the curve does not reach, or whose level the curve does not cross from
+//! above (it starts at or below it), is `None`, never invented; an Hk needs Mr > 0. Anchors
+//! are defined on descending sweeps only: an ascending curve has none. Every step
+//! warm-starts from the previous one, so an anchor also depends on every step before it:
+//! [`Anchors::unreliable`] flags those with a non-converged step among them.
 
 /// Anchor points; `None` = missing.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -53,6 +57,32 @@ impl Anchors {
         }
         p
     }
+
+    /// Per anchor (order of [`Anchors::named`]): whether a step it depends on — any step up
+    /// to the first at or past its field, or every step for a missing anchor — did not
+    /// converge. `h` and `converged` are the curve's steps.
+    pub fn unreliable(&self, h: &[f64], converged: &[bool]) -> [bool; 6] {
+        let n = h.len().min(converged.len());
+        // The step index up to which the curve was used to find the point at field `at`.
+        let upto = |at: Option<f64>| match at {
+            Some(f) => h[..n]
+                .iter()
+                .position(|&v| v <= f + SNAP)
+                .unwrap_or(n.max(1) - 1),
+            None => n.max(1) - 1,
+        };
+        let bad = |k: usize| converged[..n.min(k + 1)].iter().any(|c| !c);
+        let mr = upto(self.mr.map(|_| 0.0));
+        let hk = |v: Option<f64>| bad(upto(v.map(|x| -x)).max(mr));
+        [
+            bad(upto(self.m1.map(|_| 1.0))),
+            bad(mr),
+            hk(self.hk90),
+            hk(self.hk80),
+            hk(self.hk70),
+            bad(upto(self.hc.map(|x| -x))),
+        ]
+    }
 }
 
 const SNAP: f64 = 1e-9;
@@ -69,11 +99,12 @@ fn value_at(h: &[f64], m: &[f64], target: f64) -> Option<f64> {
     })
 }
 
-/// Field magnitude −h at which M first falls to `level` or below.
+/// Field magnitude −h at which M first falls to `level` or below; `None` unless the curve
+/// starts above `level` (a curve starting below it never crossed it where we can see).
 fn first_crossing(h: &[f64], m: &[f64], level: f64) -> Option<f64> {
     let k = m.iter().position(|&v| v <= level)?;
     if k == 0 {
-        return Some(-h[0]);
+        return None;
     }
     let (m0, m1) = (m[k - 1], m[k]);
     let t = if m1 < m0 {
@@ -84,15 +115,23 @@ fn first_crossing(h: &[f64], m: &[f64], level: f64) -> Option<f64> {
     Some(-(h[k - 1] + t * (h[k] - h[k - 1])))
 }
 
+/// Whether the fields strictly decrease (one field counts as descending).
+pub fn descending(h: &[f64]) -> bool {
+    h.windows(2).all(|w| w[1] < w[0])
+}
+
 /// Anchors of the descending curve given by fields `h` and magnetisations `m` (same length).
 pub fn anchors(h: &[f64], m: &[f64]) -> Anchors {
     let n = h.len().min(m.len());
     let (h, m) = (&h[..n], &m[..n]);
-    if n == 0 || h.iter().chain(m).any(|v| !v.is_finite()) {
+    if n == 0 || h.iter().chain(m).any(|v| !v.is_finite()) || !descending(h) {
         return Anchors::default();
     }
     let mr = value_at(h, m, 0.0);
-    let hk = |f: f64| mr.and_then(|r| first_crossing(h, m, f * r));
+    let hk = |f: f64| {
+        mr.filter(|&r| r > 0.0)
+            .and_then(|r| first_crossing(h, m, f * r))
+    };
     Anchors {
         m1: value_at(h, m, 1.0),
         mr,
@@ -147,5 +186,49 @@ mod tests {
         let a = anchors(&[1.0, 0.5], &[1.0, 0.9]);
         assert_eq!((a.mr, a.hk90, a.hc), (None, None, None));
         assert_eq!(anchors(&[], &[]), Anchors::default());
+    }
+
+    #[test]
+    fn levels_not_crossed_from_above_are_missing() {
+        // Issue #12: a sweep from −0.9 that switches at once used to give Hc = 0.9.
+        let a = anchors(&[-0.9, -0.95, -1.0], &[-0.99, -0.99, -1.0]);
+        assert_eq!(a.hc, None);
+        // Never saturated (Js = 100 T): M ≤ 0 from the first step, Mr < 0 has no Hk.
+        let h = [1.0, 0.5, 0.0, -0.5, -1.0];
+        let a = anchors(&h, &[-0.1, -0.2, -0.3, -0.4, -0.5]);
+        assert_eq!(a.mr, Some(-0.3));
+        assert_eq!((a.hk90, a.hk80, a.hk70, a.hc), (None, None, None, None));
+        // A curve that starts above a level and crosses it still gives the anchor.
+        let a = anchors(&h, &[1.0, 0.9, 0.8, 0.1, -0.5]);
+        assert!((a.hc.unwrap() - (0.5 + 0.5 * 0.1 / 0.6)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ascending_curves_have_no_anchors() {
+        let h = [-1.0, -0.5, 0.0, 0.5, 1.0];
+        let m = [-1.0, -0.9, -0.5, 0.9, 1.0];
+        assert!(!descending(&h));
+        assert_eq!(anchors(&h, &m), Anchors::default());
+    }
+
+    #[test]
+    fn anchors_after_a_non_converged_step_are_unreliable() {
+        let h = [1.0, 0.5, 0.0, -0.5, -1.0];
+        let m = [1.0, 1.0, 0.8, 0.7, -0.6];
+        let a = anchors(&h, &m);
+        assert_eq!(a.unreliable(&h, &[true; 5]), [false; 6]);
+        // Step −0.5 failed: M1 and Mr come before it; Hk90 (at −0.4) is found at that
+        // step, the others later.
+        let c = [true, true, true, false, true];
+        assert_eq!(a.unreliable(&h, &c), [false, false, true, true, true, true]);
+        // The first step failed: everything depends on it (missing anchors included).
+        let c = [false, true, true, true, true];
+        assert_eq!(a.unreliable(&h, &c), [true; 6]);
+        // A failure after the last anchor touches only anchors that are missing.
+        let m = [1.0, 1.0, 0.8, 0.75, 0.74];
+        let a = anchors(&h, &m);
+        let c = [true, true, true, true, false];
+        assert_eq!(a.hk70, None);
+        assert_eq!(a.unreliable(&h, &c), [false, false, true, true, true, true]);
     }
 }

@@ -42,24 +42,26 @@ impl Material {
         .validated()
     }
 
-    /// Checks A ≥ 0, Ms > 0, K1 ≥ 0, all finite.
+    /// The limits of every material constant, for scripts and the command line alike: A in
+    /// [0, 1e-6] J/m, Js in [1e-6, 100] T, K1 in (0, 1e9] J/m³ (K1 = 0 would make HA, the
+    /// unit of every field, zero).
     pub fn validated(self) -> Result<Self, SolverError> {
-        let ok = |v: f64, pos: bool| v.is_finite() && if pos { v > 0.0 } else { v >= 0.0 };
-        if !ok(self.a, false) {
+        if !(0.0..=1e-6).contains(&self.a) {
             return Err(SolverError::BadMaterial {
-                what: "A (J/m), expected ≥ 0",
+                what: "A (J/m), expected in [0, 1e-6]",
                 value: self.a,
             });
         }
-        if !ok(self.ms, true) {
+        // Js = μ0Ms in [1e-6, 100] T.
+        if !(1e-6 / MU0..=100.0 / MU0).contains(&self.ms) {
             return Err(SolverError::BadMaterial {
-                what: "Ms (A/m), expected > 0",
+                what: "Ms (A/m), expected μ0Ms = Js in [1e-6, 100] T",
                 value: self.ms,
             });
         }
-        if !ok(self.k1, false) {
+        if !(self.k1 > 0.0 && self.k1 <= 1e9) {
             return Err(SolverError::BadMaterial {
-                what: "K1 (J/m³), expected ≥ 0",
+                what: "K1 (J/m³), expected in (0, 1e9] (HA = 2K1/(μ0Ms) is the unit of field)",
                 value: self.k1,
             });
         }

@@ -86,34 +86,35 @@ impl Default for MinimizeOptions {
 pub const DEFAULT_TOL: f64 = 1e-4;
 
 impl MinimizeOptions {
+    /// The limits of every minimiser setting, for scripts and the command line alike.
     pub fn validated(self) -> Result<Self, SolverError> {
-        if !(self.tol.is_finite() && self.tol > 0.0) {
+        if !(1e-12..=10.0).contains(&self.tol) {
             return Err(SolverError::BadTolerance(self.tol));
         }
-        if self.max_iter == 0 {
+        if !(1..=100_000_000).contains(&self.max_iter) {
             return Err(SolverError::BadOption {
                 name: "max_iter",
-                value: "0".into(),
-                expected: "at least one iteration",
+                value: self.max_iter.to_string(),
+                expected: "an iteration count in 1..=100000000",
             });
         }
-        let ok = |v: f64| v.is_finite() && v > 0.0;
-        if !ok(self.max_turn) {
+        if !(1e-6..=1e9).contains(&self.max_turn) {
             return Err(SolverError::BadOption {
                 name: "max_turn",
                 value: self.max_turn.to_string(),
-                expected: "a finite angle > 0 in radians",
+                expected: "an angle in [1e-6, 1e9] radians",
             });
         }
+        let ok = |v: f64| v.is_finite() && v > 0.0;
         if !(ok(self.tau_min)
-            && ok(self.tau_max)
             && ok(self.tau_init)
-            && self.tau_min <= self.tau_max)
+            && self.tau_min <= self.tau_max
+            && self.tau_max <= 1e6)
         {
             return Err(SolverError::BadOption {
                 name: "tau_min/tau_init/tau_max",
                 value: format!("{}/{}/{}", self.tau_min, self.tau_init, self.tau_max),
-                expected: "finite steps > 0 with tau_min ≤ tau_max",
+                expected: "steps > 0 with tau_min ≤ tau_max ≤ 1e6",
             });
         }
         Ok(self)

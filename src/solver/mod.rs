@@ -59,7 +59,7 @@ pub enum SolverError {
     },
     #[error("bad material constant {what}, got {value}")]
     BadMaterial { what: &'static str, value: f64 },
-    #[error("bad tolerance {0}: expected a finite torque > 0 in units of HA (e.g. 1e-4)")]
+    #[error("bad tolerance {0}: expected a torque in [1e-12, 10] in units of HA (e.g. 1e-4)")]
     BadTolerance(f64),
     #[error("bad option {name} = {value}: expected {expected}")]
     BadOption {

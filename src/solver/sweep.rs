@@ -47,15 +47,20 @@ impl SweepOptions {
             value: v.to_string(),
             expected,
         };
-        if !self.h_start.is_finite() {
+        let field = -100.0..=100.0;
+        if !field.contains(&self.h_start) {
             return Err(bad(
                 "h_start",
                 self.h_start,
-                "a finite field in units of HA",
+                "a field in [-100, 100] units of HA",
             ));
         }
-        if !self.h_end.is_finite() {
-            return Err(bad("h_end", self.h_end, "a finite field in units of HA"));
+        if !field.contains(&self.h_end) {
+            return Err(bad(
+                "h_end",
+                self.h_end,
+                "a field in [-100, 100] units of HA",
+            ));
         }
         if !(self.predict_max.is_finite() && self.predict_max >= 0.0) {
             return Err(bad(
@@ -64,11 +69,11 @@ impl SweepOptions {
                 "a finite angle ≥ 0 in radians (0 = off)",
             ));
         }
-        if !(self.h_step.is_finite() && self.h_step > 0.0) {
+        if !(1e-6..=10.0).contains(&self.h_step) {
             return Err(bad(
                 "h_step",
                 self.h_step,
-                "a finite step > 0 in units of HA",
+                "a step in [1e-6, 10] units of HA",
             ));
         }
         let span = (self.h_end - self.h_start).abs();
@@ -139,6 +144,16 @@ impl Curve {
     /// docs/physics.md §4 anchors of this (descending) curve.
     pub fn anchors(&self) -> Anchors {
         anchors(&self.fields(), &self.my())
+    }
+    /// Whether the fields decrease step by step (anchors are defined only then).
+    pub fn descending(&self) -> bool {
+        super::anchors::descending(&self.fields())
+    }
+    /// Per anchor: whether it depends on a step that did not converge
+    /// ([`Anchors::unreliable`]).
+    pub fn unreliable_anchors(&self) -> [bool; 6] {
+        let converged: Vec<bool> = self.points.iter().map(|p| p.converged).collect();
+        self.anchors().unreliable(&self.fields(), &converged)
     }
 }
 
