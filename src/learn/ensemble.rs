@@ -225,30 +225,16 @@ impl Ensemble {
         let oof = out_of_fold(&folds, y.raw_dim(), |f, rows| {
             Ok(ens.member_predict(f, x.select(Axis(0), rows).view())?)
         })?;
-        // On any row, the mean over members of (y − member)² is (y − mean)² plus the
-        // members' variance: so the mean's squared error is a member's out-of-fold one
-        // less the spread². The out-of-fold residuals, shrunk by that ratio, calibrate σ
-        // (in-sample residuals cannot: trees fit their training rows almost exactly).
+        // σ is calibrated on a member's out-of-fold residuals: the honest error on rows it
+        // never saw. In-sample residuals cannot serve (trees fit their training rows almost
+        // exactly); crediting the mean with the members' variance (the mean's error is a
+        // member's less the spread²) covered less on an inner validation split (±2σ: 89.8
+        // against 90.5 % uncorrected).
         let (_, spread) = ens.member_moments(x)?;
         for t in 0..y.ncols() {
             let r: Vec<f64> = (0..y.nrows()).map(|i| y[[i, t]] - oof[[i, t]]).collect();
             let s: Vec<f64> = spread.column(t).to_vec();
-            let pairs: Vec<(f64, f64)> = r
-                .iter()
-                .zip(&s)
-                .filter(|(r, s)| r.is_finite() && s.is_finite())
-                .map(|(r, s)| (r * r, s * s))
-                .collect();
-            let n = pairs.len().max(1) as f64;
-            let member_sq = pairs.iter().map(|p| p.0).sum::<f64>() / n;
-            let spread_sq = pairs.iter().map(|p| p.1).sum::<f64>() / n;
-            // At least the spread's share is kept: a mean is never credited with more than
-            // halving a member's error.
-            let shrink = ((member_sq - spread_sq) / member_sq.max(f64::MIN_POSITIVE))
-                .clamp(0.25, 1.0)
-                .sqrt();
-            let r_mean: Vec<f64> = r.iter().map(|v| v * shrink).collect();
-            ens.report.calibration.push(calibrate(&r_mean, &s));
+            ens.report.calibration.push(calibrate(&r, &s));
             ens.report.oof_mae.push(mean_abs(&r));
         }
         Ok(ens)
