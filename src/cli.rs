@@ -46,7 +46,7 @@ pub enum Command {
     #[command(subcommand)]
     Bench(Bench),
     /// Datasets of structures, curves and anchors: generate (sharded, resumable), merge,
-    /// describe. The base seed is the global `--seed`.
+    /// describe, upgrade. The base seed is the global `--seed`.
     #[command(subcommand)]
     Data(DataCommand),
 }
@@ -64,6 +64,9 @@ pub enum DataCommand {
     },
     /// Checks a finished dataset (every file and record) and summarises it.
     Info { dir: PathBuf },
+    /// Rewrites a finished dataset of an older format as the current one, its records
+    /// checked and kept (anchors re-derived by today's rules); a current one is left as is.
+    Upgrade { dir: PathBuf },
 }
 
 #[derive(clap::Args, Debug)]
@@ -310,6 +313,7 @@ fn data_command(d: DataCommand, seed: u64) -> i32 {
         DataCommand::Merge { out, parts } => {
             crate::data::merge(&out, &parts).map(|m| crate::data::describe(&out, &m))
         }
+        DataCommand::Upgrade { dir } => crate::data::upgrade(&dir).map(|u| u.to_string()),
         DataCommand::Info { dir } => crate::data::Dataset::open(&dir).map(|d| {
             let mut s = crate::data::Summary::default();
             s.count(d.records());

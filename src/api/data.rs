@@ -200,6 +200,33 @@ pub mod data_module {
         )
     }
 
+    /// Rewrites a finished dataset of an older format as the current one, every file and
+    /// record checked first and kept (anchors re-derived from the stored curves by today's
+    /// rules); a current dataset is left as is. Returns what changed: `#{ from, to, records,
+    /// changed, largest_change, became_missing, became_present, unreliable, rewritten }`:
+    /// `let u = data::upgrade("old_dataset"); let ds = data::open("old_dataset");`
+    #[rhai_fn(return_raw)]
+    pub fn upgrade(ctx: NativeCallContext, dir: &str) -> RResult<Map> {
+        let u = crate::data::upgrade(std::path::Path::new(dir)).map_err(error_in("data::upgrade"));
+        let u = crate::api::located(&ctx, u)?;
+        let int = |v: u64| Dynamic::from_int(v as i64);
+        let mut m = Map::new();
+        m.insert("from".into(), int(u.from as u64));
+        m.insert("to".into(), int(crate::data::spec::FORMAT_VERSION as u64));
+        m.insert("records".into(), int(u.records));
+        m.insert("changed".into(), int(u.changed));
+        m.insert(
+            "largest_change".into(),
+            Dynamic::from_float(u.largest_change),
+        );
+        m.insert("became_missing".into(), int(u.became_missing));
+        m.insert("became_present".into(), int(u.became_present));
+        m.insert("unreliable".into(), int(u.unreliable));
+        let files = u.rewritten.into_iter().map(Dynamic::from).collect();
+        m.insert("rewritten".into(), Dynamic::from_array(files));
+        Ok(m)
+    }
+
     /// Number of records: `ds.len` or `ds.len()`.
     #[rhai_fn(global, name = "len", get = "len", pure)]
     pub fn len(d: &mut SharedDataset) -> i64 {

@@ -209,6 +209,15 @@ impl Lock {
             .write(true)
             .open(path)
             .map_err(io_at(path))?;
+        Self::flock(file, path)
+    }
+
+    /// The same lock on directory `dir` itself: taking it writes nothing.
+    pub fn on_dir(dir: &Path) -> Result<Lock> {
+        Self::flock(File::open(dir).map_err(io_at(dir))?, dir)
+    }
+
+    fn flock(file: File, path: &Path) -> Result<Lock> {
         use std::os::fd::AsRawFd;
         // SAFETY: flock on a descriptor we own.
         let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };

@@ -13,6 +13,8 @@
 //!   (`store.rs`), byte-identical whatever the threads, shards or interruptions.
 //! * **Shards** (`Shard`, `--shard i/n`) write ids [i·N/n, (i+1)·N/n) to their own
 //!   directory; `merge.rs` checks and combines them.
+//! * **Upgrade** (`upgrade.rs`): a dataset of an older format rewritten as the current one,
+//!   its records checked and kept, what the format derives from them derived again.
 //! * **Reading** (`dataset.rs`): [`Dataset::open`] checks every file and record;
 //!   [`DatasetView`]s (filter, split) and the dataset are `RasterSource`s for training.
 
@@ -24,6 +26,7 @@ pub mod merge;
 pub mod record;
 pub mod spec;
 pub mod store;
+pub mod upgrade;
 
 pub use dataset::{Dataset, DatasetView, in_train};
 pub use error::{DataError, Result};
@@ -32,6 +35,7 @@ pub use merge::merge;
 pub use record::{Label, Record};
 pub use spec::{GeneratorSpec, Manifest, Shard, SolverSettings, Spec};
 pub use store::ANCHOR_NAMES;
+pub use upgrade::{Upgraded, upgrade};
 
 #[cfg(test)]
 mod tests;

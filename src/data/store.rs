@@ -134,6 +134,32 @@ fn canonical_files(spec: &Spec, records: &[Record]) -> Vec<(&'static str, Vec<u8
     files
 }
 
+/// The canonical files of `records` (sorted by id) and the manifest that lists them, nothing
+/// written: for [`finalise`] and `upgrade`, which write them in the same order.
+pub(crate) fn contents(
+    spec: &Spec,
+    records: &[Record],
+) -> (Vec<(&'static str, Vec<u8>)>, Manifest) {
+    let files = canonical_files(spec, records);
+    let sums = files
+        .iter()
+        .map(|(name, bytes)| FileSum {
+            name: (*name).into(),
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+        })
+        .collect();
+    let manifest = Manifest::new(spec.clone(), records.len() as u64, sums);
+    (files, manifest)
+}
+
+/// Writes `manifest.json`: last, so a directory with a manifest is complete.
+pub(crate) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let mut json = serde_json::to_vec_pretty(manifest).expect("manifest serialises");
+    json.push(b'\n');
+    write_file(dir, MANIFEST, &json)
+}
+
 /// Writes the finished dataset: canonical files, then the manifest. `records` must be all
 /// records of the part, in any order.
 pub fn finalise(dir: &Path, spec: &Spec, mut records: Vec<Record>) -> Result<Manifest> {
@@ -153,19 +179,11 @@ pub fn finalise(dir: &Path, spec: &Spec, mut records: Vec<Record>) -> Result<Man
             spec.ids[1]
         )));
     }
-    let mut sums = Vec::new();
-    for (name, bytes) in canonical_files(spec, &records) {
+    let (files, manifest) = contents(spec, &records);
+    for (name, bytes) in files {
         write_file(dir, name, &bytes)?;
-        sums.push(FileSum {
-            name: name.into(),
-            bytes: bytes.len() as u64,
-            sha256: sha256_hex(&bytes),
-        });
     }
-    let manifest = Manifest::new(spec.clone(), records.len() as u64, sums);
-    let mut json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
-    json.push(b'\n');
-    write_file(dir, MANIFEST, &json)?;
+    write_manifest(dir, &manifest)?;
     Ok(manifest)
 }
 
@@ -176,8 +194,9 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
         .map_err(|e| format_at(path, format!("not a valid manifest: {e}")))
 }
 
-/// Reads the manifest of a finished dataset in `dir`.
-pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+/// Reads the manifest of a finished dataset in `dir` of any format version (for `upgrade`):
+/// only its format name is checked.
+pub fn read_manifest_any_version(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST);
     if !path.exists() {
         let hint = if dir.join(super::generate::PARTIAL).exists() {
@@ -188,17 +207,33 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
         return Err(format_at(&path, format!("missing: {hint}")));
     }
     let m: Manifest = read_json(&path)?;
-    if m.spec.format != super::spec::FORMAT || m.spec.format_version != super::spec::FORMAT_VERSION
-    {
+    if m.spec.format != super::spec::FORMAT {
         return Err(format_at(
             &path,
+            format!("format {:?} is not {}", m.spec.format, super::spec::FORMAT),
+        ));
+    }
+    Ok(m)
+}
+
+/// Reads the manifest of a finished dataset in `dir`.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST);
+    let m = read_manifest_any_version(dir)?;
+    let (have, want) = (m.spec.format_version, super::spec::FORMAT_VERSION);
+    if have != want {
+        let what = if have < want {
             format!(
-                "format {} v{} is not {} v{}",
-                m.spec.format,
-                m.spec.format_version,
-                super::spec::FORMAT,
-                super::spec::FORMAT_VERSION
-            ),
+                "run `coercive data upgrade {}` (scripts: `data::upgrade(dir)`) to rewrite it \
+                 as v{want}, its records kept",
+                dir.display()
+            )
+        } else {
+            "written by a newer coercive".into()
+        };
+        return Err(format_at(
+            &path,
+            format!("format {} v{have} is not v{want}: {what}", m.spec.format),
         ));
     }
     if let Some(problem) = m.problem() {
