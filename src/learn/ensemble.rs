@@ -288,22 +288,19 @@ impl Ensemble {
                     .collect()
             })
             .collect();
-        let at = |f: usize, t: usize, v: usize| &fitted_at[f][t][v];
-        let mut chosen: Vec<Vec<Option<Boosted>>> = vec![vec![None; targets]; folds.len()];
+        // Per target, the variant and weight of least out-of-fold MAE.
+        let mut kept = vec![0; targets];
         for t in 0..targets {
             let mut best = (f64::INFINITY, 0, 0.0);
             for v in 0..variants(t).count() {
-                let mut tree_oof = vec![f64::NAN; y.nrows()];
-                for (f, rows) in folds.iter().enumerate() {
-                    let p = at(f, t, v).predict(x.select(Axis(0), rows).view());
-                    for (k, &i) in rows.iter().enumerate() {
-                        tree_oof[i] = p[k];
-                    }
-                }
+                let tree_oof = out_of_fold(folds, ndarray::Ix2(y.nrows(), 1), |f, rows| {
+                    let p = fitted_at[f][t][v].predict(x.select(Axis(0), rows).view());
+                    Ok(Array2::from_shape_vec((rows.len(), 1), p).expect("one value per row"))
+                })?;
                 for step in 0..=BLEND_STEPS {
                     let w = step as f64 / BLEND_STEPS as f64;
                     let r: Vec<f64> = (0..y.nrows())
-                        .map(|i| y[[i, t]] - (w * tree_oof[i] + (1.0 - w) * net_oof[[i, t]]))
+                        .map(|i| y[[i, t]] - (w * tree_oof[[i, 0]] + (1.0 - w) * net_oof[[i, t]]))
                         .collect();
                     let mae = mean_abs(&r);
                     if mae < best.0 {
@@ -312,15 +309,15 @@ impl Ensemble {
                 }
             }
             self.report.blend[t] = best.2;
-            for (f, c) in chosen.iter_mut().enumerate() {
-                c[t] = Some(at(f, t, best.1).clone());
-            }
+            kept[t] = best.1;
         }
-        self.trees = chosen
+        self.trees = fitted_at
             .into_iter()
-            .map(|c| {
-                c.into_iter()
-                    .map(|b| b.expect("every target chosen"))
+            .map(|per_target| {
+                per_target
+                    .into_iter()
+                    .zip(&kept)
+                    .map(|(mut variants, &v)| variants.swap_remove(v))
                     .collect()
             })
             .collect();
