@@ -71,12 +71,13 @@ pub mod ensemble_module {
     /// epochs: 150, batch: 32, lr: 2e-3, seed: 0, trunk: [128, 128, 64], head: [32, 16],
     /// scale_inputs: true, trees: 300, tree_depth: 3, priors: #{ Mr: 10, … }, targets:
     /// [...], device: "cpu" })`. Member f trains a network and boosted trees per target on
-    /// every row outside fold f (the network keeps its best epoch on fold f); each member
+    /// every row outside fold f (both stopped at their best on fold f); each member
     /// predicts a blend of the two with weights per target chosen on the out-of-fold
     /// predictions (`trees: 0`: networks only). `priors` names per target an input column
     /// holding a prior estimate (`grains::descriptor_priors()` for descriptors) whose
-    /// correction the trees may learn instead. σ = member spread × a factor per target
-    /// from the out-of-fold residuals.
+    /// correction the trees may learn instead. σ = a member's expected |error| at the
+    /// input (small trees cross-fitted on the out-of-fold residuals) × a factor per
+    /// target calibrated on those residuals.
     #[rhai_fn(return_raw)]
     pub fn train(
         ctx: NativeCallContext,

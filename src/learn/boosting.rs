@@ -184,6 +184,38 @@ impl Boosted {
             .collect()
     }
 
+    /// Keeps the first trees whose prediction of the held-out rows `x`, `y` (finite
+    /// entries) has the least absolute error: early stopping on a validation fold.
+    /// Returns the number kept.
+    pub fn keep_best_prefix(&mut self, x: ArrayView2<f32>, y: &[f64]) -> usize {
+        let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i].is_finite()).collect();
+        if rows.is_empty() {
+            return self.trees.len();
+        }
+        let mut p: Vec<f64> = rows
+            .iter()
+            .map(|&i| self.prior.map_or(0.0, |c| x[[i, c]] as f64) + self.init)
+            .collect();
+        let mae = |p: &[f64]| {
+            rows.iter()
+                .zip(p)
+                .map(|(&i, v)| (y[i] - v).abs())
+                .sum::<f64>()
+        };
+        let mut best = (mae(&p), 0);
+        for (k, t) in self.trees.iter().enumerate() {
+            for (v, &i) in p.iter_mut().zip(&rows) {
+                *v += self.rate * t.eval(|c| x[[i, c]]);
+            }
+            let e = mae(&p);
+            if e < best.0 {
+                best = (e, k + 1);
+            }
+        }
+        self.trees.truncate(best.1);
+        best.1
+    }
+
     /// The largest input column the model reads (to check inputs on load).
     pub fn max_feature(&self) -> Option<usize> {
         self.trees
@@ -387,5 +419,47 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_prefix_best_on_held_out_rows() {
+        // Noisy labels and many aggressive trees: the late trees fit the noise.
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let n = 300;
+        let x = Array2::from_shape_fn((n, 3), |_| rng.random::<f32>());
+        let y: Vec<f64> = (0..n)
+            .map(|i| x[[i, 0]] as f64 + 0.3 * (rng.random::<f64>() - 0.5))
+            .collect();
+        let (train, held) = (200, 100);
+        let mut y_train = y.clone();
+        y_train[train..].iter_mut().for_each(|v| *v = f64::NAN);
+        let cfg = BoostConfig {
+            trees: 400,
+            depth: 4,
+            learning_rate: 0.3,
+            ..Default::default()
+        };
+        let full = Boosted::fit(x.view(), &y_train, None, &cfg, 1).unwrap();
+        let xh = x.slice(ndarray::s![train.., ..]);
+        let yh = &y[train..];
+        let mae = |m: &Boosted| {
+            m.predict(xh)
+                .iter()
+                .zip(yh)
+                .map(|(p, t)| (p - t).abs())
+                .sum::<f64>()
+                / held as f64
+        };
+        let mut kept = full.clone();
+        let k = kept.keep_best_prefix(xh, yh);
+        assert!(k < 400 && kept.trees.len() == k, "kept {k}");
+        assert!(mae(&kept) < mae(&full), "{} ≥ {}", mae(&kept), mae(&full));
+        // No prefix of the full model does better on those rows.
+        for j in 0..=400 {
+            let mut p = full.clone();
+            p.trees.truncate(j);
+            assert!(mae(&p) >= mae(&kept) - 1e-12);
+        }
     }
 }
