@@ -276,7 +276,8 @@ fn grains_range(text: &str, n: usize, cell_nm: f64) -> crate::data::Result<(usiz
 
 /// The spec of `data generate`'s arguments with base seed `seed`.
 fn generate_spec(a: &GenerateArgs, seed: u64) -> crate::data::Result<crate::data::Spec> {
-    use crate::data::{GeneratorSpec, Shard, SolverSettings, Spec};
+    use crate::data::{GeneratorSpec, Shard, Spec};
+    use crate::solver::SolverSettings;
     let options = crate::grains::VoronoiOptions {
         nx: a.n,
         ny: a.n,

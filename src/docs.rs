@@ -45,6 +45,10 @@ mod tests {
             super::script_types("f(m: Map, s: &str) -> RResult<Map>"),
             "f(m: map, s: string) -> map"
         );
+        assert_eq!(
+            super::script_types("train(g: &mut SharedGraphNet, p: SharedPca) -> Shared"),
+            "train(g: GraphNet, p: PCA) -> Shared"
+        );
     }
 }
 
@@ -112,15 +116,6 @@ pub fn script_types(sig: &str) -> String {
     }
     for (from, to) in [
         ("&mut ", ""),
-        ("SharedStructure", "Structure"),
-        ("SharedSample", "Sample"),
-        ("SharedCurve", "Curve"),
-        ("SharedState", "State"),
-        ("SharedDataset", "Dataset"),
-        ("SharedVae", "Vae"),
-        ("SharedRegressor", "Regressor"),
-        ("SharedBaseline", "Baseline"),
-        ("SharedEnsemble", "Ensemble"),
         ("SharedPca", "PCA"),
         ("FnPtr", "function"),
         ("String", "string"),
@@ -134,7 +129,28 @@ pub fn script_types(sig: &str) -> String {
     ] {
         s = replace_word(&s, from, to);
     }
-    s
+    // Handles are `Shared<Type>` in Rust (an Arc); scripts see the type.
+    strip_shared(&s)
+}
+
+/// `SharedVae` → `Vae`: "Shared" dropped before a capitalised word at a word start.
+fn strip_shared(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("Shared") {
+        let at_start = rest[..i]
+            .chars()
+            .last()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        let after = &rest[i + "Shared".len()..];
+        out.push_str(&rest[..i]);
+        if !(at_start && after.starts_with(|c: char| c.is_ascii_uppercase())) {
+            out.push_str("Shared");
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn replace_word(s: &str, from: &str, to: &str) -> String {

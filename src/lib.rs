@@ -1,24 +1,45 @@
 //! coercive: grain structures, micromagnetic demagnetisation curves and the networks that
 //! learn them, exposed to Rhai scripts.
+//!
+//! Three layers; a module may use its own layer and those below it, never one above
+//! (`tests/layers.rs` checks the `crate::` paths):
+//!
+//! - **app** — what a user starts: [`cli`] (the `coercive` command), [`repl`], [`runner`]
+//!   (scripts), [`bench`] (the figures behind `coercive bench`).
+//! - **scripting** — the Rhai face: [`api`] (one native module per domain), [`engine`]
+//!   (assembles them), [`stdlib`] (the library written in Rhai), [`docs`] (`help()`,
+//!   `coercive doc`).
+//! - **domain** — the physics and the learning, no Rhai: [`grains`] (structures),
+//!   [`solver`] (one file per energy term, the minimiser, sweeps, anchors), [`data`]
+//!   (datasets), [`learn`] (networks, trees, ensembles), [`plot`]; and the services they
+//!   share: [`array`], [`fsio`] (atomic writes, checked readers), [`memory`], [`progress`],
+//!   [`interrupt`], [`guard`], [`settings`], [`colormap`].
 
-pub mod api;
-pub mod array;
-pub mod bench;
-pub mod cli;
-pub mod colormap;
+// Domain.
 pub mod data;
-pub mod docs;
-pub mod engine;
-pub mod fsio;
 pub mod grains;
+pub mod learn;
+pub mod plot;
+pub mod solver;
+
+// Services the domain shares.
+pub mod array;
+pub mod colormap;
+pub mod fsio;
 pub mod guard;
 pub mod interrupt;
-pub mod learn;
 pub mod memory;
-pub mod plot;
 pub mod progress;
+pub mod settings;
+
+// Scripting.
+pub mod api;
+pub mod docs;
+pub mod engine;
+pub mod stdlib;
+
+// App.
+pub mod bench;
+pub mod cli;
 pub mod repl;
 pub mod runner;
-pub mod settings;
-pub mod solver;
-pub mod stdlib;

@@ -52,6 +52,14 @@ fn doc_lists_every_native_function_with_a_summary() {
     ] {
         assert!(out.contains(name), "`coercive doc` misses {name}");
     }
+    // Scripts never see Rust's handle types or closures.
+    for rust in ["Shared", "Arc<", "Mutex", "FnPtr", "NativeCallContext", "|"] {
+        let bad: Vec<&str> = out
+            .lines()
+            .filter(|l| !l.starts_with("    ") && l.contains(rust))
+            .collect();
+        assert!(bad.is_empty(), "`coercive doc` shows {rust}: {bad:?}");
+    }
     // Every signature line is followed by a one-line description.
     let lines: Vec<&str> = out.lines().collect();
     assert!(

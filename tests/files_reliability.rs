@@ -2,7 +2,8 @@
 //! reproduces the report and failed before the fix. A full disk is a file-size
 //! limit (RLIMIT_FSIZE, SIGXFSZ ignored): writes past it fail with EFBIG as on a full disk.
 
-use coercive::data::{self, GeneratorSpec, Shard, SolverSettings, Spec};
+use coercive::data::{self, GeneratorSpec, Shard, Spec};
+use coercive::solver::SolverSettings;
 use coercive::grains::{PngOptions, PngReadOptions, Structure, VoronoiOptions, voronoi};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

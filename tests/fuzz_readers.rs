@@ -5,7 +5,8 @@
 //! must return a value or an error: no panic, no abort (an abort ends this process and so
 //! fails the test too).
 
-use coercive::data::{self, GeneratorSpec, Manifest, Shard, SolverSettings, Spec};
+use coercive::data::{self, GeneratorSpec, Manifest, Shard, Spec};
+use coercive::solver::SolverSettings;
 use coercive::grains::{PngOptions, PngReadOptions, Structure, VoronoiOptions, voronoi};
 use coercive::learn::{Regressor, RegressorConfig};
 use rand::{Rng, SeedableRng};

@@ -25,7 +25,8 @@ const POOL: &[&str] = &[
     "1.0/0.0",
     "\"\"",
     "\"text\"",
-    "\"/nonexistent/dir/f.csv\"",
+    // Unwritable even for root: a file stands where the directory should be.
+    "\"blocker/f.csv\"",
     "\"fuzz_out.png\"",
     "\"fuzz_out.csv\"",
     "\"kx\"",
@@ -150,6 +151,7 @@ fn soup(rng: &mut impl Rng) -> String {
 fn generated_scripts_never_panic() {
     let dir = tempfile::tempdir().unwrap();
     std::env::set_current_dir(dir.path()).unwrap();
+    std::fs::write("blocker", "a file, not a directory").unwrap();
     coercive::progress::set_quiet(true);
     let mut engine = new_engine(None).unwrap();
     engine.set_max_operations(2_000_000);

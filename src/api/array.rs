@@ -167,6 +167,11 @@ pub mod array_module {
     }
 
     /// An array of zeros: `zeros([2, 3])` or `zeros(5)`.
+    ///
+    /// ```rhai
+    /// let z = zeros([2, 3]);
+    /// assert(z.shape == [2, 3] && z.sum() == 0.0, "a 2 × 3 array of zeros");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn zeros(shape: Dynamic) -> RResult<NdArray> {
         Ok(NdArray::new(ArrayD::zeros(IxDyn(&shape_of(
@@ -183,6 +188,12 @@ pub mod array_module {
     }
 
     /// `n` evenly spaced numbers from `start` to `end` inclusive: `linspace(1.0, -1.0, 201)`.
+    ///
+    /// ```rhai
+    /// let h = linspace(1.0, -1.0, 5);
+    /// assert(h.len() == 5, "five points");
+    /// assert_close(h.to_array()[1], 0.5, 1e-12, "steps of -0.5");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn linspace(start: f64, end: f64, n: i64) -> RResult<NdArray> {
         let n = super::super::to_usize("linspace", "n", n, 1, 1 << 28)?;
@@ -196,12 +207,19 @@ pub mod array_module {
 
     /// Standard normal samples of the given shape from an explicit seed:
     /// `randn(512, 7)` (a random latent code).
+    ///
+    /// ```rhai
+    /// let a = randn([1000], 7);
+    /// assert(a == randn([1000], 7), "the same seed draws the same numbers");
+    /// assert(a.mean().abs() < 0.1 && (a.std() - 1.0).abs() < 0.1, "standard normal");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn randn(shape: Dynamic, seed: i64) -> RResult<NdArray> {
         use ndarray_rand::RandomExt;
         use rand::SeedableRng;
         let shape = shape_of("randn", &shape)?;
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed as u64);
+        let seed = crate::api::convert::seed("randn", "seed", seed)?;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         Ok(NdArray::new(ArrayD::random_using(
             IxDyn(&shape),
             rand_distr::StandardNormal,
@@ -339,6 +357,10 @@ pub mod array_module {
     }
 
     /// Inner product of two arrays of equal shape (flattened).
+    ///
+    /// ```rhai
+    /// assert(dot(array([1, 2, 3]), array([4, 5, 6])) == 32.0, "1·4 + 2·5 + 3·6");
+    /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn dot(a: &mut NdArray, b: NdArray) -> RResult<f64> {
         if a.shape() != b.shape() {

@@ -1,12 +1,13 @@
 //! The `data` module: datasets of structures, curves and anchors on disk — generated
 //! (sharded, resumable), merged, opened, filtered, split and streamed as network input.
 
-use super::grains::{SharedStructure, encoding, voronoi_options};
+use super::grains::{SharedStructure, encoding, read_voronoi_options};
 use super::opts::Opts;
 use super::solver::{SharedCurve, anchors_map};
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
-use crate::data::{ANCHOR_NAMES, Dataset, DatasetView, GeneratorSpec, Shard, Spec};
+use crate::data::{Dataset, DatasetView, GeneratorSpec, Shard, Spec};
+use crate::solver::ANCHOR_NAMES;
 use rhai::plugin::*;
 use rhai::{Array, FnPtr, Map};
 use std::path::PathBuf;
@@ -15,26 +16,10 @@ use std::sync::Arc;
 /// A dataset (or a subset of one) as scripts hold it.
 pub type SharedDataset = DatasetView;
 
-const GENERATOR_KEYS: [&str; 9] = [
-    "n",
-    "nx",
-    "ny",
-    "cell_nm",
-    "grains",
-    "grains_range",
-    "theta_deg",
-    "seed",
-    "periodic",
-];
-
 /// The output directory and spec of `data::generate`'s options.
-fn generate_spec(func: &'static str, mut map: Map) -> RResult<(PathBuf, Spec)> {
-    let gen_map: Map = GENERATOR_KEYS
-        .iter()
-        .filter_map(|k| map.remove(*k).map(|v| ((*k).into(), v)))
-        .collect();
-    let options = voronoi_options(func, gen_map)?;
+fn generate_spec(func: &'static str, map: Map) -> RResult<(PathBuf, Spec)> {
     let mut o = Opts::new(func, map);
+    let options = read_voronoi_options(func, &mut o)?;
     let out = o
         .string_opt("out")?
         .ok_or_else(|| error(func, "option `out` (the dataset directory) is required"))?;
@@ -323,7 +308,8 @@ pub mod data_module {
                         format!("frac must be in [0, 1], got {frac}"),
                     );
                 }
-                let (a, b) = d.split(frac, seed as u64);
+                let seed = crate::api::convert::seed("Dataset.split", "seed", seed)?;
+                let (a, b) = d.split(frac, seed);
                 Ok(vec![Dynamic::from(a), Dynamic::from(b)])
             })(),
         )
@@ -378,10 +364,7 @@ pub mod data_module {
             &ctx,
             (|| {
                 let enc = encoding(f, name)?;
-                let idx = indices
-                    .iter()
-                    .map(|v| position(f, d, v.as_int().unwrap_or(i64::MAX)))
-                    .collect::<RResult<Vec<_>>>()?;
+                let idx = crate::api::convert::positions(f, "indices", &indices.into(), d.len())?;
                 let a =
                     crate::grains::RasterSource::encode_many(d, &idx, enc).map_err(error_in(f))?;
                 Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
@@ -406,7 +389,9 @@ pub mod data_module {
                 let f = "Dataset.batches";
                 let size = super::super::to_usize(f, "batch size", size, 1, 1 << 30)?;
                 let all: Vec<usize> = (0..d.len()).collect();
-                let order = crate::grains::epoch_order(&all, seed as u64, epoch as u64);
+                let seed = crate::api::convert::seed(f, "seed", seed)?;
+                let epoch = super::super::to_usize(f, "epoch", epoch, 0, i64::MAX as usize)?;
+                let order = crate::grains::epoch_order(&all, seed, epoch as u64);
                 Ok(order
                     .chunks(size)
                     .map(|c| {

@@ -2,11 +2,11 @@
 //! held-out fold), predicting the members' mean with a calibrated uncertainty; and the
 //! measures of such predictions (coverage, ordering violations).
 
+use super::convert::{device_option, lock};
 use super::latent::codes_in;
 use super::opts::Opts;
 use super::regressor::{target_names, targets_in, targets_out};
-use super::vae::{device_option, lock};
-use super::{RResult, error_in, fail};
+use super::{MAX_EPOCHS, RResult, error_in, fail};
 use crate::array::NdArray;
 use crate::learn::boosting::BoostConfig;
 use crate::learn::ensemble::{Ensemble, EnsembleTrain};
@@ -93,17 +93,20 @@ pub mod ensemble_module {
                 let d = EnsembleTrain::default();
                 let t = EnsembleTrain {
                     members: o.int("members", d.members as i64, 2, 64)? as usize,
-                    epochs: o.int("epochs", d.epochs as i64, 1, 1_000_000)? as usize,
+                    epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
                     batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
                     lr: o.float("lr", d.lr, 0.0, 10.0)?,
                     seed: o.seed("seed", crate::settings::seed())?,
-                    trees: match o.int("trees", 300, 0, 100_000)? as usize {
-                        0 => None,
-                        trees => Some(BoostConfig {
-                            trees,
-                            depth: o.int("tree_depth", 3, 1, 16)? as usize,
-                            ..BoostConfig::default()
-                        }),
+                    trees: {
+                        let b = BoostConfig::default();
+                        match o.int("trees", b.trees as i64, 0, 100_000)? as usize {
+                            0 => None,
+                            trees => Some(BoostConfig {
+                                trees,
+                                depth: o.int("tree_depth", b.depth as i64, 1, 16)? as usize,
+                                ..b
+                            }),
+                        }
                     },
                     priors: vec![],
                 };
@@ -236,6 +239,14 @@ pub mod ensemble_module {
     /// Calibration of uncertainties: the fraction of computed anchors within ±1σ and ±2σ
     /// of the prediction, `#{ "1sigma": …, "2sigma": … }` (0.683 and 0.954 for a calibrated
     /// normal law): `ensemble::coverage(p.anchors, p.sigma, truth)`.
+    ///
+    /// ```rhai
+    /// let p = [#{ Hc: 0.30 }, #{ Hc: 0.40 }, #{ Hc: 0.50 }, #{ Hc: 0.60 }];
+    /// let sigma = [#{ Hc: 0.01 }, #{ Hc: 0.01 }, #{ Hc: 0.01 }, #{ Hc: 0.01 }];
+    /// let truth = [#{ Hc: 0.305 }, #{ Hc: 0.415 }, #{ Hc: 0.50 }, #{ Hc: 0.65 }];
+    /// let c = ensemble::coverage(p, sigma, truth);
+    /// assert(c["1sigma"] == 0.5 && c["2sigma"] == 0.75, "2 of 4 within 1σ, 3 within 2σ");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn coverage(
         ctx: NativeCallContext,
@@ -274,6 +285,11 @@ pub mod ensemble_module {
 
     /// Rows of predicted anchors (maps like `curve.anchors()`) that break Hk90 ≤ Hk80 ≤
     /// Hk70 ≤ Hc or Mr ≤ M1 ≤ 1 (by more than 1e-12).
+    ///
+    /// ```rhai
+    /// let p = [#{ Hk90: 0.5, Hk80: 0.4, Hk70: 0.6, Hc: 0.7 }, #{ Hk90: 0.3, Hk80: 0.4, Hk70: 0.5, Hc: 0.6 }];
+    /// assert(ensemble::ordering_violations(p) == 1, "Hk90 > Hk80 in the first");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn ordering_violations(ctx: NativeCallContext, predicted: Dynamic) -> RResult<i64> {
         let f = "ensemble::ordering_violations";

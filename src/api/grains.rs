@@ -20,6 +20,13 @@ pub type SharedSample = Arc<Sample>;
 /// "density" (the paper's range scaled by area, so grains keep the paper's 20–80 nm).
 pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> {
     let mut o = Opts::new(func, map);
+    let options = read_voronoi_options(func, &mut o)?;
+    o.finish()?;
+    Ok(options)
+}
+
+/// The generator's keys read from `o`, which may hold other keys too (`data::generate`).
+pub fn read_voronoi_options(func: &'static str, o: &mut Opts) -> RResult<VoronoiOptions> {
     // Sizes are checked once, by `VoronoiOptions::validate` (as for the CLI).
     let n = o.int_opt("n", 1, i64::MAX)?;
     let nx = o.int_opt("nx", 1, i64::MAX)?;
@@ -46,7 +53,6 @@ pub fn voronoi_options(func: &'static str, map: Map) -> RResult<VoronoiOptions> 
         seed: o.seed("seed", crate::settings::seed())?,
         periodic: o.bool("periodic", false)?,
     };
-    o.finish()?;
     options.validate().map_err(error_in(func))?;
     Ok(options)
 }
@@ -83,16 +89,15 @@ fn grains_range(
 }
 
 pub(crate) fn encoding(func: &str, name: &str) -> RResult<Encoding> {
-    match name {
-        "kx" => Ok(Encoding::Kx),
-        "axis" => Ok(Encoding::Axis),
-        other => fail(
-            func,
-            format!(
-                "encoding must be \"kx\" (sin ψ) or \"axis\" (cos 2ψ, sin 2ψ), got \"{other}\""
-            ),
-        ),
-    }
+    Encoding::from_name(name).map_or_else(
+        || {
+            fail(
+                func,
+                format!("encoding must be {}, got \"{name}\"", Encoding::EXPECTED),
+            )
+        },
+        Ok,
+    )
 }
 
 fn to_nd<T: Copy + Into<f64>, D: ndarray::Dimension>(a: ndarray::Array<T, D>) -> NdArray {
@@ -155,6 +160,12 @@ pub mod grains_module {
     /// ("density": the paper's 16…256 scaled by area). Omit `grains`/`theta_deg` to draw
     /// them by the paper's law (ng uniform in [16, 256], θ uniform in [−180°, 180°]);
     /// `nx`/`ny` give non-square grids. Each grain's axis ψ is uniform in [−θ, θ].
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 32, grains: 6, seed: 3 });
+    /// assert(s.nx == 32 && s.ny == 32, "a 32 × 32 raster");
+    /// assert(s == grains::voronoi(#{ n: 32, grains: 6, seed: 3 }), "seeded: the same structure");
+    /// ```
     #[rhai_fn(name = "voronoi", return_raw)]
     pub fn voronoi(ctx: NativeCallContext, opts: Map) -> RResult<SharedStructure> {
         crate::api::located(
@@ -384,6 +395,13 @@ pub mod grains_module {
 
     /// Physical descriptors by name (see `grains::descriptor_info()` for what each
     /// measures): `s.descriptors().sw_Hc`.
+    ///
+    /// ```rhai
+    /// // Every grain's axis at 0° (θ = 0): perfectly aligned.
+    /// let d = grains::voronoi(#{ n: 16, grains: 4, theta_deg: 0.0, seed: 2 }).descriptors();
+    /// assert_close(d.cos2_mean, 1.0, 1e-12, "cos²ψ = 1 everywhere");
+    /// assert_close(d.sw_Mr, 1.0, 1e-12, "independent aligned grains keep full remanence");
+    /// ```
     #[rhai_fn(global, name = "descriptors", pure)]
     pub fn descriptors_map(s: &mut SharedStructure) -> Map {
         crate::grains::DESCRIPTORS
@@ -427,6 +445,11 @@ pub mod grains_module {
     }
 
     /// Names of the descriptors, in column order.
+    ///
+    /// ```rhai
+    /// let names = grains::descriptor_names();
+    /// assert(names[0] == "cos2_mean" && names.len() == grains::voronoi(#{ n: 16, seed: 1 }).descriptors().len(), "one name per value");
+    /// ```
     pub fn descriptor_names() -> Array {
         crate::grains::DESCRIPTORS
             .iter()
@@ -437,6 +460,11 @@ pub mod grains_module {
     /// Per anchor, the descriptor column of its Stoner–Wohlfarth estimate, `#{ M1: 9, … }`:
     /// `ensemble::train(x, y, #{ priors: grains::descriptor_priors() })` lets the trees
     /// learn the correction to it.
+    ///
+    /// ```rhai
+    /// let p = grains::descriptor_priors();
+    /// assert(grains::descriptor_names()[p.Mr] == "sw_Mr", "the Stoner–Wohlfarth Mr column");
+    /// ```
     pub fn descriptor_priors() -> Map {
         crate::grains::anchor_priors()
             .into_iter()
@@ -589,14 +617,7 @@ pub mod grains_module {
             (|| {
                 let f = "Sample.encode_many";
                 let enc = encoding(f, name)?;
-                let n = s.len();
-                let idx = indices
-                    .iter()
-                    .map(|v| match v.as_int() {
-                        Ok(i) if i >= 0 && (i as usize) < n => Ok(i as usize),
-                        _ => fail(f, format!("indices must be integers in 0..{n}, got {v}")),
-                    })
-                    .collect::<RResult<Vec<_>>>()?;
+                let idx = crate::api::convert::positions(f, "indices", &indices.into(), s.len())?;
                 let a = s.encode_many(&idx, enc).map_err(error_in(f))?;
                 Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
             })(),

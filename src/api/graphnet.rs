@@ -1,13 +1,13 @@
 //! The `graphnet` module: the message-passing network on grain graphs (structures →
 //! anchors), and `s.grain_graph()` to inspect what it reads.
 
+use super::convert::{device_option, history_array, lock};
 use super::data::SharedDataset;
 use super::grains::{SharedSample, SharedStructure};
 use super::latent::all_ids;
 use super::opts::Opts;
 use super::regressor::{target_names, targets_in, targets_out};
-use super::vae::{device_option, history_array, lock};
-use super::{RResult, error, error_in, fail};
+use super::{MAX_EPOCHS, RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::grains::{EDGE_FEATURES, GrainGraph, NODE_FEATURES, Structure};
 use crate::learn::graphnet::{MAX_HIDDEN, MAX_LAYERS};
@@ -160,13 +160,14 @@ pub mod graphnet_module {
             &ctx,
             (|| {
                 let mut o = Opts::new(f, opts);
+                let d = GraphNetTrain::default();
                 let t = GraphNetTrain {
-                    epochs: o.int("epochs", 100, 1, 1_000_000)? as usize,
-                    folds: o.int("folds", 4, 0, 100)? as usize,
-                    batch: o.int("batch", 16, 1, 1 << 16)? as usize,
-                    lr: o.float("lr", 1e-3, 0.0, 10.0)?,
+                    epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
+                    folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
+                    batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+                    lr: o.float("lr", d.lr, 0.0, 10.0)?,
                     seed: o.seed("seed", crate::settings::seed())?,
-                    keep_folds: o.bool("keep_folds", false)?,
+                    keep_folds: o.bool("keep_folds", d.keep_folds)?,
                 };
                 let device = device_option(f, &mut o)?;
                 o.finish()?;

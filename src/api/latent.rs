@@ -8,7 +8,7 @@ use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::grains::{Encoding, RasterSource, Structure};
 use crate::learn::baselines::Pca;
-use ndarray::{Array2, Array4, Axis};
+use ndarray::{Array2, Axis};
 use rhai::Map;
 use rhai::plugin::*;
 use std::sync::Arc;
@@ -47,30 +47,6 @@ pub fn codes_out(z: Array2<f32>, single: bool) -> NdArray {
     }
 }
 
-/// Structures in a Rhai array, as a raster source.
-pub struct StructureList(pub Vec<SharedStructure>);
-
-impl RasterSource for StructureList {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn grid(&self) -> (usize, usize) {
-        self.0.first().map_or((0, 0), |s| (s.nx(), s.ny()))
-    }
-    fn encode_many(
-        &self,
-        ids: &[usize],
-        e: Encoding,
-    ) -> Result<Array4<f32>, crate::grains::SourceError> {
-        let (nx, ny) = self.grid();
-        let mut out = Array4::zeros((ids.len(), e.channels(), ny, nx));
-        for (k, &i) in ids.iter().enumerate() {
-            e.encode_into(&self.0[i], out.index_axis_mut(Axis(0), k));
-        }
-        Ok(out)
-    }
-}
-
 /// Runs `f` on the raster source a script value names: a `Sample`, a `Dataset` (or a
 /// subset of one) or an array of structures of one grid. `one` is true for a
 /// single structure (results are then 1-d).
@@ -83,7 +59,7 @@ pub fn with_source<R>(
     match Structures::from_value(func, v)? {
         Structures::Sample(s) => f(&*s, false),
         Structures::Data(d) => f(&d, false),
-        Structures::One(s) => f(&StructureList(vec![s]), true),
+        Structures::One(s) => f(&vec![s], true),
         Structures::List(list) => {
             if list.is_empty() {
                 return fail(func, "no structures given");
@@ -101,7 +77,7 @@ pub fn with_source<R>(
                     ),
                 );
             }
-            f(&StructureList(list), false)
+            f(&list, false)
         }
     }
 }
@@ -183,8 +159,10 @@ pub mod latent_module {
             (|| {
                 let mut o = Opts::new(f, opts);
                 let k = o.int("components", 32, 1, 4096)? as usize;
-                let e = crate::learn::vae::parse_encoding(o.choice("encoding", &["kx", "axis"])?)
-                    .map_err(error_in(f))?;
+                let e = match o.string_opt("encoding")? {
+                    Some(name) => crate::api::grains::encoding(f, &name)?,
+                    None => crate::grains::Encoding::Kx,
+                };
                 o.finish()?;
                 with_source(f, &source, |src, _| {
                     let ids = all_ids(f, src)?;
@@ -307,7 +285,7 @@ pub mod latent_module {
             p.0.components.ncols(),
             p.2.0,
             p.2.1,
-            crate::learn::vae::encoding_name(p.1)
+            p.1
         )
     }
 }

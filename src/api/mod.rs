@@ -3,6 +3,7 @@
 //! `coercive doc` print those comments.
 
 pub mod array;
+pub mod convert;
 pub mod core;
 pub mod data;
 pub mod ensemble;
@@ -19,6 +20,9 @@ pub mod vae;
 
 use rhai::{Dynamic, EvalAltResult, Position};
 use std::fmt::Display;
+
+/// Most epochs a script may ask any training for.
+pub const MAX_EPOCHS: i64 = 1_000_000;
 
 /// Result type of native functions.
 pub type RResult<T> = Result<T, Box<EvalAltResult>>;

@@ -315,7 +315,7 @@ pub mod plot_module {
                     curves.push(if curve.is_none() && a.points().is_empty() {
                         crate::plot::Panel::Empty
                     } else {
-                        crate::api::solver::anchors_plot("", curve.as_deref(), &a, true).into()
+                        crate::plot::anchors_plot("", curve.as_deref(), &a, true).into()
                     });
                 }
                 let mut fig = Figure::new(2, n);

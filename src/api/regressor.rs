@@ -2,10 +2,10 @@
 //! anchors), its baselines (mean predictor, ridge regression) and the Table-3 evaluation
 //! (MAE per anchor in Ms / HA, printed beside the paper's figures).
 
+use super::convert::{device_option, history_array, lock};
 use super::latent::codes_in;
 use super::opts::Opts;
-use super::vae::{device_option, history_array, lock};
-use super::{RResult, error, error_in, fail};
+use super::{MAX_EPOCHS, RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::learn::baselines::Baseline;
 use crate::learn::regressor::anchor_names;
@@ -203,11 +203,12 @@ pub mod regressor_module {
             &ctx,
             (|| {
                 let mut o = Opts::new(f, opts);
+                let d = RegressorTrain::default();
                 let t = RegressorTrain {
-                    epochs: o.int("epochs", 100, 1, 1_000_000)? as usize,
-                    folds: o.int("folds", 4, 0, 100)? as usize,
-                    batch: o.int("batch", 16, 1, 1 << 16)? as usize,
-                    lr: o.float("lr", 1e-4, 0.0, 10.0)?,
+                    epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
+                    folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
+                    batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+                    lr: o.float("lr", d.lr, 0.0, 10.0)?,
                     seed: o.seed("seed", crate::settings::seed())?,
                 };
                 let device = device_option(f, &mut o)?;
@@ -366,6 +367,12 @@ pub mod regressor_module {
     /// Mean absolute error per anchor (rows where both exist) of predicted against computed
     /// anchors, both arrays of maps like `curve.anchors()`: `regressor::mae(pred, truth)` →
     /// `#{ M1: …, Mr: …, … }` (`()` where no row has both).
+    ///
+    /// ```rhai
+    /// let m = regressor::mae([#{ Mr: 0.5, Hc: 0.3 }], [#{ Mr: 0.4, Hc: () }]);
+    /// assert_close(m.Mr, 0.1, 1e-12, "|0.5 - 0.4|");
+    /// assert(type_of(m.Hc) == "()", "no computed Hc: no error");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn mae(ctx: NativeCallContext, predicted: Dynamic, computed: Dynamic) -> RResult<Map> {
         let f = "regressor::mae";

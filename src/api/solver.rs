@@ -5,52 +5,44 @@ use super::grains::SharedStructure;
 use super::opts::Opts;
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
-use crate::plot::{FieldImage, Plot, Symbol, XyPlot};
+use crate::plot::{FieldImage, Plot};
 use crate::solver::{
-    Curve, Material, Method, OvfFormat, Precision, Problem, Relaxed, SweepOptions, Terms,
+    Curve, Material, Method, OvfFormat, Precision, Problem, Relaxed, SolverSettings, SweepOptions,
+    Terms,
 };
 use rhai::plugin::*;
 use rhai::{Array, Map};
 use std::sync::Arc;
 
-/// What a solver call needs besides the structure (shared with dataset labelling).
-pub type Settings = crate::data::SolverSettings;
-
 pub type SharedCurve = Arc<Curve>;
 pub type SharedState = Arc<Relaxed>;
 
-/// Options: tol, max_iter, tau_max, max_turn, h_start, h_end, h_step, method ("bb"|"lbfgs"),
+/// Options: tol, max_iter, tau_max, max_turn, predict_max, carry_step, h_start, h_end,
+/// h_step, method ("bb"|"lbfgs"),
 /// precision ("f32"|"f64"), thickness_nm, material #{ A, Js | Ms, K1 }, and the term
 /// switches exchange, anisotropy, demag, zeeman.
-pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
+pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<SolverSettings> {
     let mut o = Opts::new(func, opts);
     let mut sweep = SweepOptions::default();
-    // Types here; the limits are checked once, by `Settings::validate` (as for the CLI).
+    // Types here; the limits are checked once, by `SolverSettings::validate` (as for the CLI).
     sweep.min.tol = o.number("tol", sweep.min.tol)?;
     sweep.min.max_iter = o.int("max_iter", sweep.min.max_iter as i64, 0, i64::MAX)? as usize;
     sweep.min.tau_max = o.number("tau_max", sweep.min.tau_max)?;
     sweep.min.max_turn = o.number("max_turn", sweep.min.max_turn)?;
+    sweep.predict_max = o.number("predict_max", sweep.predict_max)?;
+    sweep.carry_step = o.bool("carry_step", sweep.carry_step)?;
     sweep.h_start = o.number("h_start", sweep.h_start)?;
     sweep.h_end = o.number("h_end", sweep.h_end)?;
     sweep.h_step = o.number("h_step", sweep.h_step)?;
-    sweep.min.method = match o.string_opt("method")?.as_deref() {
-        None => sweep.min.method,
-        Some("bb") => Method::BarzilaiBorwein,
-        Some("lbfgs") => Method::Lbfgs,
-        Some(other) => {
-            return fail(
-                func,
-                format!(
-                    "option `method` must be \"bb\" (Barzilai–Borwein, default) or \"lbfgs\", got \"{other}\""
-                ),
-            );
-        }
+    sweep.min.method = match o.choice("method", &["bb", "lbfgs"])? {
+        "lbfgs" => Method::Lbfgs,
+        _ => Method::BarzilaiBorwein,
     };
     sweep.min.precision = match o.choice("precision", &["f32", "f64"])? {
         "f64" => Precision::F64,
         _ => Precision::F32,
     };
-    let thickness_nm = o.number("thickness_nm", 36_000.0)?;
+    let thickness_nm = o.number("thickness_nm", SolverSettings::default().thickness_nm)?;
     let defaults = Terms::default();
     let terms = Terms {
         exchange: o.bool("exchange", defaults.exchange)?,
@@ -72,19 +64,21 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
             let js = mo.float_opt("Js", f64::MIN, f64::MAX)?;
             let ms = mo.float_opt("Ms", f64::MIN, f64::MAX)?;
             mo.finish()?;
-            let ms = match (js, ms) {
+            match (js, ms) {
                 (Some(_), Some(_)) => {
                     return fail(func, "give the material's Js (T) or Ms (A/m), not both");
                 }
-                (Some(js), None) => js / (4e-7 * std::f64::consts::PI),
-                (None, Some(ms)) => ms,
-                (None, None) => d.ms,
-            };
-            Material { a, ms, k1 }
+                (Some(js), None) => Material::from_js(a, js, k1).map_err(error_in(func))?,
+                (None, ms) => Material {
+                    a,
+                    ms: ms.unwrap_or(d.ms),
+                    k1,
+                },
+            }
         }
     };
     o.finish()?;
-    let set = Settings {
+    let set = SolverSettings {
         sweep,
         material,
         terms,
@@ -94,8 +88,8 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<Settings> {
     Ok(set)
 }
 
-fn problem(func: &str, s: &SharedStructure, set: &Settings) -> RResult<Problem> {
-    set.problem(s).map_err(error_in(func))
+fn problem(func: &str, s: &SharedStructure, set: &SolverSettings) -> RResult<Problem> {
+    s.problem(set).map_err(error_in(func))
 }
 
 /// Anchors from a map like `curve.anchors()` (missing: `()` or absent).
@@ -106,14 +100,11 @@ pub fn anchors_from_map(func: &str, m: &Map) -> RResult<crate::solver::Anchors> 
             None => Ok(None),
         }
     };
-    Ok(crate::solver::Anchors {
-        m1: get("M1")?,
-        mr: get("Mr")?,
-        hk90: get("Hk90")?,
-        hk80: get("Hk80")?,
-        hk70: get("Hk70")?,
-        hc: get("Hc")?,
-    })
+    let mut values = [None; 6];
+    for (v, name) in values.iter_mut().zip(crate::solver::ANCHOR_NAMES) {
+        *v = get(name)?;
+    }
+    Ok(crate::solver::Anchors::from_values(values))
 }
 
 /// The anchors map with `()` for a missing anchor and `unreliable`, the names of those
@@ -134,62 +125,33 @@ fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
     c.points.iter().map(f).collect()
 }
 
-fn write_curve_csv(c: &Curve, path: &str) -> Result<(), String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| format!("{path}: {e}");
-    w.write_record(["k", "h", "my", "mx", "iterations", "torque", "converged"])
-        .map_err(io)?;
-    for (k, p) in c.points.iter().enumerate() {
-        w.write_record([
-            k.to_string(),
-            p.h.to_string(),
-            p.my.to_string(),
-            p.mx.to_string(),
-            p.iterations.to_string(),
-            p.torque.to_string(),
-            (p.converged as u8).to_string(),
-        ])
-        .map_err(io)?;
-    }
-    let bytes = w.into_inner().map_err(|e| format!("{path}: {e}"))?;
-    crate::fsio::write(path, bytes).map_err(|e| format!("{path}: {e}"))
-}
-
-/// The curve drawn over h (x axis from −1 to +1) with its anchors marked.
-fn curve_plot(c: &Curve, title: &str) -> XyPlot {
-    anchors_plot(title, Some(c), &c.anchors(), false)
-}
-
-/// A demagnetisation-curve panel: the computed curve (if any), anchors `a` marked and,
-/// with `through`, a line drawn through them (predicted anchors, Figures 6–8).
-pub fn anchors_plot(
-    title: &str,
-    c: Option<&Curve>,
-    a: &crate::solver::Anchors,
-    through: bool,
-) -> XyPlot {
-    let mut p = XyPlot::new()
-        .title(title)
-        .labels("h = H / HA", "M / Ms")
-        .x_range(-1.0, 1.0)
-        .y_range(-1.05, 1.05);
-    if let Some(c) = c {
-        p = p.line("computed", &c.fields(), &c.my());
-    }
-    let points = a.points();
-    if through && points.len() > 1 {
-        let (x, y): (Vec<f64>, Vec<f64>) = points.iter().map(|(_, x, y)| (*x, *y)).unzip();
-        p = p.line("anchors", &x, &y);
-    }
-    for (label, x, y) in points {
-        p = p.mark(label, x, y, Symbol::Diamond);
-    }
-    p
-}
-
 #[export_module]
 pub mod solver_module {
     use super::*;
+
+    /// The anchors' names in the order of tables, files and network outputs:
+    /// `["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"]`.
+    ///
+    /// ```rhai
+    /// assert(solver::anchor_names() == ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"], "order");
+    /// ```
+    pub fn anchor_names() -> rhai::Array {
+        crate::solver::ANCHOR_NAMES
+            .iter()
+            .map(|n| Dynamic::from(n.to_string()))
+            .collect()
+    }
+
+    /// The unit of an anchor: `"Ms"` for M1 and Mr, `"HA"` for the fields; `()` for a name
+    /// that is not an anchor.
+    ///
+    /// ```rhai
+    /// assert(solver::anchor_unit("Hc") == "HA" && solver::anchor_unit("Mr") == "Ms", "units");
+    /// assert(type_of(solver::anchor_unit("cos2_mean")) == "()", "not an anchor");
+    /// ```
+    pub fn anchor_unit(name: &str) -> Dynamic {
+        crate::solver::Anchor::from_name(name).map_or(Dynamic::UNIT, |a| a.unit().into())
+    }
 
     /// The demagnetisation curve of a structure with default settings (Nd2Fe14B, 2 × 2 ×
     /// 36 000 nm³ cells, all four terms, h = +1 → −1 in steps of 0.01 HA, torque < 1e-4 HA).
@@ -201,9 +163,23 @@ pub mod solver_module {
     /// The demagnetisation curve with options `#{ tol: 1e-4, max_iter, h_start: 1.0,
     /// h_end: -1.0, h_step: 0.01, method: "bb" | "lbfgs", tau_max: 100.0 (longest BB
     /// step, 1/HA), max_turn: 0.3 (largest turn of a cell per iteration, rad),
+    /// predict_max: 0.0 (secant predictor where the last step turned no cell more than
+    /// this, rad; 0 = off), carry_step: false (start each field with the last BB step),
     /// precision: "f32" | "f64",
     /// thickness_nm: 36000.0, material: #{ A: 8e-12, Js: 1.61, K1: 4.2e6 }, exchange,
     /// anisotropy, demag, zeeman (true/false) }`. Fields in units of HA = 2K1/(μ0Ms).
+    ///
+    /// ```rhai
+    /// // One grain without demagnetisation is a Stoner–Wohlfarth particle.
+    /// let s = grains::voronoi(#{ n: 8, grains: 1, theta_deg: 30.0, seed: 1 });
+    /// let c2 = s.descriptors().cos2_mean;
+    /// let c = c2.sqrt();
+    /// let t = (1.0 - c2).sqrt();
+    /// let h_sw = 1.0 / (c ** (2.0 / 3.0) + t ** (2.0 / 3.0)) ** 1.5;
+    /// let a = solver::demag_curve(s, #{ demag: false }).anchors();
+    /// assert_close(a.Mr, c, 1e-6, "remanence: the axis's projection on the field");
+    /// assert_close(a.Hc, h_sw, 0.01, "the Stoner–Wohlfarth switching field");
+    /// ```
     #[rhai_fn(name = "demag_curve", return_raw)]
     pub fn demag_curve(
         ctx: NativeCallContext,
@@ -289,9 +265,10 @@ pub mod solver_module {
         NdArray::from_vec(c.fields())
     }
 
-    /// Mean M/Ms along y at each field.
-    #[rhai_fn(global, get = "m", pure)]
-    pub fn curve_m(c: &mut SharedCurve) -> NdArray {
+    /// Mean M/Ms along y (the field axis) at each field; `m` of a relaxed state is the
+    /// whole field.
+    #[rhai_fn(global, get = "my", pure)]
+    pub fn curve_my(c: &mut SharedCurve) -> NdArray {
         NdArray::from_vec(c.my())
     }
 
@@ -301,7 +278,8 @@ pub mod solver_module {
         NdArray::from_vec(column(c, |p| p.mx))
     }
 
-    /// Energy+gradient evaluations of each field step.
+    /// Gradient evaluations of each field step (the default descent needs no energies;
+    /// L-BFGS evaluates energy and gradient together).
     #[rhai_fn(global, get = "iterations", pure)]
     pub fn curve_iterations(c: &mut SharedCurve) -> NdArray {
         NdArray::from_vec(column(c, |p| p.iterations as f64))
@@ -364,13 +342,13 @@ pub mod solver_module {
     /// Writes CSV columns k, h, my, mx, iterations, torque, converged.
     #[rhai_fn(global, name = "to_csv", return_raw, pure)]
     pub fn curve_to_csv(c: &mut SharedCurve, path: &str) -> RResult<()> {
-        write_curve_csv(c, path).map_err(error_in("Curve.to_csv"))
+        c.write_csv(path).map_err(error_in("Curve.to_csv"))
     }
 
     /// Plots M(h) with the anchor points marked (PNG or SVG by extension).
     #[rhai_fn(global, name = "plot", return_raw, pure)]
     pub fn curve_plot_file(c: &mut SharedCurve, path: &str) -> RResult<()> {
-        curve_plot(c, "Demagnetisation curve")
+        crate::plot::anchors_plot("Demagnetisation curve", Some(c), &c.anchors(), false)
             .save(path)
             .map_err(error_in("Curve.plot"))
     }

@@ -2,53 +2,18 @@
 //! a Sample (or any raster source), encode structures to latent codes, decode codes to
 //! images and structures, save and load checkpoints.
 
+use super::convert::{device_option, history_array, lock};
 use super::latent::{all_ids, codes_in, codes_out, image_of, structure_of, with_source};
 use super::opts::Opts;
-use super::{RResult, error, error_in, fail};
+use super::{MAX_EPOCHS, RResult, error, error_in, fail};
 use crate::array::NdArray;
-use crate::learn::{EpochRecord, Vae, VaeConfig, VaeTrain};
-use crate::settings::Device;
+use crate::learn::{Vae, VaeConfig, VaeTrain};
 use rhai::plugin::*;
 use rhai::{Array, Map};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// A VAE as scripts hold it: one network shared by every copy of the handle.
 pub type SharedVae = Arc<Mutex<Vae>>;
-
-/// The model behind a handle (a panic in another thread does not lock it forever).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The `device` option: the session's `--device` unless given; CUDA refused clearly.
-pub fn device_option(func: &'static str, o: &mut Opts) -> RResult<tch::Device> {
-    let d = match o.string_opt("device")? {
-        Some(s) => Device::parse(&s).map_err(error_in(func))?,
-        None => crate::settings::device(),
-    };
-    d.check_available().map_err(error_in(func))?;
-    Ok(d.to_tch())
-}
-
-/// The training history as an array of maps `#{ epoch, loss, seconds, samples, … }`.
-pub fn history_array(h: &[EpochRecord]) -> Array {
-    h.iter()
-        .map(|r| {
-            let mut m = Map::new();
-            m.insert("epoch".into(), (r.epoch as i64).into());
-            m.insert("loss".into(), r.loss.into());
-            m.insert("seconds".into(), r.seconds.into());
-            m.insert("samples".into(), (r.samples as i64).into());
-            for (k, v) in &r.parts {
-                m.insert(k.as_str().into(), (*v).into());
-            }
-            Dynamic::from_map(m)
-        })
-        .collect()
-}
-
-/// Most latent dimensions, grid side and epochs scripts may ask for.
-const MAX_EPOCHS: i64 = 1_000_000;
 
 fn config(func: &'static str, o: &mut Opts) -> RResult<VaeConfig> {
     let n = o.int_opt("n", 1, 1 << 14)?;
@@ -57,13 +22,13 @@ fn config(func: &'static str, o: &mut Opts) -> RResult<VaeConfig> {
     let channels = o.int_opt("channels", 1, 2)?;
     let enc = match (o.string_opt("encoding")?, channels) {
         (Some(e), c) => {
-            let e = crate::learn::vae::parse_encoding(&e).map_err(error_in(func))?;
+            let e = crate::api::grains::encoding(func, &e)?;
             if c.is_some_and(|c| c as usize != e.channels()) {
                 return fail(
                     func,
                     format!(
                         "encoding \"{}\" has {} channel(s), not {}",
-                        crate::learn::vae::encoding_name(e),
+                        e,
                         e.channels(),
                         c.unwrap_or(0)
                     ),
@@ -160,12 +125,13 @@ pub mod vae_module {
             &ctx,
             (|| {
                 let mut o = Opts::new(f, opts);
+                let d = VaeTrain::default();
                 let t = VaeTrain {
-                    epochs: o.int("epochs", 10, 0, MAX_EPOCHS)? as usize,
-                    batch: o.int("batch", 64, 1, 1 << 16)? as usize,
-                    lr: o.float("lr", 1e-4, 0.0, 10.0)?,
+                    epochs: o.int("epochs", d.epochs as i64, 0, MAX_EPOCHS)? as usize,
+                    batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+                    lr: o.float("lr", d.lr, 0.0, 10.0)?,
                     seed: o.seed("seed", crate::settings::seed())?,
-                    augment: o.bool("augment", false)?,
+                    augment: o.bool("augment", d.augment)?,
                 };
                 let ids = o.value("ids");
                 let device = device_option(f, &mut o)?;
@@ -175,22 +141,7 @@ pub mod vae_module {
                 let before = vae.history().len();
                 with_source(f, &source, |src, _| {
                     let ids = match &ids {
-                        Some(d) => super::super::array::vector(f, d)?
-                            .iter()
-                            .map(|&x| {
-                                if x >= 0.0 && x.fract() == 0.0 && (x as usize) < src.len() {
-                                    Ok(x as usize)
-                                } else {
-                                    fail(
-                                        f,
-                                        format!(
-                                            "ids must be record indices in 0..{}, got {x}",
-                                            src.len()
-                                        ),
-                                    )
-                                }
-                            })
-                            .collect::<RResult<Vec<_>>>()?,
+                        Some(d) => crate::api::convert::positions(f, "ids", d, src.len())?,
                         None => all_ids(f, src)?,
                     };
                     crate::api::trained(f, vae.train(src, &ids, &t))
@@ -262,7 +213,7 @@ pub mod vae_module {
                 }
                 let vae = lock(v);
                 let x = vae.decode(&z).map_err(error_in(f))?;
-                let e = vae.config().encoding().map_err(error_in(f))?;
+                let e = vae.config().encoding;
                 let maps = x
                     .outer_iter()
                     .map(|r| {

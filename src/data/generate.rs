@@ -81,7 +81,7 @@ impl Summary {
             "non-converged steps: {} in {} curves; missing anchors:",
             self.non_converged_steps, self.non_converged_curves
         );
-        for (n, m) in store::ANCHOR_NAMES.iter().zip(self.missing) {
+        for (n, m) in crate::solver::ANCHOR_NAMES.iter().zip(self.missing) {
             s.push_str(&format!(" {n} {m}"));
         }
         s
@@ -162,7 +162,7 @@ fn make_record(sample: &Sample, id: u64, label: Option<(&Spec, &DemagKernel)>) -
         Some((spec, kernel)) => {
             let solver = spec.solver.as_ref().expect("labelled spec");
             let s = crate::grains::voronoi(&options)?;
-            let p = solver.problem(&s)?;
+            let p = s.problem(&solver)?;
             let curve = sweep_with_kernel(&p, kernel, &solver.sweep)?;
             Some(Box::new(Label::from_curve(&curve)))
         }
@@ -243,7 +243,7 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
     check_output_dir(dir)?;
     let sample = spec.generator.sample(spec.count)?;
     if let Some(solver) = &spec.solver {
-        solver.validate_for(&spec.generator)?;
+        spec.generator.check_solver(&solver)?;
     }
     std::fs::create_dir_all(dir).map_err(super::error::io_at(dir))?;
     let mut summary = Summary {
@@ -303,7 +303,7 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
             let solver = spec.solver.as_ref().expect("labelled");
             let first = crate::grains::voronoi(&sample.options_of(0)?)?;
             let kernel =
-                DemagKernel::cached(solver.problem(&first)?.mesh(), solver.sweep.min.precision)?;
+                DemagKernel::cached(first.problem(&solver)?.mesh(), solver.sweep.min.precision)?;
             pending.par_iter().try_for_each(|&id| {
                 crate::interrupt::check()?;
                 let r = make_record(&sample, id, Some((spec, &kernel)))?;

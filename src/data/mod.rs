@@ -33,8 +33,7 @@ pub use error::{DataError, Result};
 pub use generate::{Summary, describe, generate};
 pub use merge::merge;
 pub use record::{Label, Record};
-pub use spec::{GeneratorSpec, Manifest, Shard, SolverSettings, Spec};
-pub use store::ANCHOR_NAMES;
+pub use spec::{GeneratorSpec, Manifest, Shard, Spec};
 pub use upgrade::{Upgraded, upgrade};
 
 #[cfg(test)]

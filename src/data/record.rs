@@ -76,15 +76,7 @@ impl Label {
     }
 
     pub fn anchors(&self) -> Anchors {
-        let a = self.anchors;
-        Anchors {
-            m1: a[0],
-            mr: a[1],
-            hk90: a[2],
-            hk80: a[3],
-            hk70: a[4],
-            hc: a[5],
-        }
+        Anchors::from_values(self.anchors)
     }
 
     /// Per anchor: whether it depends on a non-converged step, with the curve on `fields`.

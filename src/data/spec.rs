@@ -3,8 +3,8 @@
 //! specs produce the same records; a resume or a merge refuses anything else.
 
 use super::error::{DataError, Result};
-use crate::grains::{Sample, Structure, VoronoiOptions};
-use crate::solver::{Material, Mesh, Precision, Problem, SweepOptions, Terms};
+use crate::grains::{Sample, VoronoiOptions};
+use crate::solver::{Mesh, SolverSettings};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -60,146 +60,18 @@ impl GeneratorSpec {
         }
     }
 
+    /// [`SolverSettings::validate`] and the mesh on this grid: everything a generation
+    /// checks before it writes anything.
+    pub fn check_solver(&self, solver: &SolverSettings) -> Result<()> {
+        solver.validate()?;
+        let d = self.cell_nm * 1e-9;
+        Mesh::new(self.nx, self.ny, d, d, solver.thickness_nm * 1e-9)?;
+        Ok(())
+    }
+
     /// The lazy sample whose structure i is record id i.
     pub fn sample(&self, count: u64) -> Result<Sample> {
         Ok(Sample::new(self.options(), self.base_seed, count as usize)?)
-    }
-}
-
-/// Everything a demagnetisation curve depends on besides the structure. Shared by
-/// `solver::demag_curve` options and dataset labelling.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(into = "SolverSpec", try_from = "SolverSpec")]
-pub struct SolverSettings {
-    pub sweep: SweepOptions,
-    pub material: Material,
-    pub terms: Terms,
-    pub thickness_nm: f64,
-}
-
-impl Default for SolverSettings {
-    fn default() -> Self {
-        SolverSettings {
-            sweep: SweepOptions::default(),
-            material: Material::nd2fe14b(),
-            terms: Terms::default(),
-            thickness_nm: 36_000.0,
-        }
-    }
-}
-
-impl SolverSettings {
-    /// The one check of every solver limit, used by scripts and the command line alike.
-    pub fn validate(&self) -> std::result::Result<(), crate::solver::SolverError> {
-        self.sweep.fields()?;
-        self.sweep.min.validated()?;
-        self.material.validated()?;
-        if !(1e-3..=1e9).contains(&self.thickness_nm) {
-            return Err(crate::solver::SolverError::BadOption {
-                name: "thickness_nm",
-                value: self.thickness_nm.to_string(),
-                expected: "a thickness in [1e-3, 1e9] nm",
-            });
-        }
-        Ok(())
-    }
-
-    /// [`SolverSettings::validate`] and the mesh on the generator's grid: everything a
-    /// generation checks before it writes anything.
-    pub fn validate_for(&self, generator: &GeneratorSpec) -> Result<()> {
-        self.validate()?;
-        let d = generator.cell_nm * 1e-9;
-        Mesh::new(generator.nx, generator.ny, d, d, self.thickness_nm * 1e-9)?;
-        Ok(())
-    }
-
-    /// The micromagnetic problem of `s` (cells of `s.cell_nm()`, this thickness, material
-    /// and terms).
-    pub fn problem(
-        &self,
-        s: &Structure,
-    ) -> std::result::Result<Problem, crate::solver::SolverError> {
-        let d = s.cell_nm() * 1e-9;
-        let mesh = Mesh::new(s.nx(), s.ny(), d, d, self.thickness_nm * 1e-9)?;
-        Ok(Problem::new(mesh, &s.cell_angles())?
-            .with_material(self.material)?
-            .with_terms(self.terms))
-    }
-}
-
-/// The manifest form of [`SolverSettings`] (plain fields, precision spelled out).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct SolverSpec {
-    sweep: SweepOptions,
-    precision: String,
-    material: BTreeMap<String, f64>,
-    terms: BTreeMap<String, bool>,
-    thickness_nm: f64,
-}
-
-impl From<SolverSettings> for SolverSpec {
-    fn from(s: SolverSettings) -> Self {
-        let t = s.terms;
-        SolverSpec {
-            sweep: s.sweep,
-            precision: match s.sweep.min.precision {
-                Precision::F32 => "f32",
-                Precision::F64 => "f64",
-            }
-            .into(),
-            material: [
-                ("A", s.material.a),
-                ("Ms", s.material.ms),
-                ("K1", s.material.k1),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.into(), v))
-            .collect(),
-            terms: [
-                ("exchange", t.exchange),
-                ("anisotropy", t.anisotropy),
-                ("zeeman", t.zeeman),
-                ("demag", t.demag),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.into(), v))
-            .collect(),
-            thickness_nm: s.thickness_nm,
-        }
-    }
-}
-
-impl TryFrom<SolverSpec> for SolverSettings {
-    type Error = String;
-    fn try_from(s: SolverSpec) -> std::result::Result<Self, String> {
-        let mut sweep = s.sweep;
-        sweep.min.precision = match s.precision.as_str() {
-            "f32" => Precision::F32,
-            "f64" => Precision::F64,
-            p => return Err(format!("unknown precision {p:?}")),
-        };
-        let m = |k: &str| {
-            s.material
-                .get(k)
-                .copied()
-                .ok_or(format!("material.{k} missing"))
-        };
-        let t = |k: &str| s.terms.get(k).copied().ok_or(format!("terms.{k} missing"));
-        Ok(SolverSettings {
-            sweep,
-            material: Material {
-                a: m("A")?,
-                ms: m("Ms")?,
-                k1: m("K1")?,
-            },
-            terms: Terms {
-                exchange: t("exchange")?,
-                anisotropy: t("anisotropy")?,
-                zeeman: t("zeeman")?,
-                demag: t("demag")?,
-            },
-            thickness_nm: s.thickness_nm,
-        })
     }
 }
 
@@ -268,7 +140,7 @@ impl Spec {
     ) -> Result<Spec> {
         generator.options().validate()?;
         if let Some(s) = &solver {
-            s.validate_for(&generator)?;
+            generator.check_solver(s)?;
         }
         if count == 0 || count > 1 << 40 {
             return Err(DataError::BadOption {

@@ -24,13 +24,13 @@
 use super::error::{DataError, Result, format_at, io_at};
 use super::record::{Label, Record};
 use super::spec::{FileSum, Manifest, Spec};
+use crate::solver::ANCHOR_NAMES;
 use ndarray::{Array1, Array2};
 use ndarray_npy::WritableElement;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
 pub const MANIFEST: &str = "manifest.json";
-pub const ANCHOR_NAMES: [&str; 6] = ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"];
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

@@ -1,5 +1,6 @@
 use super::*;
 use crate::grains::{Batches, Encoding, RasterSource, Sample, VoronoiOptions};
+use crate::solver::SolverSettings;
 use std::path::Path;
 
 fn options(n: usize) -> VoronoiOptions {
@@ -102,7 +103,7 @@ fn data_labelled_records_keep_curves_and_anchors() {
     let sol = spec.solver.as_ref().unwrap();
     for k in 0..3 {
         let s = ds.structure(k).unwrap();
-        let c = crate::solver::sweep(&sol.problem(&s).unwrap(), &sol.sweep).unwrap();
+        let c = crate::solver::sweep(&s.problem(&sol).unwrap(), &sol.sweep).unwrap();
         let l = ds.record(k).label.as_ref().unwrap();
         assert_eq!(**l, Label::from_curve(&c));
         let stored = ds.curve(k).unwrap();

@@ -417,7 +417,7 @@ impl Structure {
             .map(|&a| switching_field(a))
             .fold(f64::INFINITY, f64::min);
 
-        let values = vec![
+        let mut values = vec![
             mean(&cos2),
             st.axis_order,
             cos2[0].0,
@@ -427,12 +427,10 @@ impl Structure {
             weighted_quantile(&cos2, 0.5),
             frac_beyond(45.0),
             frac_beyond(60.0),
-            or_nan(sw.m1),
-            or_nan(sw.mr),
-            or_nan(sw.hk90),
-            or_nan(sw.hk80),
-            or_nan(sw.hk70),
-            or_nan(sw.hc),
+        ];
+        // sw_M1 … sw_Hc, in the anchors' order.
+        values.extend(sw.values().map(or_nan));
+        values.extend([
             hsw[0].0,
             weighted_quantile(&hsw, 0.05),
             weighted_quantile(&hsw, 0.10),
@@ -460,7 +458,7 @@ impl Structure {
             mis_q90,
             edge_cos2,
             edge_hsw,
-        ];
+        ]);
         debug_assert_eq!(values.len(), DESCRIPTORS.len());
         values
     }

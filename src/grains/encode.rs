@@ -7,13 +7,37 @@
 use super::structure::Structure;
 use ndarray::{Array3, ArrayViewMut3};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a raster of easy axes becomes network input (named "kx" and "axis" in scripts,
+/// options and checkpoints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Encoding {
     Kx,
     Axis,
 }
 
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Encoding {
+    pub const ALL: [Encoding; 2] = [Encoding::Kx, Encoding::Axis];
+    /// What a name must be, for error messages.
+    pub const EXPECTED: &str = "\"kx\" (sin ψ) or \"axis\" (cos 2ψ, sin 2ψ)";
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Kx => "kx",
+            Encoding::Axis => "axis",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Encoding> {
+        Encoding::ALL.into_iter().find(|e| e.name() == name)
+    }
+
     pub fn channels(self) -> usize {
         match self {
             Encoding::Kx => 1,

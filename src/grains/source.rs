@@ -28,6 +28,35 @@ pub trait RasterSource: Send + Sync {
     ) -> Result<Array4<f32>, SourceError>;
 }
 
+/// Structures in memory, all on the first one's grid.
+impl RasterSource for Vec<std::sync::Arc<super::Structure>> {
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+    fn grid(&self) -> (usize, usize) {
+        self.first().map_or((0, 0), |s| (s.nx(), s.ny()))
+    }
+    fn encode_many(&self, ids: &[usize], e: Encoding) -> Result<Array4<f32>, SourceError> {
+        let (nx, ny) = self.grid();
+        let mut out = Array4::zeros((ids.len(), e.channels(), ny, nx));
+        for (k, &i) in ids.iter().enumerate() {
+            let s = self
+                .get(i)
+                .ok_or_else(|| format!("record {i} of {}", self.len()))?;
+            if (s.nx(), s.ny()) != (nx, ny) {
+                return Err(format!(
+                    "structure {i} is {}×{}, not {nx}×{ny} like the first",
+                    s.nx(),
+                    s.ny()
+                )
+                .into());
+            }
+            e.encode_into(s, out.index_axis_mut(ndarray::Axis(0), k));
+        }
+        Ok(out)
+    }
+}
+
 impl RasterSource for Sample {
     fn len(&self) -> usize {
         Sample::len(self)

@@ -304,6 +304,13 @@ impl Structure {
     pub fn generator(&self) -> Option<&Generator> {
         self.generator.as_ref()
     }
+    /// The micromagnetic problem of this raster under `settings`.
+    pub fn problem(
+        &self,
+        settings: &crate::solver::SolverSettings,
+    ) -> std::result::Result<crate::solver::Problem, crate::solver::SolverError> {
+        settings.problem(self.nx(), self.ny(), self.cell_nm(), &self.cell_angles())
+    }
 }
 
 fn count_owning(grain: &[u32], ng: usize) -> usize {

@@ -17,13 +17,12 @@ use super::regressor::{
 };
 use super::scaler::Scaler;
 use super::tensor::{to_array, to_tensor};
-use super::train::{EpochRecord, Snapshot, run_epochs, scalar};
+use super::train::{EpochRecord, fit_batches, scalar};
 use super::weights::Weights;
 use super::{LearnError, Result};
 use crate::grains::{EDGE_FEATURES, GrainGraph, NODE_FEATURES};
 use ndarray::{Array2, ArrayView2, Axis, Ix2, s};
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
 use tch::nn::{self, Module, VarStore};
 use tch::{Device, Kind, Tensor};
 
@@ -535,50 +534,31 @@ impl GraphNet {
         };
         let net = &self.net;
         let (vs, opt, history) = self.weights.parts(opts.lr);
-        let batch = opts.batch.max(1);
-        let mut best: Option<(f64, usize, Snapshot)> = None;
-        run_epochs(
+        let (prepared, targets) = (&prepared, &targets);
+        let mut validate = val_ids.map(|v| move || masked_loss(net, prepared, targets, v, device));
+        let kept = fit_batches(
             vs,
             opt,
             label,
             opts.epochs,
-            train_ids.len().div_ceil(batch),
+            train_ids,
+            opts.batch,
+            opts.seed,
             history,
-            |e, opt, tick| {
-                let start = Instant::now();
-                let order = crate::grains::epoch_order(train_ids, opts.seed, e as u64);
-                let mut sum = 0.0;
-                for ids in order.chunks(batch) {
-                    let b = GraphBatch::new(&prepared, ids, device);
-                    let (yb, mb) = targets.rows(ids);
-                    let loss = net.step(opt, &b, &yb, &mb);
-                    sum += loss * ids.len() as f64;
-                    tick(loss)?;
-                }
-                let mut parts = std::collections::BTreeMap::new();
-                if let Some(v) = val_ids {
-                    let l = masked_loss(net, &prepared, &targets, v, device);
-                    parts.insert("validation".to_string(), l);
-                    if best.as_ref().is_none_or(|b| l < b.0) {
-                        best = Some((l, e, Snapshot::take(vs, opt)));
-                    }
-                }
-                Ok(EpochRecord {
-                    epoch: e,
-                    loss: sum / train_ids.len() as f64,
-                    parts,
-                    seconds: start.elapsed().as_secs_f64(),
-                    samples: train_ids.len(),
-                })
+            |opt, ids| {
+                let b = GraphBatch::new(prepared, ids, device);
+                let (yb, mb) = targets.rows(ids);
+                net.step(opt, &b, &yb, &mb)
             },
+            validate.as_mut().map(|f| f as &mut dyn FnMut() -> f64),
+            val_ids.is_some(),
         )?;
         let curve = history
             .iter()
             .filter_map(|r| r.parts.get("validation").copied())
             .collect();
-        if let Some((_, e, snapshot)) = best {
-            snapshot.restore(opt);
-            history.retain(|r| r.epoch <= e);
+        if val_ids.is_some() {
+            history.retain(|r| r.epoch <= kept);
         }
         Ok(curve)
     }

@@ -39,5 +39,5 @@ pub use nadam::NAdam;
 pub use quality::{Reconstruction, probe_r2};
 pub use regressor::{Regressor, RegressorConfig, RegressorTrain};
 pub use scaler::Scaler;
-pub use train::{EpochRecord, TrainOptions};
+pub use train::EpochRecord;
 pub use vae::{Vae, VaeConfig, VaeTrain};

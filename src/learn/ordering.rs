@@ -7,10 +7,15 @@
 
 use ndarray::Array2;
 
-/// Chains of target names that must be non-decreasing, and the upper bound of the last.
-const CHAINS: [(&[&str], f64); 2] = [
-    (&["Mr", "M1"], 1.0),
-    (&["Hk90", "Hk80", "Hk70", "Hc"], f64::INFINITY),
+use crate::solver::Anchor;
+
+/// Chains of anchors that must be non-decreasing, and the upper bound of the last.
+const CHAINS: [(&[Anchor], f64); 2] = [
+    (&[Anchor::Mr, Anchor::M1], 1.0),
+    (
+        &[Anchor::Hk90, Anchor::Hk80, Anchor::Hk70, Anchor::Hc],
+        f64::INFINITY,
+    ),
 ];
 
 /// Least-squares non-decreasing fit of `x` (equal weights).
@@ -45,7 +50,7 @@ fn chains(targets: &[String]) -> Vec<(Vec<usize>, f64)> {
         .map(|(names, bound)| {
             let cols = names
                 .iter()
-                .filter_map(|n| targets.iter().position(|t| t == n))
+                .filter_map(|a| targets.iter().position(|t| t == a.name()))
                 .collect();
             (cols, *bound)
         })

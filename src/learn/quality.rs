@@ -52,7 +52,7 @@ impl Vae {
                 source.len()
             )));
         }
-        let encoding = c.encoding()?;
+        let encoding = c.encoding;
         // Sums in f64 over all values: Σ(x̂ − x)², Σx, Σx².
         let (mut sse, mut sum, mut sum_sq, mut count) = (0.0, 0.0, 0.0, 0usize);
         for chunk in ids.chunks(BATCH) {

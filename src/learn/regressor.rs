@@ -10,12 +10,11 @@ use super::error::ensure;
 use super::nadam::{NAdam, NAdamConfig};
 use super::scaler::Scaler;
 use super::tensor::{to_array, to_tensor};
-use super::train::{EpochRecord, Snapshot, run_epochs, scalar, with_torch_threads};
+use super::train::{EpochRecord, fit_batches, scalar, with_torch_threads};
 use super::weights::Weights;
 use super::{LearnError, Result};
 use ndarray::{Array2, ArrayView2, Axis, Ix2};
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
 use tch::nn::{self, Module, VarStore};
 use tch::{Device, Kind, Tensor};
 
@@ -28,11 +27,7 @@ const SMALL_NET: usize = 1 << 20;
 
 /// The anchor names in the order of `Curve.anchors()`: the default targets.
 pub fn anchor_names() -> Vec<String> {
-    crate::solver::Anchors::default()
-        .named()
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .collect()
+    crate::solver::ANCHOR_NAMES.map(String::from).to_vec()
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -552,52 +547,26 @@ impl Regressor {
         };
         let net = &self.net;
         let (vs, opt, history) = self.weights.parts(opts.lr);
-        let batch = opts.batch.max(1);
-        let batches = train_ids.len().div_ceil(batch);
-        let mut best: Option<(usize, f64, Snapshot)> = None;
-        run_epochs(
+        let mut validate = val_ids.map(|v| {
+            let (xv, yv, mv) = data.rows(v);
+            move || scalar(&tch::no_grad(|| masked_mse(&net.forward(&xv), &yv, &mv)))
+        });
+        fit_batches(
             vs,
             &mut *opt,
             label,
             opts.epochs,
-            batches,
+            train_ids,
+            opts.batch,
+            opts.seed,
             history,
-            |e, opt, tick| {
-                let start = Instant::now();
-                let order = crate::grains::epoch_order(train_ids, opts.seed, e as u64);
-                let mut sum = 0.0;
-                for ids in order.chunks(batch) {
-                    let (xb, yb, mb) = data.rows(ids);
-                    let loss = net.step(opt, &xb, &yb, &mb);
-                    sum += loss * ids.len() as f64;
-                    tick(loss)?;
-                }
-                let mut parts = std::collections::BTreeMap::new();
-                if let Some(v) = val_ids {
-                    let (xv, yv, mv) = data.rows(v);
-                    let l = scalar(&tch::no_grad(|| masked_mse(&net.forward(&xv), &yv, &mv)));
-                    parts.insert("validation".to_string(), l);
-                    if keep_best && l.is_finite() && best.as_ref().is_none_or(|b| l < b.1) {
-                        best = Some((e, l, Snapshot::take(vs, opt)));
-                    }
-                }
-                Ok(EpochRecord {
-                    epoch: e,
-                    loss: sum / train_ids.len() as f64,
-                    parts,
-                    seconds: start.elapsed().as_secs_f64(),
-                    samples: train_ids.len(),
-                })
+            |opt, ids| {
+                let (xb, yb, mb) = data.rows(ids);
+                net.step(opt, &xb, &yb, &mb)
             },
-        )?;
-        let last = history.last().map_or(0, |r| r.epoch);
-        Ok(match best {
-            Some((e, _, snapshot)) => {
-                snapshot.restore(opt);
-                e
-            }
-            None => last,
-        })
+            validate.as_mut().map(|f| f as &mut dyn FnMut() -> f64),
+            keep_best,
+        )
     }
 }
 

@@ -1,20 +1,10 @@
-//! What both networks share in training: options, the per-epoch history, progress, Ctrl-C
+//! What the networks share in training: the per-epoch history, progress, Ctrl-C
 //! with a roll-back to the last finished epoch, and seeding.
 
 use super::nadam::{Moments, NAdam, NAdamScalars};
 use super::{LearnError, Result};
 use serde::{Deserialize, Serialize};
 use tch::{Tensor, nn::VarStore};
-
-/// Options common to both trainings.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrainOptions {
-    pub epochs: usize,
-    pub batch: usize,
-    pub lr: f64,
-    /// Seeds the weights (at construction), the shuffles and the VAE's sampling noise.
-    pub seed: u64,
-}
 
 /// One finished epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,6 +73,70 @@ fn interrupted(e: usize) -> LearnError {
         epoch: e,
         kept: kept(e),
     }
+}
+
+/// Mini-batch epochs over `train_ids` (shuffled per epoch from `seed`): `step(opt, ids)`
+/// trains one batch and returns its mean loss; `validate()`, when given, scores the
+/// epoch's weights on held-out rows (recorded as `validation`). With `keep_best` the
+/// weights of the least validation loss are restored at the end and their epoch returned;
+/// otherwise the last epoch. The loop both networks' training shares.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_batches(
+    vs: &VarStore,
+    opt: &mut NAdam,
+    label: &str,
+    epochs: usize,
+    train_ids: &[usize],
+    batch: usize,
+    seed: u64,
+    history: &mut Vec<EpochRecord>,
+    mut step: impl FnMut(&mut NAdam, &[usize]) -> f64,
+    mut validate: Option<&mut dyn FnMut() -> f64>,
+    keep_best: bool,
+) -> Result<usize> {
+    let batch = batch.max(1);
+    let mut best: Option<(usize, f64, Snapshot)> = None;
+    run_epochs(
+        vs,
+        opt,
+        label,
+        epochs,
+        train_ids.len().div_ceil(batch),
+        history,
+        |e, opt, tick| {
+            let start = std::time::Instant::now();
+            let order = crate::grains::epoch_order(train_ids, seed, e as u64);
+            let mut sum = 0.0;
+            for ids in order.chunks(batch) {
+                let loss = step(opt, ids);
+                sum += loss * ids.len() as f64;
+                tick(loss)?;
+            }
+            let mut parts = std::collections::BTreeMap::new();
+            if let Some(v) = validate.as_mut() {
+                let l = v();
+                parts.insert("validation".to_string(), l);
+                if keep_best && l.is_finite() && best.as_ref().is_none_or(|b| l < b.1) {
+                    best = Some((e, l, Snapshot::take(vs, opt)));
+                }
+            }
+            Ok(EpochRecord {
+                epoch: e,
+                loss: sum / train_ids.len() as f64,
+                parts,
+                seconds: start.elapsed().as_secs_f64(),
+                samples: train_ids.len(),
+            })
+        },
+    )?;
+    let last = history.last().map_or(0, |r| r.epoch);
+    Ok(match best {
+        Some((e, _, snapshot)) => {
+            snapshot.restore(opt);
+            e
+        }
+        None => last,
+    })
 }
 
 /// Runs `epochs` epochs numbered from `history.len() + 1`: `epoch(e, opt, tick)` trains one

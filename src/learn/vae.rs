@@ -36,31 +36,13 @@ pub const STRIDE_TOTAL: usize = 32;
 pub const MAX_SIDE: usize = 512;
 pub const MAX_LATENT: usize = 8192;
 
-/// Name of an encoding in configs and scripts.
-pub fn encoding_name(e: Encoding) -> &'static str {
-    match e {
-        Encoding::Kx => "kx",
-        Encoding::Axis => "axis",
-    }
-}
-
-pub fn parse_encoding(s: &str) -> Result<Encoding> {
-    match s {
-        "kx" => Ok(Encoding::Kx),
-        "axis" => Ok(Encoding::Axis),
-        other => Err(LearnError::msg(format!(
-            "encoding must be \"kx\" (sin ψ) or \"axis\" (cos 2ψ, sin 2ψ), got \"{other}\""
-        ))),
-    }
-}
-
 /// The architecture (stored in checkpoints).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VaeConfig {
     pub nx: usize,
     pub ny: usize,
     /// "kx" (one channel) or "axis" (two).
-    pub encoding: String,
+    pub encoding: Encoding,
     pub channels: usize,
     pub latent: usize,
     pub kl_weight: f64,
@@ -73,7 +55,7 @@ impl VaeConfig {
         VaeConfig {
             nx,
             ny,
-            encoding: encoding_name(encoding).into(),
+            encoding,
             channels: encoding.channels(),
             latent,
             kl_weight: 1e-4,
@@ -87,13 +69,9 @@ impl VaeConfig {
         VaeConfig::new(160, 160, Encoding::Kx, 512)
     }
 
-    pub fn encoding(&self) -> Result<Encoding> {
-        parse_encoding(&self.encoding)
-    }
-
     /// Refuses grids that the stride-2 stack cannot halve five times, and odd settings.
     pub fn validate(&self) -> Result<()> {
-        let e = self.encoding()?;
+        let e = self.encoding;
         ensure(self.channels == e.channels(), || {
             format!(
                 "encoding \"{}\" has {} channel(s), the config says {}",
@@ -408,7 +386,7 @@ impl Vae {
         for (k, chunk) in ids.chunks(batch.max(1)).enumerate() {
             crate::interrupt::check().map_err(|_| LearnError::msg("interrupted"))?;
             let x = source
-                .encode_many(chunk, self.net.config.encoding()?)
+                .encode_many(chunk, self.net.config.encoding)
                 .map_err(LearnError::Source)?;
             let z = self.encode(&x)?;
             let start = k * batch.max(1);
@@ -464,7 +442,7 @@ impl Vae {
                 source.len()
             )));
         }
-        let encoding = self.net.config.encoding()?;
+        let encoding = self.net.config.encoding;
         let batches = ids.len().div_ceil(opts.batch.max(1));
         let net = &self.net;
         let (vs, opt, history) = self.weights.parts(opts.lr);

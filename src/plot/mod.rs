@@ -19,6 +19,7 @@
 //! ```
 
 mod clip;
+mod curve;
 mod error;
 mod field;
 mod figure;
@@ -28,6 +29,7 @@ mod range;
 mod style;
 mod xy;
 
+pub use curve::anchors_plot;
 pub use error::{PlotError, Result};
 pub use field::{FieldImage, FieldLayout, MISSING, PixelRect};
 pub use figure::{Figure, Panel};

@@ -8,57 +8,123 @@
 //! warm-starts from the previous one, so an anchor also depends on every step before it:
 //! [`Anchors::unreliable`] flags those with a non-converged step among them.
 
-/// Anchor points; `None` = missing.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct Anchors {
-    pub m1: Option<f64>,
-    pub mr: Option<f64>,
-    pub hk90: Option<f64>,
-    pub hk80: Option<f64>,
-    pub hk70: Option<f64>,
-    pub hc: Option<f64>,
+/// One anchor point of a descending curve. The one definition of the anchors' names, order,
+/// units and levels; every table, map, file column and network output follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Anchor {
+    M1,
+    Mr,
+    Hk90,
+    Hk80,
+    Hk70,
+    Hc,
 }
 
+impl Anchor {
+    /// Every anchor, in the order of tables, files and network outputs.
+    pub const ALL: [Anchor; 6] = [
+        Anchor::M1,
+        Anchor::Mr,
+        Anchor::Hk90,
+        Anchor::Hk80,
+        Anchor::Hk70,
+        Anchor::Hc,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Anchor::M1 => "M1",
+            Anchor::Mr => "Mr",
+            Anchor::Hk90 => "Hk90",
+            Anchor::Hk80 => "Hk80",
+            Anchor::Hk70 => "Hk70",
+            Anchor::Hc => "Hc",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Anchor> {
+        Anchor::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Position in [`Anchor::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Ms for magnetisations, HA for fields (reported as positive magnitudes).
+    pub const fn unit(self) -> &'static str {
+        match self {
+            Anchor::M1 | Anchor::Mr => "Ms",
+            _ => "HA",
+        }
+    }
+
+    /// For an Hk: the fraction of Mr whose first crossing it marks.
+    pub const fn level(self) -> Option<f64> {
+        match self {
+            Anchor::Hk90 => Some(0.9),
+            Anchor::Hk80 => Some(0.8),
+            Anchor::Hk70 => Some(0.7),
+            _ => None,
+        }
+    }
+}
+
+/// The anchors' names in the order of [`Anchor::ALL`].
+pub const ANCHOR_NAMES: [&str; 6] = {
+    let mut n = [""; 6];
+    let mut i = 0;
+    while i < 6 {
+        n[i] = Anchor::ALL[i].name();
+        i += 1;
+    }
+    n
+};
+
+/// Anchor points; `None` = missing.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Anchors([Option<f64>; 6]);
+
 impl Anchors {
-    /// (name, value) in the order M1, Mr, Hk90, Hk80, Hk70, Hc.
+    /// From values in the order of [`Anchor::ALL`].
+    pub fn from_values(values: [Option<f64>; 6]) -> Anchors {
+        Anchors(values)
+    }
+
+    /// Values in the order of [`Anchor::ALL`].
+    pub fn values(&self) -> [Option<f64>; 6] {
+        self.0
+    }
+
+    pub fn get(&self, a: Anchor) -> Option<f64> {
+        self.0[a.index()]
+    }
+
+    /// (name, value) in the order of [`Anchor::ALL`].
     pub fn named(&self) -> [(&'static str, Option<f64>); 6] {
-        [
-            ("M1", self.m1),
-            ("Mr", self.mr),
-            ("Hk90", self.hk90),
-            ("Hk80", self.hk80),
-            ("Hk70", self.hk70),
-            ("Hc", self.hc),
-        ]
+        Anchor::ALL.map(|a| (a.name(), self.get(a)))
     }
 
     /// The points (h, M) the anchors mark on the curve, in order of decreasing h:
     /// (1, M1), (0, Mr), (−Hk90, 0.9·Mr), (−Hk80, 0.8·Mr), (−Hk70, 0.7·Mr), (−Hc, 0);
     /// an Hk needs Mr, missing anchors are left out.
     pub fn points(&self) -> Vec<(&'static str, f64, f64)> {
-        let mut p = vec![];
-        if let Some(v) = self.m1 {
-            p.push(("M1", 1.0, v));
-        }
-        if let Some(v) = self.mr {
-            p.push(("Mr", 0.0, v));
-            for (name, level, hk) in [
-                ("Hk90", 0.9, self.hk90),
-                ("Hk80", 0.8, self.hk80),
-                ("Hk70", 0.7, self.hk70),
-            ] {
-                if let Some(hk) = hk {
-                    p.push((name, -hk, level * v));
+        let mr = self.get(Anchor::Mr);
+        Anchor::ALL
+            .into_iter()
+            .filter_map(|a| {
+                let v = self.get(a)?;
+                match (a, a.level()) {
+                    (Anchor::M1, _) => Some((a.name(), 1.0, v)),
+                    (Anchor::Mr, _) => Some((a.name(), 0.0, v)),
+                    (_, Some(level)) => mr.map(|r| (a.name(), -v, level * r)),
+                    _ => Some((a.name(), -v, 0.0)),
                 }
-            }
-        }
-        if let Some(hc) = self.hc {
-            p.push(("Hc", -hc, 0.0));
-        }
-        p
+            })
+            .collect()
     }
 
-    /// Per anchor (order of [`Anchors::named`]): whether a step it depends on — any step up
+    /// Per anchor (order of [`Anchor::ALL`]): whether a step it depends on — any step up
     /// to the first at or past its field, or every step for a missing anchor — did not
     /// converge. `h` and `converged` are the curve's steps.
     pub fn unreliable(&self, h: &[f64], converged: &[bool]) -> [bool; 6] {
@@ -72,16 +138,17 @@ impl Anchors {
             None => n.max(1) - 1,
         };
         let bad = |k: usize| converged[..n.min(k + 1)].iter().any(|c| !c);
-        let mr = upto(self.mr.map(|_| 0.0));
-        let hk = |v: Option<f64>| bad(upto(v.map(|x| -x)).max(mr));
-        [
-            bad(upto(self.m1.map(|_| 1.0))),
-            bad(mr),
-            hk(self.hk90),
-            hk(self.hk80),
-            hk(self.hk70),
-            bad(upto(self.hc.map(|x| -x))),
-        ]
+        let mr = upto(self.get(Anchor::Mr).map(|_| 0.0));
+        Anchor::ALL.map(|a| {
+            let v = self.get(a);
+            match a {
+                Anchor::M1 => bad(upto(v.map(|_| 1.0))),
+                Anchor::Mr => bad(mr),
+                // An Hk is found from Mr on: it depends on every step up to Mr's too.
+                _ if a.level().is_some() => bad(upto(v.map(|x| -x)).max(mr)),
+                _ => bad(upto(v.map(|x| -x))),
+            }
+        })
     }
 }
 
@@ -132,14 +199,12 @@ pub fn anchors(h: &[f64], m: &[f64]) -> Anchors {
         mr.filter(|&r| r > 0.0)
             .and_then(|r| first_crossing(h, m, f * r))
     };
-    Anchors {
-        m1: value_at(h, m, 1.0),
-        mr,
-        hk90: hk(0.9),
-        hk80: hk(0.8),
-        hk70: hk(0.7),
-        hc: first_crossing(h, m, 0.0),
-    }
+    Anchors(Anchor::ALL.map(|a| match (a, a.level()) {
+        (Anchor::M1, _) => value_at(h, m, 1.0),
+        (Anchor::Mr, _) => mr,
+        (_, Some(level)) => hk(level),
+        _ => first_crossing(h, m, 0.0),
+    }))
 }
 
 #[cfg(test)]
@@ -174,17 +239,20 @@ mod tests {
         let h = [1.0, 0.5, 0.0, -0.5, -1.0];
         let m = [1.0, 1.0, 0.8, 0.7, 0.6];
         let a = anchors(&h, &m);
-        assert_eq!(a.m1, Some(1.0));
-        assert_eq!(a.mr, Some(0.8));
+        assert_eq!(a.get(Anchor::M1), Some(1.0));
+        assert_eq!(a.get(Anchor::Mr), Some(0.8));
         // 0.9·0.8 = 0.72 between 0.8 at 0 and 0.7 at −0.5: h = −0.4.
-        assert!((a.hk90.unwrap() - 0.4).abs() < 1e-12);
+        assert!((a.get(Anchor::Hk90).unwrap() - 0.4).abs() < 1e-12);
         // 0.8·0.8 = 0.64 between 0.7 at −0.5 and 0.6 at −1: h = −0.8.
-        assert!((a.hk80.unwrap() - 0.8).abs() < 1e-12);
-        assert_eq!(a.hk70, None);
-        assert_eq!(a.hc, None);
+        assert!((a.get(Anchor::Hk80).unwrap() - 0.8).abs() < 1e-12);
+        assert_eq!(a.get(Anchor::Hk70), None);
+        assert_eq!(a.get(Anchor::Hc), None);
         // A curve that never reaches h = 0 has no Mr and so no Hk.
         let a = anchors(&[1.0, 0.5], &[1.0, 0.9]);
-        assert_eq!((a.mr, a.hk90, a.hc), (None, None, None));
+        assert_eq!(
+            (a.get(Anchor::Mr), a.get(Anchor::Hk90), a.get(Anchor::Hc)),
+            (None, None, None)
+        );
         assert_eq!(anchors(&[], &[]), Anchors::default());
     }
 
@@ -192,15 +260,23 @@ mod tests {
     fn levels_not_crossed_from_above_are_missing() {
         // Issue #12: a sweep from −0.9 that switches at once used to give Hc = 0.9.
         let a = anchors(&[-0.9, -0.95, -1.0], &[-0.99, -0.99, -1.0]);
-        assert_eq!(a.hc, None);
+        assert_eq!(a.get(Anchor::Hc), None);
         // Never saturated (Js = 100 T): M ≤ 0 from the first step, Mr < 0 has no Hk.
         let h = [1.0, 0.5, 0.0, -0.5, -1.0];
         let a = anchors(&h, &[-0.1, -0.2, -0.3, -0.4, -0.5]);
-        assert_eq!(a.mr, Some(-0.3));
-        assert_eq!((a.hk90, a.hk80, a.hk70, a.hc), (None, None, None, None));
+        assert_eq!(a.get(Anchor::Mr), Some(-0.3));
+        assert_eq!(
+            (
+                a.get(Anchor::Hk90),
+                a.get(Anchor::Hk80),
+                a.get(Anchor::Hk70),
+                a.get(Anchor::Hc)
+            ),
+            (None, None, None, None)
+        );
         // A curve that starts above a level and crosses it still gives the anchor.
         let a = anchors(&h, &[1.0, 0.9, 0.8, 0.1, -0.5]);
-        assert!((a.hc.unwrap() - (0.5 + 0.5 * 0.1 / 0.6)).abs() < 1e-12);
+        assert!((a.get(Anchor::Hc).unwrap() - (0.5 + 0.5 * 0.1 / 0.6)).abs() < 1e-12);
     }
 
     #[test]
@@ -228,7 +304,7 @@ mod tests {
         let m = [1.0, 1.0, 0.8, 0.75, 0.74];
         let a = anchors(&h, &m);
         let c = [true, true, true, true, false];
-        assert_eq!(a.hk70, None);
+        assert_eq!(a.get(Anchor::Hk70), None);
         assert_eq!(a.unreliable(&h, &c), [false, false, true, true, true, true]);
     }
 }

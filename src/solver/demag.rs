@@ -296,13 +296,6 @@ impl DemagKernel {
     pub fn mesh(&self) -> &Mesh {
         &self.mesh
     }
-
-    pub fn precision(&self) -> Precision {
-        match self.inner {
-            KernelInner::F32(_) => Precision::F32,
-            KernelInner::F64(_) => Precision::F64,
-        }
-    }
 }
 
 /// A demag field evaluator (kernel + own FFT buffers): one per thread.

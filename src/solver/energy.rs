@@ -40,12 +40,6 @@ impl Terms {
             ..self
         }
     }
-    pub fn without_exchange(self) -> Self {
-        Terms {
-            exchange: false,
-            ..self
-        }
-    }
     fn any(&self) -> bool {
         self.exchange || self.anisotropy || self.zeeman || self.demag
     }

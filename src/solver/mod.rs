@@ -11,6 +11,7 @@
 pub mod anchors;
 pub mod anisotropy;
 pub mod batch;
+mod curve_csv;
 pub mod demag;
 pub mod energy;
 pub mod exchange;
@@ -21,11 +22,12 @@ pub mod minimizer;
 pub mod newell;
 pub mod problem;
 pub mod relax;
+pub mod settings;
 pub mod sweep;
 mod trig;
 pub mod zeeman;
 
-pub use anchors::{Anchors, anchors};
+pub use anchors::{ANCHOR_NAMES, Anchor, Anchors, anchors};
 pub use batch::sweep_many;
 pub use demag::Precision;
 pub use energy::{Energies, Energy, Terms};
@@ -34,6 +36,7 @@ pub use mesh::Mesh;
 pub use minimizer::{Method, MinimizeOptions, StepStats, minimize};
 pub use problem::Problem;
 pub use relax::{OvfFormat, Relaxed, relax};
+pub use settings::SolverSettings;
 pub use sweep::{Curve, CurvePoint, SweepOptions, sweep};
 
 use crate::interrupt::Interrupted;

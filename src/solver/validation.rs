@@ -111,7 +111,14 @@ fn long_steps_follow_the_short_step_path() {
     let mesh = Mesh::paper(40, 40).unwrap();
     let (mut evals_long, mut evals_short) = (0, 0);
     for seed in 1..=4 {
-        let (psi, _, _) = crate::bench::solver::paper_structure(40, seed).unwrap();
+        let psi = crate::grains::voronoi(&crate::grains::VoronoiOptions {
+            nx: 40,
+            ny: 40,
+            seed,
+            ..Default::default()
+        })
+        .unwrap()
+        .cell_angles();
         let p = Problem::new(mesh, &psi).unwrap();
         let a = sweep(&p, &long).unwrap();
         let b = sweep(&p, &short).unwrap();
@@ -217,7 +224,7 @@ fn decoupled_grains_remanence_is_two_over_pi() {
         ..Default::default()
     };
     let curve = sweep(&p, &opts).unwrap();
-    let mr = curve.anchors().mr.unwrap();
+    let mr = curve.anchors().get(Anchor::Mr).unwrap();
     // Each decoupled cell relaxes onto its axis on the +y side: m_y = |cos ψ| exactly.
     let cos: Vec<f64> = psi.iter().map(|a| a.cos().abs()).collect();
     let mean = cos.iter().sum::<f64>() / cos.len() as f64;

@@ -1,0 +1,97 @@
+//! Conversions from script values shared by several modules: one rule and one message per
+//! kind of value.
+
+use super::opts::Opts;
+use super::{RResult, error_in, fail};
+use crate::array::NdArray;
+use crate::learn::EpochRecord;
+use crate::settings::Device;
+use rhai::{Array, Dynamic, Map};
+use std::sync::{Mutex, MutexGuard};
+
+/// Positions into something of `len` items from an array of integers or an NdArray of
+/// integral values; negative positions count from the end (−1 = last).
+pub fn positions(func: &str, what: &str, v: &Dynamic, len: usize) -> RResult<Vec<usize>> {
+    let one = |x: f64, shown: &dyn std::fmt::Display| {
+        let n = len as f64;
+        let k = if x < 0.0 { x + n } else { x };
+        if x.fract() == 0.0 && (0.0..n).contains(&k) {
+            Ok(k as usize)
+        } else {
+            fail(
+                func,
+                format!(
+                    "{what} must be integers in 0..{len} (negative: from the end), got {shown}"
+                ),
+            )
+        }
+    };
+    if let Some(a) = v.read_lock::<NdArray>() {
+        if a.0.ndim() != 1 {
+            return fail(
+                func,
+                format!("{what} must be a 1-d array, got shape {:?}", a.shape()),
+            );
+        }
+        return a.0.iter().map(|&x| one(x, &x)).collect();
+    }
+    if let Some(a) = v.read_lock::<Array>() {
+        return a
+            .iter()
+            .map(|x| match x.as_int() {
+                Ok(i) => one(i as f64, x),
+                Err(_) => fail(func, format!("{what} must be integers, got {x}")),
+            })
+            .collect();
+    }
+    fail(
+        func,
+        format!(
+            "{what} must be an array of integers, got {}",
+            crate::docs::script_types(v.type_name())
+        ),
+    )
+}
+
+/// A seed: a non-negative integer (every random draw flows from one).
+pub fn seed(func: &str, what: &str, v: i64) -> RResult<u64> {
+    if v < 0 {
+        return fail(
+            func,
+            format!("{what} must be a non-negative integer, got {v}"),
+        );
+    }
+    Ok(v as u64)
+}
+
+/// The model behind a handle (a panic in another thread does not lock it forever).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The `device` option: the session's `--device` unless given; CUDA refused clearly.
+pub fn device_option(func: &'static str, o: &mut Opts) -> RResult<tch::Device> {
+    let d = match o.string_opt("device")? {
+        Some(s) => Device::parse(&s).map_err(error_in(func))?,
+        None => crate::settings::device(),
+    };
+    d.check_available().map_err(error_in(func))?;
+    Ok(d.to_tch())
+}
+
+/// The training history as an array of maps `#{ epoch, loss, seconds, samples, … }`.
+pub fn history_array(h: &[EpochRecord]) -> Array {
+    h.iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("epoch".into(), (r.epoch as i64).into());
+            m.insert("loss".into(), r.loss.into());
+            m.insert("seconds".into(), r.seconds.into());
+            m.insert("samples".into(), (r.samples as i64).into());
+            for (k, v) in &r.parts {
+                m.insert(k.as_str().into(), (*v).into());
+            }
+            Dynamic::from_map(m)
+        })
+        .collect()
+}
