@@ -3,8 +3,8 @@
 //! limit (RLIMIT_FSIZE, SIGXFSZ ignored): writes past it fail with EFBIG as on a full disk.
 
 use coercive::data::{self, GeneratorSpec, Shard, Spec};
-use coercive::solver::SolverSettings;
 use coercive::grains::{PngOptions, PngReadOptions, Structure, VoronoiOptions, voronoi};
+use coercive::solver::SolverSettings;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 

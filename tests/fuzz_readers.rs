@@ -6,9 +6,9 @@
 //! fails the test too).
 
 use coercive::data::{self, GeneratorSpec, Manifest, Shard, Spec};
-use coercive::solver::SolverSettings;
 use coercive::grains::{PngOptions, PngReadOptions, Structure, VoronoiOptions, voronoi};
 use coercive::learn::{Regressor, RegressorConfig};
+use coercive::solver::SolverSettings;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::panic::{AssertUnwindSafe, catch_unwind};

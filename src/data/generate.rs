@@ -307,7 +307,9 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
             pending.par_iter().try_for_each(|&id| {
                 crate::interrupt::check()?;
                 let r = make_record(&sample, id, Some((spec, &kernel)))?;
-                let mut g = state.lock().expect("log lock");
+                let mut g = state
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let (log, records, synced) = &mut *g;
                 log.append(std::slice::from_ref(&r))?;
                 records.push(r);
@@ -325,7 +327,9 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
                     .par_iter()
                     .map(|&id| make_record(&sample, id, None))
                     .collect::<Result<Vec<_>>>()?;
-                let mut g = state.lock().expect("log lock");
+                let mut g = state
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 g.0.append(&made)?;
                 g.0.sync()?;
                 g.1.extend(made);
@@ -335,7 +339,10 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
         }
     };
     let result = run();
-    let (mut log, records, _) = state.into_inner().expect("log lock");
+    // Even after a panic in a worker (a poisoned lock) the finished records are kept.
+    let (mut log, records, _) = state
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     // Finished records reach the disk whatever happened.
     log.sync()?;
     progress.finish();
