@@ -2,7 +2,9 @@
 //! scripting never into the app. Checked on the `crate::` paths and `use` lines of every
 //! source file, so a new dependency upwards fails here rather than in a later refactor.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 const DOMAIN: &[&str] = &[
     "data",
@@ -34,22 +36,10 @@ fn layer(module: &str) -> usize {
     }
 }
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn no_module_uses_a_layer_above_its_own() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut all = vec![];
-    files(&src, &mut all);
+    let all = common::files_with_extension(&src, "rs");
     let mut wrong = vec![];
     for path in all {
         let rel = path.strip_prefix(&src).unwrap();

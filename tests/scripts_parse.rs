@@ -2,19 +2,10 @@
 //! steps, accuracy, validation) run for minutes to hours, so a syntax error must not wait
 //! until their last step to show.
 
+mod common;
+
 use coercive::engine::new_engine;
 use std::path::Path;
-
-fn rhai_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rhai_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rhai") {
-            out.push(p);
-        }
-    }
-}
 
 #[test]
 fn every_shipped_script_parses() {
@@ -25,7 +16,7 @@ fn every_shipped_script_parses() {
     scope.push_constant("ARGS", rhai::Array::new());
     let mut files = vec![];
     for d in ["scripts", "stdlib", "examples"] {
-        rhai_files(&root.join(d), &mut files);
+        files.extend(common::files_with_extension(&root.join(d), "rhai"));
     }
     assert!(files.len() >= 20, "only {} scripts found", files.len());
     let bad: Vec<String> = files
@@ -39,5 +30,9 @@ fn every_shipped_script_parses() {
                 .map(|e| format!("{}: {e}", p.strip_prefix(root).unwrap().display()))
         })
         .collect();
-    assert!(bad.is_empty(), "scripts that do not parse:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "scripts that do not parse:\n{}",
+        bad.join("\n")
+    );
 }

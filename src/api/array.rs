@@ -117,11 +117,8 @@ fn shape_of(func: &str, shape: &Dynamic) -> RResult<Vec<usize>> {
 
 /// Resolves a possibly negative index along an axis of length `n`.
 fn resolve(func: &str, i: i64, n: usize) -> RResult<usize> {
-    let k = if i < 0 { i + n as i64 } else { i };
-    if k < 0 || k >= n as i64 {
-        return fail(func, format!("index {i} out of range for length {n}"));
-    }
-    Ok(k as usize)
+    crate::api::convert::from_end(i, n)
+        .ok_or_else(|| error(func, format!("index {i} out of range for length {n}")))
 }
 
 fn to_dynamic(a: ArrayD<f64>) -> Dynamic {

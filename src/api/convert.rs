@@ -9,22 +9,31 @@ use crate::settings::Device;
 use rhai::{Array, Dynamic, Map};
 use std::sync::{Mutex, MutexGuard};
 
+/// The position index `i` names among `len` items: negative counts from the end (−1 =
+/// last); `None` outside. The one indexing rule of scripts.
+pub fn from_end(i: i64, len: usize) -> Option<usize> {
+    let k = if i < 0 { i.checked_add(len as i64)? } else { i };
+    (0..len as i64).contains(&k).then_some(k as usize)
+}
+
 /// Positions into something of `len` items from an array of integers or an NdArray of
-/// integral values; negative positions count from the end (−1 = last).
+/// integral values, by [`from_end`].
 pub fn positions(func: &str, what: &str, v: &Dynamic, len: usize) -> RResult<Vec<usize>> {
     let one = |x: f64, shown: &dyn std::fmt::Display| {
-        let n = len as f64;
-        let k = if x < 0.0 { x + n } else { x };
-        if x.fract() == 0.0 && (0.0..n).contains(&k) {
-            Ok(k as usize)
-        } else {
-            fail(
-                func,
-                format!(
-                    "{what} must be integers in 0..{len} (negative: from the end), got {shown}"
-                ),
-            )
-        }
+        let k = (x.fract() == 0.0 && x.abs() < 2f64.powi(62))
+            .then(|| from_end(x as i64, len))
+            .flatten();
+        k.map_or_else(
+            || {
+                fail(
+                    func,
+                    format!(
+                        "{what} must be integers in 0..{len} (negative: from the end), got {shown}"
+                    ),
+                )
+            },
+            Ok,
+        )
     };
     if let Some(a) = v.read_lock::<NdArray>() {
         if a.0.ndim() != 1 {

@@ -64,12 +64,9 @@ fn generate_spec(func: &'static str, map: Map) -> RResult<(PathBuf, Spec)> {
 }
 
 fn position(func: &str, d: &SharedDataset, i: i64) -> RResult<usize> {
-    let n = d.len() as i64;
-    let k = if i < 0 { i + n } else { i };
-    if k < 0 || k >= n {
-        return fail(func, format!("index {i} out of range for {n} records"));
-    }
-    Ok(k as usize)
+    let n = d.len();
+    crate::api::convert::from_end(i, n)
+        .ok_or_else(|| error(func, format!("index {i} out of range for {n} records")))
 }
 
 /// The record at view position `k` as a script map.

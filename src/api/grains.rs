@@ -589,17 +589,14 @@ pub mod grains_module {
         crate::api::located(
             &ctx,
             (|| {
-                let n = s.len() as i64;
-                let k = if i < 0 { i + n } else { i };
-                if k < 0 || k >= n {
+                let n = s.len();
+                let Some(k) = crate::api::convert::from_end(i, n) else {
                     return fail(
                         "Sample.get",
                         format!("index {i} out of range for {n} structures"),
                     );
-                }
-                s.get(k as usize)
-                    .map(Arc::new)
-                    .map_err(error_in("Sample.get"))
+                };
+                s.get(k).map(Arc::new).map_err(error_in("Sample.get"))
             })(),
         )
     }

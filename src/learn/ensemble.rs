@@ -81,8 +81,9 @@ pub struct Ensemble {
     pub members: Vec<Regressor>,
     /// Per member, per target (empty without trees).
     pub trees: Vec<Vec<Boosted>>,
-    /// Per target: the expected |error| of a member, one model per fold (empty: none).
-    pub error_models: Vec<ErrorModel>,
+    /// Per target: the expected |error| of a member (`None`: too few labels, or a
+    /// checkpoint from before error models; σ then follows the member spread).
+    pub error_models: Vec<Option<ErrorModel>>,
     pub report: EnsembleReport,
 }
 
@@ -321,20 +322,34 @@ impl Ensemble {
         // σ is calibrated on a member's out-of-fold residuals: the honest error on rows it
         // never saw (in-sample residuals cannot serve: trees fit their training rows almost
         // exactly), standardised by a scale that never saw them either.
-        let (_, spread) = ens.member_moments(x)?;
-        for t in 0..y.ncols() {
-            let r: Vec<f64> = (0..y.nrows()).map(|i| y[[i, t]] - oof[[i, t]]).collect();
-            let seed = crate::grains::rng::splitmix64(opts.seed, 0xca1 + t as u64);
-            let (s, model) = match ErrorModel::fit(x, &r, &folds, seed)? {
-                Some(m) => (m.out_of_fold(x, &folds), Some(m)),
-                None => (spread.column(t).to_vec(), None),
+        let residuals: Vec<Vec<f64>> = (0..y.ncols())
+            .map(|t| (0..y.nrows()).map(|i| y[[i, t]] - oof[[i, t]]).collect())
+            .collect();
+        ens.error_models = residuals
+            .iter()
+            .enumerate()
+            .map(|(t, r)| {
+                let seed = crate::grains::rng::splitmix64(opts.seed, 0xca1 + t as u64);
+                ErrorModel::fit(x, r, &folds, seed)
+            })
+            .collect::<Result<_>>()?;
+        // The spread serves only targets without an error model: computed once, if at all.
+        let mut spread: Option<Array2<f64>> = None;
+        for (t, r) in residuals.iter().enumerate() {
+            let s = match &ens.error_models[t] {
+                Some(m) => m.out_of_fold(x, &folds),
+                None => {
+                    let sp = match spread.take() {
+                        Some(sp) => sp,
+                        None => ens.member_moments(x)?.1,
+                    };
+                    let column = sp.column(t).to_vec();
+                    spread = Some(sp);
+                    column
+                }
             };
-            ens.report.calibration.push(calibrate(&r, &s));
-            ens.report.oof_mae.push(mean_abs(&r));
-            ens.error_models.push(model.unwrap_or(ErrorModel {
-                folds: vec![],
-                floor: 0.0,
-            }));
+            ens.report.calibration.push(calibrate(r, &s));
+            ens.report.oof_mae.push(mean_abs(r));
         }
         Ok(ens)
     }
@@ -457,7 +472,7 @@ impl Ensemble {
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<(Array2<f64>, Array2<f64>)> {
         let (mean, mut sigma) = self.member_moments(x)?;
         for (t, mut col) in sigma.axis_iter_mut(Axis(1)).enumerate() {
-            if let Some(m) = self.error_models.get(t).filter(|m| !m.folds.is_empty()) {
+            if let Some(Some(m)) = self.error_models.get(t) {
                 col.assign(&ndarray::Array1::from(m.scale(x)));
             }
             let c = self.report.calibration[t];
@@ -522,8 +537,8 @@ impl Ensemble {
                 }));
         let errors_fit = meta.error_models.is_empty()
             || (meta.error_models.len() == targets
-                && meta.error_models.iter().all(|m| {
-                    (m.folds.is_empty() || m.folds.len() == meta.members)
+                && meta.error_models.iter().flatten().all(|m| {
+                    m.folds.len() == meta.members
                         && m.floor.is_finite()
                         && m.folds
                             .iter()
@@ -569,7 +584,7 @@ struct EnsembleMeta {
     #[serde(default)]
     trees: Vec<Vec<Boosted>>,
     #[serde(default)]
-    error_models: Vec<ErrorModel>,
+    error_models: Vec<Option<ErrorModel>>,
 }
 
 #[cfg(test)]
@@ -703,7 +718,7 @@ mod tests {
             ..Default::default()
         };
         let e = Ensemble::train(cfg, x.view(), y.view(), &opts, Device::Cpu).unwrap();
-        assert_eq!(e.error_models[0].folds.len(), 4);
+        assert_eq!(e.error_models[0].as_ref().map(|m| m.folds.len()), Some(4));
         let (p, s) = e.predict(xt.view()).unwrap();
         let cover = |k: f64| {
             (0..yt.nrows())
