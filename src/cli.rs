@@ -138,12 +138,25 @@ pub enum Bench {
     /// Paper-law 160×160 demagnetisation curves: seconds per curve, curves per minute,
     /// evaluations, µs per energy+gradient evaluation, non-converged steps.
     Solver {
-        /// Number of structures (fixed seeds).
-        #[arg(long, default_value_t = 8)]
+        /// Number of structures (seeds 1, 2, …).
+        #[arg(long, default_value_t = 32)]
         structures: usize,
         /// Grid size n (n × n cells of 2 nm).
         #[arg(long, default_value_t = 160)]
         n: usize,
+        /// Descent method: the default, or bb / lbfgs / lbfgs-bb.
+        #[arg(long)]
+        method: Option<String>,
+        /// Largest turn of a cell per iteration (rad), instead of the default's.
+        #[arg(long)]
+        max_turn: Option<f64>,
+        /// JSON file of the short-step reference anchors (computed for the seeds it lacks
+        /// and written back; slow the first time): compare every anchor with that path.
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        /// Also time the first curve alone on one thread and split over all threads.
+        #[arg(long)]
+        single_curve: bool,
     },
     /// Training samples/s of the Table-1 VAE (160², batch 64, NAdam) on `--device`.
     Vae {
@@ -228,17 +241,36 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
         } => crate::bench::data::run(count, n, batches, out)
             .map(|r| r.to_string())
             .map_err(|e| e.to_string()),
-        Bench::Solver { structures, n } => {
-            let opts = crate::bench::solver::SolverBenchOptions {
+        Bench::Solver {
+            structures,
+            n,
+            method,
+            max_turn,
+            reference,
+            single_curve,
+        } => (|| {
+            let mut opts = crate::bench::solver::SolverBenchOptions {
                 n,
                 structures,
                 threads: threads.unwrap_or(0),
+                reference,
+                single_curve,
                 ..Default::default()
             };
+            if let Some(m) = method {
+                opts.sweep.min.method = crate::solver::Method::from_name(&m).ok_or(format!(
+                    "--method {m:?}: expected one of {}",
+                    crate::solver::Method::NAMES.join(", ")
+                ))?;
+            }
+            if let Some(t) = max_turn {
+                opts.sweep.min.max_turn = t;
+            }
+            opts.sweep.min = opts.sweep.min.validated().map_err(|e| e.to_string())?;
             crate::bench::solver::run(&opts)
                 .map(|r| r.to_string())
                 .map_err(|e| e.to_string())
-        }
+        })(),
         Bench::Vae { steps, batch, n } => crate::bench::learn::vae(n, batch, steps)
             .map(|r| r.to_string())
             .map_err(|e| e.to_string()),

@@ -17,8 +17,8 @@ use std::sync::Arc;
 pub type SharedCurve = Arc<Curve>;
 pub type SharedState = Arc<Relaxed>;
 
-/// Options: tol, max_iter, tau_max, max_turn, predict_max, carry_step, h_start, h_end,
-/// h_step, method ("bb"|"lbfgs"),
+/// Options: tol, max_iter, tau_max, max_turn, memory, keep_memory (L-BFGS), predict_max,
+/// carry_step, h_start, h_end, h_step, method ("bb"|"lbfgs"),
 /// precision ("f32"|"f64"), thickness_nm, material #{ A, Js | Ms, K1 }, and the term
 /// switches exchange, anisotropy, demag, zeeman.
 pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<SolverSettings> {
@@ -29,15 +29,24 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<SolverSettings>
     sweep.min.max_iter = o.int("max_iter", sweep.min.max_iter as i64, 0, i64::MAX)? as usize;
     sweep.min.tau_max = o.number("tau_max", sweep.min.tau_max)?;
     sweep.min.max_turn = o.number("max_turn", sweep.min.max_turn)?;
+    sweep.min.memory = o.int("memory", sweep.min.memory as i64, 1, 64)? as usize;
+    sweep.min.keep_memory = o.bool("keep_memory", sweep.min.keep_memory)?;
     sweep.predict_max = o.number("predict_max", sweep.predict_max)?;
     sweep.carry_step = o.bool("carry_step", sweep.carry_step)?;
     sweep.h_start = o.number("h_start", sweep.h_start)?;
     sweep.h_end = o.number("h_end", sweep.h_end)?;
     sweep.h_step = o.number("h_step", sweep.h_step)?;
-    sweep.min.method = match o.choice("method", &["bb", "lbfgs"])? {
-        "lbfgs" => Method::Lbfgs,
-        _ => Method::BarzilaiBorwein,
-    };
+    if let Some(name) = o.string_opt("method")? {
+        sweep.min.method = Method::from_name(&name).ok_or_else(|| {
+            crate::api::error(
+                func,
+                format!(
+                    "option `method` must be one of {:?}, got \"{name}\"",
+                    Method::NAMES
+                ),
+            )
+        })?;
+    }
     sweep.min.precision = match o.choice("precision", &["f32", "f64"])? {
         "f64" => Precision::F64,
         _ => Precision::F32,
@@ -162,7 +171,8 @@ pub mod solver_module {
 
     /// The demagnetisation curve with options `#{ tol: 1e-4, max_iter, h_start: 1.0,
     /// h_end: -1.0, h_step: 0.01, method: "bb" | "lbfgs", tau_max: 100.0 (longest BB
-    /// step, 1/HA), max_turn: 0.3 (largest turn of a cell per iteration, rad),
+    /// step, 1/HA), max_turn: 0.3 (largest turn of a cell per iteration, rad), memory: 5
+    /// and keep_memory: false (L-BFGS pairs, and whether they carry to the next field),
     /// predict_max: 0.0 (secant predictor where the last step turned no cell more than
     /// this, rad; 0 = off), carry_step: false (start each field with the last BB step),
     /// precision: "f32" | "f64",

@@ -163,7 +163,7 @@ fn make_record(sample: &Sample, id: u64, label: Option<(&Spec, &DemagKernel)>) -
             let solver = spec.solver.as_ref().expect("labelled spec");
             let s = crate::grains::voronoi(&options)?;
             let p = s.problem(&solver)?;
-            let curve = sweep_with_kernel(&p, kernel, &solver.sweep)?;
+            let curve = sweep_with_kernel(&p, kernel, &solver.sweep, false)?;
             Some(Box::new(Label::from_curve(&curve)))
         }
     };

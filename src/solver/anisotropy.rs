@@ -26,11 +26,25 @@ impl Anisotropy {
         Anisotropy { kx, ky, kappa }
     }
 
-    pub fn add_field(&self, mx: &[f64], my: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        for c in 0..mx.len() {
-            let s = self.kappa[c] * (self.kx[c] * mx[c] + self.ky[c] * my[c]);
-            hx[c] += s * self.kx[c];
-            hy[c] += s * self.ky[c];
+    /// h += κ(k·m)k for the cells `cells` (`hx`, `hy` hold just those cells).
+    pub fn add_field(
+        &self,
+        mx: &[f64],
+        my: &[f64],
+        cells: std::ops::Range<usize>,
+        hx: &mut [f64],
+        hy: &mut [f64],
+    ) {
+        let (kx, ky, kappa) = (
+            &self.kx[cells.clone()],
+            &self.ky[cells.clone()],
+            &self.kappa[cells.clone()],
+        );
+        let (mx, my) = (&mx[cells.clone()], &my[cells]);
+        for c in 0..hx.len() {
+            let s = kappa[c] * (kx[c] * mx[c] + ky[c] * my[c]);
+            hx[c] += s * kx[c];
+            hy[c] += s * ky[c];
         }
     }
 

@@ -1,5 +1,6 @@
 //! Many structures on all cores: one curve per structure, each rayon task with its own
-//! evaluator and buffers; demag kernels are built once per mesh and shared.
+//! evaluator and buffers (or, with fewer curves than threads, each curve's evaluations
+//! spread over the pool); demag kernels are built once per mesh and shared.
 
 use super::SolverError;
 use super::demag::DemagKernel;
@@ -32,6 +33,8 @@ pub fn sweep_many(
             value: format!("{threads} ({e})"),
             expected: "a thread count the system can start",
         })?;
+    // Fewer curves than threads: each curve spreads its evaluations over the pool.
+    let split = problems.len() < pool.current_num_threads();
     let progress = Progress::new(problems.len() as u64, "solver");
     let out = pool.install(|| {
         problems
@@ -42,7 +45,7 @@ pub fn sweep_many(
                     .iter()
                     .find(|k| k.mesh() == p.mesh())
                     .ok_or(SolverError::Fft("missing kernel".into()))?;
-                let curve = sweep_with_kernel(p, kernel, opts);
+                let curve = sweep_with_kernel(p, kernel, opts, split);
                 progress.inc(1);
                 curve
             })

@@ -5,7 +5,9 @@
 //! The kernel spectra are real (N_xx, N_yy even; N_xy odd in x and in y), so the product is
 //! three real multiplies per frequency. Rows are transformed with a real FFT (only the ny
 //! rows that hold data), columns with a complex FFT; the inverse row transform is done only
-//! for the ny rows that are read back.
+//! for the ny rows that are read back. On one thread each column pair goes forward, through
+//! the kernel product and back in one pass while it is in cache; split over a pool, the two
+//! components are transformed side by side.
 
 use super::SolverError;
 use super::mesh::Mesh;
@@ -56,77 +58,80 @@ impl<T: Real> Plan<T> {
     }
 }
 
-/// FFT buffers of one evaluator.
-struct Buffers<T: Real> {
+/// Row-transform buffers of one field component.
+struct RowBuffers<T: Real> {
     row: Vec<T>,
     rowc: Vec<Complex<T>>,
-    sx: Vec<Complex<T>>,
-    sy: Vec<Complex<T>>,
-    scratch_r: Vec<Complex<T>>,
-    scratch_c: Vec<Complex<T>>,
+    scratch: Vec<Complex<T>>,
+    /// Scratch of the column transforms of this component's lane.
+    columns: Vec<Complex<T>>,
 }
 
-impl<T: Real> Buffers<T> {
+impl<T: Real> RowBuffers<T> {
     fn new(p: &Plan<T>) -> Self {
         let zero = Complex::new(T::zero(), T::zero());
         let sr = p.r2c.get_scratch_len().max(p.c2r.get_scratch_len());
-        let sc = p
-            .fwd
-            .get_inplace_scratch_len()
-            .max(p.inv.get_inplace_scratch_len());
-        Buffers {
+        RowBuffers {
             row: vec![T::zero(); p.px],
             rowc: vec![zero; p.nkx],
-            sx: vec![zero; p.nkx * p.py],
-            sy: vec![zero; p.nkx * p.py],
-            scratch_r: vec![zero; sr],
-            scratch_c: vec![zero; sc],
+            scratch: vec![zero; sr],
+            columns: column_scratch(p),
         }
     }
+}
+
+fn column_scratch<T: Real>(p: &Plan<T>) -> Vec<Complex<T>> {
+    let sc = p
+        .fwd
+        .get_inplace_scratch_len()
+        .max(p.inv.get_inplace_scratch_len());
+    vec![Complex::new(T::zero(), T::zero()); sc]
 }
 
 fn fft_err(e: impl std::fmt::Display) -> SolverError {
     SolverError::Fft(e.to_string())
 }
 
-/// Forward 2-D transform of an `nx × ny` real array (row-major, x fastest) zero-padded to
-/// `px × py`; the spectrum is stored column-major: `spec[kx*py + ky]`.
-fn forward<T: Real>(
+/// Row half of the forward transform: the `ny` data rows of an `nx × ny` real array
+/// (row-major, x fastest) zero-padded to `px`, stored column-major (`spec[kx*py + ky]`),
+/// with the padding rows of every column zeroed. Columns are transformed by the caller.
+fn forward_rows<T: Real>(
     p: &Plan<T>,
     input: &[f64],
     nx: usize,
     ny: usize,
     spec: &mut [Complex<T>],
-    b: &mut Buffers<T>,
+    b: &mut RowBuffers<T>,
 ) -> Result<(), SolverError> {
     let zero = Complex::new(T::zero(), T::zero());
-    spec.fill(zero);
+    for col in spec.chunks_exact_mut(p.py) {
+        col[ny..].fill(zero);
+    }
     for j in 0..ny {
         for (r, &v) in b.row[..nx].iter_mut().zip(&input[j * nx..(j + 1) * nx]) {
             *r = T::from_f64(v).unwrap_or_else(T::zero);
         }
         b.row[nx..].fill(T::zero());
         p.r2c
-            .process_with_scratch(&mut b.row, &mut b.rowc, &mut b.scratch_r)
+            .process_with_scratch(&mut b.row, &mut b.rowc, &mut b.scratch)
             .map_err(fft_err)?;
         for (kx, &v) in b.rowc.iter().enumerate() {
             spec[kx * p.py + j] = v;
         }
     }
-    p.fwd.process_with_scratch(spec, &mut b.scratch_c);
     Ok(())
 }
 
-/// Inverse of [`forward`], keeping the first `nx × ny` values (not normalised).
-fn inverse<T: Real>(
+/// Row half of the inverse transform: the first `nx × ny` values of the real array whose
+/// column-transformed spectrum is `spec` (not normalised).
+fn inverse_rows<T: Real>(
     p: &Plan<T>,
-    spec: &mut [Complex<T>],
+    spec: &[Complex<T>],
     nx: usize,
     ny: usize,
     out: &mut [f64],
-    b: &mut Buffers<T>,
+    b: &mut RowBuffers<T>,
 ) -> Result<(), SolverError> {
-    p.inv.process_with_scratch(spec, &mut b.scratch_c);
     for j in 0..ny {
         for (kx, r) in b.rowc.iter_mut().enumerate() {
             *r = spec[kx * p.py + j];
@@ -137,12 +142,26 @@ fn inverse<T: Real>(
             b.rowc[p.nkx - 1].im = T::zero();
         }
         p.c2r
-            .process_with_scratch(&mut b.rowc, &mut b.row, &mut b.scratch_r)
+            .process_with_scratch(&mut b.rowc, &mut b.row, &mut b.scratch)
             .map_err(fft_err)?;
         for (o, &v) in out[j * nx..(j + 1) * nx].iter_mut().zip(&b.row[..nx]) {
             *o = v.to_f64().unwrap_or(0.0);
         }
     }
+    Ok(())
+}
+
+/// Full forward 2-D transform (rows, then columns) into `spec`, column-major.
+fn forward<T: Real>(
+    p: &Plan<T>,
+    input: &[f64],
+    nx: usize,
+    ny: usize,
+    spec: &mut [Complex<T>],
+) -> Result<(), SolverError> {
+    let mut b = RowBuffers::new(p);
+    forward_rows(p, input, nx, ny, spec, &mut b)?;
+    p.fwd.process_with_scratch(spec, &mut column_scratch(p));
     Ok(())
 }
 
@@ -183,13 +202,12 @@ impl<T: Real> Kernel<T> {
         }
         // Transform in f64 whatever T is, then round once.
         let p64 = Plan::<f64>::new(px, py);
-        let mut b64 = Buffers::new(&p64);
         let plan = Plan::<T>::new(px, py);
         let norm = 1.0 / (px * py) as f64;
         let mut spectra = Vec::with_capacity(3);
         let mut spec = vec![Complex::new(0.0, 0.0); p64.nkx * py];
         for r in &real {
-            forward(&p64, r, px, py, &mut spec, &mut b64)?;
+            forward(&p64, r, px, py, &mut spec)?;
             spectra.push(
                 spec.iter()
                     .map(|c| T::from_f64(c.re * norm).unwrap_or_else(T::zero))
@@ -213,40 +231,104 @@ impl<T: Real> Kernel<T> {
 /// One evaluator's convolution: a shared kernel plus private buffers.
 struct Conv<T: Real> {
     kernel: Arc<Kernel<T>>,
-    buf: Buffers<T>,
+    /// Spectra of m_x and m_y, column-major.
+    sx: Vec<Complex<T>>,
+    sy: Vec<Complex<T>>,
+    rows: [RowBuffers<T>; 2],
+    scratch: Vec<Complex<T>>,
 }
 
 impl<T: Real> Conv<T> {
     fn new(kernel: Arc<Kernel<T>>) -> Self {
-        let buf = Buffers::new(&kernel.plan);
-        Conv { kernel, buf }
+        let p = &kernel.plan;
+        let zero = Complex::new(T::zero(), T::zero());
+        Conv {
+            sx: vec![zero; p.nkx * p.py],
+            sy: vec![zero; p.nkx * p.py],
+            rows: [RowBuffers::new(p), RowBuffers::new(p)],
+            scratch: column_scratch(p),
+            kernel,
+        }
     }
 
+    /// One column pair: forward FFTs, the kernel product h = −N m, inverse FFTs, all
+    /// while the two columns are in cache.
+    fn column(
+        k: &Kernel<T>,
+        kx: usize,
+        cx: &mut [Complex<T>],
+        cy: &mut [Complex<T>],
+        scratch: &mut [Complex<T>],
+    ) {
+        let p = &k.plan;
+        p.fwd.process_with_scratch(cx, scratch);
+        p.fwd.process_with_scratch(cy, scratch);
+        Self::product(k, kx, cx, cy);
+        p.inv.process_with_scratch(cx, scratch);
+        p.inv.process_with_scratch(cy, scratch);
+    }
+
+    /// h = −N m on column kx of the spectra.
+    fn product(k: &Kernel<T>, kx: usize, cx: &mut [Complex<T>], cy: &mut [Complex<T>]) {
+        let py = k.plan.py;
+        let at = kx * py..(kx + 1) * py;
+        let (kxx, kyy, kxy) = (&k.kxx[at.clone()], &k.kyy[at.clone()], &k.kxy[at]);
+        for i in 0..py {
+            let (a, c) = (cx[i], cy[i]);
+            cx[i] = -(a * kxx[i] + c * kxy[i]);
+            cy[i] = -(a * kxy[i] + c * kyy[i]);
+        }
+    }
+
+    /// h = −N ∗ m; `split` transforms the two components side by side on the rayon pool.
     fn field(
         &mut self,
         mx: &[f64],
         my: &[f64],
         hx: &mut [f64],
         hy: &mut [f64],
+        split: bool,
     ) -> Result<(), SolverError> {
         let k = &*self.kernel;
-        let b = &mut self.buf;
-        let mut sx = std::mem::take(&mut b.sx);
-        let mut sy = std::mem::take(&mut b.sy);
-        let res = (|| {
-            forward(&k.plan, mx, k.nx, k.ny, &mut sx, b)?;
-            forward(&k.plan, my, k.nx, k.ny, &mut sy, b)?;
-            for i in 0..sx.len() {
-                let (a, c) = (sx[i], sy[i]);
-                sx[i] = -(a * k.kxx[i] + c * k.kxy[i]);
-                sy[i] = -(a * k.kxy[i] + c * k.kyy[i]);
+        let (nx, ny, py) = (k.nx, k.ny, k.plan.py);
+        let [bx, by] = &mut self.rows;
+        let (sx, sy) = (&mut self.sx, &mut self.sy);
+        if split {
+            // One lane per component, two joins per evaluation: each wake-up of a pool
+            // thread costs tens of µs, so the work is dealt out in as few pieces as possible.
+            let lane = |m: &[f64], spec: &mut Vec<Complex<T>>, b: &mut RowBuffers<T>| {
+                forward_rows(&k.plan, m, nx, ny, spec, b)?;
+                k.plan.fwd.process_with_scratch(spec, &mut b.columns);
+                Ok::<(), SolverError>(())
+            };
+            let (a, b) = rayon::join(|| lane(mx, sx, bx), || lane(my, sy, by));
+            a.and(b)?;
+            for (kx, (cx, cy)) in sx
+                .chunks_exact_mut(py)
+                .zip(sy.chunks_exact_mut(py))
+                .enumerate()
+            {
+                Self::product(k, kx, cx, cy);
             }
-            inverse(&k.plan, &mut sx, k.nx, k.ny, hx, b)?;
-            inverse(&k.plan, &mut sy, k.nx, k.ny, hy, b)
-        })();
-        b.sx = sx;
-        b.sy = sy;
-        res
+            let lane = |spec: &mut Vec<Complex<T>>, h: &mut [f64], b: &mut RowBuffers<T>| {
+                k.plan.inv.process_with_scratch(spec, &mut b.columns);
+                inverse_rows(&k.plan, spec, nx, ny, h, b)
+            };
+            let (a, b) = rayon::join(|| lane(sx, hx, bx), || lane(sy, hy, by));
+            a.and(b)
+        } else {
+            forward_rows(&k.plan, mx, nx, ny, sx, bx)?;
+            forward_rows(&k.plan, my, nx, ny, sy, by)?;
+            for (kx, (cx, cy)) in sx
+                .chunks_exact_mut(py)
+                .zip(sy.chunks_exact_mut(py))
+                .enumerate()
+            {
+                Self::column(k, kx, cx, cy, &mut self.scratch);
+            }
+            inverse_rows(&k.plan, sx, nx, ny, hx, bx)?;
+            inverse_rows(&k.plan, sy, nx, ny, hy, by)
+        }
     }
 }
 
@@ -298,9 +380,11 @@ impl DemagKernel {
     }
 }
 
-/// A demag field evaluator (kernel + own FFT buffers): one per thread.
+/// A demag field evaluator (kernel + own FFT buffers): one per thread, or one per curve
+/// that splits each evaluation over the rayon pool ([`Demag::set_split`]).
 pub struct Demag {
     conv: ConvInner,
+    split: bool,
 }
 
 enum ConvInner {
@@ -314,7 +398,13 @@ impl Demag {
             KernelInner::F32(k) => ConvInner::F32(Conv::new(k.clone())),
             KernelInner::F64(k) => ConvInner::F64(Conv::new(k.clone())),
         };
-        Demag { conv }
+        Demag { conv, split: false }
+    }
+
+    /// Whether each field evaluation is spread over the current rayon pool (one curve on
+    /// many cores) or stays on the calling thread (one curve per core).
+    pub fn set_split(&mut self, split: bool) {
+        self.split = split;
     }
 
     /// h = −N ∗ m for in-plane m (no material weight), all slices one value per cell.
@@ -326,8 +416,8 @@ impl Demag {
         hy: &mut [f64],
     ) -> Result<(), SolverError> {
         match &mut self.conv {
-            ConvInner::F32(c) => c.field(mx, my, hx, hy),
-            ConvInner::F64(c) => c.field(mx, my, hx, hy),
+            ConvInner::F32(c) => c.field(mx, my, hx, hy, self.split),
+            ConvInner::F64(c) => c.field(mx, my, hx, hy, self.split),
         }
     }
 }

@@ -8,7 +8,7 @@ use super::anisotropy::Anisotropy;
 use super::demag::{Demag, DemagKernel, Precision};
 use super::exchange::Exchange;
 use super::problem::Problem;
-use super::{SolverError, check_cells, trig, zeeman};
+use super::{SolverError, both, check_cells, trig, zeeman};
 
 /// Which energy terms enter (all on by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,8 @@ pub struct Energy {
     sx: Vec<f64>,
     sy: Vec<f64>,
     evaluations: u64,
+    /// Each evaluation spread over the rayon pool ([`Energy::set_split`]).
+    split: bool,
 }
 
 impl Energy {
@@ -139,7 +141,22 @@ impl Energy {
             sx: vec![0.0; n],
             sy: vec![0.0; n],
             evaluations: 0,
+            split: false,
         })
+    }
+
+    /// Spread each evaluation's demag convolution over the current rayon pool (one curve
+    /// using every core) instead of running it on the calling thread (one curve per core).
+    pub fn set_split(&mut self, split: bool) {
+        self.split = split;
+        if let Some((demag, _)) = &mut self.demag {
+            demag.set_split(split);
+        }
+    }
+
+    /// Whether evaluations are spread over the rayon pool.
+    pub fn is_split(&self) -> bool {
+        self.split
     }
 
     pub fn cells(&self) -> usize {
@@ -151,53 +168,72 @@ impl Energy {
         self.evaluations
     }
 
-    /// m from φ and the total effective field into hx, hy (demag part kept in dx, dy).
-    fn fields(&mut self, phi: &[f64], h: [f64; 2]) -> Result<(), SolverError> {
+    /// m from φ, the demag field (weighted, kept in dx, dy), the total effective field into
+    /// hx, hy and, with `grad`, ∂ε/∂φ into it. Returns the largest torque in units of HA
+    /// (NaN when a gradient entry is not finite; 0 without `grad`).
+    fn fields(
+        &mut self,
+        phi: &[f64],
+        h: [f64; 2],
+        grad: Option<&mut [f64]>,
+    ) -> Result<f64, SolverError> {
         check_cells("angles phi", phi, self.cells())?;
-        trig::sin_cos_slice(phi, &mut self.mx, &mut self.my);
-        let (mx, my) = (&self.mx, &self.my);
-        if let Some((demag, w)) = &mut self.demag {
+        let n = self.cells();
+        let mid = if self.split { n / 2 } else { n };
+        {
+            let (pa, pb) = phi.split_at(mid);
+            let (sa, sb) = self.mx.split_at_mut(mid);
+            let (ca, cb) = self.my.split_at_mut(mid);
+            both(
+                self.split,
+                || trig::sin_cos_slice(pa, sa, ca),
+                || trig::sin_cos_slice(pb, sb, cb),
+            );
+        }
+        if let Some((demag, _)) = &mut self.demag {
             match &self.sigma {
-                None => demag.field(mx, my, &mut self.dx, &mut self.dy)?,
+                None => demag.field(&self.mx, &self.my, &mut self.dx, &mut self.dy)?,
                 Some(s) => {
                     for c in 0..s.len() {
-                        self.sx[c] = s[c] * mx[c];
-                        self.sy[c] = s[c] * my[c];
+                        self.sx[c] = s[c] * self.mx[c];
+                        self.sy[c] = s[c] * self.my[c];
                     }
                     demag.field(&self.sx, &self.sy, &mut self.dx, &mut self.dy)?;
                 }
             }
-            let w = *w;
-            match &self.sigma {
-                None => {
-                    self.dx.iter_mut().for_each(|v| *v *= w);
-                    self.dy.iter_mut().for_each(|v| *v *= w);
-                }
-                Some(s) => {
-                    for c in 0..s.len() {
-                        self.dx[c] *= w * s[c];
-                        self.dy[c] *= w * s[c];
-                    }
-                }
+        }
+        let local = LocalTerms {
+            terms: self.terms,
+            exchange: &self.exchange,
+            anisotropy: &self.anisotropy,
+            sigma: self.sigma.as_deref(),
+            demag_weight: self.demag.as_ref().map(|(_, w)| *w),
+            mx: &self.mx,
+            my: &self.my,
+            h,
+        };
+        let (hxa, hxb) = self.hx.split_at_mut(mid);
+        let (hya, hyb) = self.hy.split_at_mut(mid);
+        let (dxa, dxb) = self.dx.split_at_mut(mid);
+        let (dya, dyb) = self.dy.split_at_mut(mid);
+        let (ga, gb) = match grad {
+            Some(g) => {
+                let (a, b) = g.split_at_mut(mid);
+                (Some(a), Some(b))
             }
-            self.hx.copy_from_slice(&self.dx);
-            self.hy.copy_from_slice(&self.dy);
-        } else {
-            self.hx.fill(0.0);
-            self.hy.fill(0.0);
-        }
-        if self.terms.exchange {
-            self.exchange.add_field(mx, my, &mut self.hx, &mut self.hy);
-        }
-        if self.terms.anisotropy {
-            self.anisotropy
-                .add_field(mx, my, &mut self.hx, &mut self.hy);
-        }
-        if self.terms.zeeman {
-            zeeman::add_field(h, self.sigma.as_deref(), &mut self.hx, &mut self.hy);
-        }
+            None => (None, None),
+        };
+        let (ta, tb) = both(
+            self.split,
+            || local.apply(0..mid, [hxa, hya, dxa, dya], ga),
+            || local.apply(mid..n, [hxb, hyb, dxb, dyb], gb),
+        );
         self.evaluations += 1;
-        Ok(())
+        Ok(if ta.is_nan() || tb.is_nan() {
+            f64::NAN
+        } else {
+            ta.max(tb)
+        })
     }
 
     /// Fills `grad` with ∂ε/∂φ and returns the largest torque |m × h_eff| in units of HA.
@@ -214,18 +250,7 @@ impl Energy {
                 got: grad.len(),
             });
         }
-        self.fields(phi, h)?;
-        let (hx, hy, mx, my) = (&self.hx, &self.hy, &self.mx, &self.my);
-        for c in 0..grad.len() {
-            grad[c] = hy[c] * mx[c] - hx[c] * my[c];
-        }
-        let torque = match &self.sigma {
-            None => grad.iter().fold(0.0f64, |t, g| t.max(g.abs())),
-            Some(s) => grad
-                .iter()
-                .zip(s)
-                .fold(0.0f64, |t, (g, s)| t.max(g.abs() / s)),
-        };
+        let torque = self.fields(phi, h, Some(grad))?;
         if !torque.is_finite() {
             let index = grad.iter().position(|g| !g.is_finite()).unwrap_or(0);
             return Err(SolverError::NonFinite {
@@ -263,7 +288,7 @@ impl Energy {
 
     /// The reduced energy ε = E/(2K1V) of each term at φ, field h (units of HA).
     fn reduced_terms(&mut self, phi: &[f64], h: [f64; 2]) -> Result<[f64; 4], SolverError> {
-        self.fields(phi, h)?;
+        self.fields(phi, h, None)?;
         let (mx, my) = (&self.mx, &self.my);
         let ex = if self.terms.exchange {
             self.exchange.energy(mx, my)
@@ -309,6 +334,98 @@ impl Energy {
     }
 }
 
+/// Cells per block of the local pass: every term of a block is added while it is in cache.
+const BLOCK: usize = 2048;
+
+/// The terms that act cell by cell, borrowed for one evaluation.
+struct LocalTerms<'a> {
+    terms: Terms,
+    exchange: &'a Exchange,
+    anisotropy: &'a Anisotropy,
+    sigma: Option<&'a [f64]>,
+    demag_weight: Option<f64>,
+    mx: &'a [f64],
+    my: &'a [f64],
+    h: [f64; 2],
+}
+
+impl LocalTerms<'_> {
+    /// For `cells` (the slices hold just those cells): weights the raw demag field in
+    /// `dx`, `dy`, sums every term into `hx`, `hy` and fills `grad`; returns the largest
+    /// torque (NaN when a gradient entry is not finite).
+    fn apply(
+        &self,
+        cells: std::ops::Range<usize>,
+        [hx, hy, dx, dy]: [&mut [f64]; 4],
+        mut grad: Option<&mut [f64]>,
+    ) -> f64 {
+        let mut torque = 0.0f64;
+        let mut finite = true;
+        let mut b0 = cells.start;
+        while b0 < cells.end {
+            let b1 = (b0 + BLOCK).min(cells.end);
+            let at = b0 - cells.start..b1 - cells.start;
+            let (hx, hy) = (&mut hx[at.clone()], &mut hy[at.clone()]);
+            let sigma = self.sigma.map(|s| &s[b0..b1]);
+            match self.demag_weight {
+                Some(w) => {
+                    let (dx, dy) = (&mut dx[at.clone()], &mut dy[at.clone()]);
+                    match sigma {
+                        None => {
+                            dx.iter_mut().for_each(|v| *v *= w);
+                            dy.iter_mut().for_each(|v| *v *= w);
+                        }
+                        Some(s) => {
+                            for c in 0..s.len() {
+                                dx[c] *= w * s[c];
+                                dy[c] *= w * s[c];
+                            }
+                        }
+                    }
+                    hx.copy_from_slice(dx);
+                    hy.copy_from_slice(dy);
+                }
+                None => {
+                    hx.fill(0.0);
+                    hy.fill(0.0);
+                }
+            }
+            if self.terms.exchange {
+                self.exchange.add_field(self.mx, self.my, b0..b1, hx, hy);
+            }
+            if self.terms.anisotropy {
+                self.anisotropy.add_field(self.mx, self.my, b0..b1, hx, hy);
+            }
+            if self.terms.zeeman {
+                zeeman::add_field(self.h, sigma, hx, hy);
+            }
+            if let Some(g) = grad.as_deref_mut() {
+                let g = &mut g[at];
+                let (mx, my) = (&self.mx[b0..b1], &self.my[b0..b1]);
+                for c in 0..g.len() {
+                    g[c] = hy[c] * mx[c] - hx[c] * my[c];
+                }
+                match sigma {
+                    None => {
+                        for v in g.iter() {
+                            finite &= v.is_finite();
+                            torque = torque.max(v.abs());
+                        }
+                    }
+                    Some(s) => {
+                        for (v, s) in g.iter().zip(s) {
+                            finite &= v.is_finite();
+                            torque = torque.max(v.abs() / s);
+                        }
+                    }
+                }
+            }
+            b0 = b1;
+        }
+        if finite { torque } else { f64::NAN }
+    }
+}
+
 /// Mean (m_x, m_y) of the angles φ.
 pub fn mean_m(phi: &[f64]) -> [f64; 2] {
     let n = phi.len().max(1) as f64;
@@ -327,6 +444,44 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * b.abs().max(1.0)
+    }
+
+    /// Splitting an evaluation over a pool changes who computes, not what: the gradient
+    /// and energy are bit-for-bit those of one thread (so a curve does not depend on the
+    /// thread count), with uniform and with per-cell material.
+    #[test]
+    fn split_evaluation_is_identical() {
+        let mesh = Mesh::new(37, 23, 2e-9, 2e-9, 36e-6).unwrap();
+        let n = mesh.cells();
+        let psi: Vec<f64> = (0..n).map(|c| (c as f64 * 0.37).sin()).collect();
+        let phi: Vec<f64> = (0..n).map(|c| 2.0 * (c as f64 * 0.11).cos()).collect();
+        let uniform = Problem::new(mesh, &psi).unwrap();
+        let mixed = uniform
+            .clone()
+            .with_cell_materials(
+                (0..n)
+                    .map(|c| {
+                        let mut m = Material::nd2fe14b();
+                        m.ms *= 1.0 - 0.3 * ((c % 7) as f64 / 7.0);
+                        m
+                    })
+                    .collect(),
+            )
+            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for p in [uniform, mixed] {
+            let mut one = Energy::new(&p, Precision::F32).unwrap();
+            let mut two = Energy::new(&p, Precision::F32).unwrap();
+            two.set_split(true);
+            let (mut g1, mut g2) = (vec![0.0; n], vec![0.0; n]);
+            let a = one.gradient_energy(&phi, [0.1, -0.4], &mut g1).unwrap();
+            let b = pool.install(|| two.gradient_energy(&phi, [0.1, -0.4], &mut g2).unwrap());
+            assert_eq!(a, b);
+            assert_eq!(g1, g2);
+        }
     }
 
     #[test]

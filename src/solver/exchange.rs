@@ -46,24 +46,73 @@ impl Exchange {
         }
     }
 
-    /// h_i += Σ_j w_ij m_j. Links are taken as whole shifted slices (the weight of a
-    /// link leaving the grid is zero), which the compiler vectorises.
-    pub fn add_field(&self, mx: &[f64], my: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        let n = self.nx * self.ny;
-        for (w, s) in [(&self.wx, 1), (&self.wy, self.nx)] {
-            if s >= n {
-                continue;
+    /// h_i += Σ_j w_ij m_j for the cells `cells` (`hx`, `hy` hold just those cells).
+    /// Away from the first and last row every cell has all four neighbour slots (a link
+    /// leaving the grid sideways has weight zero), so that part runs on equal-length
+    /// shifted slices, which the compiler vectorises.
+    pub fn add_field(
+        &self,
+        mx: &[f64],
+        my: &[f64],
+        cells: std::ops::Range<usize>,
+        hx: &mut [f64],
+        hy: &mut [f64],
+    ) {
+        let (nx, n) = (self.nx, self.nx * self.ny);
+        let inner = cells.start.max(nx).min(cells.end)..cells.end.min(n.saturating_sub(nx));
+        for c in cells.clone() {
+            if !inner.contains(&c) {
+                self.add_one(
+                    mx,
+                    my,
+                    c,
+                    &mut hx[c - cells.start],
+                    &mut hy[c - cells.start],
+                );
             }
-            for (h, m) in [(&mut *hx, mx), (&mut *hy, my)] {
-                // Forward neighbour: h[c] += w[c]·m[c+s].
-                for ((hc, wc), mc) in h[..n - s].iter_mut().zip(&w[..n - s]).zip(&m[s..]) {
-                    *hc += wc * mc;
-                }
-                // Backward neighbour: h[c+s] += w[c]·m[c].
-                for ((hc, wc), mc) in h[s..].iter_mut().zip(&w[..n - s]).zip(&m[..n - s]) {
-                    *hc += wc * mc;
-                }
+        }
+        if inner.is_empty() {
+            return;
+        }
+        let (a, b) = (inner.start, inner.end);
+        let at = a - cells.start..b - cells.start;
+        let (we, ww, wn, ws) = (
+            &self.wx[a..b],
+            &self.wx[a - 1..b - 1],
+            &self.wy[a..b],
+            &self.wy[a - nx..b - nx],
+        );
+        for (h, m) in [(&mut hx[at.clone()], mx), (&mut hy[at], my)] {
+            let (me, mw, mn, ms) = (
+                &m[a + 1..b + 1],
+                &m[a - 1..b - 1],
+                &m[a + nx..b + nx],
+                &m[a - nx..b - nx],
+            );
+            for i in 0..h.len() {
+                h[i] += we[i] * me[i] + ww[i] * mw[i] + wn[i] * mn[i] + ws[i] * ms[i];
             }
+        }
+    }
+
+    /// One cell's exchange field, with the grid's edges checked.
+    fn add_one(&self, mx: &[f64], my: &[f64], c: usize, hx: &mut f64, hy: &mut f64) {
+        let (nx, n) = (self.nx, self.nx * self.ny);
+        let mut add = |w: f64, j: usize| {
+            *hx += w * mx[j];
+            *hy += w * my[j];
+        };
+        if c + 1 < n {
+            add(self.wx[c], c + 1);
+        }
+        if c >= 1 {
+            add(self.wx[c - 1], c - 1);
+        }
+        if c + nx < n {
+            add(self.wy[c], c + nx);
+        }
+        if c >= nx {
+            add(self.wy[c - nx], c - nx);
         }
     }
 

@@ -2,6 +2,10 @@
 //! (s, y) pairs, capped so that no cell turns by more than `max_turn` per iteration, with
 //! an Armijo backtracking on the energy (which comes with the gradient at no extra FFT).
 //! Curvature pairs with s·y ≤ 0 are dropped; a non-descent direction restarts the memory.
+//! A hysteresis curve must stay on the branch of local minima it is on: a long
+//! quasi-Newton step along a soft mode near a switching field can land beyond the barrier
+//! in a lower basin, which the Armijo test alone accepts. So a step along which the slope
+//! got steeper (impossible within one convex basin) is backtracked until it is short.
 //! Same stopping rule as the BB descent: max torque below `tol`.
 
 use super::SolverError;
@@ -11,6 +15,9 @@ use super::minimizer::{MinimizeOptions, StepStats, wrap_angles};
 
 /// Armijo constant.
 const C1: f64 = 1e-4;
+/// Fraction of `max_turn` up to which a step with growing slope (non-convex along the step)
+/// is still taken.
+const SHORT_TURN: f64 = 0.1;
 
 /// Buffers of the L-BFGS memory (one per thread).
 #[derive(Default)]
@@ -107,14 +114,27 @@ impl LbfgsWorkspace {
     }
 }
 
-/// L-BFGS minimisation from `phi` (updated in place) at the applied field `h`.
+/// How an L-BFGS minimisation ended.
+pub enum LbfgsEnd {
+    Done(StepStats),
+    /// With `give_up_at_ridge`: a step crossed non-convex ground after this many
+    /// evaluations; `phi` is part-way and the caller redoes the field another way.
+    Ridge {
+        evaluations: usize,
+    },
+}
+
+/// L-BFGS minimisation from `phi` (updated in place) at the applied field `h`. With
+/// `give_up_at_ridge`, the first step that crosses non-convex ground ends it (the field
+/// step is then an avalanche, whose path the caller follows by steepest descent).
 pub fn minimize_lbfgs(
     energy: &mut Energy,
     phi: &mut [f64],
     h: [f64; 2],
     opts: &MinimizeOptions,
     ws: &mut LbfgsWorkspace,
-) -> Result<StepStats, SolverError> {
+    give_up_at_ridge: bool,
+) -> Result<LbfgsEnd, SolverError> {
     let n = phi.len();
     // The curvature pairs of the previous field stay valid to O(Δh) (only the Zeeman
     // Hessian changes), so a warm-started sweep keeps them: its first step is then close
@@ -131,11 +151,11 @@ pub fn minimize_lbfgs(
     let mut iterations = 1;
     while torque >= opts.tol {
         if iterations >= opts.max_iter {
-            return Ok(StepStats {
+            return Ok(LbfgsEnd::Done(StepStats {
                 iterations,
                 torque,
                 converged: false,
-            });
+            }));
         }
         if iterations % 100 < 4 {
             crate::interrupt::check()?;
@@ -162,7 +182,18 @@ pub fn minimize_lbfgs(
             (t_new, e_new) = energy.gradient_energy(&ws.phi_new, h, &mut ws.g_new)?;
             iterations += 1;
             tries += 1;
-            if e_new <= e + C1 * alpha * gd + noise || tries >= 6 || iterations >= opts.max_iter {
+            let decrease = e_new <= e + C1 * alpha * gd + noise;
+            // Inside one basin the slope along d can only flatten (convexity); a slope that
+            // got steeper means the step went over a ridge into another basin. Such a step
+            // is taken only when it is short (an unstable state really moving downhill).
+            let convex = dot(&ws.g_new, &ws.d) >= gd;
+            let short = alpha * big <= opts.max_turn * SHORT_TURN;
+            if give_up_at_ridge && !convex {
+                return Ok(LbfgsEnd::Ridge {
+                    evaluations: iterations,
+                });
+            }
+            if (decrease && (convex || short)) || tries >= 8 || iterations >= opts.max_iter {
                 break;
             }
             alpha *= 0.3;
@@ -176,9 +207,9 @@ pub fn minimize_lbfgs(
         e = e_new;
     }
     wrap_angles(phi);
-    Ok(StepStats {
+    Ok(LbfgsEnd::Done(StepStats {
         iterations,
         torque,
         converged: true,
-    })
+    }))
 }

@@ -157,19 +157,25 @@ impl Curve {
     }
 }
 
-/// The demagnetisation curve of `problem`.
+/// The demagnetisation curve of `problem`, each evaluation spread over the current rayon
+/// pool when it has more than one thread.
 pub fn sweep(problem: &Problem, opts: &SweepOptions) -> Result<Curve, SolverError> {
     let mut energy = Energy::new(problem, opts.min.precision)?;
-    sweep_with(&mut energy, opts)
+    let split = rayon::current_num_threads() > 1;
+    energy.set_split(split);
+    super::on_pool(split, || sweep_with(&mut energy, opts))
 }
 
 /// [`sweep`] with a demag kernel built beforehand for the problem's mesh.
+/// `split` as in [`Energy::set_split`].
 pub fn sweep_with_kernel(
     problem: &Problem,
     kernel: &DemagKernel,
     opts: &SweepOptions,
+    split: bool,
 ) -> Result<Curve, SolverError> {
     let mut energy = Energy::with_kernel(problem, kernel)?;
+    energy.set_split(split);
     sweep_with(&mut energy, opts)
 }
 

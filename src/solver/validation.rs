@@ -138,14 +138,14 @@ fn with_method(method: Method) -> SweepOptions {
 
 #[test]
 fn fidimag_small_fixed_40x40() {
-    for m in [Method::BarzilaiBorwein, Method::Lbfgs] {
+    for m in Method::ALL {
         compare("small_fixed_dm1e-6", Terms::all(), &with_method(m));
     }
 }
 
 #[test]
 fn fidimag_sw_8x8_with_and_without_demag() {
-    for m in [Method::BarzilaiBorwein, Method::Lbfgs] {
+    for m in Method::ALL {
         compare("sw_8x8_30deg_demag", Terms::all(), &with_method(m));
         compare(
             "sw_8x8_30deg_nodemag",
@@ -162,7 +162,7 @@ fn h_sw(psi: f64) -> f64 {
 #[test]
 fn stoner_wohlfarth_switching_fields() {
     let mesh = Mesh::paper(4, 4).unwrap();
-    for method in [Method::BarzilaiBorwein, Method::Lbfgs] {
+    for method in Method::ALL {
         let opts = SweepOptions {
             min: MinimizeOptions {
                 tol: 1e-6,
