@@ -7,7 +7,7 @@
 //! rows that hold data), columns with a complex FFT; the inverse row transform is done only
 //! for the ny rows that are read back. On one thread each column pair goes forward, through
 //! the kernel product and back in one pass while it is in cache; split over a pool, the two
-//! components are transformed side by side.
+//! components are transformed side by side and the product is taken in two halves.
 
 use super::SolverError;
 use super::mesh::Mesh;
@@ -303,13 +303,24 @@ impl<T: Real> Conv<T> {
             };
             let (a, b) = rayon::join(|| lane(mx, sx, bx), || lane(my, sy, by));
             a.and(b)?;
-            for (kx, (cx, cy)) in sx
-                .chunks_exact_mut(py)
-                .zip(sy.chunks_exact_mut(py))
-                .enumerate()
-            {
-                Self::product(k, kx, cx, cy);
-            }
+            // The product in two halves of the columns, so that no thread idles (and
+            // falls asleep) between the forward and the inverse transforms.
+            let half = k.plan.nkx / 2 * py;
+            let (sx0, sx1) = sx.split_at_mut(half);
+            let (sy0, sy1) = sy.split_at_mut(half);
+            let products = |first: usize, sx: &mut [Complex<T>], sy: &mut [Complex<T>]| {
+                for (kx, (cx, cy)) in sx
+                    .chunks_exact_mut(py)
+                    .zip(sy.chunks_exact_mut(py))
+                    .enumerate()
+                {
+                    Self::product(k, first + kx, cx, cy);
+                }
+            };
+            rayon::join(
+                || products(0, sx0, sy0),
+                || products(k.plan.nkx / 2, sx1, sy1),
+            );
             let lane = |spec: &mut Vec<Complex<T>>, h: &mut [f64], b: &mut RowBuffers<T>| {
                 k.plan.inv.process_with_scratch(spec, &mut b.columns);
                 inverse_rows(&k.plan, spec, nx, ny, h, b)
