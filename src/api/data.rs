@@ -225,9 +225,9 @@ pub mod data_module {
     /// curve, anchors }`; `curve` and `anchors` are `()` when unlabelled. The structure is
     /// regenerated from its parameters: `let r = ds[0]; print(r.structure);`
     #[rhai_fn(global, index_get, name = "get", return_raw, pure)]
-    pub fn get(ctx: NativeCallContext, d: &mut SharedDataset, i: i64) -> RResult<Map> {
+    pub fn get(d: &mut SharedDataset, i: i64) -> RResult<Map> {
         let f = "Dataset.get";
-        crate::api::located(&ctx, position(f, d, i).and_then(|k| record_map(f, d, k)))
+        position(f, d, i).and_then(|k| record_map(f, d, k))
     }
 
     /// Record ids in order: `ds.ids()` → `[0, 1, …]`.
@@ -242,24 +242,17 @@ pub mod data_module {
     /// The records meeting a named condition: `"converged"` (every field step reached the
     /// tolerance) or `"complete"` (all six anchors present): `ds.filter("converged")`.
     #[rhai_fn(global, name = "filter", return_raw, pure)]
-    pub fn filter_named(
-        ctx: NativeCallContext,
-        d: &mut SharedDataset,
-        what: &str,
-    ) -> RResult<SharedDataset> {
-        crate::api::located(
-            &ctx,
-            match what {
-                "converged" => Ok(d.converged()),
-                "complete" => Ok(d.complete()),
-                other => fail(
-                    "Dataset.filter",
-                    format!(
-                        "condition must be \"converged\" or \"complete\" (or a function), got \"{other}\""
-                    ),
+    pub fn filter_named(d: &mut SharedDataset, what: &str) -> RResult<SharedDataset> {
+        match what {
+            "converged" => Ok(d.converged()),
+            "complete" => Ok(d.complete()),
+            other => fail(
+                "Dataset.filter",
+                format!(
+                    "condition must be \"converged\" or \"complete\" (or a function), got \"{other}\""
                 ),
-            },
-        )
+            ),
+        }
     }
 
     /// The records for which a function of the record map is true:
@@ -290,26 +283,16 @@ pub mod data_module {
     /// `[train, test]`: each record goes to train with probability `frac`, decided by a
     /// hash of (id, seed) — stable when records are added: `let parts = ds.split(0.9, 1);`
     #[rhai_fn(global, return_raw, pure)]
-    pub fn split(
-        ctx: NativeCallContext,
-        d: &mut SharedDataset,
-        frac: f64,
-        seed: i64,
-    ) -> RResult<Array> {
-        crate::api::located(
-            &ctx,
-            (|| {
-                if !(0.0..=1.0).contains(&frac) {
-                    return fail(
-                        "Dataset.split",
-                        format!("frac must be in [0, 1], got {frac}"),
-                    );
-                }
-                let seed = crate::api::convert::seed("Dataset.split", "seed", seed)?;
-                let (a, b) = d.split(frac, seed);
-                Ok(vec![Dynamic::from(a), Dynamic::from(b)])
-            })(),
-        )
+    pub fn split(d: &mut SharedDataset, frac: f64, seed: i64) -> RResult<Array> {
+        if !(0.0..=1.0).contains(&frac) {
+            return fail(
+                "Dataset.split",
+                format!("frac must be in [0, 1], got {frac}"),
+            );
+        }
+        let seed = crate::api::convert::seed("Dataset.split", "seed", seed)?;
+        let (a, b) = d.split(frac, seed);
+        Ok(vec![Dynamic::from(a), Dynamic::from(b)])
     }
 
     /// Columns as arrays: `id`, `ng`, `theta` and, when labelled, `non_converged`,
@@ -350,55 +333,29 @@ pub mod data_module {
     /// Encoded rasters of the records at `indices` (positions), `"kx"` or `"axis"`, as
     /// one array [batch, channels, ny, nx]: `ds.encode([0, 1], "kx")`.
     #[rhai_fn(global, return_raw, pure)]
-    pub fn encode(
-        ctx: NativeCallContext,
-        d: &mut SharedDataset,
-        indices: Array,
-        name: &str,
-    ) -> RResult<NdArray> {
+    pub fn encode(d: &mut SharedDataset, indices: Array, name: &str) -> RResult<NdArray> {
         let f = "Dataset.encode";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let enc = encoding(f, name)?;
-                let idx = crate::api::convert::positions(f, "indices", &indices.into(), d.len())?;
-                let a =
-                    crate::grains::RasterSource::encode_many(d, &idx, enc).map_err(error_in(f))?;
-                Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
-            })(),
-        )
+        let enc = encoding(f, name)?;
+        let idx = crate::api::convert::positions(f, "indices", &indices.into(), d.len())?;
+        let a = crate::grains::RasterSource::encode_many(d, &idx, enc).map_err(error_in(f))?;
+        Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
     }
 
     /// The shuffled mini-batches of one epoch as arrays of positions, drawn from
     /// (seed, epoch) alone (the order `grains::Batches` streams for training):
     /// `for b in ds.batches(64, 1, 0) { let x = ds.encode(b, "kx"); }`
     #[rhai_fn(global, return_raw, pure)]
-    pub fn batches(
-        ctx: NativeCallContext,
-        d: &mut SharedDataset,
-        size: i64,
-        seed: i64,
-        epoch: i64,
-    ) -> RResult<Array> {
-        crate::api::located(
-            &ctx,
-            (|| {
-                let f = "Dataset.batches";
-                let size = super::super::to_usize(f, "batch size", size, 1, 1 << 30)?;
-                let all: Vec<usize> = (0..d.len()).collect();
-                let seed = crate::api::convert::seed(f, "seed", seed)?;
-                let epoch = super::super::to_usize(f, "epoch", epoch, 0, i64::MAX as usize)?;
-                let order = crate::grains::epoch_order(&all, seed, epoch as u64);
-                Ok(order
-                    .chunks(size)
-                    .map(|c| {
-                        Dynamic::from_array(
-                            c.iter().map(|&k| Dynamic::from_int(k as i64)).collect(),
-                        )
-                    })
-                    .collect())
-            })(),
-        )
+    pub fn batches(d: &mut SharedDataset, size: i64, seed: i64, epoch: i64) -> RResult<Array> {
+        let f = "Dataset.batches";
+        let size = super::super::to_usize(f, "batch size", size, 1, 1 << 30)?;
+        let all: Vec<usize> = (0..d.len()).collect();
+        let seed = crate::api::convert::seed(f, "seed", seed)?;
+        let epoch = super::super::to_usize(f, "epoch", epoch, 0, i64::MAX as usize)?;
+        let order = crate::grains::epoch_order(&all, seed, epoch as u64);
+        Ok(order
+            .chunks(size)
+            .map(|c| Dynamic::from_array(c.iter().map(|&k| Dynamic::from_int(k as i64)).collect()))
+            .collect())
     }
 
     /// The manifest as a map (generator options, solver settings, shard, files…).

@@ -153,26 +153,21 @@ pub mod ensemble_module {
     /// Predictions and their uncertainties: `#{ anchors, sigma }`, each an array of maps
     /// like `curve.anchors()` (for a 1-d input row: one map each).
     #[rhai_fn(global, name = "predict", return_raw)]
-    pub fn predict(ctx: NativeCallContext, e: &mut SharedEnsemble, x: NdArray) -> RResult<Map> {
+    pub fn predict(e: &mut SharedEnsemble, x: NdArray) -> RResult<Map> {
         let f = "Ensemble.predict";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let (x, one) = codes_in(f, &x)?;
-                let e = lock(e);
-                let (mean, sigma) = e.predict(x.view()).map_err(error_in(f))?;
-                let mut m = Map::new();
-                m.insert("anchors".into(), targets_out(&mean, &e.config.targets, one));
-                m.insert("sigma".into(), targets_out(&sigma, &e.config.targets, one));
-                Ok(m)
-            })(),
-        )
+        let (x, one) = codes_in(f, &x)?;
+        let e = lock(e);
+        let (mean, sigma) = e.predict(x.view()).map_err(error_in(f))?;
+        let mut m = Map::new();
+        m.insert("anchors".into(), targets_out(&mean, &e.config.targets, one));
+        m.insert("sigma".into(), targets_out(&sigma, &e.config.targets, one));
+        Ok(m)
     }
 
     /// Writes `path.json` and one regressor checkpoint `path.member{k}.*` per member.
     #[rhai_fn(global, name = "save", return_raw)]
-    pub fn save(ctx: NativeCallContext, e: &mut SharedEnsemble, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, lock(e).save(path).map_err(error_in("Ensemble.save")))
+    pub fn save(e: &mut SharedEnsemble, path: &str) -> RResult<()> {
+        lock(e).save(path).map_err(error_in("Ensemble.save"))
     }
 
     /// What training found: `#{ best_epochs: [...], calibration: #{ M1: …, … },

@@ -489,76 +489,46 @@ pub mod grains_module {
     /// The network input: `"kx"` (sin ψ, shape [1, ny, nx], the paper's encoding) or
     /// `"axis"` (cos 2ψ and sin 2ψ, shape [2, ny, nx]: an easy axis is a line, not an arrow).
     #[rhai_fn(global, return_raw, pure)]
-    pub fn encode(ctx: NativeCallContext, s: &mut SharedStructure, name: &str) -> RResult<NdArray> {
-        crate::api::located(
-            &ctx,
-            (|| Ok(to_nd(encoding("Structure.encode", name)?.encode(s))))(),
-        )
+    pub fn encode(s: &mut SharedStructure, name: &str) -> RResult<NdArray> {
+        Ok(to_nd(encoding("Structure.encode", name)?.encode(s)))
     }
 
     /// Writes a PNG coloured by k_x = sin ψ (−1 red … +1 blue), 4 pixels per cell.
     #[rhai_fn(global, name = "to_png", return_raw, pure)]
-    pub fn to_png(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(
-            &ctx,
-            (|| {
-                s.write_png(path, &PngOptions::default())
-                    .map_err(error_in("Structure.to_png"))
-            })(),
-        )
+    pub fn to_png(s: &mut SharedStructure, path: &str) -> RResult<()> {
+        s.write_png(path, &PngOptions::default())
+            .map_err(error_in("Structure.to_png"))
     }
 
     /// Writes a PNG with options `#{ scale: 4, boundaries: true, scale_bar_nm: 50.0 }`.
     #[rhai_fn(global, name = "to_png", return_raw, pure)]
-    pub fn to_png_with(
-        ctx: NativeCallContext,
-        s: &mut SharedStructure,
-        path: &str,
-        opts: Map,
-    ) -> RResult<()> {
-        crate::api::located(
-            &ctx,
-            (|| {
-                let o = png_options("Structure.to_png", opts)?;
-                s.write_png(path, &o).map_err(error_in("Structure.to_png"))
-            })(),
-        )
+    pub fn to_png_with(s: &mut SharedStructure, path: &str, opts: Map) -> RResult<()> {
+        let o = png_options("Structure.to_png", opts)?;
+        s.write_png(path, &o).map_err(error_in("Structure.to_png"))
     }
 
     /// Writes CSV with columns `i, j, x_nm, y_nm, grain, angle_rad` (fidimag's cells.csv).
     #[rhai_fn(global, return_raw, pure)]
-    pub fn to_csv(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(
-            &ctx,
-            (|| s.write_csv(path).map_err(error_in("Structure.to_csv")))(),
-        )
+    pub fn to_csv(s: &mut SharedStructure, path: &str) -> RResult<()> {
+        s.write_csv(path).map_err(error_in("Structure.to_csv"))
     }
 
     /// Writes the angle array ψ (radians, float64, [ny, nx]) as `.npy`.
     #[rhai_fn(global, return_raw, pure)]
-    pub fn to_npy(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(
-            &ctx,
-            (|| s.write_npy(path).map_err(error_in("Structure.to_npy")))(),
-        )
+    pub fn to_npy(s: &mut SharedStructure, path: &str) -> RResult<()> {
+        s.write_npy(path).map_err(error_in("Structure.to_npy"))
     }
 
     /// Writes `.npz` with `grain` ([ny, nx] ids), `angle` (per grain) and `cell_nm`.
     #[rhai_fn(global, return_raw, pure)]
-    pub fn to_npz(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(
-            &ctx,
-            (|| s.write_npz(path).map_err(error_in("Structure.to_npz")))(),
-        )
+    pub fn to_npz(s: &mut SharedStructure, path: &str) -> RResult<()> {
+        s.write_npz(path).map_err(error_in("Structure.to_npz"))
     }
 
     /// Saves the structure exactly (generated ones by their generating parameters).
     #[rhai_fn(global, return_raw, pure)]
-    pub fn save(ctx: NativeCallContext, s: &mut SharedStructure, path: &str) -> RResult<()> {
-        crate::api::located(
-            &ctx,
-            (|| s.save(path).map_err(error_in("Structure.save")))(),
-        )
+    pub fn save(s: &mut SharedStructure, path: &str) -> RResult<()> {
+        s.save(path).map_err(error_in("Structure.save"))
     }
 
     /// One-line description.
@@ -581,44 +551,25 @@ pub mod grains_module {
 
     /// Structure `i` of the sample (negative counts from the end).
     #[rhai_fn(global, index_get, name = "get", return_raw, pure)]
-    pub fn sample_get(
-        ctx: NativeCallContext,
-        s: &mut SharedSample,
-        i: i64,
-    ) -> RResult<SharedStructure> {
-        crate::api::located(
-            &ctx,
-            (|| {
-                let n = s.len();
-                let Some(k) = crate::api::convert::from_end(i, n) else {
-                    return fail(
-                        "Sample.get",
-                        format!("index {i} out of range for {n} structures"),
-                    );
-                };
-                s.get(k).map(Arc::new).map_err(error_in("Sample.get"))
-            })(),
-        )
+    pub fn sample_get(s: &mut SharedSample, i: i64) -> RResult<SharedStructure> {
+        let n = s.len();
+        let Some(k) = crate::api::convert::from_end(i, n) else {
+            return fail(
+                "Sample.get",
+                format!("index {i} out of range for {n} structures"),
+            );
+        };
+        s.get(k).map(Arc::new).map_err(error_in("Sample.get"))
     }
 
     /// Encoded rasters of the given indices as one array [batch, channels, ny, nx].
     #[rhai_fn(global, return_raw, pure)]
-    pub fn encode_many(
-        ctx: NativeCallContext,
-        s: &mut SharedSample,
-        indices: Array,
-        name: &str,
-    ) -> RResult<NdArray> {
-        crate::api::located(
-            &ctx,
-            (|| {
-                let f = "Sample.encode_many";
-                let enc = encoding(f, name)?;
-                let idx = crate::api::convert::positions(f, "indices", &indices.into(), s.len())?;
-                let a = s.encode_many(&idx, enc).map_err(error_in(f))?;
-                Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
-            })(),
-        )
+    pub fn encode_many(s: &mut SharedSample, indices: Array, name: &str) -> RResult<NdArray> {
+        let f = "Sample.encode_many";
+        let enc = encoding(f, name)?;
+        let idx = crate::api::convert::positions(f, "indices", &indices.into(), s.len())?;
+        let a = s.encode_many(&idx, enc).map_err(error_in(f))?;
+        Ok(NdArray::new(a.mapv(f64::from).into_dyn()))
     }
 
     /// One-line description.

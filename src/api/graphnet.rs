@@ -149,87 +149,72 @@ pub mod graphnet_module {
     /// least validation loss, an ensemble), else `[]`.
     #[rhai_fn(global, name = "train", return_raw)]
     pub fn train(
-        ctx: NativeCallContext,
         g: &mut SharedGraphNet,
         structures: Dynamic,
         targets: Dynamic,
         opts: Map,
     ) -> RResult<Map> {
         let f = "GraphNet.train";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let mut o = Opts::new(f, opts);
-                let d = GraphNetTrain::default();
-                let t = GraphNetTrain {
-                    epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
-                    folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
-                    batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
-                    lr: o.float("lr", d.lr, 0.0, 10.0)?,
-                    seed: o.seed("seed", crate::settings::seed())?,
-                    keep_folds: o.bool("keep_folds", d.keep_folds)?,
-                };
-                let device = device_option(f, &mut o)?;
-                o.finish()?;
-                let mut net = lock(g);
-                let y = targets_in(f, &targets, &net.config.targets.clone())?;
-                let (graphs, _) = graphs_in(f, &structures)?;
-                if graphs.len() != y.nrows() {
-                    return fail(
-                        f,
-                        format!("{} structures but {} target rows", graphs.len(), y.nrows()),
-                    );
-                }
-                net.to_device(device);
-                crate::api::trained(f, net.train(&graphs, y.view(), &t))?;
-                let folds: Array = net
-                    .take_fold_models()
-                    .into_iter()
-                    .map(|m| Dynamic::from(Arc::new(Mutex::new(m))))
-                    .collect();
-                let mut m = Map::new();
-                m.insert("epochs".into(), (net.history().len() as i64).into());
-                m.insert(
-                    "validation".into(),
-                    net.cv
-                        .as_ref()
-                        .filter(|_| t.folds >= 2)
-                        .map_or(Dynamic::UNIT, |c| {
-                            Dynamic::from(NdArray::from_vec(c.mean.clone()))
-                        }),
-                );
-                m.insert("folds".into(), folds.into());
-                Ok(m)
-            })(),
-        )
+        let mut o = Opts::new(f, opts);
+        let d = GraphNetTrain::default();
+        let t = GraphNetTrain {
+            epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
+            folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
+            batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+            lr: o.float("lr", d.lr, 0.0, 10.0)?,
+            seed: o.seed("seed", crate::settings::seed())?,
+            keep_folds: o.bool("keep_folds", d.keep_folds)?,
+        };
+        let device = device_option(f, &mut o)?;
+        o.finish()?;
+        let mut net = lock(g);
+        let y = targets_in(f, &targets, &net.config.targets.clone())?;
+        let (graphs, _) = graphs_in(f, &structures)?;
+        if graphs.len() != y.nrows() {
+            return fail(
+                f,
+                format!("{} structures but {} target rows", graphs.len(), y.nrows()),
+            );
+        }
+        net.to_device(device);
+        crate::api::trained(f, net.train(&graphs, y.view(), &t))?;
+        let folds: Array = net
+            .take_fold_models()
+            .into_iter()
+            .map(|m| Dynamic::from(Arc::new(Mutex::new(m))))
+            .collect();
+        let mut m = Map::new();
+        m.insert("epochs".into(), (net.history().len() as i64).into());
+        m.insert(
+            "validation".into(),
+            net.cv
+                .as_ref()
+                .filter(|_| t.folds >= 2)
+                .map_or(Dynamic::UNIT, |c| {
+                    Dynamic::from(NdArray::from_vec(c.mean.clone()))
+                }),
+        );
+        m.insert("folds".into(), folds.into());
+        Ok(m)
     }
 
     /// Predicted anchors: a Structure gives a map like `curve.anchors()`; an array of
     /// Structures, a Dataset or a Sample an array of maps: `g.predict(ds)`.
     #[rhai_fn(global, name = "predict", return_raw)]
-    pub fn predict(
-        ctx: NativeCallContext,
-        g: &mut SharedGraphNet,
-        structures: Dynamic,
-    ) -> RResult<Dynamic> {
+    pub fn predict(g: &mut SharedGraphNet, structures: Dynamic) -> RResult<Dynamic> {
         let f = "GraphNet.predict";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let (graphs, one) = graphs_in(f, &structures)?;
-                let net = lock(g);
-                let y = net.predict(&graphs).map_err(error_in(f))?;
-                Ok(targets_out(&y, &net.config.targets, one))
-            })(),
-        )
+        let (graphs, one) = graphs_in(f, &structures)?;
+        let net = lock(g);
+        let y = net.predict(&graphs).map_err(error_in(f))?;
+        Ok(targets_out(&y, &net.config.targets, one))
     }
 
     /// Writes `path.safetensors`, `path.json` (architecture, scalers, CV report, history)
     /// and `path.optim.safetensors`: `g.save("out/graphnet")`. Fold models are saved on
     /// their own.
     #[rhai_fn(global, name = "save", return_raw)]
-    pub fn save(ctx: NativeCallContext, g: &mut SharedGraphNet, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, lock(g).save(path).map_err(error_in("GraphNet.save")))
+    pub fn save(g: &mut SharedGraphNet, path: &str) -> RResult<()> {
+        lock(g).save(path).map_err(error_in("GraphNet.save"))
     }
 
     /// Trainable parameters (105 030 for the default layout and six targets).

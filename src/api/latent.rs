@@ -187,41 +187,32 @@ pub mod latent_module {
     /// PCA codes [n, components] (1-d for one structure) of a Dataset, Sample, Structure or array of
     /// Structures: `p.encode(s)`.
     #[rhai_fn(global, name = "encode", return_raw)]
-    pub fn pca_encode(
-        ctx: NativeCallContext,
-        p: &mut SharedPca,
-        source: Dynamic,
-    ) -> RResult<NdArray> {
+    pub fn pca_encode(p: &mut SharedPca, source: Dynamic) -> RResult<NdArray> {
         let f = "PCA.encode";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let (pca, e, grid) = &**p;
-                with_source(f, &source, |src, one| {
-                    if src.grid() != *grid {
-                        return fail(
-                            f,
-                            format!(
-                                "the PCA was fitted on {}×{} rasters, got {}×{}",
-                                grid.0,
-                                grid.1,
-                                src.grid().0,
-                                src.grid().1
-                            ),
-                        );
-                    }
-                    let ids = all_ids(f, src)?;
-                    let x = src.encode_many(&ids, *e).map_err(error_in(f))?;
-                    let flat = x
-                        .into_shape_with_order((ids.len(), x_len(src, *e)))
-                        .map_err(error_in(f))?;
-                    Ok(codes_out(
-                        pca.transform(flat.view()).map_err(error_in(f))?,
-                        one,
-                    ))
-                })
-            })(),
-        )
+        let (pca, e, grid) = &**p;
+        with_source(f, &source, |src, one| {
+            if src.grid() != *grid {
+                return fail(
+                    f,
+                    format!(
+                        "the PCA was fitted on {}×{} rasters, got {}×{}",
+                        grid.0,
+                        grid.1,
+                        src.grid().0,
+                        src.grid().1
+                    ),
+                );
+            }
+            let ids = all_ids(f, src)?;
+            let x = src.encode_many(&ids, *e).map_err(error_in(f))?;
+            let flat = x
+                .into_shape_with_order((ids.len(), x_len(src, *e)))
+                .map_err(error_in(f))?;
+            Ok(codes_out(
+                pca.transform(flat.view()).map_err(error_in(f))?,
+                one,
+            ))
+        })
     }
 
     /// Linear probe of codes: the out-of-fold R² of ridge regression from codes [n, latent]

@@ -33,9 +33,10 @@ pub fn error(func: &str, msg: impl Display) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(format!("{func}: {msg}")), Position::NONE).into()
 }
 
-/// Puts the call site on an error. Rhai does this itself for plain calls but not for
-/// namespace-qualified ones (`grains::voronoi(...)`), so module functions take the call
-/// context and pass their result through here.
+/// Puts the call site on an error. Rhai does this itself for plain calls, methods and
+/// indexers (`s.to_png(p)`, `predict(m, x)`, `ds[i]`) but not for namespace-qualified calls
+/// (`grains::voronoi(...)`), so exactly the functions scripts call by namespace take the call
+/// context and pass their result through here; `global` methods do not.
 pub fn located<T>(ctx: &rhai::NativeCallContext, r: RResult<T>) -> RResult<T> {
     r.map_err(|mut e| {
         if e.position().is_none() {

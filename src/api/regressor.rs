@@ -192,72 +192,57 @@ pub mod regressor_module {
     /// (the chosen count and the mean validation loss per epoch, or `()` without CV).
     #[rhai_fn(global, name = "train", return_raw)]
     pub fn train(
-        ctx: NativeCallContext,
         r: &mut SharedRegressor,
         codes: NdArray,
         targets: Dynamic,
         opts: Map,
     ) -> RResult<Map> {
         let f = "Regressor.train";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let mut o = Opts::new(f, opts);
-                let d = RegressorTrain::default();
-                let t = RegressorTrain {
-                    epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
-                    folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
-                    batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
-                    lr: o.float("lr", d.lr, 0.0, 10.0)?,
-                    seed: o.seed("seed", crate::settings::seed())?,
-                };
-                let device = device_option(f, &mut o)?;
-                o.finish()?;
-                let mut reg = lock(r);
-                reg.to_device(device);
-                let (x, y) = fit_data(f, &codes, &targets, &reg.config.targets.clone())?;
-                crate::api::trained(f, reg.train(x.view(), y.view(), &t))?;
-                let mut m = Map::new();
-                m.insert("epochs".into(), (reg.history().len() as i64).into());
-                m.insert(
-                    "validation".into(),
-                    reg.cv
-                        .as_ref()
-                        .filter(|_| t.folds >= 2)
-                        .map_or(Dynamic::UNIT, |c| {
-                            Dynamic::from(NdArray::from_vec(c.mean.clone()))
-                        }),
-                );
-                Ok(m)
-            })(),
-        )
+        let mut o = Opts::new(f, opts);
+        let d = RegressorTrain::default();
+        let t = RegressorTrain {
+            epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
+            folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
+            batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+            lr: o.float("lr", d.lr, 0.0, 10.0)?,
+            seed: o.seed("seed", crate::settings::seed())?,
+        };
+        let device = device_option(f, &mut o)?;
+        o.finish()?;
+        let mut reg = lock(r);
+        reg.to_device(device);
+        let (x, y) = fit_data(f, &codes, &targets, &reg.config.targets.clone())?;
+        crate::api::trained(f, reg.train(x.view(), y.view(), &t))?;
+        let mut m = Map::new();
+        m.insert("epochs".into(), (reg.history().len() as i64).into());
+        m.insert(
+            "validation".into(),
+            reg.cv
+                .as_ref()
+                .filter(|_| t.folds >= 2)
+                .map_or(Dynamic::UNIT, |c| {
+                    Dynamic::from(NdArray::from_vec(c.mean.clone()))
+                }),
+        );
+        Ok(m)
     }
 
     /// Predicted anchors: a 1-d code gives a map like `curve.anchors()`, a 2-d array
     /// [n, inputs] an array of maps: `r.predict(v.encode(s))`.
     #[rhai_fn(global, name = "predict", return_raw)]
-    pub fn predict(
-        ctx: NativeCallContext,
-        r: &mut SharedRegressor,
-        z: NdArray,
-    ) -> RResult<Dynamic> {
+    pub fn predict(r: &mut SharedRegressor, z: NdArray) -> RResult<Dynamic> {
         let f = "Regressor.predict";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let (x, one) = codes_in(f, &z)?;
-                let reg = lock(r);
-                let y = reg.predict(x.view()).map_err(error_in(f))?;
-                Ok(targets_out(&y, &reg.config.targets, one))
-            })(),
-        )
+        let (x, one) = codes_in(f, &z)?;
+        let reg = lock(r);
+        let y = reg.predict(x.view()).map_err(error_in(f))?;
+        Ok(targets_out(&y, &reg.config.targets, one))
     }
 
     /// Writes `path.safetensors`, `path.json` (architecture, target scaler, CV report,
     /// history) and `path.optim.safetensors`: `r.save("out/regressor")`.
     #[rhai_fn(global, name = "save", return_raw)]
-    pub fn save(ctx: NativeCallContext, r: &mut SharedRegressor, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, lock(r).save(path).map_err(error_in("Regressor.save")))
+    pub fn save(r: &mut SharedRegressor, path: &str) -> RResult<()> {
+        lock(r).save(path).map_err(error_in("Regressor.save"))
     }
 
     /// Trainable parameters (1 502 006 for the paper's regressor).
@@ -342,20 +327,11 @@ pub mod regressor_module {
 
     /// Baseline predictions, like `Regressor.predict`: `b.predict(z)`.
     #[rhai_fn(global, name = "predict", return_raw)]
-    pub fn baseline_predict(
-        ctx: NativeCallContext,
-        b: &mut SharedBaseline,
-        z: NdArray,
-    ) -> RResult<Dynamic> {
+    pub fn baseline_predict(b: &mut SharedBaseline, z: NdArray) -> RResult<Dynamic> {
         let f = "Baseline.predict";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let (x, one) = codes_in(f, &z)?;
-                let y = b.predict(x.view()).map_err(error_in(f))?;
-                Ok(targets_out(&y, &anchor_names(), one))
-            })(),
-        )
+        let (x, one) = codes_in(f, &z)?;
+        let y = b.predict(x.view()).map_err(error_in(f))?;
+        Ok(targets_out(&y, &anchor_names(), one))
     }
 
     /// `Baseline(ridge, 512 inputs)`.

@@ -330,19 +330,16 @@ pub mod solver_module {
     /// reached or not crossed from above). `unreliable` names the anchors that depend on a
     /// field step that did not converge. Descending sweeps only.
     #[rhai_fn(global, pure, return_raw)]
-    pub fn anchors(ctx: NativeCallContext, c: &mut SharedCurve) -> RResult<Map> {
+    pub fn anchors(c: &mut SharedCurve) -> RResult<Map> {
         if !c.descending() {
             let h = c.fields();
-            return crate::api::located(
-                &ctx,
-                fail(
-                    "Curve.anchors",
-                    format!(
-                        "anchors are defined on descending sweeps (h_start > h_end); this curve \
+            return fail(
+                "Curve.anchors",
+                format!(
+                    "anchors are defined on descending sweeps (h_start > h_end); this curve \
                          runs from {} to {}",
-                        h.first().copied().unwrap_or(f64::NAN),
-                        h.last().copied().unwrap_or(f64::NAN)
-                    ),
+                    h.first().copied().unwrap_or(f64::NAN),
+                    h.last().copied().unwrap_or(f64::NAN)
                 ),
             );
         }

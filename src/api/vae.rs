@@ -114,59 +114,44 @@ pub mod vae_module {
     /// `vae::load`). Returns the history of this call; Ctrl-C keeps the weights of the
     /// last finished epoch.
     #[rhai_fn(global, name = "train", return_raw)]
-    pub fn train(
-        ctx: NativeCallContext,
-        v: &mut SharedVae,
-        source: Dynamic,
-        opts: Map,
-    ) -> RResult<Array> {
+    pub fn train(v: &mut SharedVae, source: Dynamic, opts: Map) -> RResult<Array> {
         let f = "Vae.train";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let mut o = Opts::new(f, opts);
-                let d = VaeTrain::default();
-                let t = VaeTrain {
-                    epochs: o.int("epochs", d.epochs as i64, 0, MAX_EPOCHS)? as usize,
-                    batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
-                    lr: o.float("lr", d.lr, 0.0, 10.0)?,
-                    seed: o.seed("seed", crate::settings::seed())?,
-                    augment: o.bool("augment", d.augment)?,
-                };
-                let ids = o.value("ids");
-                let device = device_option(f, &mut o)?;
-                o.finish()?;
-                let mut vae = lock(v);
-                vae.to_device(device);
-                let before = vae.history().len();
-                with_source(f, &source, |src, _| {
-                    let ids = match &ids {
-                        Some(d) => crate::api::convert::positions(f, "ids", d, src.len())?,
-                        None => all_ids(f, src)?,
-                    };
-                    crate::api::trained(f, vae.train(src, &ids, &t))
-                })?;
-                Ok(history_array(&vae.history()[before..]))
-            })(),
-        )
+        let mut o = Opts::new(f, opts);
+        let d = VaeTrain::default();
+        let t = VaeTrain {
+            epochs: o.int("epochs", d.epochs as i64, 0, MAX_EPOCHS)? as usize,
+            batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+            lr: o.float("lr", d.lr, 0.0, 10.0)?,
+            seed: o.seed("seed", crate::settings::seed())?,
+            augment: o.bool("augment", d.augment)?,
+        };
+        let ids = o.value("ids");
+        let device = device_option(f, &mut o)?;
+        o.finish()?;
+        let mut vae = lock(v);
+        vae.to_device(device);
+        let before = vae.history().len();
+        with_source(f, &source, |src, _| {
+            let ids = match &ids {
+                Some(d) => crate::api::convert::positions(f, "ids", d, src.len())?,
+                None => all_ids(f, src)?,
+            };
+            crate::api::trained(f, vae.train(src, &ids, &t))
+        })?;
+        Ok(history_array(&vae.history()[before..]))
     }
 
     /// Latent means: a Structure gives a 1-d code [latent], a Dataset, a Sample or an array of
     /// Structures a 2-d array [n, latent]: `let z = v.encode(s);`.
     #[rhai_fn(global, name = "encode", return_raw)]
-    pub fn encode(ctx: NativeCallContext, v: &mut SharedVae, source: Dynamic) -> RResult<NdArray> {
+    pub fn encode(v: &mut SharedVae, source: Dynamic) -> RResult<NdArray> {
         let f = "Vae.encode";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let vae = lock(v);
-                with_source(f, &source, |src, one| {
-                    let ids = all_ids(f, src)?;
-                    let z = vae.encode_source(src, &ids, 64).map_err(error_in(f))?;
-                    Ok(codes_out(z, one))
-                })
-            })(),
-        )
+        let vae = lock(v);
+        with_source(f, &source, |src, one| {
+            let ids = all_ids(f, src)?;
+            let z = vae.encode_source(src, &ids, 64).map_err(error_in(f))?;
+            Ok(codes_out(z, one))
+        })
     }
 
     /// How much of the rasters of a Structure, an array of Structures, a Sample or a Dataset
@@ -175,76 +160,62 @@ pub mod vae_module {
     /// and cells, `variance` that of the input values and r2 = 1 − mse / variance
     /// (NaN for constant inputs): `v.reconstruction(test).r2`.
     #[rhai_fn(global, name = "reconstruction", return_raw)]
-    pub fn reconstruction(
-        ctx: NativeCallContext,
-        v: &mut SharedVae,
-        source: Dynamic,
-    ) -> RResult<Map> {
+    pub fn reconstruction(v: &mut SharedVae, source: Dynamic) -> RResult<Map> {
         let f = "Vae.reconstruction";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let vae = lock(v);
-                let r = with_source(f, &source, |src, _| {
-                    let ids = all_ids(f, src)?;
-                    vae.reconstruction(src, &ids).map_err(error_in(f))
-                })?;
-                let mut m = Map::new();
-                m.insert("mse".into(), r.mse.into());
-                m.insert("variance".into(), r.variance.into());
-                m.insert("r2".into(), r.r2.into());
-                Ok(m)
-            })(),
-        )
+        let vae = lock(v);
+        let r = with_source(f, &source, |src, _| {
+            let ids = all_ids(f, src)?;
+            vae.reconstruction(src, &ids).map_err(error_in(f))
+        })?;
+        let mut m = Map::new();
+        m.insert("mse".into(), r.mse.into());
+        m.insert("variance".into(), r.variance.into());
+        m.insert("r2".into(), r.r2.into());
+        Ok(m)
     }
 
     /// Decodes codes: a 1-d code gives `#{ image, structure }` (the tanh output, [ny, nx]
     /// for k_x or [2, ny, nx] for axis, and its nearest-colormap Structure of 2 nm cells);
     /// a 2-d array [n, latent] gives an array of such maps: `v.decode(z).structure`.
     #[rhai_fn(global, name = "decode", return_raw)]
-    pub fn decode(ctx: NativeCallContext, v: &mut SharedVae, z: NdArray) -> RResult<Dynamic> {
+    pub fn decode(v: &mut SharedVae, z: NdArray) -> RResult<Dynamic> {
         let f = "Vae.decode";
-        crate::api::located(
-            &ctx,
-            (|| {
-                let (z, one) = codes_in(f, &z)?;
-                if z.nrows() > 4096 {
-                    return fail(f, "at most 4096 codes at once");
-                }
-                let vae = lock(v);
-                let x = vae.decode(&z).map_err(error_in(f))?;
-                let e = vae.config().encoding;
-                let maps = x
-                    .outer_iter()
-                    .map(|r| {
-                        let mut m = Map::new();
-                        m.insert("image".into(), Dynamic::from(image_of(r.view())));
-                        m.insert(
-                            "structure".into(),
-                            Dynamic::from(structure_of(
-                                f,
-                                r.view(),
-                                e,
-                                crate::grains::DEFAULT_CELL_NM,
-                            )?),
-                        );
-                        Ok(Dynamic::from_map(m))
-                    })
-                    .collect::<RResult<Array>>()?;
-                Ok(if one {
-                    maps.into_iter().next().unwrap_or(Dynamic::UNIT)
-                } else {
-                    Dynamic::from_array(maps)
-                })
-            })(),
-        )
+        let (z, one) = codes_in(f, &z)?;
+        if z.nrows() > 4096 {
+            return fail(f, "at most 4096 codes at once");
+        }
+        let vae = lock(v);
+        let x = vae.decode(&z).map_err(error_in(f))?;
+        let e = vae.config().encoding;
+        let maps = x
+            .outer_iter()
+            .map(|r| {
+                let mut m = Map::new();
+                m.insert("image".into(), Dynamic::from(image_of(r.view())));
+                m.insert(
+                    "structure".into(),
+                    Dynamic::from(structure_of(
+                        f,
+                        r.view(),
+                        e,
+                        crate::grains::DEFAULT_CELL_NM,
+                    )?),
+                );
+                Ok(Dynamic::from_map(m))
+            })
+            .collect::<RResult<Array>>()?;
+        Ok(if one {
+            maps.into_iter().next().unwrap_or(Dynamic::UNIT)
+        } else {
+            Dynamic::from_array(maps)
+        })
     }
 
     /// Writes `path.safetensors` (weights), `path.json` (architecture, encoding, history,
     /// optimiser settings) and, once trained, `path.optim.safetensors`: `v.save("out/vae")`.
     #[rhai_fn(global, name = "save", return_raw)]
-    pub fn save(ctx: NativeCallContext, v: &mut SharedVae, path: &str) -> RResult<()> {
-        crate::api::located(&ctx, lock(v).save(path).map_err(error_in("Vae.save")))
+    pub fn save(v: &mut SharedVae, path: &str) -> RResult<()> {
+        lock(v).save(path).map_err(error_in("Vae.save"))
     }
 
     /// Trainable parameters of encoder and decoder together (29 720 057 at 160², latent 512).
