@@ -104,3 +104,39 @@ pub fn history_array(h: &[EpochRecord]) -> Array {
         })
         .collect()
 }
+
+/// What every cross-validated network fit reads: `epochs`, `folds`, `batch`, `lr` (over the
+/// model's defaults) and `seed` (over the session seed).
+pub struct FitOptions {
+    pub epochs: usize,
+    pub folds: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+impl FitOptions {
+    pub fn read(o: &mut Opts, epochs: usize, folds: usize, batch: usize, lr: f64) -> RResult<Self> {
+        Ok(FitOptions {
+            epochs: o.int("epochs", epochs as i64, 1, super::MAX_EPOCHS)? as usize,
+            folds: o.int("folds", folds as i64, 0, 100)? as usize,
+            batch: o.int("batch", batch as i64, 1, 1 << 16)? as usize,
+            lr: o.float("lr", lr, 0.0, 10.0)?,
+            seed: o.seed("seed", crate::settings::seed())?,
+        })
+    }
+}
+
+/// `#{ epochs, validation }` after a fit: the model's epochs and the mean validation loss
+/// per epoch of its cross-validation (`()` when it ran without).
+pub fn fit_summary(epochs: usize, folds: usize, cv_mean: Option<&[f64]>) -> Map {
+    let mut m = Map::new();
+    m.insert("epochs".into(), (epochs as i64).into());
+    m.insert(
+        "validation".into(),
+        cv_mean.filter(|_| folds >= 2).map_or(Dynamic::UNIT, |c| {
+            Dynamic::from(NdArray::from_vec(c.to_vec()))
+        }),
+    );
+    m
+}

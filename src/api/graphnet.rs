@@ -1,13 +1,13 @@
 //! The `graphnet` module: the message-passing network on grain graphs (structures →
 //! anchors), and `s.grain_graph()` to inspect what it reads.
 
-use super::convert::{device_option, history_array, lock};
+use super::convert::{FitOptions, device_option, fit_summary, history_array, lock};
 use super::data::SharedDataset;
 use super::grains::{SharedSample, SharedStructure};
 use super::latent::all_ids;
 use super::opts::Opts;
 use super::regressor::{target_names, targets_in, targets_out};
-use super::{MAX_EPOCHS, RResult, error, error_in, fail};
+use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::grains::{EDGE_FEATURES, GrainGraph, NODE_FEATURES, Structure};
 use crate::learn::graphnet::{MAX_HIDDEN, MAX_LAYERS};
@@ -157,12 +157,13 @@ pub mod graphnet_module {
         let f = "GraphNet.train";
         let mut o = Opts::new(f, opts);
         let d = GraphNetTrain::default();
+        let fit = FitOptions::read(&mut o, d.epochs, d.folds, d.batch, d.lr)?;
         let t = GraphNetTrain {
-            epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
-            folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
-            batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
-            lr: o.float("lr", d.lr, 0.0, 10.0)?,
-            seed: o.seed("seed", crate::settings::seed())?,
+            epochs: fit.epochs,
+            folds: fit.folds,
+            batch: fit.batch,
+            lr: fit.lr,
+            seed: fit.seed,
             keep_folds: o.bool("keep_folds", d.keep_folds)?,
         };
         let device = device_option(f, &mut o)?;
@@ -183,17 +184,8 @@ pub mod graphnet_module {
             .into_iter()
             .map(|m| Dynamic::from(Arc::new(Mutex::new(m))))
             .collect();
-        let mut m = Map::new();
-        m.insert("epochs".into(), (net.history().len() as i64).into());
-        m.insert(
-            "validation".into(),
-            net.cv
-                .as_ref()
-                .filter(|_| t.folds >= 2)
-                .map_or(Dynamic::UNIT, |c| {
-                    Dynamic::from(NdArray::from_vec(c.mean.clone()))
-                }),
-        );
+        let cv = net.cv.as_ref().map(|c| c.mean.as_slice());
+        let mut m = fit_summary(net.history().len(), t.folds, cv);
         m.insert("folds".into(), folds.into());
         Ok(m)
     }

@@ -2,10 +2,10 @@
 //! anchors), its baselines (mean predictor, ridge regression) and the Table-3 evaluation
 //! (MAE per anchor in Ms / HA, printed beside the paper's figures).
 
-use super::convert::{device_option, history_array, lock};
+use super::convert::{FitOptions, device_option, fit_summary, history_array, lock};
 use super::latent::codes_in;
 use super::opts::Opts;
-use super::{MAX_EPOCHS, RResult, error, error_in, fail};
+use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::learn::baselines::Baseline;
 use crate::learn::regressor::anchor_names;
@@ -200,12 +200,13 @@ pub mod regressor_module {
         let f = "Regressor.train";
         let mut o = Opts::new(f, opts);
         let d = RegressorTrain::default();
+        let fit = FitOptions::read(&mut o, d.epochs, d.folds, d.batch, d.lr)?;
         let t = RegressorTrain {
-            epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
-            folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
-            batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
-            lr: o.float("lr", d.lr, 0.0, 10.0)?,
-            seed: o.seed("seed", crate::settings::seed())?,
+            epochs: fit.epochs,
+            folds: fit.folds,
+            batch: fit.batch,
+            lr: fit.lr,
+            seed: fit.seed,
         };
         let device = device_option(f, &mut o)?;
         o.finish()?;
@@ -213,18 +214,8 @@ pub mod regressor_module {
         reg.to_device(device);
         let (x, y) = fit_data(f, &codes, &targets, &reg.config.targets.clone())?;
         crate::api::trained(f, reg.train(x.view(), y.view(), &t))?;
-        let mut m = Map::new();
-        m.insert("epochs".into(), (reg.history().len() as i64).into());
-        m.insert(
-            "validation".into(),
-            reg.cv
-                .as_ref()
-                .filter(|_| t.folds >= 2)
-                .map_or(Dynamic::UNIT, |c| {
-                    Dynamic::from(NdArray::from_vec(c.mean.clone()))
-                }),
-        );
-        Ok(m)
+        let cv = reg.cv.as_ref().map(|c| c.mean.as_slice());
+        Ok(fit_summary(reg.history().len(), t.folds, cv))
     }
 
     /// Predicted anchors: a 1-d code gives a map like `curve.anchors()`, a 2-d array
