@@ -67,19 +67,15 @@ pub struct CurveFigures {
     pub reference: Option<Anchors>,
 }
 
-/// Classes of misalignment, where the evaluations go.
-pub const CLASSES: [(&str, f64, f64); 3] = [
-    ("θ < 45°", 0.0, 45.0),
-    ("45° ≤ θ ≤ 100°", 45.0, 100.0),
-    ("θ > 100°", 100.0, 180.1),
-];
+/// Classes of misalignment |θ|, where the evaluations go: < 45°, 45–100°, > 100°.
+pub const CLASSES: [&str; 3] = ["θ < 45°", "45° ≤ θ ≤ 100°", "θ > 100°"];
 
 fn class_of(theta: f64) -> usize {
-    let t = theta.to_degrees().abs();
-    CLASSES
-        .iter()
-        .position(|&(_, lo, hi)| t >= lo && (t < hi || (hi == 100.0 && t <= hi)))
-        .unwrap_or(CLASSES.len() - 1)
+    match theta.to_degrees().abs() {
+        t if t < 45.0 => 0,
+        t if t <= 100.0 => 1,
+        _ => 2,
+    }
 }
 
 /// The largest |Δ| a faster descent may leave per anchor against the short-step path
@@ -90,6 +86,12 @@ pub fn fidelity_limits(a: Anchor) -> (f64, Option<f64>) {
         Anchor::Hk90 => (2e-3, None),
         _ => (0.01, Some(0.003)),
     }
+}
+
+/// Whether an anchor's largest and mean |Δ| are within [`fidelity_limits`].
+fn within_limit(a: Anchor, worst: f64, mean: f64) -> bool {
+    let (lim, mean_lim) = fidelity_limits(a);
+    worst <= lim && mean_lim.is_none_or(|m| mean <= m)
 }
 
 /// Timing of one curve alone.
@@ -187,10 +189,10 @@ impl SolverBenchReport {
         });
         Some(
             same_presence
-                && Anchor::ALL.iter().zip(f).all(|(&a, (worst, _, mean, _))| {
-                    let (lim, mean_lim) = fidelity_limits(a);
-                    worst <= lim && mean_lim.is_none_or(|m| mean <= m)
-                }),
+                && Anchor::ALL
+                    .iter()
+                    .zip(f)
+                    .all(|(&a, (worst, _, mean, _))| within_limit(a, worst, mean)),
         )
     }
 }
@@ -200,11 +202,11 @@ impl fmt::Display for SolverBenchReport {
         let m = &self.sweep.min;
         writeln!(
             f,
-            "solver bench: {} curves of {}×{} cells, {:?} (max_turn {}, tau_max {}), tol {:e} HA, {} threads",
+            "solver bench: {} curves of {}×{} cells, descent {} (max_turn {}, tau_max {}), tol {:e} HA, {} threads",
             self.curves.len(),
             self.n,
             self.n,
-            m.method,
+            m.method.name(),
             m.max_turn,
             m.tau_max,
             m.tol,
@@ -276,7 +278,7 @@ impl fmt::Display for SolverBenchReport {
             median(ev.clone()),
             ev.iter().fold(0.0f64, |a, &b| a.max(b))
         )?;
-        for (k, (name, _, _)) in CLASSES.iter().enumerate() {
+        for (k, name) in CLASSES.iter().enumerate() {
             let e: Vec<f64> = self
                 .curves
                 .iter()
@@ -324,7 +326,7 @@ impl fmt::Display for SolverBenchReport {
             )?;
             for (&a, (worst, seed, mean, count)) in Anchor::ALL.iter().zip(fid) {
                 let (lim, mean_lim) = fidelity_limits(a);
-                let ok = worst <= lim && mean_lim.is_none_or(|m| mean <= m);
+                let ok = within_limit(a, worst, mean);
                 writeln!(
                     f,
                     "    {:<5} {:>9.2e} {} ({:>3})   {:>9.2e}   {:.0e}{}  {} ({count} curves)",

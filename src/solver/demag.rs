@@ -392,10 +392,9 @@ impl DemagKernel {
 }
 
 /// A demag field evaluator (kernel + own FFT buffers): one per thread, or one per curve
-/// that splits each evaluation over the rayon pool ([`Demag::set_split`]).
+/// that splits each evaluation over the rayon pool.
 pub struct Demag {
     conv: ConvInner,
-    split: bool,
 }
 
 enum ConvInner {
@@ -409,26 +408,23 @@ impl Demag {
             KernelInner::F32(k) => ConvInner::F32(Conv::new(k.clone())),
             KernelInner::F64(k) => ConvInner::F64(Conv::new(k.clone())),
         };
-        Demag { conv, split: false }
+        Demag { conv }
     }
 
-    /// Whether each field evaluation is spread over the current rayon pool (one curve on
-    /// many cores) or stays on the calling thread (one curve per core).
-    pub fn set_split(&mut self, split: bool) {
-        self.split = split;
-    }
-
-    /// h = −N ∗ m for in-plane m (no material weight), all slices one value per cell.
+    /// h = −N ∗ m for in-plane m (no material weight), all slices one value per cell;
+    /// `split` spreads it over the current rayon pool (one curve on many cores) instead of
+    /// the calling thread (one curve per core).
     pub fn field(
         &mut self,
         mx: &[f64],
         my: &[f64],
         hx: &mut [f64],
         hy: &mut [f64],
+        split: bool,
     ) -> Result<(), SolverError> {
         match &mut self.conv {
-            ConvInner::F32(c) => c.field(mx, my, hx, hy, self.split),
-            ConvInner::F64(c) => c.field(mx, my, hx, hy, self.split),
+            ConvInner::F32(c) => c.field(mx, my, hx, hy, split),
+            ConvInner::F64(c) => c.field(mx, my, hx, hy, split),
         }
     }
 }
@@ -447,11 +443,11 @@ mod tests {
             let n = mesh.cells();
             let (ones, zeros) = (vec![1.0; n], vec![0.0; n]);
             let (mut hx, mut hy) = (vec![0.0; n], vec![0.0; n]);
-            d.field(&ones, &zeros, &mut hx, &mut hy).unwrap();
+            d.field(&ones, &zeros, &mut hx, &mut hy, false).unwrap();
             let nx = -hx.iter().sum::<f64>() / n as f64;
             assert!((nx - 0.49790).abs() < 1e-4, "{precision:?}: Nx = {nx}");
             assert!(hy.iter().sum::<f64>().abs() / (n as f64) < 1e-6);
-            d.field(&zeros, &ones, &mut hx, &mut hy).unwrap();
+            d.field(&zeros, &ones, &mut hx, &mut hy, false).unwrap();
             let ny = -hy.iter().sum::<f64>() / n as f64;
             assert!((ny - 0.49790).abs() < 1e-4, "{precision:?}: Ny = {ny}");
         }
@@ -469,7 +465,7 @@ mod tests {
         let my: Vec<f64> = phi.iter().map(|p| p.cos()).collect();
         let mut d = Demag::new(&DemagKernel::new(&mesh, Precision::F64).unwrap());
         let (mut hx, mut hy) = (vec![0.0; n], vec![0.0; n]);
-        d.field(&mx, &my, &mut hx, &mut hy).unwrap();
+        d.field(&mx, &my, &mut hx, &mut hy, false).unwrap();
         for j in 0..ny {
             for i in 0..nx {
                 let (mut ex, mut ey) = (0.0, 0.0);

@@ -145,13 +145,10 @@ impl Energy {
         })
     }
 
-    /// Spread each evaluation's demag convolution over the current rayon pool (one curve
-    /// using every core) instead of running it on the calling thread (one curve per core).
+    /// Spread each evaluation over the current rayon pool (one curve using every core)
+    /// instead of running it on the calling thread (one curve per core).
     pub fn set_split(&mut self, split: bool) {
         self.split = split;
-        if let Some((demag, _)) = &mut self.demag {
-            demag.set_split(split);
-        }
     }
 
     /// Whether evaluations are spread over the rayon pool.
@@ -192,13 +189,13 @@ impl Energy {
         }
         if let Some((demag, _)) = &mut self.demag {
             match &self.sigma {
-                None => demag.field(&self.mx, &self.my, &mut self.dx, &mut self.dy)?,
+                None => demag.field(&self.mx, &self.my, &mut self.dx, &mut self.dy, self.split)?,
                 Some(s) => {
                     for c in 0..s.len() {
                         self.sx[c] = s[c] * self.mx[c];
                         self.sy[c] = s[c] * self.my[c];
                     }
-                    demag.field(&self.sx, &self.sy, &mut self.dx, &mut self.dy)?;
+                    demag.field(&self.sx, &self.sy, &mut self.dx, &mut self.dy, self.split)?;
                 }
             }
         }
