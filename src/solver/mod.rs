@@ -22,6 +22,7 @@ pub mod minimizer;
 pub mod newell;
 pub mod problem;
 pub mod relax;
+pub mod response;
 pub mod settings;
 pub mod sweep;
 mod trig;
