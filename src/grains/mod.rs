@@ -2,6 +2,7 @@
 //! encodings, the symmetries that keep the demagnetisation curve, file formats and lazily
 //! drawn samples.
 
+mod boundary_layer;
 mod descriptors;
 mod encode;
 mod error;

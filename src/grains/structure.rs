@@ -304,12 +304,45 @@ impl Structure {
     pub fn generator(&self) -> Option<&Generator> {
         self.generator.as_ref()
     }
-    /// The micromagnetic problem of this raster under `settings`.
+    /// The micromagnetic problem of this raster under `settings` (with its grain-boundary
+    /// phase, if any).
     pub fn problem(
         &self,
         settings: &crate::solver::SolverSettings,
     ) -> std::result::Result<crate::solver::Problem, crate::solver::SolverError> {
-        settings.problem(self.nx(), self.ny(), self.cell_nm(), &self.cell_angles())
+        self.problem_with(settings, None)
+    }
+
+    /// As [`Structure::problem`], with the grains' constants given per cell (`cells`, one
+    /// per cell, in place of the settings' uniform material); the boundary phase, if any,
+    /// overrides them in its layer.
+    pub fn problem_with(
+        &self,
+        settings: &crate::solver::SolverSettings,
+        cells: Option<Vec<crate::solver::Material>>,
+    ) -> std::result::Result<crate::solver::Problem, crate::solver::SolverError> {
+        let p = settings.problem(self.nx(), self.ny(), self.cell_nm(), &self.cell_angles())?;
+        let mut cells = cells;
+        if let Some(phase) = &settings.boundary {
+            let layer = self.boundary_cells(phase.width_nm).map_err(|e| {
+                crate::solver::SolverError::BadOption {
+                    name: "boundary.width_nm",
+                    value: format!("{} ({e})", phase.width_nm),
+                    expected: "a width in (0, 1e6] nm",
+                }
+            })?;
+            let mut v = cells.unwrap_or_else(|| vec![settings.material; layer.len()]);
+            for (m, inside) in v.iter_mut().zip(layer) {
+                if inside {
+                    *m = phase.material;
+                }
+            }
+            cells = Some(v);
+        }
+        match cells {
+            Some(v) => p.with_cell_materials(v),
+            None => Ok(p),
+        }
     }
 }
 

@@ -68,6 +68,16 @@ impl Material {
         Ok(self)
     }
 
+    /// The limits of a cell's or phase's constants: as [`Material::validated`], but K1 may be
+    /// 0 (a soft phase); only the reference material sets the unit HA.
+    pub fn validated_phase(self) -> Result<Self, SolverError> {
+        if self.k1 == 0.0 {
+            Material { k1: 1.0, ..self }.validated()?;
+            return Ok(self);
+        }
+        self.validated()
+    }
+
     /// Anisotropy field HA = 2K1/(μ0Ms) in A/m (the unit of every reduced field).
     pub fn ha(&self) -> f64 {
         2.0 * self.k1 / (MU0 * self.ms)
@@ -122,5 +132,9 @@ mod tests {
         assert!((m.demag_weight() - 0.24556).abs() < 1e-4);
         assert_eq!(link_exchange(2.0, 2.0), 2.0);
         assert_eq!(link_exchange(0.0, 0.0), 0.0);
+        let soft = Material { k1: 0.0, ..m };
+        assert!(soft.validated().is_err(), "K1 = 0 cannot set the unit HA");
+        assert!(soft.validated_phase().is_ok(), "but a soft phase may have it");
+        assert!(Material { k1: -1.0, ..m }.validated_phase().is_err());
     }
 }

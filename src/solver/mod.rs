@@ -40,7 +40,7 @@ pub use mesh::Mesh;
 pub use minimizer::{Method, MinimizeOptions, StepStats, minimize};
 pub use problem::Problem;
 pub use relax::{OvfFormat, Relaxed, relax};
-pub use settings::SolverSettings;
+pub use settings::{BoundaryPhase, SolverSettings};
 pub use snapshots::{Snapshot, Snapshots};
 pub use sweep::{Curve, CurvePoint, SweepOptions, sweep, sweep_keeping};
 

@@ -37,7 +37,8 @@ impl Problem {
         Ok(self)
     }
 
-    /// Per-cell materials (one per cell); the uniform material stays the unit reference.
+    /// Per-cell materials (one per cell; K1 may be 0 there); the uniform material stays the
+    /// unit reference.
     pub fn with_cell_materials(mut self, cells: Vec<Material>) -> Result<Self, SolverError> {
         if cells.len() != self.mesh.cells() {
             return Err(SolverError::LengthMismatch {
@@ -47,7 +48,7 @@ impl Problem {
             });
         }
         for m in &cells {
-            m.validated()?;
+            m.validated_phase()?;
         }
         self.cell_materials = Some(cells);
         Ok(self)

@@ -15,6 +15,19 @@ pub struct SolverSettings {
     pub material: Material,
     pub terms: Terms,
     pub thickness_nm: f64,
+    /// A grain-boundary phase, if any: its cells take their own constants.
+    pub boundary: Option<BoundaryPhase>,
+}
+
+/// A grain-boundary phase: the cells whose centre lies within `width_nm`/2 of a grain
+/// boundary (the midline between cells of different grains; a cell exactly at `width_nm`/2
+/// belongs to the layer only on its lower-id grain's side, so a width of k cells is k cells
+/// wide) take `material`, whose K1 may be 0.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoundaryPhase {
+    pub width_nm: f64,
+    #[serde(with = "material_map")]
+    pub material: Material,
 }
 
 impl Default for SolverSettings {
@@ -24,6 +37,7 @@ impl Default for SolverSettings {
             material: Material::nd2fe14b(),
             terms: Terms::default(),
             thickness_nm: Mesh::PAPER_CELL.2 * 1e9,
+            boundary: None,
         }
     }
 }
@@ -40,6 +54,16 @@ impl SolverSettings {
                 value: self.thickness_nm.to_string(),
                 expected: "a thickness in [1e-3, 1e9] nm",
             });
+        }
+        if let Some(b) = &self.boundary {
+            b.material.validated_phase()?;
+            if !(b.width_nm > 0.0 && b.width_nm <= 1e6) {
+                return Err(SolverError::BadOption {
+                    name: "boundary.width_nm",
+                    value: b.width_nm.to_string(),
+                    expected: "a width in (0, 1e6] nm",
+                });
+            }
         }
         Ok(())
     }
@@ -69,6 +93,39 @@ struct SolverSpec {
     material: BTreeMap<String, f64>,
     terms: BTreeMap<String, bool>,
     thickness_nm: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    boundary: Option<BoundaryPhase>,
+}
+
+/// A material as the manifest writes it: `{ "A", "Ms", "K1" }`.
+mod material_map {
+    use super::Material;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(m: &Material, s: S) -> Result<S::Ok, S::Error> {
+        to_map(m).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Material, D::Error> {
+        from_map(&BTreeMap::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+
+    pub fn to_map(m: &Material) -> BTreeMap<String, f64> {
+        [("A", m.a), ("Ms", m.ms), ("K1", m.k1)]
+            .into_iter()
+            .map(|(k, v)| (k.into(), v))
+            .collect()
+    }
+
+    pub fn from_map(m: &BTreeMap<String, f64>) -> Result<Material, String> {
+        let get = |k: &str| m.get(k).copied().ok_or(format!("material.{k} missing"));
+        Ok(Material {
+            a: get("A")?,
+            ms: get("Ms")?,
+            k1: get("K1")?,
+        })
+    }
 }
 
 impl From<SolverSettings> for SolverSpec {
@@ -81,14 +138,7 @@ impl From<SolverSettings> for SolverSpec {
                 Precision::F64 => "f64",
             }
             .into(),
-            material: [
-                ("A", s.material.a),
-                ("Ms", s.material.ms),
-                ("K1", s.material.k1),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.into(), v))
-            .collect(),
+            material: material_map::to_map(&s.material),
             terms: [
                 ("exchange", t.exchange),
                 ("anisotropy", t.anisotropy),
@@ -99,6 +149,7 @@ impl From<SolverSettings> for SolverSpec {
             .map(|(k, v)| (k.into(), v))
             .collect(),
             thickness_nm: s.thickness_nm,
+            boundary: s.boundary,
         }
     }
 }
@@ -112,20 +163,10 @@ impl TryFrom<SolverSpec> for SolverSettings {
             "f64" => Precision::F64,
             p => return Err(format!("unknown precision {p:?}")),
         };
-        let m = |k: &str| {
-            s.material
-                .get(k)
-                .copied()
-                .ok_or(format!("material.{k} missing"))
-        };
         let t = |k: &str| s.terms.get(k).copied().ok_or(format!("terms.{k} missing"));
         Ok(SolverSettings {
             sweep,
-            material: Material {
-                a: m("A")?,
-                ms: m("Ms")?,
-                k1: m("K1")?,
-            },
+            material: material_map::from_map(&s.material)?,
             terms: Terms {
                 exchange: t("exchange")?,
                 anisotropy: t("anisotropy")?,
@@ -133,6 +174,7 @@ impl TryFrom<SolverSpec> for SolverSettings {
                 demag: t("demag")?,
             },
             thickness_nm: s.thickness_nm,
+            boundary: s.boundary,
         })
     }
 }
