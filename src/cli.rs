@@ -118,6 +118,10 @@ pub struct GenerateArgs {
     /// Field step (units of HA).
     #[arg(long)]
     pub h_step: Option<f64>,
+    /// A grain-boundary phase `WIDTH_NM,A,JS,K1` (nm, J/m, T, J/m³; K1 may be 0): the
+    /// cells within WIDTH_NM/2 of a grain boundary take these constants.
+    #[arg(long)]
+    pub boundary: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -332,22 +336,48 @@ fn generate_spec(a: &GenerateArgs, seed: u64) -> crate::data::Result<crate::data
         seed,
         periodic: a.periodic,
     };
+    let boundary = a.boundary.as_deref().map(boundary_phase).transpose()?;
     let solver = a.label.then(|| {
         let mut s = SolverSettings::default();
         s.sweep.min.tol = a.tol.unwrap_or(s.sweep.min.tol);
         s.sweep.min.max_iter = a.max_iter.unwrap_or(s.sweep.min.max_iter);
         s.sweep.h_step = a.h_step.unwrap_or(s.sweep.h_step);
+        s.boundary = boundary;
         s
     });
-    if !a.label && (a.tol.is_some() || a.max_iter.is_some() || a.h_step.is_some()) {
+    if !a.label
+        && (a.tol.is_some() || a.max_iter.is_some() || a.h_step.is_some() || boundary.is_some())
+    {
         return Err(crate::data::DataError::BadOption {
-            name: "--tol/--max-iter/--h-step",
+            name: "--tol/--max-iter/--h-step/--boundary",
             got: "given".into(),
             expected: "--label as well (they are solver settings)".into(),
         });
     }
     let shard = a.shard.as_deref().map_or(Ok(Shard::WHOLE), Shard::parse)?;
     Spec::new(GeneratorSpec::new(&options, seed), a.count, solver, shard)
+}
+
+/// `--boundary WIDTH_NM,A,JS,K1`; the limits are checked with the other solver settings.
+fn boundary_phase(text: &str) -> crate::data::Result<crate::solver::BoundaryPhase> {
+    let bad = || crate::data::DataError::BadOption {
+        name: "--boundary",
+        got: format!("{text:?}"),
+        expected: "WIDTH_NM,A,JS,K1: four numbers (nm, J/m, T, J/m³), e.g. 2,4e-12,1.0,1e6".into(),
+    };
+    let v = text
+        .split(',')
+        .map(|x| x.trim().parse::<f64>().map_err(|_| bad()))
+        .collect::<crate::data::Result<Vec<_>>>()?;
+    let [width_nm, a, js, k1] = v[..] else {
+        return Err(bad());
+    };
+    let material = crate::solver::Material {
+        a,
+        ms: js / crate::solver::material::MU0,
+        k1,
+    };
+    Ok(crate::solver::BoundaryPhase { width_nm, material })
 }
 
 fn data_command(d: DataCommand, seed: u64) -> i32 {

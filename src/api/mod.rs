@@ -11,6 +11,7 @@ pub mod grains;
 pub mod graphnet;
 pub mod io;
 pub mod latent;
+pub mod materials;
 pub mod opts;
 pub mod plot;
 pub mod regressor;

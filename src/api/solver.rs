@@ -7,7 +7,7 @@ use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::{FieldImage, Plot};
 use crate::solver::{
-    Curve, CurveCache, Material, Method, OvfFormat, Precision, Problem, Relaxed, Snapshots,
+    Curve, CurveCache, Method, OvfFormat, Precision, Problem, Relaxed, Snapshots,
     SolverSettings, SweepOptions, Terms,
 };
 use rhai::plugin::*;
@@ -19,9 +19,10 @@ pub type SharedState = Arc<Relaxed>;
 
 /// Options: tol, max_iter, tau_max, max_turn, memory, keep_memory (L-BFGS), predict_max,
 /// carry_step, h_start, h_end, h_step, method ("bb"|"lbfgs"),
-/// precision ("f32"|"f64"), thickness_nm, material #{ A, Js | Ms, K1 }, and the term
-/// switches exchange, anisotropy, demag, zeeman.
-pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<SolverSettings> {
+/// precision ("f32"|"f64"), thickness_nm, material #{ A, Js | Ms, K1 } (each a number, one
+/// per grain, or an NdArray [ny, nx]: `api::materials`), boundary #{ width_nm, A, Js | Ms,
+/// K1 } (a grain-boundary phase), and the term switches exchange, anisotropy, demag, zeeman.
+pub(crate) fn setup(func: &'static str, opts: Map) -> RResult<Setup> {
     let mut o = Opts::new(func, opts);
     let mut sweep = SweepOptions::default();
     // Types here; the limits are checked once, by `SolverSettings::validate` (as for the CLI).
@@ -59,42 +60,46 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<SolverSettings>
         zeeman: o.bool("zeeman", defaults.zeeman)?,
         demag: o.bool("demag", defaults.demag)?,
     };
-    let material = match o.value("material") {
-        None => Material::nd2fe14b(),
-        Some(m) => {
-            let m = m
-                .read_lock::<Map>()
-                .map(|m| m.clone())
-                .ok_or_else(|| error(func, "material must be a map #{ A, Js, K1 }"))?;
-            let d = Material::nd2fe14b();
-            let mut mo = Opts::new(func, m);
-            let a = mo.number("A", d.a)?;
-            let k1 = mo.number("K1", d.k1)?;
-            let js = mo.float_opt("Js", f64::MIN, f64::MAX)?;
-            let ms = mo.float_opt("Ms", f64::MIN, f64::MAX)?;
-            mo.finish()?;
-            match (js, ms) {
-                (Some(_), Some(_)) => {
-                    return fail(func, "give the material's Js (T) or Ms (A/m), not both");
-                }
-                (Some(js), None) => Material::from_js(a, js, k1).map_err(error_in(func))?,
-                (None, ms) => Material {
-                    a,
-                    ms: ms.unwrap_or(d.ms),
-                    k1,
-                },
-            }
-        }
-    };
+    let grains = super::materials::grains(func, o.value("material"))?;
+    let boundary = super::materials::boundary(func, o.value("boundary"))?;
     o.finish()?;
     let set = SolverSettings {
         sweep,
-        material,
+        material: grains.reference,
         terms,
         thickness_nm,
+        boundary,
     };
     set.validate().map_err(error_in(func))?;
-    Ok(set)
+    Ok(Setup { set, grains })
+}
+
+/// Settings that apply to any structure (a dataset's): per-grain or per-cell constants are
+/// refused.
+pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<SolverSettings> {
+    let s = setup(func, opts)?;
+    if !s.grains.is_uniform() {
+        return fail(
+            func,
+            "material constants per grain or per cell belong to one structure: give them to \
+             solver::demag_curve or solver::relax (a dataset takes numbers and `boundary`)",
+        );
+    }
+    Ok(s.set)
+}
+
+/// The solver settings and the grains' material as a script gave them.
+pub(crate) struct Setup {
+    pub set: SolverSettings,
+    pub grains: super::materials::Grains,
+}
+
+impl Setup {
+    /// The problem of structure `s`: its cells' materials, then the boundary phase.
+    fn problem(&self, func: &str, s: &SharedStructure) -> RResult<Problem> {
+        let cells = self.grains.cells(func, s)?;
+        s.problem_with(&self.set, cells).map_err(error_in(func))
+    }
 }
 
 /// The `snapshots` option: an array of fields or "anchors".
@@ -111,10 +116,6 @@ fn snapshots(func: &str, v: Option<Dynamic>) -> RResult<Snapshots> {
         .map(|x| crate::api::array::number(func, x).map_err(|_| error(func, expected)))
         .collect::<RResult<Vec<f64>>>()
         .map(Snapshots::Fields)
-}
-
-fn problem(func: &str, s: &SharedStructure, set: &SolverSettings) -> RResult<Problem> {
-    s.problem(set).map_err(error_in(func))
 }
 
 /// Anchors from a map like `curve.anchors()` (missing: `()` or absent).
@@ -222,8 +223,9 @@ pub mod solver_module {
             (|| {
                 let mut opts = opts;
                 let keep = snapshots(f, opts.remove("snapshots"))?;
-                let set = settings(f, opts)?;
-                let p = problem(f, &s, &set)?;
+                let setup = setup(f, opts)?;
+                let set = &setup.set;
+                let p = setup.problem(f, &s)?;
                 // States are not cached: a curve that keeps some is always computed.
                 let cache = crate::settings::curve_cache()
                     .filter(|_| keep == Snapshots::None)
@@ -251,7 +253,8 @@ pub mod solver_module {
         crate::api::located(
             &ctx,
             (|| {
-                let set = settings(f, opts)?;
+                let setup = setup(f, opts)?;
+                let set = &setup.set;
                 let problems = structures
                     .iter()
                     .map(|v| {
@@ -267,7 +270,7 @@ pub mod solver_module {
                                     ),
                                 )
                             })?;
-                        problem(f, &s, &set)
+                        setup.problem(f, &s)
                     })
                     .collect::<RResult<Vec<_>>>()?;
                 let cache = crate::settings::curve_cache().map(CurveCache::at);
@@ -335,8 +338,9 @@ pub mod solver_module {
                             .ok_or_else(|| error(f, "option `from` must be a State (e.g. from solver::relax or c.snapshot(\"Mr\"))"))
                     })
                     .transpose()?;
-                let set = settings(f, opts)?;
-                let p = problem(f, &s, &set)?;
+                let setup = setup(f, opts)?;
+                let set = &setup.set;
+                let p = setup.problem(f, &s)?;
                 if let Some(st) = &from
                     && st.mesh != *p.mesh()
                 {
