@@ -13,6 +13,7 @@ pub mod io;
 pub mod latent;
 pub mod opts;
 pub mod plot;
+pub mod random;
 pub mod regressor;
 pub mod solver;
 pub mod structures;
