@@ -411,13 +411,16 @@ pub mod grains_module {
     /// assert_close(d.cos2_mean, 1.0, 1e-12, "cos²ψ = 1 everywhere");
     /// assert_close(d.sw_Mr, 1.0, 1e-12, "independent aligned grains keep full remanence");
     /// ```
-    #[rhai_fn(global, name = "descriptors", pure)]
-    pub fn descriptors_map(s: &mut SharedStructure) -> Map {
-        crate::grains::DESCRIPTORS
+    #[rhai_fn(global, name = "descriptors", pure, return_raw)]
+    pub fn descriptors_map(s: &mut SharedStructure) -> RResult<Map> {
+        let values = s
+            .descriptors()
+            .map_err(|e| error("descriptors", e.to_string()))?;
+        Ok(crate::grains::DESCRIPTORS
             .iter()
-            .zip(s.descriptors())
+            .zip(values)
             .map(|(d, v)| (d.name.into(), Dynamic::from_float(v)))
-            .collect()
+            .collect())
     }
 
     /// Descriptors of many structures as one array [n, descriptors] (columns in the order
@@ -436,7 +439,7 @@ pub mod grains_module {
                     .into_par_iter()
                     .map(|i| {
                         crate::interrupt::check().map_err(|e| e.to_string())?;
-                        Ok(src.get(i)?.descriptors())
+                        src.get(i)?.descriptors().map_err(|e| e.to_string())
                     })
                     .collect::<Result<Vec<Vec<f64>>, String>>()
                     .map_err(|e| error(f, e))?;

@@ -2,7 +2,9 @@
 //! curve — the easy axes against the field (+y), the curve of the same grains without
 //! exchange and demagnetisation (Stoner–Wohlfarth), the spread of their switching fields,
 //! the orientation averaged over exchange lengths, grain sizes, boundaries and the edges
-//! that carry the demagnetising charges. Inputs for regressors and a readable summary.
+//! that carry the demagnetising charges, and the first-order response of the
+//! Stoner–Wohlfarth state to exchange and demagnetisation. Inputs for regressors and a
+//! readable summary.
 //!
 //! An easy axis is a line, so every orientation measure uses ψ folded into [0, π/2] (the
 //! angle between the axis and the field line): cos²ψ, the switching field h_sw(ψ) =
@@ -23,7 +25,7 @@ const fn d(name: &'static str, unit: &'static str, doc: &'static str) -> Descrip
 }
 
 /// Every descriptor, in the order of [`Structure::descriptors`].
-pub const DESCRIPTORS: [Descriptor; 42] = [
+pub const DESCRIPTORS: [Descriptor; 46] = [
     d(
         "cos2_mean",
         "1",
@@ -194,6 +196,26 @@ pub const DESCRIPTORS: [Descriptor; 42] = [
         "HA",
         "least h_sw of a cell on the edges normal to the field",
     ),
+    d(
+        "lr_M1",
+        "Ms",
+        "M1 of the Stoner–Wohlfarth state turned by one Newton step under exchange and demagnetisation (solver::response, paper material)",
+    ),
+    d(
+        "lr_Mr",
+        "Ms",
+        "Mr of the Stoner–Wohlfarth state turned by one Newton step under exchange and demagnetisation",
+    ),
+    d(
+        "lr_dMr_exchange",
+        "Ms",
+        "exchange part of lr_Mr − sw_Mr: boundaries between misaligned grains pulled towards the field",
+    ),
+    d(
+        "lr_dMr_demag",
+        "Ms",
+        "demagnetisation part of lr_Mr − sw_Mr: the Stoner–Wohlfarth state's charges pushing it back",
+    ),
 ];
 
 /// The position of descriptor `name`.
@@ -324,8 +346,11 @@ fn local_measures(s: &Structure, scale_nm: f64) -> [f64; 5] {
 }
 
 impl Structure {
-    /// The values of [`DESCRIPTORS`], in that order.
-    pub fn descriptors(&self) -> Vec<f64> {
+    /// The values of [`DESCRIPTORS`], in that order. The `lr_` ones take the paper's
+    /// material (solver defaults) at this structure's cell size.
+    pub fn descriptors(&self) -> Result<Vec<f64>, crate::solver::SolverError> {
+        let settings = crate::solver::SolverSettings::default();
+        let lr = crate::solver::response::response(&self.problem(&settings)?, &[1.0, 0.0])?;
         let st = self.stats();
         // Grains owning cells: (folded angle, area in cells, ecd).
         let grains: Vec<(f64, f64, f64)> = (0..self.n_grains())
@@ -458,9 +483,13 @@ impl Structure {
             mis_q90,
             edge_cos2,
             edge_hsw,
+            lr[0].total(),
+            lr[1].total(),
+            lr[1].exchange,
+            lr[1].demag,
         ]);
         debug_assert_eq!(values.len(), DESCRIPTORS.len());
-        values
+        Ok(values)
     }
 }
 
@@ -470,7 +499,7 @@ mod tests {
     use std::f64::consts::{FRAC_PI_4, FRAC_PI_6, PI};
 
     fn value(s: &Structure, name: &str) -> f64 {
-        s.descriptors()[descriptor_index(name).unwrap()]
+        s.descriptors().unwrap()[descriptor_index(name).unwrap()]
     }
 
     #[test]
@@ -543,7 +572,7 @@ mod tests {
     fn aligned_grains_have_the_ideal_curve() {
         // One grain along the field: no boundaries, the SW square loop switching at h = −1.
         let s = Structure::from_grains(6, 6, 2.0, vec![0; 36], vec![0.0]).unwrap();
-        let v = s.descriptors();
+        let v = s.descriptors().unwrap();
         let at = |n: &str| v[descriptor_index(n).unwrap()];
         assert_eq!(at("sw_M1"), 1.0);
         assert_eq!(at("sw_Mr"), 1.0);
@@ -555,7 +584,26 @@ mod tests {
         assert_eq!(at("misorientation_mean"), 0.0);
         assert_eq!(at("axis_order"), 1.0);
         assert_eq!(at("cos2_local_10nm_min"), 1.0);
+        // m ∥ axis ∥ field everywhere: no coupling turns it.
+        assert_eq!(at("lr_M1"), 1.0);
+        assert_eq!(at("lr_Mr"), 1.0);
         assert!(v.iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn response_descriptors_split_into_sw_and_couplings() {
+        // Two grains at ±60°: the boundary between them turns towards +y (exchange), so
+        // the first-order Mr lies above the Stoner–Wohlfarth ½.
+        let grains: Vec<u32> = (0..16 * 8).map(|c| u32::from(c % 16 >= 8)).collect();
+        let s = Structure::from_grains(16, 8, 2.0, grains, vec![FRAC_PI_6 * 2.0, -FRAC_PI_6 * 2.0])
+            .unwrap();
+        let (sw, lr) = (value(&s, "sw_Mr"), value(&s, "lr_Mr"));
+        assert!((sw - 0.5).abs() < 1e-12);
+        let (ex, de) = (value(&s, "lr_dMr_exchange"), value(&s, "lr_dMr_demag"));
+        assert!(ex > 0.0, "exchange enhances the remanence: {ex}");
+        assert!((lr - (sw + ex + de)).abs() < 1e-12);
+        // At h = 1 the grains sit nearer the field than at remanence.
+        assert!(value(&s, "lr_M1") > lr);
     }
 
     #[test]
@@ -569,6 +617,6 @@ mod tests {
         let v = local_axis(&s, 2);
         // Interior window 5 × 5 has columns 0,90,0,90,0 or 90,0,90,0,90: mean cos 2ψ = ±1/5.
         assert!((v[s.index(4, 4)].0.abs() - 0.2).abs() < 1e-12);
-        assert!(s.descriptors().iter().all(|x| x.is_finite()));
+        assert!(s.descriptors().unwrap().iter().all(|x| x.is_finite()));
     }
 }
