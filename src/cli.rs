@@ -106,7 +106,10 @@ pub struct GenerateArgs {
     /// Add each structure's demagnetisation curve and anchors.
     #[arg(long)]
     pub label: bool,
-    /// This process's part `i/n` of the ids (0-based), for job arrays.
+    /// This process's part `i/n` of the ids (0-based), for job arrays. Without it, a Slurm
+    /// job array's task sets it: SLURM_ARRAY_TASK_ID (less SLURM_ARRAY_TASK_MIN, if set) of
+    /// SLURM_ARRAY_TASK_COUNT, when both are set; otherwise the whole dataset. A task
+    /// resubmitted alone (`sbatch --array=7`) needs --shard 7/n.
     #[arg(long)]
     pub shard: Option<String>,
     /// Solver torque tolerance (units of HA).
@@ -354,7 +357,26 @@ fn generate_spec(a: &GenerateArgs, seed: u64) -> crate::data::Result<crate::data
             expected: "--label as well (they are solver settings)".into(),
         });
     }
-    let shard = a.shard.as_deref().map_or(Ok(Shard::WHOLE), Shard::parse)?;
+    let shard = match a.shard.as_deref() {
+        Some(s) => Shard::parse(s)?,
+        None => {
+            let var = |name: &str| std::env::var(name).ok();
+            let slurm = slurm_shard(&SlurmArray {
+                id: var("SLURM_ARRAY_TASK_ID"),
+                count: var("SLURM_ARRAY_TASK_COUNT"),
+                min: var("SLURM_ARRAY_TASK_MIN"),
+                step: var("SLURM_ARRAY_TASK_STEP"),
+            })?;
+            if let Some(s) = slurm {
+                eprintln!(
+                    "coercive data generate: shard {}/{} from SLURM_ARRAY_TASK_ID and \
+                     SLURM_ARRAY_TASK_COUNT",
+                    s.index, s.count
+                );
+            }
+            slurm.unwrap_or(Shard::WHOLE)
+        }
+    };
     Spec::new(GeneratorSpec::new(&options, seed), a.count, solver, shard)
 }
 
@@ -378,6 +400,90 @@ fn boundary_phase(text: &str) -> crate::data::Result<crate::solver::BoundaryPhas
         k1,
     };
     Ok(crate::solver::BoundaryPhase { width_nm, material })
+}
+
+/// A Slurm job array task's variables, as read from the environment.
+#[derive(Default)]
+pub struct SlurmArray {
+    /// SLURM_ARRAY_TASK_ID
+    pub id: Option<String>,
+    /// SLURM_ARRAY_TASK_COUNT
+    pub count: Option<String>,
+    /// SLURM_ARRAY_TASK_MIN
+    pub min: Option<String>,
+    /// SLURM_ARRAY_TASK_STEP
+    pub step: Option<String>,
+}
+
+/// The shard of a Slurm job array task: `None` unless both the task id and the task count
+/// are set. The index is the id less the array's first id (`min`, SLURM_ARRAY_TASK_MIN), so
+/// `--array=1-8` works as well as `--array=0-7`. Refused, since they do not map onto
+/// shards: ids with gaps (`--array=0-15:2`), anything not a number, and an array of one
+/// task whose id is not 0 or 1 — that is one task resubmitted (`sbatch --array=7`), which
+/// would otherwise label shard 0/1, the whole dataset, and needs `--shard 7/n`.
+pub fn slurm_shard(v: &SlurmArray) -> crate::data::Result<Option<crate::data::Shard>> {
+    let (Some(id), Some(count)) = (v.id.as_deref(), v.count.as_deref()) else {
+        return Ok(None);
+    };
+    let bad = |name: &'static str, got: String, expected: String| {
+        Err(crate::data::DataError::BadOption {
+            name,
+            got,
+            expected,
+        })
+    };
+    let number = |name: &'static str, v: &str| {
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| crate::data::DataError::BadOption {
+                name,
+                got: format!("{v:?}"),
+                expected: "a non-negative integer".into(),
+            })
+    };
+    let id = number("SLURM_ARRAY_TASK_ID", id)?;
+    let count = number("SLURM_ARRAY_TASK_COUNT", count)?;
+    let min = v
+        .min
+        .as_deref()
+        .map_or(Ok(0), |m| number("SLURM_ARRAY_TASK_MIN", m))?;
+    let step = v
+        .step
+        .as_deref()
+        .map_or(Ok(1), |s| number("SLURM_ARRAY_TASK_STEP", s))?;
+    if step != 1 {
+        return bad(
+            "SLURM_ARRAY_TASK_STEP",
+            step.to_string(),
+            format!(
+                "1: ids with gaps are not shards; use a contiguous --array=0-{} or pass \
+                 --shard i/n",
+                count.saturating_sub(1)
+            ),
+        );
+    }
+    if count == 1 && id > 1 {
+        return bad(
+            "SLURM_ARRAY_TASK_ID",
+            format!("{id} in an array of one task"),
+            format!(
+                "--shard {id}/N for one resubmitted task (N: the shards of the whole array); \
+                 from the environment it would be shard 0/1, the whole dataset"
+            ),
+        );
+    }
+    match id.checked_sub(min) {
+        Some(index) if index < count => Ok(Some(crate::data::Shard { index, count })),
+        _ => bad(
+            "SLURM_ARRAY_TASK_ID",
+            format!("{id} (first id {min}, {count} tasks)"),
+            format!(
+                "an id in {min}..{}: use a contiguous --array=0-{} (no step), or pass --shard i/n",
+                min + count,
+                count.saturating_sub(1)
+            ),
+        ),
+    }
 }
 
 fn data_command(d: DataCommand, seed: u64) -> i32 {
@@ -454,5 +560,73 @@ fn with_engine(
             eprintln!("{msg}");
             101
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SlurmArray, slurm_shard};
+    use crate::data::Shard;
+
+    #[test]
+    fn slurm_array_tasks_become_shards() {
+        let with_step =
+            |id: Option<&str>, count: Option<&str>, min: Option<&str>, step: Option<&str>| {
+                slurm_shard(&SlurmArray {
+                    id: id.map(String::from),
+                    count: count.map(String::from),
+                    min: min.map(String::from),
+                    step: step.map(String::from),
+                })
+                .map_err(|e| e.to_string())
+            };
+        let shard = |id, count, min| with_step(id, count, min, None);
+        assert_eq!(shard(None, None, None), Ok(None));
+        assert_eq!(shard(Some("3"), None, None), Ok(None), "both are needed");
+        assert_eq!(shard(None, Some("8"), None), Ok(None), "both are needed");
+        assert_eq!(
+            shard(Some("3"), Some("8"), None),
+            Ok(Some(Shard { index: 3, count: 8 }))
+        );
+        assert_eq!(
+            shard(Some("8"), Some("8"), Some("1")),
+            Ok(Some(Shard { index: 7, count: 8 })),
+            "--array=1-8"
+        );
+        assert_eq!(
+            with_step(Some("2"), Some("4"), Some("0"), Some("1")),
+            Ok(Some(Shard { index: 2, count: 4 })),
+            "step 1 is contiguous"
+        );
+        let e = shard(Some("8"), Some("8"), Some("0")).unwrap_err();
+        assert!(
+            e.contains("SLURM_ARRAY_TASK_ID") && e.contains("0..8"),
+            "{e}"
+        );
+        let e = shard(Some("0"), Some("4"), Some("2")).unwrap_err();
+        assert!(e.contains("2..6"), "{e}");
+        let e = shard(Some("x"), Some("4"), None).unwrap_err();
+        assert!(
+            e.contains("SLURM_ARRAY_TASK_ID") && e.contains("\"x\""),
+            "{e}"
+        );
+        // --array=0-15:2: id 2 would pass the range check as shard 2 of 8.
+        let e = with_step(Some("2"), Some("8"), Some("0"), Some("2")).unwrap_err();
+        assert!(e.contains("SLURM_ARRAY_TASK_STEP = 2"), "{e}");
+        // `sbatch --array=7` to resume one task: an array of one, which is not shard 0/1.
+        let e = shard(Some("7"), Some("1"), Some("7")).unwrap_err();
+        assert!(
+            e.contains("SLURM_ARRAY_TASK_ID = 7 in an array of one task")
+                && e.contains("--shard 7/N"),
+            "{e}"
+        );
+        for id in ["0", "1"] {
+            assert_eq!(
+                shard(Some(id), Some("1"), Some(id)),
+                Ok(Some(Shard::WHOLE)),
+                "--array={id}: one task, the whole dataset"
+            );
+        }
+        assert!(shard(Some("0"), Some("0"), None).is_err(), "no tasks");
     }
 }

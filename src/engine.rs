@@ -42,6 +42,11 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_type_with_name::<api::latent::SharedPca>("PCA");
     engine.register_global_module(api::array::module().into());
     engine.register_global_module(api::core::module().into());
+    engine.register_global_module(api::random::module().into());
+    // The scripts' random stream (`rand`, `shuffle`, …), one per engine, from `--seed`.
+    engine.set_default_tag(Dynamic::from(api::random::ScriptRng::new(
+        crate::settings::seed(),
+    )));
     for (name, module) in static_modules() {
         engine.register_static_module(name, module.into());
     }

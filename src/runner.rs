@@ -48,6 +48,9 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
         EvalAltResult::ErrorRuntime(v, _) => runtime_message(v),
         EvalAltResult::ErrorParsing(p, _) => format!("syntax error: {p}"),
         EvalAltResult::ErrorTerminated(token, _) => token.to_string(),
+        EvalAltResult::ErrorMismatchDataType(expected, actual, _) => {
+            mismatch_message(expected, actual)
+        }
         // Display appends " (line L, position C)", which the prefix already says.
         other => {
             let s = other.to_string();
@@ -60,6 +63,41 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
         msg.push_str(&expected_signatures(sig));
     }
     format!("{}: {msg}", at(source, pos))
+}
+
+/// Rhai's "Data type incorrect" in script words (`coercive::array::NdArray` is `NdArray`),
+/// with a hint where an array comparison's mask stands for a truth value (`if h > 0.5`).
+fn mismatch_message(expected: &str, actual: &str) -> String {
+    let (expected, actual) = (type_words(expected), type_words(actual));
+    let mut msg = format!("Data type incorrect: {actual} (expecting {expected})");
+    if actual == "NdArray" && expected == "bool" {
+        msg.push_str(
+            ": comparing arrays gives a mask, one 0 or 1 per element; ask any(mask), \
+             all(mask), or array_equal(a, b) for true or false",
+        );
+    }
+    msg
+}
+
+/// A Rust type name as scripts know it: paths dropped, then `docs::script_types`.
+fn type_words(t: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            word.clear();
+        } else {
+            out.push_str(&word);
+            word.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&word);
+    crate::docs::script_types(&out)
 }
 
 fn runtime_message(v: &Dynamic) -> String {
@@ -157,4 +195,27 @@ pub fn run_file(engine: &Engine, path: &Path, args: &[String]) -> Result<Dynamic
     let mut scope = scope_with_args(args);
     let ast = compile_file(engine, path, &scope)?;
     run_ast(engine, &path.display().to_string(), &mut scope, &ast)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn type_mismatches_speak_of_script_types() {
+        assert_eq!(super::type_words("coercive::array::NdArray"), "NdArray");
+        assert_eq!(
+            super::type_words("coercive::api::grains::SharedStructure"),
+            "Structure"
+        );
+        assert_eq!(super::type_words("alloc::vec::Vec<f64>"), "Vec<float>");
+        let msg = super::mismatch_message("bool", "coercive::array::NdArray");
+        assert!(
+            msg.starts_with("Data type incorrect: NdArray (expecting bool): comparing arrays")
+                && msg.contains("any(mask)"),
+            "{msg}"
+        );
+        assert_eq!(
+            super::mismatch_message("int", "string"),
+            "Data type incorrect: string (expecting int)"
+        );
+    }
 }

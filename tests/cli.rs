@@ -2,15 +2,21 @@
 
 use std::process::{Command, Stdio};
 
-fn coercive(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_coercive"))
-        .args(args)
-        .output()
-        .expect("run coercive");
+/// A finished command as (exit code, or -1 for a signal; stdout; stderr).
+fn outcome(out: std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into(),
         String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn coercive(args: &[&str]) -> (i32, String, String) {
+    outcome(
+        Command::new(env!("CARGO_BIN_EXE_coercive"))
+            .args(args)
+            .output()
+            .expect("run coercive"),
     )
 }
 
@@ -106,4 +112,135 @@ fn sigint_interrupts_a_running_script() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted by Ctrl-C"));
+}
+
+#[test]
+fn script_randomness_follows_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("draw.rhai");
+    std::fs::write(
+        &script,
+        "print([rand(), randint(0, 1000000), choice([1, 2, 3, 4, 5, 6, 7, 8, 9])]);\n\
+         print(shuffle([1, 2, 3, 4, 5, 6, 7, 8, 9]));\nprint(rand([3]).sum() + randn(3).sum());\n",
+    )
+    .unwrap();
+    let draw = |seed: &str| {
+        let (code, out, err) = coercive(&["--seed", seed, "run", script.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let first = draw("5");
+    assert_eq!(first, draw("5"), "the same seed draws the same numbers");
+    assert_ne!(first, draw("6"), "another seed draws others");
+    assert_eq!(first.lines().count(), 3);
+}
+
+#[test]
+fn data_generate_takes_its_shard_from_a_slurm_job_array() {
+    let (_, help, _) = coercive(&["data", "generate", "--help"]);
+    assert!(help.contains("SLURM_ARRAY_TASK_ID") && help.contains("SLURM_ARRAY_TASK_COUNT"));
+    let dir = tempfile::tempdir().unwrap();
+    let generate = |out: &str, id: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "--quiet",
+            "data",
+            "generate",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(["--count", "6", "--n", "8"]);
+        args.extend(extra);
+        // The variables are set on the child only: nothing here touches this process's env.
+        let o = Command::new(env!("CARGO_BIN_EXE_coercive"))
+            .args(&args)
+            .env("SLURM_ARRAY_TASK_ID", id)
+            .env("SLURM_ARRAY_TASK_COUNT", "3")
+            .env_remove("SLURM_ARRAY_TASK_MIN")
+            .output()
+            .unwrap();
+        outcome(o)
+    };
+    let (code, out, err) = generate("a", "2", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ids 4..6 of 6, shard 2/3"), "{out}");
+    assert!(err.contains("shard 2/3 from SLURM_ARRAY_TASK_ID"), "{err}");
+    // --shard wins over the environment.
+    let (code, out, _) = generate("b", "2", &["--shard", "0/2"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("shard 0/2"), "{out}");
+    let (code, _, err) = generate("c", "3", &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("SLURM_ARRAY_TASK_ID = 3") && err.contains("0..3"),
+        "{err}"
+    );
+}
+
+/// Runs `examples/cluster/label.sbatch` as Slurm would run one task, with `coercive`
+/// replaced by a stub that prints its arguments: (exit code, arguments, stderr).
+fn run_sbatch_task(id: &str, count: &str) -> (i32, String, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/cluster/label.sbatch");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let stub = bin.join("coercive");
+    std::fs::write(&stub, "#!/bin/sh\necho \"$@\"\n").unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = Command::new("bash")
+        .arg(script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("SLURM_ARRAY_TASK_ID", id)
+        .env("SLURM_ARRAY_TASK_COUNT", count)
+        .env("SLURM_ARRAY_TASK_MIN", id)
+        .env("SLURM_CPUS_PER_TASK", "8")
+        .output()
+        .unwrap();
+    outcome(o)
+}
+
+#[test]
+fn the_cluster_example_passes_its_shard_so_one_task_can_be_resubmitted() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/cluster/label.sbatch");
+    let status = Command::new("bash").args(["-n", path]).status().unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(path).unwrap();
+    // SHARDS and the #SBATCH --array line say the same number.
+    let shards: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("SHARDS="))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("a SHARDS=N line");
+    assert!(
+        text.contains(&format!("#SBATCH --array=0-{}\n", shards - 1)),
+        "--array must be 0-{}",
+        shards - 1
+    );
+    assert!(text.contains("coercive data merge"));
+    // A lone resubmitted task (`sbatch --array=7`) is an array of one, yet still shard 7.
+    let (code, args, err) = run_sbatch_task("7", "1");
+    assert_eq!(code, 0, "{err}");
+    assert!(args.contains("data generate --label"), "{args}");
+    assert!(args.contains(&format!("--shard 7/{shards}")), "{args}");
+    assert!(
+        args.contains("--out parts/shard-007") && args.contains("--threads 8"),
+        "{args}"
+    );
+    let (_, args, _) = run_sbatch_task("0", &shards.to_string());
+    assert!(args.contains(&format!("--shard 0/{shards}")), "{args}");
+    // An id past the shards is refused before coercive runs.
+    let (code, args, err) = run_sbatch_task(&shards.to_string(), "1");
+    assert_eq!(code, 1);
+    assert!(
+        args.is_empty() && err.contains("is not a shard of"),
+        "{err}"
+    );
 }

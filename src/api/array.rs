@@ -1,11 +1,18 @@
 //! The `NdArray` type in scripts: construction, arithmetic with broadcasting, indexing,
-//! reductions and conversion to and from Rhai arrays.
+//! elementwise maths, comparisons, reductions (whole or along an axis) and conversion to
+//! and from Rhai arrays.
+//!
+//! Comparisons (`a > 0.5`, `a == b`) are elementwise, as in numpy, and give a *mask*: an
+//! ordinary NdArray of 1.0 (true) and 0.0 (false), so `mask.sum()` counts and `a * mask`
+//! zeroes. `where`, `filter`, `any`, `all` and `count_nonzero` read masks; whole-array
+//! equality is `array_equal(a, b)` (or `a.equals(b)`). NaN propagates through arithmetic,
+//! maths and `min`/`max`; the `nan*` reductions skip it.
 
 use super::{RResult, error, fail};
-use crate::array::NdArray;
-use ndarray::{ArrayD, Axis, IxDyn};
+use crate::array::{NdArray, arg_extreme, resolve_axis, truth};
+use ndarray::{ArrayD, ArrayView1, Axis, IxDyn};
 use rhai::plugin::*;
-use rhai::{Array, FuncRegistration, Module};
+use rhai::{Array, FnPtr, FuncRegistration, Module};
 
 /// Reads a (nested, rectangular) Rhai array of numbers.
 pub fn from_rhai(func: &str, values: &Array) -> RResult<NdArray> {
@@ -72,7 +79,7 @@ pub fn number(func: &str, v: &Dynamic) -> RResult<f64> {
 }
 
 /// A shape given as `[2, 3]` or as a single integer.
-fn shape_of(func: &str, shape: &Dynamic) -> RResult<Vec<usize>> {
+pub fn shape_of(func: &str, shape: &Dynamic) -> RResult<Vec<usize>> {
     const MAX_ELEMENTS: usize = 1 << 28;
     let dims: Vec<i64> = if let Ok(n) = shape.as_int() {
         vec![n]
@@ -121,7 +128,7 @@ fn resolve(func: &str, i: i64, n: usize) -> RResult<usize> {
         .ok_or_else(|| error(func, format!("index {i} out of range for length {n}")))
 }
 
-fn to_dynamic(a: ArrayD<f64>) -> Dynamic {
+pub fn to_dynamic(a: ArrayD<f64>) -> Dynamic {
     if a.ndim() == 0 {
         Dynamic::from_float(a[IxDyn(&[])])
     } else {
@@ -151,6 +158,100 @@ fn extreme(values: impl Iterator<Item = f64>, pick: fn(f64, f64) -> f64) -> f64 
 
 fn not_nan(x: &ArrayD<f64>) -> impl Iterator<Item = f64> + '_ {
     x.iter().copied().filter(|v| !v.is_nan())
+}
+
+/// The error for an axis a shape does not have, with the range that would do.
+fn bad_axis(func: &str, axis: i64, ndim: usize) -> Box<EvalAltResult> {
+    if ndim == 0 {
+        return error(func, format!("axis {axis}: a 0-d array has no axes"));
+    }
+    error(
+        func,
+        format!(
+            "axis {axis} is out of range for {ndim} dimension{} (0..{ndim}, or -{ndim}..-1 from the end)",
+            if ndim == 1 { "" } else { "s" }
+        ),
+    )
+}
+
+fn axis_of(func: &str, a: &NdArray, axis: i64) -> RResult<usize> {
+    resolve_axis(axis, a.0.ndim()).ok_or_else(|| bad_axis(func, axis, a.0.ndim()))
+}
+
+/// `f` over the lanes along `axis`; the result has that axis dropped (a number for a 1-d
+/// array). `empty_ok`: whether a lane of length 0 has a value (a sum does, a min does not).
+fn along(
+    func: &str,
+    a: &NdArray,
+    axis: i64,
+    empty_ok: bool,
+    f: impl Fn(ArrayView1<f64>) -> f64,
+) -> RResult<Dynamic> {
+    let k = axis_of(func, a, axis)?;
+    if !empty_ok && a.shape()[k] == 0 {
+        return fail(func, format!("axis {axis} has length 0: nothing to reduce"));
+    }
+    Ok(to_dynamic(a.reduce_axis(k, f)))
+}
+
+fn lane_mean(l: ArrayView1<f64>) -> f64 {
+    l.sum() / l.len() as f64
+}
+
+fn lane_std(l: ArrayView1<f64>) -> f64 {
+    let m = lane_mean(l.view());
+    (l.iter().map(|v| (v - m).powi(2)).sum::<f64>() / l.len() as f64).sqrt()
+}
+
+/// argmin/argmax along an axis: an int for a 1-d array, else an array of indices.
+fn arg_along(func: &str, a: &NdArray, axis: i64, less: bool) -> RResult<Dynamic> {
+    let k = axis_of(func, a, axis)?;
+    if a.shape()[k] == 0 {
+        return fail(
+            func,
+            format!("axis {axis} has length 0: no element to pick"),
+        );
+    }
+    let idx = a.reduce_axis(k, |l| {
+        arg_extreme(l.iter().copied(), less).unwrap_or(0) as f64
+    });
+    Ok(if idx.ndim() == 0 {
+        Dynamic::from_int(idx[IxDyn(&[])] as i64)
+    } else {
+        Dynamic::from(NdArray::new(idx))
+    })
+}
+
+/// A number as a 0-d array, or an NdArray, for functions that broadcast either.
+fn operand(func: &str, what: &str, v: &Dynamic) -> RResult<NdArray> {
+    if let Some(a) = v.read_lock::<NdArray>() {
+        return Ok(a.clone());
+    }
+    number(func, v)
+        .map(|x| NdArray::new(ArrayD::from_elem(IxDyn(&[]), x)))
+        .map_err(|_| {
+            error(
+                func,
+                format!(
+                    "{what} must be a number or an NdArray, got {}",
+                    crate::docs::script_types(v.type_name())
+                ),
+            )
+        })
+}
+
+/// NdArrays from a Rhai array of them, for joins.
+fn arrays_of(func: &str, parts: &Array) -> RResult<Vec<NdArray>> {
+    let arrays = crate::api::convert::items(func, "parts", "an NdArray", parts)?;
+    if arrays.is_empty() {
+        return fail(func, "nothing to join");
+    }
+    Ok(arrays)
+}
+
+/// numpy truthiness: anything but 0 is true (NaN too).
+fn nonzero(x: f64) -> bool {
+    x != 0.0
 }
 
 #[export_module]
@@ -203,11 +304,12 @@ pub mod array_module {
     }
 
     /// Standard normal samples of the given shape from an explicit seed:
-    /// `randn(512, 7)` (a random latent code).
+    /// `randn(512, 7)` (a random latent code). `randn(shape)` draws from the session's
+    /// stream instead (see `rand`).
     ///
     /// ```rhai
     /// let a = randn([1000], 7);
-    /// assert(a == randn([1000], 7), "the same seed draws the same numbers");
+    /// assert(array_equal(a, randn([1000], 7)), "the same seed draws the same numbers");
     /// assert(a.mean().abs() < 0.1 && (a.std() - 1.0).abs() < 0.1, "standard normal");
     /// ```
     #[rhai_fn(return_raw)]
@@ -369,18 +471,6 @@ pub mod array_module {
         Ok(a.0.iter().zip(b.0.iter()).map(|(x, y)| x * y).sum())
     }
 
-    /// Elementwise absolute value.
-    #[rhai_fn(pure)]
-    pub fn abs(a: &mut NdArray) -> NdArray {
-        a.map(f64::abs)
-    }
-
-    /// Elementwise square root.
-    #[rhai_fn(pure)]
-    pub fn sqrt(a: &mut NdArray) -> NdArray {
-        a.map(f64::sqrt)
-    }
-
     /// The same elements in a new shape: `a.reshape([ny, nx])`.
     #[rhai_fn(return_raw, pure)]
     pub fn reshape(a: &mut NdArray, shape: Dynamic) -> RResult<NdArray> {
@@ -400,38 +490,62 @@ pub mod array_module {
             })
     }
 
-    /// Joins arrays along an existing axis; every other dimension must agree:
-    /// `concat([codes, descriptors], 1)` puts columns side by side.
+    /// Joins arrays along an existing axis (negative counts from the end); every other
+    /// dimension must agree: `concat([codes, descriptors], 1)` puts columns side by side.
+    ///
+    /// ```rhai
+    /// let a = concat([zeros([2, 3]), ones([2, 1])], -1);
+    /// assert(a.shape == [2, 4] && a.sum() == 2.0, "a column of ones appended");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn concat(parts: Array, axis: i64) -> RResult<NdArray> {
         let f = "concat";
-        let arrays = parts
-            .iter()
-            .map(|p| {
-                p.read_lock::<NdArray>().map(|a| a.clone()).ok_or_else(|| {
-                    error(
-                        f,
-                        format!("expected an array of NdArrays, found {}", p.type_name()),
-                    )
-                })
-            })
-            .collect::<RResult<Vec<_>>>()?;
-        let Some(first) = arrays.first() else {
-            return Err(error(f, "nothing to join"));
-        };
-        if axis < 0 || axis as usize >= first.shape().len() {
-            return Err(error(
-                f,
-                format!("axis must be in 0..{}, got {axis}", first.shape().len()),
-            ));
-        }
+        let arrays = arrays_of(f, &parts)?;
+        let k = axis_of(f, &arrays[0], axis)?;
         let views: Vec<_> = arrays.iter().map(|a| a.0.view()).collect();
-        ndarray::concatenate(ndarray::Axis(axis as usize), &views)
+        ndarray::concatenate(Axis(k), &views)
             .map(NdArray::new)
             .map_err(|_| {
                 let shapes: Vec<_> = arrays.iter().map(|a| a.shape().to_vec()).collect();
                 error(f, format!("shapes {shapes:?} differ off axis {axis}"))
             })
+    }
+
+    /// Joins arrays of one shape along a new axis `axis` (0..=ndim, negative from the
+    /// end), numpy's `stack`: `stack([a, b], 0)` makes rows of them.
+    ///
+    /// ```rhai
+    /// let rows = stack([linspace(0.0, 1.0, 3), zeros(3)], 0);
+    /// assert(rows.shape == [2, 3], "two rows");
+    /// assert(stack([zeros(3), zeros(3)], -1).shape == [3, 2], "two columns");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn stack(parts: Array, axis: i64) -> RResult<NdArray> {
+        let f = "stack";
+        let arrays = arrays_of(f, &parts)?;
+        let ndim = arrays[0].0.ndim() + 1;
+        let k = resolve_axis(axis, ndim).ok_or_else(|| bad_axis(f, axis, ndim))?;
+        let views: Vec<_> = arrays.iter().map(|a| a.0.view()).collect();
+        ndarray::stack(Axis(k), &views)
+            .map(NdArray::new)
+            .map_err(|_| {
+                let shapes: Vec<_> = arrays.iter().map(|a| a.shape().to_vec()).collect();
+                error(
+                    f,
+                    format!("shapes {shapes:?} differ: stack needs equal shapes"),
+                )
+            })
+    }
+
+    /// The axes reversed (a matrix transposed): `a.transpose()` or `a.T`.
+    ///
+    /// ```rhai
+    /// let a = array([[1, 2, 3], [4, 5, 6]]);
+    /// assert(a.T.shape == [3, 2] && a.T[[2, 0]] == 3.0, "rows become columns");
+    /// ```
+    #[rhai_fn(name = "transpose", get = "T", pure)]
+    pub fn transpose(a: &mut NdArray) -> NdArray {
+        a.transpose()
     }
 
     /// All elements as a 1-d array (row-major order).
@@ -480,16 +594,308 @@ pub mod array_module {
         a.to_string()
     }
 
-    /// Whether two arrays have the same shape and elements.
-    #[rhai_fn(name = "==", pure)]
-    pub fn eq(a: &mut NdArray, b: NdArray) -> bool {
+    /// Whether two arrays have the same shape and the same elements (numpy's
+    /// `array_equal`; NaN equals nothing): `array_equal(a, b)` or `a.equals(b)`. `a == b`
+    /// compares elementwise and gives a mask.
+    ///
+    /// ```rhai
+    /// let a = array([1, 2]);
+    /// assert(array_equal(a, array([1.0, 2.0])) && !a.equals(array([1, 2, 3])), "shape and values");
+    /// ```
+    #[rhai_fn(name = "array_equal", name = "equals", pure)]
+    pub fn array_equal(a: &mut NdArray, b: NdArray) -> bool {
         *a == b
     }
 
-    /// Whether two arrays differ in shape or any element.
-    #[rhai_fn(name = "!=", pure)]
-    pub fn ne(a: &mut NdArray, b: NdArray) -> bool {
-        *a != b
+    /// Elementwise power: `pow(a, 2)` or `pow(a, p)` with an array `p` broadcast against
+    /// `a`; also `a ** p`.
+    ///
+    /// ```rhai
+    /// let a = array([1, 2, 3]);
+    /// assert(array_equal(pow(a, 2), array([1, 4, 9])), "squares");
+    /// assert(array_equal(a ** array([0, 1, 2]), array([1, 2, 9])), "per element");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn pow(a: &mut NdArray, p: Dynamic) -> RResult<NdArray> {
+        let p = operand("pow", "the exponent", &p)?;
+        a.zip_with(&p, f64::powf).ok_or_else(|| {
+            error(
+                "pow",
+                format!(
+                    "shapes {:?} and {:?} do not broadcast",
+                    a.shape(),
+                    p.shape()
+                ),
+            )
+        })
+    }
+
+    /// Elementwise limit to [lo, hi] (NaN stays NaN): `m.clip(-1.0, 1.0)`.
+    ///
+    /// ```rhai
+    /// assert(array_equal(array([-3, 0.5, 3]).clip(-1.0, 1.0), array([-1, 0.5, 1])), "limited");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn clip(a: &mut NdArray, lo: Dynamic, hi: Dynamic) -> RResult<NdArray> {
+        let (lo, hi) = (number("clip", &lo)?, number("clip", &hi)?);
+        if !(lo <= hi) {
+            return fail("clip", format!("needs lo ≤ hi, got {lo} and {hi}"));
+        }
+        Ok(a.map(|x| x.clamp(lo, hi)))
+    }
+
+    /// `f` applied to every element (which must give a number), shape kept:
+    /// `a.map(|x| if x > 0.0 { x } else { 0.0 })`.
+    ///
+    /// ```rhai
+    /// let a = array([[1, -2], [-3, 4]]).map(|x| x * x);
+    /// assert(a.shape == [2, 2] && a.sum() == 30.0, "squares, same shape");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn map(ctx: NativeCallContext, a: &mut NdArray, f: FnPtr) -> RResult<NdArray> {
+        let mut out = Vec::with_capacity(a.len());
+        for &x in a.0.iter() {
+            let y: Dynamic = f.call_within_context(&ctx, (Dynamic::from_float(x),))?;
+            out.push(number("NdArray.map", &y).map_err(|_| {
+                error(
+                    "NdArray.map",
+                    format!(
+                        "the function must return a number, got {} for {}",
+                        crate::docs::script_types(y.type_name()),
+                        crate::array::fmt_g(x)
+                    ),
+                )
+            })?);
+        }
+        ArrayD::from_shape_vec(IxDyn(a.shape()), out)
+            .map(NdArray::new)
+            .map_err(crate::api::error_in("NdArray.map"))
+    }
+
+    // Masks.
+
+    /// numpy.where: elements of `a` where `mask` is nonzero, else of `b`; `a` and `b` are
+    /// arrays or numbers, all three broadcast together: `where(m > 0.0, m, 0.0)`.
+    ///
+    /// ```rhai
+    /// let m = array([0.5, -0.2, 1.0]);
+    /// assert(array_equal(where(m > 0.0, m, 0.0), array([0.5, 0, 1])), "negatives zeroed");
+    /// ```
+    #[rhai_fn(name = "where", return_raw)]
+    pub fn where_(mask: NdArray, a: Dynamic, b: Dynamic) -> RResult<NdArray> {
+        let f = "where";
+        let (x, y) = (operand(f, "a", &a)?, operand(f, "b", &b)?);
+        NdArray::choose(&mask, &x, &y).ok_or_else(|| {
+            error(
+                f,
+                format!(
+                    "shapes {:?} (mask), {:?} and {:?} do not broadcast",
+                    mask.shape(),
+                    x.shape(),
+                    y.shape()
+                ),
+            )
+        })
+    }
+
+    /// The elements where a mask of the same shape is 1, as a 1-d array (numpy's
+    /// `a[mask]`): `h.filter(m > 0.0)`. The mask must hold only 0 and 1, as comparisons
+    /// make them.
+    ///
+    /// ```rhai
+    /// let h = linspace(1.0, -1.0, 5);
+    /// assert(array_equal(h.filter(h < 0.0), array([-0.5, -1])), "the negative fields");
+    /// ```
+    #[rhai_fn(name = "filter", return_raw, pure)]
+    pub fn filter_mask(a: &mut NdArray, mask: NdArray) -> RResult<NdArray> {
+        let f = "NdArray.filter";
+        if !mask.is_mask() {
+            return fail(
+                f,
+                "the mask must hold only 0 and 1 (comparisons like `a > 0.5` make one)",
+            );
+        }
+        a.select(&mask).ok_or_else(|| {
+            error(
+                f,
+                format!(
+                    "mask shape {:?} differs from the array's {:?}",
+                    mask.shape(),
+                    a.shape()
+                ),
+            )
+        })
+    }
+
+    /// The elements for which `f` returns true, as a 1-d array: `a.filter(|x| x > 0.5)`.
+    ///
+    /// ```rhai
+    /// assert(array([3, -1, 2]).filter(|x| x > 0.0).len() == 2, "two positive");
+    /// ```
+    #[rhai_fn(name = "filter", return_raw, pure)]
+    pub fn filter_fn(ctx: NativeCallContext, a: &mut NdArray, f: FnPtr) -> RResult<NdArray> {
+        let mut out = vec![];
+        for &x in a.0.iter() {
+            let keep: Dynamic = f.call_within_context(&ctx, (Dynamic::from_float(x),))?;
+            let keep = keep.as_bool().map_err(|t| {
+                error(
+                    "NdArray.filter",
+                    format!("the function must return true or false, got {t}"),
+                )
+            })?;
+            if keep {
+                out.push(x);
+            }
+        }
+        Ok(NdArray::from_vec(out))
+    }
+
+    /// Whether any element is nonzero (a mask holds a 1); false when empty.
+    ///
+    /// ```rhai
+    /// assert(any(linspace(0.0, 1.0, 3) > 0.5) && !any(zeros(3)), "one above 0.5");
+    /// ```
+    #[rhai_fn(pure)]
+    pub fn any(a: &mut NdArray) -> bool {
+        a.0.iter().any(|&x| nonzero(x))
+    }
+
+    /// Whether every element is nonzero (a mask is all 1); true when empty.
+    ///
+    /// ```rhai
+    /// let a = array([1, 2, 3]);
+    /// assert(all(a > 0) && !all(a > 1), "all positive, not all above 1");
+    /// ```
+    #[rhai_fn(pure)]
+    pub fn all(a: &mut NdArray) -> bool {
+        a.0.iter().all(|&x| nonzero(x))
+    }
+
+    /// Number of nonzero elements (NaN counts, as in numpy): `(a > 0.5).count_nonzero()`.
+    ///
+    /// ```rhai
+    /// assert(count_nonzero(array([0, 1, 2, 0])) == 2, "two nonzero");
+    /// ```
+    #[rhai_fn(pure)]
+    pub fn count_nonzero(a: &mut NdArray) -> i64 {
+        a.0.iter().filter(|&&x| nonzero(x)).count() as i64
+    }
+
+    // Reductions along an axis: the axis is dropped, a 1-d array gives a number.
+
+    /// Sums along `axis` (negative counts from the end): `t.sum(0)` sums the rows.
+    ///
+    /// ```rhai
+    /// let t = array([[1, 2, 3], [4, 5, 6]]);
+    /// assert(array_equal(t.sum(0), array([5, 7, 9])) && array_equal(t.sum(-1), array([6, 15])), "columns, rows");
+    /// ```
+    #[rhai_fn(name = "sum", return_raw, pure)]
+    pub fn sum_axis(a: &mut NdArray, axis: i64) -> RResult<Dynamic> {
+        along("sum", a, axis, true, |l| l.sum())
+    }
+
+    /// Means along `axis`.
+    ///
+    /// ```rhai
+    /// assert(array_equal(array([[1, 2], [3, 4]]).mean(0), array([2, 3])), "column means");
+    /// ```
+    #[rhai_fn(name = "mean", return_raw, pure)]
+    pub fn mean_axis(a: &mut NdArray, axis: i64) -> RResult<Dynamic> {
+        along("mean", a, axis, false, lane_mean)
+    }
+
+    /// Smallest elements along `axis` (NaN if the lane holds one).
+    ///
+    /// ```rhai
+    /// assert(array_equal(array([[1, 5], [3, 2]]).min(1), array([1, 2])), "row minima");
+    /// ```
+    #[rhai_fn(name = "min", return_raw, pure)]
+    pub fn min_axis(a: &mut NdArray, axis: i64) -> RResult<Dynamic> {
+        along("min", a, axis, false, |l| {
+            extreme(l.iter().copied(), f64::min)
+        })
+    }
+
+    /// Largest elements along `axis` (NaN if the lane holds one).
+    ///
+    /// ```rhai
+    /// assert(array_equal(array([[1, 5], [3, 2]]).max(0), array([3, 5])), "column maxima");
+    /// ```
+    #[rhai_fn(name = "max", return_raw, pure)]
+    pub fn max_axis(a: &mut NdArray, axis: i64) -> RResult<Dynamic> {
+        along("max", a, axis, false, |l| {
+            extreme(l.iter().copied(), f64::max)
+        })
+    }
+
+    /// Standard deviations along `axis` (population, ddof = 0).
+    ///
+    /// ```rhai
+    /// assert(array_equal(array([[1, 1], [3, 5]]).std(1), array([0, 1])), "row spreads");
+    /// ```
+    #[rhai_fn(name = "std", return_raw, pure)]
+    pub fn std_axis(a: &mut NdArray, axis: i64) -> RResult<Dynamic> {
+        along("std", a, axis, false, lane_std)
+    }
+
+    /// Means along `axis` of the elements that are not NaN (NaN for an all-NaN lane):
+    /// `t.Hc.nanmean(0)` over anchors with missing values.
+    ///
+    /// ```rhai
+    /// let t = array([[1.0, 0.0 / 0.0], [3.0, 4.0]]);
+    /// assert(array_equal(t.nanmean(1), array([1, 3.5])), "NaN skipped");
+    /// ```
+    #[rhai_fn(name = "nanmean", return_raw, pure)]
+    pub fn nanmean_axis(a: &mut NdArray, axis: i64) -> RResult<Dynamic> {
+        along("nanmean", a, axis, false, |l| {
+            let n = l.iter().filter(|v| !v.is_nan()).count();
+            l.iter().filter(|v| !v.is_nan()).sum::<f64>() / n as f64
+        })
+    }
+
+    /// Flat (row-major) index of the first smallest element; a NaN's index if there is
+    /// one, as numpy.
+    ///
+    /// ```rhai
+    /// assert(array([[4, 1], [0, 9]]).argmin() == 2, "the 0 at [1, 0]");
+    /// ```
+    #[rhai_fn(name = "argmin", return_raw, pure)]
+    pub fn argmin(a: &mut NdArray) -> RResult<i64> {
+        arg_extreme(a.0.iter().copied(), true)
+            .map(|k| k as i64)
+            .ok_or_else(|| error("argmin", "the array is empty"))
+    }
+
+    /// Flat (row-major) index of the first largest element; a NaN's index if there is one.
+    ///
+    /// ```rhai
+    /// assert(linspace(1.0, -1.0, 5).argmax() == 0, "the first field");
+    /// ```
+    #[rhai_fn(name = "argmax", return_raw, pure)]
+    pub fn argmax(a: &mut NdArray) -> RResult<i64> {
+        arg_extreme(a.0.iter().copied(), false)
+            .map(|k| k as i64)
+            .ok_or_else(|| error("argmax", "the array is empty"))
+    }
+
+    /// Indices of the smallest elements along `axis` (an int for a 1-d array).
+    ///
+    /// ```rhai
+    /// assert(array_equal(array([[4, 1], [0, 9]]).argmin(1), array([1, 0])), "per row");
+    /// ```
+    #[rhai_fn(name = "argmin", return_raw, pure)]
+    pub fn argmin_axis(a: &mut NdArray, axis: i64) -> RResult<Dynamic> {
+        arg_along("argmin", a, axis, true)
+    }
+
+    /// Indices of the largest elements along `axis` (an int for a 1-d array).
+    ///
+    /// ```rhai
+    /// assert(array_equal(array([[4, 1], [0, 9]]).argmax(0), array([0, 1])), "per column");
+    /// ```
+    #[rhai_fn(name = "argmax", return_raw, pure)]
+    pub fn argmax_axis(a: &mut NdArray, axis: i64) -> RResult<Dynamic> {
+        arg_along("argmax", a, axis, false)
     }
 }
 
@@ -519,13 +925,93 @@ fn multi_index(a: &NdArray, idx: &Array) -> RResult<Vec<usize>> {
         .collect()
 }
 
-/// Registers `+ - * /` between arrays (broadcasting) and between arrays and numbers.
+/// Registers the operators: `+ - * / **` and the comparisons `> >= < <= == !=` between
+/// arrays (broadcasting) and between arrays and numbers, `& | !` on masks, and negation.
 pub fn register_operators(module: &mut Module) {
-    fn op(module: &mut Module, name: &'static str, word: &'static str, f: fn(f64, f64) -> f64) {
+    /// One binary operator for (array, array) and for arrays with floats and ints on
+    /// either side. `both` and `scalar` are the doc comments of the two kinds.
+    fn op(
+        module: &mut Module,
+        name: &'static str,
+        both: &str,
+        scalar: &str,
+        f: fn(f64, f64) -> f64,
+    ) {
+        FuncRegistration::new(name)
+            .with_comments([both])
+            .with_params_info(["a: NdArray", "b: NdArray", "NdArray"])
+            .set_into_module(module, move |a: NdArray, b: NdArray| -> RResult<NdArray> {
+                a.zip_with(&b, f).ok_or_else(|| {
+                    let hint = if name == "==" || name == "!=" {
+                        " (array_equal(a, b) compares whole arrays)"
+                    } else {
+                        ""
+                    };
+                    error(
+                        name,
+                        format!(
+                            "shapes {:?} and {:?} do not broadcast{hint}",
+                            a.shape(),
+                            b.shape()
+                        ),
+                    )
+                })
+            });
+        let reg = |params: [&str; 3]| {
+            FuncRegistration::new(name)
+                .with_comments([scalar])
+                .with_params_info(params)
+        };
+        reg(["a: NdArray", "x: f64", "NdArray"])
+            .set_into_module(module, move |a: NdArray, x: f64| a.map(|v| f(v, x)));
+        reg(["x: f64", "a: NdArray", "NdArray"])
+            .set_into_module(module, move |x: f64, a: NdArray| a.map(|v| f(x, v)));
+        reg(["a: NdArray", "x: i64", "NdArray"])
+            .set_into_module(module, move |a: NdArray, x: i64| a.map(|v| f(v, x as f64)));
+        reg(["x: i64", "a: NdArray", "NdArray"])
+            .set_into_module(module, move |x: i64, a: NdArray| a.map(|v| f(x as f64, v)));
+    }
+    fn arithmetic(module: &mut Module, name: &'static str, word: &str, f: fn(f64, f64) -> f64) {
         let both = format!("/// Elementwise {word} of two arrays (numpy broadcasting).");
         let scalar = format!("/// Elementwise {word} of an array and a number.");
+        op(module, name, &both, &scalar, f);
+    }
+    arithmetic(module, "+", "sum", |a, b| a + b);
+    arithmetic(module, "-", "difference", |a, b| a - b);
+    arithmetic(module, "*", "product", |a, b| a * b);
+    arithmetic(module, "/", "quotient", |a, b| a / b);
+    arithmetic(module, "**", "power", f64::powf);
+    // Comparisons give masks (1.0 true, 0.0 false) as numpy gives boolean arrays; Rhai's
+    // default for types without `>` would be a silent `false`.
+    fn compare(module: &mut Module, name: &'static str, f: fn(f64, f64) -> f64) {
+        let both = format!(
+            "/// Elementwise `a {name} b` of two arrays (numpy broadcasting) as a mask: 1.0 \
+             where true, 0.0 where false (NaN compares false, except under `!=`)."
+        );
+        let scalar =
+            format!("/// Elementwise `{name}` of an array and a number as a mask: `h {name} 0.5`.");
+        op(module, name, &both, &scalar, f);
+    }
+    compare(module, ">", |a, b| truth(a > b));
+    compare(module, ">=", |a, b| truth(a >= b));
+    compare(module, "<", |a, b| truth(a < b));
+    compare(module, "<=", |a, b| truth(a <= b));
+    compare(module, "==", |a, b| truth(a == b));
+    compare(module, "!=", |a, b| truth(a != b));
+    for (name, word, f) in [
+        (
+            "&",
+            "and",
+            (|a, b| truth(a != 0.0 && b != 0.0)) as fn(f64, f64) -> f64,
+        ),
+        ("|", "or", |a, b| truth(a != 0.0 || b != 0.0)),
+    ] {
+        let doc = format!(
+            "/// Elementwise logical {word} of two masks (nonzero is true), broadcasting: \
+             `(h > -0.5) {name} (h < 0.5)`."
+        );
         FuncRegistration::new(name)
-            .with_comments([both.as_str()])
+            .with_comments([doc.as_str()])
             .with_params_info(["a: NdArray", "b: NdArray", "NdArray"])
             .set_into_module(module, move |a: NdArray, b: NdArray| -> RResult<NdArray> {
                 a.zip_with(&b, f).ok_or_else(|| {
@@ -539,28 +1025,82 @@ pub fn register_operators(module: &mut Module) {
                     )
                 })
             });
-        let reg = |params: [&str; 3]| {
-            FuncRegistration::new(name)
-                .with_comments([scalar.as_str()])
-                .with_params_info(params)
-        };
-        reg(["a: NdArray", "x: f64", "NdArray"])
-            .set_into_module(module, move |a: NdArray, x: f64| a.map(|v| f(v, x)));
-        reg(["x: f64", "a: NdArray", "NdArray"])
-            .set_into_module(module, move |x: f64, a: NdArray| a.map(|v| f(x, v)));
-        reg(["a: NdArray", "x: i64", "NdArray"])
-            .set_into_module(module, move |a: NdArray, x: i64| a.map(|v| f(v, x as f64)));
-        reg(["x: i64", "a: NdArray", "NdArray"])
-            .set_into_module(module, move |x: i64, a: NdArray| a.map(|v| f(x as f64, v)));
     }
-    op(module, "+", "sum", |a, b| a + b);
-    op(module, "-", "difference", |a, b| a - b);
-    op(module, "*", "product", |a, b| a * b);
-    op(module, "/", "quotient", |a, b| a / b);
+    FuncRegistration::new("!")
+        .with_comments(["/// Elementwise logical not of a mask: 1.0 where the element is 0."])
+        .with_params_info(["a: NdArray", "NdArray"])
+        .set_into_module(module, |a: NdArray| a.map(|v| truth(v == 0.0)));
     FuncRegistration::new("-")
         .with_comments(["/// Elementwise negation."])
         .with_params_info(["a: NdArray", "NdArray"])
         .set_into_module(module, |a: NdArray| a.map(|v| -v));
+}
+
+/// Registers the elementwise functions of one number (`sin(a)` or `a.sin()`): a table,
+/// since they differ only in the function and its documentation. NaN in gives NaN out.
+fn register_elementwise(module: &mut Module) {
+    let table: [(&[&'static str], fn(f64) -> f64, &str); 13] = [
+        (&["abs"], f64::abs, "/// Elementwise absolute value.
+            /// ```rhai
+            /// assert(array_equal(abs(array([-1.5, 2])), array([1.5, 2])), \"magnitudes\");
+            /// ```"),
+        (&["sqrt"], f64::sqrt, "/// Elementwise square root (NaN below 0).
+            /// ```rhai
+            /// assert(array_equal(sqrt(array([4, 9])), array([2, 3])), \"roots\");
+            /// ```"),
+        (&["sin"], f64::sin, "/// Elementwise sine (radians).
+            /// ```rhai
+            /// assert_close(sin(array([0.0, PI() / 2.0])).sum(), 1.0, 1e-12, \"sin 0 + sin π/2\");
+            /// ```"),
+        (&["cos"], f64::cos, "/// Elementwise cosine (radians).
+            /// ```rhai
+            /// assert_close(cos(array([0.0, PI()])).sum(), 0.0, 1e-12, \"cos 0 + cos π\");
+            /// ```"),
+        (&["tan"], f64::tan, "/// Elementwise tangent (radians).
+            /// ```rhai
+            /// assert_close(tan(array([PI() / 4.0]))[0], 1.0, 1e-12, \"tan π/4\");
+            /// ```"),
+        (&["exp"], f64::exp, "/// Elementwise e^x.
+            /// ```rhai
+            /// assert_close(exp(array([0.0, 1.0]))[1], E(), 1e-12, \"e¹\");
+            /// ```"),
+        (&["ln"], f64::ln, "/// Elementwise natural logarithm (numpy's `log`); NaN below 0, -inf at 0.
+            /// ```rhai
+            /// assert_close(ln(exp(array([2.0])))[0], 2.0, 1e-12, \"ln ∘ exp\");
+            /// ```"),
+        (&["log10"], f64::log10, "/// Elementwise base-10 logarithm.
+            /// ```rhai
+            /// assert(log10(array([1000.0]))[0] == 3.0, \"10³\");
+            /// ```"),
+        (&["floor"], f64::floor, "/// Elementwise largest integer ≤ x.
+            /// ```rhai
+            /// assert(array_equal(floor(array([1.5, -1.5])), array([1, -2])), \"towards -∞\");
+            /// ```"),
+        (&["ceil", "ceiling"], f64::ceil, "/// Elementwise smallest integer ≥ x (`ceil` and `ceiling` are the same).
+            /// ```rhai
+            /// assert(array_equal(ceil(array([1.5, -1.5])), array([2, -1])), \"towards +∞\");
+            /// ```"),
+        (&["round"], f64::round_ties_even, "/// Elementwise nearest integer, halves to even as numpy (0.5 → 0, 1.5 → 2, 2.5 → 2).
+            /// ```rhai
+            /// assert(array_equal(round(array([0.5, 1.5, 2.5, -0.7])), array([0, 2, 2, -1])), \"half to even\");
+            /// ```"),
+        (&["isnan"], |x| truth(x.is_nan()), "/// A mask of the NaN elements (1.0 where NaN): `a.isnan().sum()` counts them.
+            /// ```rhai
+            /// assert(array_equal(isnan(array([1.0, 0.0 / 0.0, 3.0])), array([0, 1, 0])), \"the middle one\");
+            /// ```"),
+        (&["isfinite"], |x| truth(x.is_finite()), "/// A mask of the finite elements (not NaN, not ±inf).
+            /// ```rhai
+            /// assert(array_equal(isfinite(array([1.0, 1.0 / 0.0])), array([1, 0])), \"inf is not finite\");
+            /// ```"),
+    ];
+    for (names, f, doc) in table {
+        for &name in names {
+            FuncRegistration::new(name)
+                .with_comments([doc])
+                .with_params_info(["a: NdArray", "NdArray"])
+                .set_into_module(module, move |a: NdArray| a.map(f));
+        }
+    }
 }
 
 /// The array module with its operators.
@@ -568,6 +1108,7 @@ pub fn module() -> Module {
     let mut m = exported_module!(array_module);
     m.set_custom_type::<NdArray>("NdArray");
     register_operators(&mut m);
+    register_elementwise(&mut m);
     m
 }
 
@@ -592,4 +1133,203 @@ pub fn vector(func: &str, v: &Dynamic) -> RResult<Vec<f64>> {
             crate::docs::script_types(v.type_name())
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The script's value as text, or its error.
+    fn eval(script: &str) -> Result<String, String> {
+        let engine = crate::engine::new_engine(None).unwrap();
+        engine
+            .eval::<Dynamic>(script)
+            .map(|v| crate::runner::display(&engine, &v))
+            .map_err(|e| e.to_string())
+    }
+
+    fn ok(script: &str) -> String {
+        eval(script).unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    fn err(script: &str) -> String {
+        eval(script).expect_err(script)
+    }
+
+    use rhai::Dynamic;
+
+    #[test]
+    fn elementwise_maths_propagates_nan() {
+        assert_eq!(
+            ok(
+                "let a = array([0.0, 1.0, 0.0 / 0.0]); [exp(a).isnan().sum(), sqrt(a).count_nonzero(), ln(a)[0]]"
+            ),
+            "[1.0, 2, -inf]"
+        );
+        assert_eq!(
+            ok("round(array([0.5, 1.5, -2.5]))"),
+            "array([0, 2, -2], shape=[3])"
+        );
+        assert_eq!(
+            ok("array([1, 2, 3]).clip(1.5, 2.5)"),
+            "array([1.5, 2, 2.5], shape=[3])"
+        );
+        assert_eq!(ok("array([0.0 / 0.0]).clip(0, 1).isnan()[0]"), "1.0");
+        assert!(err("zeros(2).clip(1, 0)").contains("clip: needs lo ≤ hi, got 1 and 0"));
+        assert_eq!(
+            ok("pow(array([2, 3]), array([[1], [2]]))"),
+            "array([[2, 3], [4, 9]], shape=[2, 2])"
+        );
+        assert_eq!(
+            ok("array([1, 2]).map(|x| x * 10 + 1)"),
+            "array([11, 21], shape=[2])"
+        );
+        let e = err("array([1, 2]).map(|x| ())");
+        assert!(
+            e.contains("NdArray.map: the function must return a number, got ()"),
+            "{e}"
+        );
+        assert_eq!(
+            ok("[floor(array([-0.5]))[0], ceil(array([-0.5]))[0], tan(zeros(1))[0]]"),
+            "[-1.0, -0.0, 0.0]"
+        );
+    }
+
+    #[test]
+    fn comparisons_give_masks_and_whole_array_equality_has_a_name() {
+        // Was a silent `false` before comparisons were defined on arrays.
+        assert_eq!(
+            ok("linspace(0.0, 1.0, 3) > 0.5"),
+            "array([0, 0, 1], shape=[3])"
+        );
+        assert_eq!(
+            ok("0.5 <= linspace(0.0, 1.0, 3)"),
+            "array([0, 1, 1], shape=[3])"
+        );
+        assert_eq!(
+            ok("array([1, 2]) >= array([[2], [1]])"),
+            "array([[0, 1], [1, 1]], shape=[2, 2])"
+        );
+        assert_eq!(
+            ok("array([1.0, 0.0 / 0.0]) == array([1.0, 0.0 / 0.0])"),
+            "array([1, 0], shape=[2])"
+        );
+        assert_eq!(
+            ok("array([1.0, 0.0 / 0.0]) != 1"),
+            "array([0, 1], shape=[2])"
+        );
+        assert_eq!(ok("array([1, 2]) < 2"), "array([1, 0], shape=[2])");
+        assert_eq!(ok("array_equal(array([1, 2]), array([1, 2]))"), "true");
+        assert_eq!(ok("array([1, 2]).equals(array([[1, 2]]))"), "false");
+        let e = err("array([1, 2]) == array([1, 2, 3])");
+        assert!(
+            e.contains("==: shapes [2] and [3] do not broadcast (array_equal"),
+            "{e}"
+        );
+        let e = err("assert(zeros(2) == zeros(2), \"same\")");
+        assert!(
+            e.contains("assert: the condition must be true or false, got NdArray"),
+            "{e}"
+        );
+        let h = "let h = linspace(1.0, -1.0, 5);";
+        assert_eq!(
+            ok(&format!("{h} h.filter(h < 0.0)")),
+            "array([-0.5, -1], shape=[2])"
+        );
+        assert_eq!(
+            ok(&format!("{h} h.filter(|x| x > 0.0)")),
+            "array([1, 0.5], shape=[2])"
+        );
+        assert_eq!(
+            ok(&format!("{h} where(h > 0.0, h, -h)")),
+            "array([1, 0.5, 0, 0.5, 1], shape=[5])"
+        );
+        assert_eq!(ok(&format!("{h} ((h > -0.6) & (h < 0.6)).sum()")), "3.0");
+        assert_eq!(
+            ok(&format!(
+                "{h} [any(h > 0.9), all(h > -2), count_nonzero(!(h > 0.0)), all((h > 0.0) | (h <= 0.0))]"
+            )),
+            "[true, true, 3, true]"
+        );
+        assert!(err(&format!("{h} h.filter(h)")).contains("the mask must hold only 0 and 1"));
+        assert!(
+            err(&format!("{h} h.filter(h > 0.0).filter(h > 0.0)"))
+                .contains("mask shape [5] differs from the array's [2]")
+        );
+        assert!(
+            err(&format!("{h} where(h > 0, \"a\", 0)"))
+                .contains("where: a must be a number or an NdArray, got string")
+        );
+    }
+
+    #[test]
+    fn reductions_along_axes() {
+        let t = "let t = array([[1.0, 5.0, 3.0], [4.0, 2.0, 0.0 / 0.0]]);";
+        assert_eq!(
+            ok(&format!("{t} t.sum(0).slice(0, 2)")),
+            "array([5, 7], shape=[2])"
+        );
+        assert_eq!(ok(&format!("{t} t.mean(-1)[0]")), "3.0");
+        assert_eq!(ok(&format!("{t} t.max(1)")), "array([5, nan], shape=[2])");
+        assert_eq!(
+            ok(&format!("{t} t.min(0)")),
+            "array([1, 2, nan], shape=[3])"
+        );
+        assert_eq!(ok(&format!("{t} t.nanmean(1)")), "array([3, 3], shape=[2])");
+        assert_eq!(
+            ok(&format!("{t} t.std(0).slice(0, 2)")),
+            "array([1.5, 1.5], shape=[2])"
+        );
+        assert_eq!(
+            ok(&format!("{t} [t.argmin(), t.argmax(), t[0].argmax(0)]")),
+            "[5, 5, 1]"
+        );
+        assert_eq!(ok(&format!("{t} t.argmax(1)")), "array([1, 2], shape=[2])");
+        assert_eq!(ok("array([1, 2, 3]).sum(0)"), "6.0");
+        assert_eq!(ok("zeros([0, 2]).sum(0)"), "array([0, 0], shape=[2])");
+        for (script, msg) in [
+            (
+                "zeros([2, 3]).sum(2)",
+                "sum: axis 2 is out of range for 2 dimensions (0..2, or -2..-1 from the end)",
+            ),
+            (
+                "zeros(3).mean(-2)",
+                "mean: axis -2 is out of range for 1 dimension",
+            ),
+            ("zeros([0, 2]).max(0)", "max: axis 0 has length 0"),
+            ("zeros([2, 0]).argmin(1)", "argmin: axis 1 has length 0"),
+            ("zeros(0).argmax()", "argmax: the array is empty"),
+        ] {
+            let e = err(script);
+            assert!(e.contains(msg), "{script}: {e}");
+        }
+    }
+
+    #[test]
+    fn stack_and_transpose() {
+        assert_eq!(
+            ok("stack([zeros(2), ones(2)], 0)"),
+            "array([[0, 0], [1, 1]], shape=[2, 2])"
+        );
+        assert_eq!(
+            ok("stack([zeros(2), ones(2)], -1)"),
+            "array([[0, 1], [0, 1]], shape=[2, 2])"
+        );
+        assert_eq!(ok("array([[1, 2, 3]]).T.shape"), "[3, 1]");
+        assert_eq!(
+            ok("array([[1, 2], [3, 4]]).transpose().flatten()"),
+            "array([1, 3, 2, 4], shape=[4])"
+        );
+        assert!(err("stack([zeros(2), zeros(3)], 0)").contains("stack: shapes [[2], [3]] differ"));
+        assert!(
+            err("stack([zeros(2)], 2)").contains("stack: axis 2 is out of range for 2 dimensions")
+        );
+        assert!(err("stack([], 0)").contains("stack: nothing to join"));
+        assert!(
+            err("stack([zeros(2), 1], 0)").contains("stack: parts[1] must be an NdArray, got int")
+        );
+        assert!(err("concat([zeros(2)], 1)").contains("concat: axis 1 is out of range"));
+        assert_eq!(
+            ok("concat([zeros([1, 2]), ones([1, 1])], -1).shape"),
+            "[1, 3]"
+        );
+    }
 }

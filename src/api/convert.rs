@@ -9,6 +9,31 @@ use crate::settings::Device;
 use rhai::{Array, Dynamic, Map};
 use std::sync::{Mutex, MutexGuard};
 
+/// The elements of a Rhai array that must all be of one script type `T`; an element of
+/// another type is an error naming the argument, index and both types:
+/// `items::<SharedCurve>(f, "curves", "a Curve", &curves)`.
+pub fn items<T: std::any::Any + Clone + Send + Sync>(
+    func: &str,
+    arg: &str,
+    what: &str,
+    a: &Array,
+) -> RResult<Vec<T>> {
+    a.iter()
+        .enumerate()
+        .map(|(k, x)| {
+            x.read_lock::<T>().map(|v| v.clone()).ok_or_else(|| {
+                super::error(
+                    func,
+                    format!(
+                        "{arg}[{k}] must be {what}, got {}",
+                        crate::docs::script_types(x.type_name())
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 /// The position index `i` names among `len` items: negative counts from the end (−1 =
 /// last); `None` outside. The one indexing rule of scripts.
 pub fn from_end(i: i64, len: usize) -> Option<usize> {

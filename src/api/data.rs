@@ -7,7 +7,6 @@ use super::solver::{SharedCurve, anchors_map};
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::data::{Dataset, DatasetView, GeneratorSpec, Shard, Spec};
-use crate::solver::ANCHOR_NAMES;
 use rhai::plugin::*;
 use rhai::{Array, FnPtr, Map};
 use std::path::PathBuf;
@@ -296,7 +295,8 @@ pub mod data_module {
     }
 
     /// Columns as arrays: `id`, `ng`, `theta` and, when labelled, `non_converged`,
-    /// `M1`, `Mr`, `Hk90`, `Hk80`, `Hk70`, `Hc` (NaN where missing) and per anchor
+    /// `M1`, `Mr`, `Hk90`, `Hk80`, `Hk70`, `Hc` (NaN where missing, see
+    /// `solver::anchor_names`) and per anchor
     /// `M1_unreliable` … `Hc_unreliable` (1 where it depends on a non-converged step):
     /// `let t = ds.anchors_table(); print(t.Hc.mean());`
     #[rhai_fn(global, pure)]
@@ -315,17 +315,12 @@ pub mod data_module {
                 "non_converged".into(),
                 col(&|r| label(r).non_converged() as f64),
             );
-            for (k, name) in ANCHOR_NAMES.iter().enumerate() {
-                m.insert(
-                    (*name).into(),
-                    col(&|r| label(r).anchors[k].unwrap_or(f64::NAN)),
-                );
-                let fields = d.dataset().fields();
-                m.insert(
-                    format!("{name}_unreliable").into(),
-                    col(&|r| label(r).unreliable(fields)[k] as u8 as f64),
-                );
-            }
+            let fields = d.dataset().fields();
+            let rows: Vec<_> = recs
+                .iter()
+                .map(|r| (label(r).anchors, label(r).unreliable(fields)))
+                .collect();
+            crate::api::solver::insert_anchor_columns(&mut m, &rows);
         }
         m
     }

@@ -181,6 +181,15 @@ pub mod grains_module {
 
     /// A lazy, indexable collection of `count` structures: structure i depends only on
     /// (seed, i), whatever order or subset is asked for. Options as `grains::voronoi`.
+    /// `sample[i]`, `for s in sample { … }` (each built when reached), and accepted
+    /// wherever an array of structures is (`solver::demag_curves`, `descriptors`, …).
+    ///
+    /// ```rhai
+    /// let sample = grains::sample(3, #{ n: 16, seed: 2 });
+    /// let grains = [];
+    /// for s in sample { grains.push(s.grains); }
+    /// assert(grains.len() == 3 && grains[1] == sample[1].grains, "in order");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn sample(ctx: NativeCallContext, count: i64, opts: Map) -> RResult<SharedSample> {
         crate::api::located(
@@ -621,5 +630,44 @@ pub fn module() -> Module {
     let mut m = exported_module!(grains_module);
     m.set_custom_type::<SharedStructure>("Structure");
     m.set_custom_type::<SharedSample>("Sample");
+    // `for s in sample { … }`: structures in order, each built when the loop reaches it.
+    m.set_iter_result(std::any::TypeId::of::<SharedSample>(), |v| {
+        let sample = v.cast::<SharedSample>();
+        Box::new((0..sample.len()).map(move |k| {
+            sample
+                .get(k)
+                .map(|s| Dynamic::from(Arc::new(s)))
+                .map_err(error_in("Sample iteration"))
+        }))
+    });
     m
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_sample_iterates_in_order_and_serves_as_a_list_of_structures() {
+        let engine = crate::engine::new_engine(None).unwrap();
+        let same: bool = engine
+            .eval(
+                "let sample = grains::sample(4, #{ n: 8, seed: 5 });
+                 let seen = [];
+                 for s in sample { seen.push(s); }
+                 let listed = [];
+                 for i in 0..4 { listed.push(sample[i]); }
+                 seen.len() == 4 && seen == listed",
+            )
+            .unwrap();
+        assert!(same);
+        let counts: rhai::Array = engine
+            .eval(
+                "let sample = grains::sample(2, #{ n: 4, grains: 1, seed: 1 });
+                 let opts = #{ h_step: 0.5, demag: false };
+                 let a = solver::demag_curves(sample, opts);
+                 let b = solver::demag_curves([sample[0], sample[1]], opts);
+                 [a.len(), a[1].my.equals(b[1].my), a[0].h.len()]",
+            )
+            .unwrap();
+        assert_eq!(format!("{counts:?}"), "[2, true, 5]");
+    }
 }

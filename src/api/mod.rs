@@ -14,6 +14,7 @@ pub mod latent;
 pub mod materials;
 pub mod opts;
 pub mod plot;
+pub mod random;
 pub mod regressor;
 pub mod solver;
 pub mod structures;

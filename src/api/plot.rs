@@ -84,23 +84,52 @@ fn xy_common(func: &'static str, mut p: XyPlot, o: &mut Opts) -> RResult<XyPlot>
     Ok(p)
 }
 
+/// One coordinate list of series `k`: NaN stays (the plot leaves a gap), `()` — a missing
+/// value from a map, e.g. an anchor — is refused with the series and index, since a silent
+/// gap there would hide a bug in how the values were gathered.
+fn coordinates(func: &str, label: &str, k: usize, axis: &str, v: &Dynamic) -> RResult<Vec<f64>> {
+    let name = if label.is_empty() {
+        format!("series {k}")
+    } else {
+        format!("series {k} (`{label}`)")
+    };
+    if let Some(a) = v.read_lock::<Array>() {
+        if let Some(i) = a.iter().position(|x| x.is_unit()) {
+            return fail(
+                func,
+                format!(
+                    "{name}: {axis}[{i}] is () (a missing value); use NaN to leave a gap, or \
+                     leave the point out"
+                ),
+            );
+        }
+    }
+    vector(func, v).map_err(|e| {
+        let msg = match *e {
+            rhai::EvalAltResult::ErrorRuntime(ref d, _) => d.to_string(),
+            ref other => other.to_string(),
+        };
+        let msg = msg.strip_prefix(&format!("{func}: ")).unwrap_or(&msg);
+        error(func, format!("{name}: `{axis}`: {msg}"))
+    })
+}
+
 /// `#{ x, y, label }` maps into series.
 fn series(func: &'static str, items: &Array, points: bool) -> RResult<Vec<Series>> {
     items
         .iter()
-        .map(|item| {
+        .enumerate()
+        .map(|(k, item)| {
             let mut o = Opts::new(func, map_of(func, "series", item)?);
-            let x = vector(
-                func,
-                &o.value("x")
-                    .ok_or_else(|| error(func, "each series needs `x`"))?,
-            )?;
-            let y = vector(
-                func,
-                &o.value("y")
-                    .ok_or_else(|| error(func, "each series needs `y`"))?,
-            )?;
             let label = o.string_opt("label")?.unwrap_or_default();
+            let mut get = |axis: &'static str| {
+                let v = o
+                    .value(axis)
+                    .ok_or_else(|| error(func, format!("each series needs `{axis}`")))?;
+                coordinates(func, &label, k, axis, &v)
+            };
+            let x = get("x")?;
+            let y = get("y")?;
             let markers = o.bool("markers", false)?;
             o.finish()?;
             Ok(if points {
@@ -168,7 +197,14 @@ pub mod plot_module {
 
     /// Line plot of several series: `plot::lines("curve.png", [#{ x: h, y: m, label: "M" }],
     /// #{ title, x_label, y_label, x_range: [lo, hi], y_range, legend: "lower_right",
-    /// marks: [#{ label: "Mr", x: 0.0, y: 0.96 }], width, height })`.
+    /// marks: [#{ label: "Mr", x: 0.0, y: 0.96 }], width, height })`. A NaN point leaves a
+    /// gap in its line; a `()` in `x` or `y` is an error naming the series and index
+    /// (missing values: see `solver::anchor_names`).
+    ///
+    /// ```rhai
+    /// let h = linspace(1.0, -1.0, 5);
+    /// plot::lines("gap.svg", [#{ x: h, y: array([1.0, 0.9, 0.0 / 0.0, -0.9, -1.0]), label: "M" }], #{});
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn lines(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
         let f = "plot::lines";
@@ -189,6 +225,8 @@ pub mod plot_module {
 
     /// Parity plot (predicted against computed) with the y = x line and equal ranges:
     /// `plot::parity("hc.png", [#{ x: computed, y: predicted, label: "test" }], #{ title })`.
+    /// A point with a NaN coordinate (a missing anchor in a table) is left out; a `()` is an
+    /// error naming the series and index, as in `plot::lines`.
     #[rhai_fn(return_raw)]
     pub fn parity(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
         let f = "plot::parity";
@@ -336,4 +374,41 @@ pub mod plot_module {
 
 pub fn module() -> Module {
     exported_module!(plot_module)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lines_leave_gaps_at_nan_and_name_the_series_and_index_of_a_unit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.svg");
+        let p = path.to_str().unwrap();
+        let engine = crate::engine::new_engine(None).unwrap();
+        engine
+            .run(&format!(
+                "plot::lines({p:?}, [#{{ x: [1, 2, 3], y: [1.0, 0.0 / 0.0, 3.0], label: \"M\" }}], #{{}})"
+            ))
+            .unwrap();
+        assert!(path.exists());
+        for (items, msg) in [
+            (
+                "[#{ x: [1, 2], y: [1, 2] }, #{ x: [1, 2, 3], y: [0.5, (), 1], label: \"Hc\" }]",
+                "plot::lines: series 1 (`Hc`): y[1] is () (a missing value)",
+            ),
+            (
+                "[#{ x: [(), 2], y: [1, 2] }]",
+                "plot::lines: series 0: x[0] is ()",
+            ),
+            (
+                "[#{ x: [1, 2], y: \"no\", label: \"M\" }]",
+                "plot::lines: series 0 (`M`): `y`: expected an NdArray or an array of numbers, got string",
+            ),
+        ] {
+            let e = engine
+                .run(&format!("plot::lines({p:?}, {items}, #{{}})"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(msg), "{e}");
+        }
+    }
 }

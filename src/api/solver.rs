@@ -147,6 +147,23 @@ pub fn anchors_map(a: &crate::solver::Anchors, unreliable: [bool; 6]) -> Map {
     m
 }
 
+/// The anchor columns of a table with one row per curve or record (`ds.anchors_table()`,
+/// `solver::anchors_table(curves)`): `M1` … `Hc`, NaN where missing, and `M1_unreliable` …
+/// `Hc_unreliable`, 1 where the anchor depends on a non-converged step. `rows` holds each
+/// row's anchors and unreliable flags.
+pub fn insert_anchor_columns(m: &mut Map, rows: &[([Option<f64>; 6], [bool; 6])]) {
+    let column = |f: &dyn Fn(&([Option<f64>; 6], [bool; 6])) -> f64| {
+        Dynamic::from(NdArray::from_vec(rows.iter().map(f).collect()))
+    };
+    for (k, name) in crate::solver::ANCHOR_NAMES.iter().enumerate() {
+        m.insert((*name).into(), column(&|r| r.0[k].unwrap_or(f64::NAN)));
+        m.insert(
+            format!("{name}_unreliable").into(),
+            column(&|r| f64::from(u8::from(r.1[k]))),
+        );
+    }
+}
+
 fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
     c.points.iter().map(f).collect()
 }
@@ -158,6 +175,13 @@ pub mod solver_module {
     /// The anchors' names in the order of tables, files and network outputs:
     /// `["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"]`.
     ///
+    /// A missing anchor (one the curve never reached) is `()` in maps (`curve.anchors()`,
+    /// a record's `anchors`, predictions, option maps) and NaN in arrays and tables
+    /// (`ds.anchors_table()`, `solver::anchors_table(curves)`, `anchors.npy`, regressor
+    /// targets as arrays): the `nan*`
+    /// reductions skip it and `isnan` finds it. Plots (`plot::lines`, `plot::parity`)
+    /// leave a gap at NaN, as matplotlib does, and refuse `()` naming the series and index.
+    ///
     /// ```rhai
     /// assert(solver::anchor_names() == ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"], "order");
     /// ```
@@ -166,6 +190,51 @@ pub mod solver_module {
             .iter()
             .map(|n| Dynamic::from(n.to_string()))
             .collect()
+    }
+
+    /// The anchors of curves as a table, one row per curve, in the form of
+    /// `ds.anchors_table()`: `M1` … `Hc` (NaN where missing), `M1_unreliable` …
+    /// `Hc_unreliable` and `non_converged`.
+    ///
+    /// ```rhai
+    /// let sample = grains::sample(2, #{ n: 4, grains: 1, seed: 1 });
+    /// let curves = solver::demag_curves(sample, #{ h_step: 0.5, h_end: 0.0, demag: false });
+    /// let t = solver::anchors_table(curves);
+    /// assert(t.M1.len() == 2 && all(isnan(t.Hc)), "Hc is missing: the sweep stops at 0");
+    /// assert(curves[0].anchors().Hc == (), "and () in the curve's map");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn anchors_table(ctx: NativeCallContext, curves: Array) -> RResult<Map> {
+        let f = "solver::anchors_table";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let curves =
+                    crate::api::convert::items::<SharedCurve>(f, "curves", "a Curve", &curves)?;
+                let mut rows = Vec::with_capacity(curves.len());
+                let mut non_converged = Vec::with_capacity(curves.len());
+                for (k, c) in curves.iter().enumerate() {
+                    if !c.descending() {
+                        return fail(
+                            f,
+                            format!(
+                                "curves[{k}] is not a descending sweep: anchors are defined \
+                                 only on those"
+                            ),
+                        );
+                    }
+                    rows.push((c.anchors().values(), c.unreliable_anchors()));
+                    non_converged.push(c.non_converged() as f64);
+                }
+                let mut m = Map::new();
+                insert_anchor_columns(&mut m, &rows);
+                m.insert(
+                    "non_converged".into(),
+                    Dynamic::from(NdArray::from_vec(non_converged)),
+                );
+                Ok(m)
+            })(),
+        )
     }
 
     /// The unit of an anchor: `"Ms"` for M1 and Mr, `"HA"` for the fields; `()` for a name
@@ -244,33 +313,29 @@ pub mod solver_module {
     }
 
     /// Curves of many structures on all cores (one per structure, in order), with a
-    /// progress bar; options as `solver::demag_curve` (without `snapshots`). Each finished
-    /// curve is kept in the curve cache (`--cache`, `--no-cache`) as it finishes, so after an
-    /// error or Ctrl-C the same call again computes only what is missing.
+    /// progress bar; `structures` is an array of Structures, a Sample or a Dataset; options
+    /// as `solver::demag_curve` (without `snapshots`). Each finished curve is kept in the
+    /// curve cache (`--cache`, `--no-cache`) as it finishes, so after an error or Ctrl-C the
+    /// same call again computes only what is missing.
+    ///
+    /// ```rhai
+    /// let sample = grains::sample(2, #{ n: 4, grains: 1, seed: 1 });
+    /// let curves = solver::demag_curves(sample, #{ h_step: 0.5, demag: false });
+    /// assert(curves.len() == 2 && curves[1].h.len() == 5, "one curve per structure");
+    /// ```
     #[rhai_fn(return_raw)]
-    pub fn demag_curves(ctx: NativeCallContext, structures: Array, opts: Map) -> RResult<Array> {
+    pub fn demag_curves(ctx: NativeCallContext, structures: Dynamic, opts: Map) -> RResult<Array> {
         let f = "solver::demag_curves";
         crate::api::located(
             &ctx,
             (|| {
                 let setup = setup(f, opts)?;
                 let set = &setup.set;
-                let problems = structures
-                    .iter()
-                    .map(|v| {
-                        let s = v
-                            .read_lock::<SharedStructure>()
-                            .map(|s| s.clone())
-                            .ok_or_else(|| {
-                                error(
-                                    f,
-                                    format!(
-                                        "expected an array of Structures, found {}",
-                                        crate::docs::script_types(v.type_name())
-                                    ),
-                                )
-                            })?;
-                        setup.problem(f, &s)
+                let list = crate::api::structures::Structures::from_value(f, &structures)?;
+                let problems = (0..list.len())
+                    .map(|k| {
+                        super::super::check_interrupt(f)?;
+                        setup.problem(f, &list.get(k).map_err(error_in(f))?)
                     })
                     .collect::<RResult<Vec<_>>>()?;
                 let cache = crate::settings::curve_cache().map(CurveCache::at);
@@ -616,4 +681,59 @@ pub fn module() -> Module {
     m.set_custom_type::<SharedCurve>("Curve");
     m.set_custom_type::<SharedState>("State");
     m
+}
+
+#[cfg(test)]
+mod tests {
+    fn engine() -> rhai::Engine {
+        crate::progress::set_quiet(true);
+        crate::engine::new_engine(None).unwrap()
+    }
+
+    #[test]
+    fn anchors_table_holds_nan_where_the_maps_hold_unit() {
+        // Per curve and anchor: the table's value equals the map's, or is NaN where it is ().
+        let agree: bool = engine()
+            .eval(
+                "let sample = grains::sample(3, #{ n: 8, grains: 3, seed: 4 });
+                 let curves = solver::demag_curves(sample, #{ h_step: 0.1, h_end: -0.3, demag: false });
+                 let t = solver::anchors_table(curves);
+                 let ok = t.non_converged.len() == 3;
+                 let missing = 0;
+                 for name in solver::anchor_names() {
+                     for k in 0..3 {
+                         let v = curves[k].anchors()[name];
+                         if v == () { missing += 1; ok = ok && isnan(t[name])[k] == 1.0; }
+                         else { ok = ok && t[name][k] == v; }
+                         ok = ok && t[`${name}_unreliable`][k] == 0.0;
+                     }
+                 }
+                 ok && missing > 0 && missing < 18",
+            )
+            .unwrap();
+        assert!(agree);
+    }
+
+    #[test]
+    fn anchors_table_and_demag_curves_name_a_wrong_element() {
+        let engine = engine();
+        for (script, msg) in [
+            (
+                "solver::anchors_table([1])",
+                "solver::anchors_table: curves[0] must be a Curve, got int",
+            ),
+            (
+                "let s = grains::voronoi(#{ n: 4, grains: 1, seed: 1 });
+                 solver::anchors_table([solver::demag_curve(s, #{ h_start: -0.5, h_end: 0.5, h_step: 0.5, demag: false })])",
+                "solver::anchors_table: curves[0] is not a descending sweep",
+            ),
+            (
+                "let s = grains::voronoi(#{ n: 4, grains: 1, seed: 1 }); solver::demag_curves([s, \"s\"], #{})",
+                "solver::demag_curves: structures[1] must be a Structure, got string",
+            ),
+        ] {
+            let e = engine.run(script).unwrap_err().to_string();
+            assert!(e.contains(msg), "{script}: {e}");
+        }
+    }
 }

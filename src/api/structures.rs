@@ -3,7 +3,7 @@
 //! graphs). Structures of samples and datasets are regenerated on demand, not held.
 
 use super::grains::{SharedSample, SharedStructure};
-use super::{RResult, error, fail};
+use super::{RResult, fail};
 use crate::api::data::SharedDataset;
 use crate::grains::Structure;
 use rhai::{Array, Dynamic};
@@ -28,23 +28,7 @@ impl Structures {
             return Ok(Structures::Data(d.clone()));
         }
         if let Some(a) = v.read_lock::<Array>() {
-            let list = a
-                .iter()
-                .enumerate()
-                .map(|(k, x)| {
-                    x.read_lock::<SharedStructure>()
-                        .map(|s| s.clone())
-                        .ok_or_else(|| {
-                            error(
-                                func,
-                                format!(
-                                    "element {k} must be a Structure, got {}",
-                                    crate::docs::script_types(x.type_name())
-                                ),
-                            )
-                        })
-                })
-                .collect::<RResult<Vec<_>>>()?;
+            let list = crate::api::convert::items(func, "structures", "a Structure", &a)?;
             return Ok(Structures::List(list));
         }
         fail(
