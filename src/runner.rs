@@ -57,6 +57,8 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
         }
     };
     if let EvalAltResult::ErrorFunctionNotFound(sig, _) = err {
+        // Rhai names the argument types in Rust (`&str | ImmutableString | String`).
+        msg = crate::docs::script_types(&msg);
         msg.push_str(&expected_signatures(sig));
     }
     format!("{}: {msg}", at(source, pos))

@@ -94,7 +94,8 @@ pub fn docs(engine: &Engine) -> Vec<crate::docs::DocEntry> {
             continue;
         };
         for f in ast.iter_functions() {
-            if f.access == rhai::FnAccess::Private {
+            // Closures compile to functions named `anon$…`: no part of the interface.
+            if f.access == rhai::FnAccess::Private || crate::docs::is_anonymous(f.name) {
                 continue;
             }
             let qualified = if name == "prelude" {
@@ -107,6 +108,8 @@ pub fn docs(engine: &Engine) -> Vec<crate::docs::DocEntry> {
                 name: qualified,
                 doc: crate::docs::clean_comment(&f.comments),
                 origin: format!("stdlib {name}"),
+                kind: crate::docs::Kind::Function,
+                receiver: None,
             });
         }
     }

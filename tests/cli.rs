@@ -73,6 +73,45 @@ fn doc_lists_every_native_function_with_a_summary() {
 }
 
 #[test]
+fn doc_lists_properties_indexers_and_operators_in_script_words() {
+    let (code, out, _) = coercive(&["doc"]);
+    assert_eq!(code, 0);
+    for line in [
+        "Curve.h -> NdArray",
+        "Curve.my -> NdArray",
+        "Curve.converged -> array",
+        "State.m -> NdArray",
+        "State.converged -> bool",
+        "Structure.theta -> any",
+        "NdArray[i: int] -> any",
+        "NdArray[idx: array] = value: float",
+        "NdArray + float -> NdArray",
+        "-NdArray -> NdArray",
+        "vae::create() -> Vae",
+    ] {
+        assert!(
+            out.lines().any(|l| l == line),
+            "`coercive doc` misses the line {line}"
+        );
+    }
+    // Closures compiled into the stdlib are no part of it.
+    assert!(!out.contains("anon$"), "`coercive doc` shows a closure");
+    // A type lists its members: properties as well as methods.
+    let (code, curve, _) = coercive(&["doc", "Curve"]);
+    assert_eq!(code, 0);
+    for member in [
+        "Curve.h -> NdArray",
+        "Curve.torque -> NdArray",
+        "solver::anchors(c: Curve)",
+    ] {
+        assert!(
+            curve.contains(member),
+            "`coercive doc Curve` misses {member}:\n{curve}"
+        );
+    }
+}
+
+#[test]
 fn cuda_request_fails_clearly_without_a_gpu() {
     if tch::Cuda::is_available() {
         return;

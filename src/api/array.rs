@@ -66,7 +66,7 @@ pub fn number(func: &str, v: &Dynamic) -> RResult<f64> {
         .ok_or_else(|| {
             error(
                 func,
-                format!("expected a number, got {} ({v})", v.type_name()),
+                format!("expected a number, got {} ({v})", crate::docs::type_of(v)),
             )
         })
 }
@@ -88,7 +88,7 @@ fn shape_of(func: &str, shape: &Dynamic) -> RResult<Vec<usize>> {
             func,
             format!(
                 "shape must be an integer or a list of integers, got {}",
-                shape.type_name()
+                crate::docs::type_of(shape)
             ),
         );
     };
@@ -411,7 +411,10 @@ pub mod array_module {
                 p.read_lock::<NdArray>().map(|a| a.clone()).ok_or_else(|| {
                     error(
                         f,
-                        format!("expected an array of NdArrays, found {}", p.type_name()),
+                        format!(
+                            "expected an array of NdArrays, found {}",
+                            crate::docs::type_of(p)
+                        ),
                     )
                 })
             })
@@ -589,7 +592,7 @@ pub fn vector(func: &str, v: &Dynamic) -> RResult<Vec<f64>> {
         func,
         format!(
             "expected an NdArray or an array of numbers, got {}",
-            crate::docs::script_types(v.type_name())
+            crate::docs::type_of(v)
         ),
     )
 }

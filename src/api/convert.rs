@@ -57,7 +57,7 @@ pub fn positions(func: &str, what: &str, v: &Dynamic, len: usize) -> RResult<Vec
         func,
         format!(
             "{what} must be an array of integers, got {}",
-            crate::docs::script_types(v.type_name())
+            crate::docs::type_of(v)
         ),
     )
 }

@@ -229,7 +229,7 @@ pub mod solver_module {
                                     f,
                                     format!(
                                         "expected an array of Structures, found {}",
-                                        crate::docs::script_types(v.type_name())
+                                        crate::docs::type_of(v)
                                     ),
                                 )
                             })?;

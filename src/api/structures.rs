@@ -39,7 +39,7 @@ impl Structures {
                                 func,
                                 format!(
                                     "element {k} must be a Structure, got {}",
-                                    crate::docs::script_types(x.type_name())
+                                    crate::docs::type_of(x)
                                 ),
                             )
                         })
@@ -51,7 +51,7 @@ impl Structures {
             func,
             format!(
                 "expected a Structure, an array of Structures, a Sample or a Dataset, got {}",
-                crate::docs::script_types(v.type_name())
+                crate::docs::type_of(v)
             ),
         )
     }
