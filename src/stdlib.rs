@@ -21,6 +21,11 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     EMBEDDED.iter().map(|(n, _)| *n)
 }
 
+/// Whether `name` is a stdlib module a script imports (the prelude is always there).
+pub fn is_importable(name: &str) -> bool {
+    name != "prelude" && names().any(|n| n == name)
+}
+
 /// The source of a stdlib module, from the override folder when set.
 pub fn source(name: &str) -> Option<Cow<'static, str>> {
     let embedded = EMBEDDED.iter().find(|(n, _)| *n == name)?;
@@ -70,10 +75,10 @@ impl ModuleResolver for Resolver {
 }
 
 fn source_for_import(path: &str) -> Option<Cow<'static, str>> {
-    if path == "prelude" {
-        None
-    } else {
+    if is_importable(path) {
         source(path)
+    } else {
+        None
     }
 }
 
