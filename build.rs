@@ -1,6 +1,21 @@
 //! Bakes libtorch's directory into the binaries' rpath so neither `coercive` nor the
-//! test binaries need LD_LIBRARY_PATH.
+//! test binaries need LD_LIBRARY_PATH, and hashes the solver's source so that curves
+//! cached by other solver code are never taken (`solver::cache`).
+use std::hash::{DefaultHasher, Hasher};
+
 fn main() {
+    println!("cargo:rerun-if-changed=src/solver");
+    let mut files: Vec<_> = std::fs::read_dir("src/solver")
+        .expect("src/solver exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let mut h = DefaultHasher::new();
+    for f in files {
+        h.write(f.to_string_lossy().as_bytes());
+        h.write(&std::fs::read(&f).unwrap_or_default());
+    }
+    println!("cargo:rustc-env=COERCIVE_SOLVER_SOURCE={:016x}", h.finish());
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     if let Ok(dir) = std::env::var("DEP_TCH_LIBTORCH_LIB") {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");

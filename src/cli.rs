@@ -24,6 +24,13 @@ pub struct Cli {
     /// No progress bars.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Keep finished demagnetisation curves in DIR, so a batch cut short or a rerun takes
+    /// them from there (default: $COERCIVE_CACHE, else ~/.cache/coercive/curves).
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache: Option<PathBuf>,
+    /// Keep no curves on disk (every curve is computed).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -183,6 +190,11 @@ pub fn main() -> i32 {
     crate::interrupt::install_handler();
     crate::progress::set_quiet(cli.quiet);
     settings::set_seed(cli.seed);
+    if cli.no_cache {
+        settings::set_curve_cache(None);
+    } else if let Some(dir) = &cli.cache {
+        settings::set_curve_cache(Some(dir.clone()));
+    }
     if let Err(e) = settings::set_threads(cli.threads) {
         return usage_error(&e);
     }

@@ -1,5 +1,6 @@
-//! Session-wide settings from the command line: seed, threads, device, quiet.
+//! Session-wide settings from the command line: seed, threads, device, quiet, curve cache.
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -115,4 +116,33 @@ pub fn set_threads(n: Option<usize>) -> Result<(), String> {
         tch::set_num_threads(n as i32);
     }
     Ok(())
+}
+
+static CURVE_CACHE: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// Where finished demagnetisation curves are kept (`solver::cache`): `--cache DIR`,
+/// none with `--no-cache`; by default $COERCIVE_CACHE ("" or "off": none), else
+/// $XDG_CACHE_HOME/coercive/curves, else ~/.cache/coercive/curves.
+pub fn curve_cache() -> Option<PathBuf> {
+    CURVE_CACHE.get_or_init(default_curve_cache).clone()
+}
+
+/// Sets the curve cache once per process (later calls keep the first choice).
+pub fn set_curve_cache(dir: Option<PathBuf>) {
+    let _ = CURVE_CACHE.set(dir);
+}
+
+fn default_curve_cache() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    match std::env::var("COERCIVE_CACHE") {
+        Ok(v) if v.is_empty() || v == "off" => None,
+        Ok(v) => Some(v.into()),
+        Err(_) => env("XDG_CACHE_HOME")
+            .or_else(|| env("HOME").map(|h| h.join(".cache")))
+            .map(|d| d.join("coercive").join("curves")),
+    }
 }

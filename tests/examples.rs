@@ -23,6 +23,8 @@ fn run_example(rel: &Path) -> (i32, String, String) {
         .args(["--quiet", "--threads", "2", "run"])
         .arg(Path::new("examples").join(rel))
         .current_dir(work.path())
+        // A fresh curve cache per example: no example takes another's curves.
+        .env("COERCIVE_CACHE", work.path().join("cache"))
         .output()
         .expect("run coercive");
     (

@@ -7,8 +7,8 @@ use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::{FieldImage, Plot};
 use crate::solver::{
-    Curve, Material, Method, OvfFormat, Precision, Problem, Relaxed, SolverSettings, SweepOptions,
-    Terms,
+    Curve, CurveCache, Material, Method, OvfFormat, Precision, Problem, Relaxed, Snapshots,
+    SolverSettings, SweepOptions, Terms,
 };
 use rhai::plugin::*;
 use rhai::{Array, Map};
@@ -97,6 +97,22 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<SolverSettings>
     Ok(set)
 }
 
+/// The `snapshots` option: an array of fields or "anchors".
+fn snapshots(func: &str, v: Option<Dynamic>) -> RResult<Snapshots> {
+    let Some(v) = v else {
+        return Ok(Snapshots::None);
+    };
+    if v.clone().into_string().is_ok_and(|s| s == "anchors") {
+        return Ok(Snapshots::Anchors);
+    }
+    let expected = "option `snapshots` must be \"anchors\" or an array of fields (units of HA)";
+    let list = v.try_cast::<Array>().ok_or_else(|| error(func, expected))?;
+    list.iter()
+        .map(|x| crate::api::array::number(func, x).map_err(|_| error(func, expected)))
+        .collect::<RResult<Vec<f64>>>()
+        .map(Snapshots::Fields)
+}
+
 fn problem(func: &str, s: &SharedStructure, set: &SolverSettings) -> RResult<Problem> {
     s.problem(set).map_err(error_in(func))
 }
@@ -177,7 +193,11 @@ pub mod solver_module {
     /// this, rad; 0 = off), carry_step: false (start each field with the last BB step),
     /// precision: "f32" | "f64",
     /// thickness_nm: 36000.0, material: #{ A: 8e-12, Js: 1.61, K1: 4.2e6 }, exchange,
-    /// anisotropy, demag, zeeman (true/false) }`. Fields in units of HA = 2K1/(μ0Ms).
+    /// anisotropy, demag, zeeman (true/false), snapshots: [h, …] | "anchors" }`. Fields in
+    /// units of HA = 2K1/(μ0Ms). `snapshots` keeps the states at the steps nearest the given
+    /// fields, or at M1, Mr and the first steps past Hk90, Hk80, Hk70 and Hc
+    /// (`c.snapshot("Hc")`, `c.snapshots`, `c.snapshots_to_ovf(dir)`); a progress line shows
+    /// the field, M and the evaluations on a terminal.
     ///
     /// ```rhai
     /// // One grain without demagnetisation is a Stoner–Wohlfarth particle.
@@ -200,17 +220,31 @@ pub mod solver_module {
         crate::api::located(
             &ctx,
             (|| {
+                let mut opts = opts;
+                let keep = snapshots(f, opts.remove("snapshots"))?;
                 let set = settings(f, opts)?;
                 let p = problem(f, &s, &set)?;
-                crate::solver::sweep(&p, &set.sweep)
-                    .map(Arc::new)
-                    .map_err(error_in(f))
+                // States are not cached: a curve that keeps some is always computed.
+                let cache = crate::settings::curve_cache()
+                    .filter(|_| keep == Snapshots::None)
+                    .map(CurveCache::at);
+                let key = CurveCache::key(&p, &set.sweep);
+                if let Some(c) = cache.as_ref().and_then(|c| c.get(&key)) {
+                    return Ok(Arc::new(c));
+                }
+                let c = crate::solver::sweep_keeping(&p, &set.sweep, &keep).map_err(error_in(f))?;
+                if let Some(cache) = &cache {
+                    crate::solver::cache::keep(cache, &key, &c);
+                }
+                Ok(Arc::new(c))
             })(),
         )
     }
 
     /// Curves of many structures on all cores (one per structure, in order), with a
-    /// progress bar; options as `solver::demag_curve`.
+    /// progress bar; options as `solver::demag_curve` (without `snapshots`). Each finished
+    /// curve is kept in the curve cache (`--cache`, `--no-cache`) as it finishes, so after an
+    /// error or Ctrl-C the same call again computes only what is missing.
     #[rhai_fn(return_raw)]
     pub fn demag_curves(ctx: NativeCallContext, structures: Array, opts: Map) -> RResult<Array> {
         let f = "solver::demag_curves";
@@ -236,19 +270,52 @@ pub mod solver_module {
                         problem(f, &s, &set)
                     })
                     .collect::<RResult<Vec<_>>>()?;
-                let curves =
-                    crate::solver::sweep_many(&problems, &set.sweep, crate::settings::threads())
-                        .map_err(error_in(f))?;
-                curves
+                let cache = crate::settings::curve_cache().map(CurveCache::at);
+                let curves = crate::solver::batch::sweep_many_cached(
+                    &problems,
+                    &set.sweep,
+                    crate::settings::threads(),
+                    cache.as_ref(),
+                )
+                .map_err(error_in(f))?;
+                let finished = curves.iter().filter(|c| c.is_ok()).count();
+                if let Some((k, Err(e))) = curves.iter().enumerate().find(|(_, c)| c.is_err()) {
+                    let kept = match &cache {
+                        Some(c) => format!(
+                            "the {finished} finished are kept in {}: the same call again takes them from there",
+                            c.dir().display()
+                        ),
+                        None => format!("the {finished} finished are lost (--no-cache)"),
+                    };
+                    return fail(
+                        f,
+                        format!(
+                            "{} of {} curves did not finish (the first, structure {k}: {e}); {kept}",
+                            curves.len() - finished,
+                            curves.len()
+                        ),
+                    );
+                }
+                Ok(curves
                     .into_iter()
-                    .map(|c| c.map(|c| Dynamic::from(Arc::new(c))).map_err(error_in(f)))
-                    .collect()
+                    .flatten()
+                    .map(|c| Dynamic::from(Arc::new(c)))
+                    .collect())
             })(),
         )
     }
 
-    /// Relaxes a structure at field `h` (units of HA, along +y) from m ∥ +y; options as
-    /// `solver::demag_curve` (tol, max_iter, material, terms…).
+    /// Relaxes a structure at field `h` (units of HA, along +y) from m ∥ +y, or from the
+    /// State given as `from` (of the same grid); other options as `solver::demag_curve`
+    /// (tol, max_iter, material, terms…).
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 4 });
+    /// let c = solver::demag_curve(s, #{ snapshots: "anchors", h_step: 0.05 });
+    /// // Back from the state at Hc to zero field: not the remanent state of the sweep.
+    /// let back = solver::relax(s, 0.0, #{ from: c.snapshot("Hc") });
+    /// assert(back.my < c.snapshot("Mr").my, "the reversed grains stay reversed");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn relax(
         ctx: NativeCallContext,
@@ -260,13 +327,107 @@ pub mod solver_module {
         crate::api::located(
             &ctx,
             (|| {
+                let mut opts = opts;
+                let from = opts
+                    .remove("from")
+                    .map(|v| {
+                        v.try_cast::<SharedState>()
+                            .ok_or_else(|| error(f, "option `from` must be a State (e.g. from solver::relax or c.snapshot(\"Mr\"))"))
+                    })
+                    .transpose()?;
                 let set = settings(f, opts)?;
                 let p = problem(f, &s, &set)?;
-                crate::solver::relax(&p, [0.0, h], None, &set.sweep.min)
+                if let Some(st) = &from
+                    && st.mesh != *p.mesh()
+                {
+                    return fail(
+                        f,
+                        format!(
+                            "the `from` State is of a {}×{} grid, the structure {}×{}",
+                            st.mesh.nx,
+                            st.mesh.ny,
+                            p.mesh().nx,
+                            p.mesh().ny
+                        ),
+                    );
+                }
+                let init = from.as_ref().map(|st| st.phi.as_slice());
+                crate::solver::relax(&p, [0.0, h], init, &set.sweep.min)
                     .map(Arc::new)
                     .map_err(error_in(f))
             })(),
         )
+    }
+
+    /// The states the sweep kept (`snapshots` option of `solver::demag_curve`), in sweep
+    /// order; empty without the option.
+    #[rhai_fn(global, get = "snapshots", pure)]
+    pub fn curve_snapshots(c: &mut SharedCurve) -> Array {
+        c.snapshots
+            .iter()
+            .map(|s| Dynamic::from(Arc::new(s.state.clone())))
+            .collect()
+    }
+
+    /// Labels of the kept states, in sweep order: anchor names ("Mr", "Hc", …) or fields.
+    #[rhai_fn(global, get = "snapshot_labels", pure)]
+    pub fn curve_snapshot_labels(c: &mut SharedCurve) -> Array {
+        c.snapshots.iter().map(|s| s.label.clone().into()).collect()
+    }
+
+    /// The kept state labelled `label` (an anchor name, or a field as in `snapshot_labels`).
+    #[rhai_fn(global, name = "snapshot", return_raw, pure)]
+    pub fn curve_snapshot(c: &mut SharedCurve, label: &str) -> RResult<SharedState> {
+        c.snapshots
+            .iter()
+            .find(|s| s.label == label)
+            .map(|s| Arc::new(s.state.clone()))
+            .ok_or_else(|| {
+                let have: Vec<&str> = c.snapshots.iter().map(|s| s.label.as_str()).collect();
+                error(
+                    "Curve.snapshot",
+                    format!(
+                        "no state labelled \"{label}\"; this curve kept {have:?} (the `snapshots` option of solver::demag_curve)"
+                    ),
+                )
+            })
+    }
+
+    /// Writes every kept state as OVF 2.0 into `dir` (`m000_Mr.ovf`, … in sweep order, a
+    /// series for ParaView or Ubermag) and returns the paths.
+    #[rhai_fn(global, name = "snapshots_to_ovf", return_raw, pure)]
+    pub fn curve_snapshots_to_ovf(c: &mut SharedCurve, dir: &str) -> RResult<Array> {
+        let f = "Curve.snapshots_to_ovf";
+        if c.snapshots.is_empty() {
+            return fail(
+                f,
+                "this curve kept no states (give solver::demag_curve the `snapshots` option)",
+            );
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| error(f, format!("cannot create the directory {dir}: {e}")))?;
+        c.snapshots
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let name: String = s
+                    .label
+                    .chars()
+                    .map(|ch| {
+                        if ch.is_ascii_alphanumeric() || ch == '.' || ch == '-' {
+                            ch
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let path = std::path::Path::new(dir).join(format!("m{k:03}_{name}.ovf"));
+                s.state
+                    .write_ovf(&path, OvfFormat::Binary4)
+                    .map_err(error_in(f))?;
+                Ok(path.display().to_string().into())
+            })
+            .collect()
     }
 
     /// Applied fields h (units of HA), in sweep order.
@@ -384,6 +545,12 @@ pub mod solver_module {
     #[rhai_fn(global, get = "my", pure)]
     pub fn state_my(st: &mut SharedState) -> f64 {
         st.mean_m()[1]
+    }
+
+    /// The applied field along +y (units of HA).
+    #[rhai_fn(global, get = "h", pure)]
+    pub fn state_h(st: &mut SharedState) -> f64 {
+        st.h[1]
     }
 
     /// Energy densities per term and total in J/m³: `#{ exchange, anisotropy, zeeman,

@@ -72,6 +72,7 @@ impl Label {
         Curve {
             points,
             seconds: 0.0,
+            snapshots: vec![],
         }
     }
 

@@ -3,6 +3,7 @@
 //! spread over the pool); demag kernels are built once per mesh and shared.
 
 use super::SolverError;
+use super::cache::{CurveCache, keep};
 use super::demag::DemagKernel;
 use super::problem::Problem;
 use super::sweep::{Curve, SweepOptions, sweep_with_kernel};
@@ -15,6 +16,17 @@ pub fn sweep_many(
     problems: &[Problem],
     opts: &SweepOptions,
     threads: usize,
+) -> Result<Vec<Result<Curve, SolverError>>, SolverError> {
+    sweep_many_cached(problems, opts, threads, None)
+}
+
+/// [`sweep_many`] taking finished curves from `cache` and keeping each new one there as
+/// soon as it finishes, so that what finished survives an error or interrupt.
+pub fn sweep_many_cached(
+    problems: &[Problem],
+    opts: &SweepOptions,
+    threads: usize,
+    cache: Option<&CurveCache>,
 ) -> Result<Vec<Result<Curve, SolverError>>, SolverError> {
     opts.fields()?;
     opts.min.validated()?;
@@ -40,12 +52,20 @@ pub fn sweep_many(
         problems
             .par_iter()
             .map(|p| {
+                let key = cache.map(|_| CurveCache::key(p, opts));
+                if let Some(c) = cache.zip(key.as_deref()).and_then(|(c, k)| c.get(k)) {
+                    progress.inc(1);
+                    return Ok(c);
+                }
                 crate::interrupt::check()?;
                 let kernel = kernels
                     .iter()
                     .find(|k| k.mesh() == p.mesh())
                     .ok_or(SolverError::Fft("missing kernel".into()))?;
                 let curve = sweep_with_kernel(p, kernel, opts, split);
+                if let (Ok(c), Some(cache), Some(k)) = (&curve, cache, &key) {
+                    keep(cache, k, c);
+                }
                 progress.inc(1);
                 curve
             })

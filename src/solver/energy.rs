@@ -156,6 +156,11 @@ impl Energy {
         self.split
     }
 
+    /// The mesh of the problem this evaluator was built for.
+    pub fn mesh(&self) -> super::Mesh {
+        self.problem_mesh
+    }
+
     pub fn cells(&self) -> usize {
         self.mx.len()
     }

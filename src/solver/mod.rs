@@ -11,6 +11,7 @@
 pub mod anchors;
 pub mod anisotropy;
 pub mod batch;
+pub mod cache;
 mod curve_csv;
 pub mod demag;
 pub mod energy;
@@ -24,12 +25,14 @@ pub mod problem;
 pub mod relax;
 pub mod response;
 pub mod settings;
+pub mod snapshots;
 pub mod sweep;
 mod trig;
 pub mod zeeman;
 
 pub use anchors::{ANCHOR_NAMES, Anchor, Anchors, anchors};
 pub use batch::sweep_many;
+pub use cache::CurveCache;
 pub use demag::Precision;
 pub use energy::{Energies, Energy, Terms};
 pub use material::Material;
@@ -38,7 +41,8 @@ pub use minimizer::{Method, MinimizeOptions, StepStats, minimize};
 pub use problem::Problem;
 pub use relax::{OvfFormat, Relaxed, relax};
 pub use settings::SolverSettings;
-pub use sweep::{Curve, CurvePoint, SweepOptions, sweep};
+pub use snapshots::{Snapshot, Snapshots};
+pub use sweep::{Curve, CurvePoint, SweepOptions, sweep, sweep_keeping};
 
 use crate::interrupt::Interrupted;
 

@@ -9,6 +9,9 @@ use super::demag::DemagKernel;
 use super::energy::{Energy, mean_m};
 use super::minimizer::{MinimizeOptions, Workspace, minimize_with};
 use super::problem::Problem;
+use super::relax::Relaxed;
+use super::snapshots::{Picker, Snapshot, Snapshots};
+use crate::progress::Progress;
 
 /// Field schedule and minimiser settings of a sweep.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -123,6 +126,9 @@ pub struct Curve {
     pub points: Vec<CurvePoint>,
     /// Wall-clock seconds of the sweep.
     pub seconds: f64,
+    /// States kept on the way ([`Snapshots`]), in sweep order; not part of saved curves.
+    #[serde(skip)]
+    pub snapshots: Vec<Snapshot>,
 }
 
 impl Curve {
@@ -160,10 +166,25 @@ impl Curve {
 /// The demagnetisation curve of `problem`, each evaluation spread over the current rayon
 /// pool when it has more than one thread.
 pub fn sweep(problem: &Problem, opts: &SweepOptions) -> Result<Curve, SolverError> {
+    sweep_keeping(problem, opts, &Snapshots::None)
+}
+
+/// [`sweep`] keeping the states that `snapshots` asks for, with a progress line (field,
+/// M, evaluations) on a terminal.
+pub fn sweep_keeping(
+    problem: &Problem,
+    opts: &SweepOptions,
+    snapshots: &Snapshots,
+) -> Result<Curve, SolverError> {
     let mut energy = Energy::new(problem, opts.min.precision)?;
     let split = rayon::current_num_threads() > 1;
     energy.set_split(split);
-    super::on_pool(split, || sweep_with(&mut energy, opts))
+    let progress = Progress::new(opts.fields()?.len() as u64, "curve");
+    let curve = super::on_pool(split, || {
+        sweep_observed(&mut energy, opts, snapshots, Some(&progress))
+    });
+    progress.finish();
+    curve
 }
 
 /// [`sweep`] with a demag kernel built beforehand for the problem's mesh.
@@ -181,7 +202,18 @@ pub fn sweep_with_kernel(
 
 /// [`sweep`] on a prepared evaluator.
 pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, SolverError> {
+    sweep_observed(energy, opts, &Snapshots::None, None)
+}
+
+fn sweep_observed(
+    energy: &mut Energy,
+    opts: &SweepOptions,
+    snapshots: &Snapshots,
+    progress: Option<&Progress>,
+) -> Result<Curve, SolverError> {
     let fields = opts.fields()?;
+    let mut picker = Picker::new(snapshots, &fields)?;
+    let mut kept = vec![];
     let min = opts.min.validated()?;
     let t0 = std::time::Instant::now();
     let mut phi = vec![0.0; energy.cells()];
@@ -191,7 +223,7 @@ pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, Sol
     let mut predict = false;
     let mut ws = Workspace::default();
     let mut points = Vec::with_capacity(fields.len());
-    for &h in &fields {
+    for (k, &h) in fields.iter().enumerate() {
         crate::interrupt::check()?;
         if predict {
             for (p, d) in phi.iter_mut().zip(&delta) {
@@ -226,9 +258,27 @@ pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, Sol
             torque: s.torque,
             converged: s.converged,
         });
+        for label in picker.labels(k, h, my) {
+            let state = Relaxed {
+                mesh: energy.mesh(),
+                h: [0.0, h],
+                phi: phi.clone(),
+                energies: energy.energies(&phi, [0.0, h])?,
+                stats: s,
+            };
+            kept.push(Snapshot { label, state });
+        }
+        if let Some(p) = progress {
+            p.inc(1);
+            p.set_message(format!(
+                "h = {h:+.3}, M = {my:+.4}, {} evaluations",
+                points.iter().map(|p| p.iterations).sum::<usize>()
+            ));
+        }
     }
     Ok(Curve {
         points,
         seconds: t0.elapsed().as_secs_f64(),
+        snapshots: kept,
     })
 }
