@@ -247,6 +247,38 @@ mod tests {
     }
 
     #[test]
+    fn members_to_complete_follow_the_type() {
+        let s = Session::new().unwrap();
+        let members = crate::docs::members_by_type(&s.engine);
+        let has = |ty: &str, names: &[&str]| {
+            for n in names {
+                assert!(
+                    members[ty].contains(*n),
+                    "{ty} lacks {n}: {:?}",
+                    members[ty]
+                );
+            }
+        };
+        has(
+            "Curve",
+            &[
+                "h",
+                "my",
+                "converged",
+                "anchors",
+                "snapshots",
+                "snapshot_labels",
+                "snapshot",
+            ],
+        );
+        has("State", &["h", "m", "my", "converged", "energy", "to_ovf"]);
+        has("Structure", &["theta", "theta_deg", "encode", "grain_id"]);
+        // Rhai's own methods of a map are offered too.
+        has("map", &["keys", "len"]);
+        assert!(!members["Structure"].contains("snapshots"));
+    }
+
+    #[test]
     fn closures_are_no_names_to_complete() {
         let mut s = Session::new().unwrap();
         shown(&mut s, "let f = |x| x + 1; fn twice(x) { x * 2 }");
