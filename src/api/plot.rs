@@ -27,10 +27,7 @@ fn map_of<'a>(func: &str, what: &str, v: &'a Dynamic) -> RResult<rhai::Map> {
     v.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| {
         error(
             func,
-            format!(
-                "each {what} must be a map, got {}",
-                crate::docs::type_of(v)
-            ),
+            format!("each {what} must be a map, got {}", crate::docs::type_of(v)),
         )
     })
 }
