@@ -1,6 +1,6 @@
 //! Running scripts and expressions, and reporting their errors as `file:line:col: message`.
 
-use rhai::{AST, Dynamic, Engine, EvalAltResult, ParseError, Position, Scope};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, ParseError, ParseErrorType, Position, Scope};
 use std::path::Path;
 
 /// A script failure, already formatted for the terminal.
@@ -23,10 +23,22 @@ fn at(source: &str, pos: Position) -> String {
 
 pub fn format_parse_error(source: &str, err: &ParseError) -> String {
     format!(
-        "{}: syntax error: {}",
+        "{}: syntax error: {}{}",
         at(source, err.position()),
-        err.err_type()
+        err.err_type(),
+        import_hint(err.err_type())
     )
+}
+
+/// `learn::morph` without `import "learn" as learn;` is an undefined module to Rhai; say
+/// which line is missing when the module is one of the stdlib's.
+fn import_hint(err: &ParseErrorType) -> String {
+    match err {
+        ParseErrorType::ModuleUndefined(m) if crate::stdlib::is_importable(m) => {
+            format!(" (hint: add `import \"{m}\" as {m};`)")
+        }
+        _ => String::new(),
+    }
 }
 
 /// Formats a runtime error, following errors inside imported modules to their own file.
@@ -46,7 +58,7 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
     let pos = err.position();
     let mut msg = match err {
         EvalAltResult::ErrorRuntime(v, _) => runtime_message(v),
-        EvalAltResult::ErrorParsing(p, _) => format!("syntax error: {p}"),
+        EvalAltResult::ErrorParsing(p, _) => format!("syntax error: {p}{}", import_hint(p)),
         EvalAltResult::ErrorTerminated(token, _) => token.to_string(),
         EvalAltResult::ErrorMismatchDataType(expected, actual, _) => {
             mismatch_message(expected, actual)
@@ -60,6 +72,8 @@ pub fn format_eval_error(source: &str, err: &EvalAltResult) -> String {
         }
     };
     if let EvalAltResult::ErrorFunctionNotFound(sig, _) = err {
+        // Rhai names the argument types in Rust (`&str | ImmutableString | String`).
+        msg = crate::docs::script_types(&msg);
         msg.push_str(&expected_signatures(sig));
     }
     format!("{}: {msg}", at(source, pos))

@@ -21,6 +21,11 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     EMBEDDED.iter().map(|(n, _)| *n)
 }
 
+/// Whether `name` is a stdlib module a script imports (the prelude is always there).
+pub fn is_importable(name: &str) -> bool {
+    name != "prelude" && names().any(|n| n == name)
+}
+
 /// The source of a stdlib module, from the override folder when set.
 pub fn source(name: &str) -> Option<Cow<'static, str>> {
     let embedded = EMBEDDED.iter().find(|(n, _)| *n == name)?;
@@ -70,10 +75,10 @@ impl ModuleResolver for Resolver {
 }
 
 fn source_for_import(path: &str) -> Option<Cow<'static, str>> {
-    if path == "prelude" {
-        None
-    } else {
+    if is_importable(path) {
         source(path)
+    } else {
+        None
     }
 }
 
@@ -94,7 +99,8 @@ pub fn docs(engine: &Engine) -> Vec<crate::docs::DocEntry> {
             continue;
         };
         for f in ast.iter_functions() {
-            if f.access == rhai::FnAccess::Private {
+            // Closures compile to functions named `anon$…`: no part of the interface.
+            if f.access == rhai::FnAccess::Private || crate::docs::is_anonymous(f.name) {
                 continue;
             }
             let qualified = if name == "prelude" {
@@ -107,6 +113,8 @@ pub fn docs(engine: &Engine) -> Vec<crate::docs::DocEntry> {
                 name: qualified,
                 doc: crate::docs::clean_comment(&f.comments),
                 origin: format!("stdlib {name}"),
+                kind: crate::docs::Kind::Function,
+                receiver: None,
             });
         }
     }

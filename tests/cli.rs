@@ -79,6 +79,69 @@ fn doc_lists_every_native_function_with_a_summary() {
 }
 
 #[test]
+fn doc_lists_properties_indexers_and_operators_in_script_words() {
+    let (code, out, _) = coercive(&["doc"]);
+    assert_eq!(code, 0);
+    for line in [
+        "Curve.h -> NdArray",
+        "Curve.my -> NdArray",
+        "Curve.converged -> array",
+        "State.m -> NdArray",
+        "State.converged -> bool",
+        "State.h -> float",
+        "Curve.snapshots -> array",
+        "Curve.snapshot_labels -> array",
+        "solver::snapshot(c: Curve, label: string) -> State",
+        "Structure.theta -> any",
+        "Structure.theta_deg -> any",
+        "NdArray[i: int] -> any",
+        "NdArray[idx: array] = value: float",
+        "NdArray + float -> NdArray",
+        "-NdArray -> NdArray",
+        "vae::create() -> Vae",
+    ] {
+        assert!(
+            out.lines().any(|l| l == line),
+            "`coercive doc` misses the line {line}"
+        );
+    }
+    // Closures compiled into the stdlib are no part of it.
+    assert!(!out.contains("anon$"), "`coercive doc` shows a closure");
+    // The units of θ are said where it is documented.
+    let (_, theta, _) = coercive(&["doc", "theta"]);
+    assert!(theta.contains("Misorientation θ in radians"), "{theta}");
+    let (_, deg, _) = coercive(&["doc", "Structure.theta_deg"]);
+    assert!(deg.contains("Misorientation θ in degrees"), "{deg}");
+    // A type lists its members: properties as well as methods.
+    let (code, curve, _) = coercive(&["doc", "Curve"]);
+    assert_eq!(code, 0);
+    for member in [
+        "Curve.h -> NdArray",
+        "Curve.torque -> NdArray",
+        "solver::anchors(c: Curve)",
+    ] {
+        assert!(
+            curve.contains(member),
+            "`coercive doc Curve` misses {member}:\n{curve}"
+        );
+    }
+}
+
+#[test]
+fn theta_reads_back_in_both_units() {
+    let (code, out, err) = coercive(&[
+        "eval",
+        "let s = grains::voronoi(#{ n: 8, grains: 2, theta_deg: 30.0, seed: 1 }); \
+         [s.theta_deg, s.theta, `${s}`]",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "[30.0, 0.5235987755982988, \"Structure(8×8 cells of 2 nm, 2 grains, θ = 30°, seed 1)\"]\n"
+    );
+}
+
+#[test]
 fn cuda_request_fails_clearly_without_a_gpu() {
     if tch::Cuda::is_available() {
         return;

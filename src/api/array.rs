@@ -73,7 +73,7 @@ pub fn number(func: &str, v: &Dynamic) -> RResult<f64> {
         .ok_or_else(|| {
             error(
                 func,
-                format!("expected a number, got {} ({v})", v.type_name()),
+                format!("expected a number, got {} ({v})", crate::docs::type_of(v)),
             )
         })
 }
@@ -95,7 +95,7 @@ pub fn shape_of(func: &str, shape: &Dynamic) -> RResult<Vec<usize>> {
             func,
             format!(
                 "shape must be an integer or a list of integers, got {}",
-                shape.type_name()
+                crate::docs::type_of(shape)
             ),
         );
     };
@@ -234,7 +234,7 @@ fn operand(func: &str, what: &str, v: &Dynamic) -> RResult<NdArray> {
                 func,
                 format!(
                     "{what} must be a number or an NdArray, got {}",
-                    crate::docs::script_types(v.type_name())
+                    crate::docs::type_of(&v)
                 ),
             )
         })
@@ -661,7 +661,7 @@ pub mod array_module {
                     "NdArray.map",
                     format!(
                         "the function must return a number, got {} for {}",
-                        crate::docs::script_types(y.type_name()),
+                        crate::docs::type_of(&y),
                         crate::array::fmt_g(x)
                     ),
                 )
@@ -1130,7 +1130,7 @@ pub fn vector(func: &str, v: &Dynamic) -> RResult<Vec<f64>> {
         func,
         format!(
             "expected an NdArray or an array of numbers, got {}",
-            crate::docs::script_types(v.type_name())
+            crate::docs::type_of(v)
         ),
     )
 }

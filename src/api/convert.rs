@@ -26,7 +26,7 @@ pub fn items<T: std::any::Any + Clone + Send + Sync>(
                     func,
                     format!(
                         "{arg}[{k}] must be {what}, got {}",
-                        crate::docs::script_types(x.type_name())
+                        crate::docs::type_of(&x)
                     ),
                 )
             })
@@ -82,7 +82,7 @@ pub fn positions(func: &str, what: &str, v: &Dynamic, len: usize) -> RResult<Vec
         func,
         format!(
             "{what} must be an array of integers, got {}",
-            crate::docs::script_types(v.type_name())
+            crate::docs::type_of(v)
         ),
     )
 }

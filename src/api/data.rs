@@ -221,7 +221,8 @@ pub mod data_module {
     }
 
     /// Record `i` (negative counts from the end) as `#{ id, seed, ng, theta, structure,
-    /// curve, anchors }`; `curve` and `anchors` are `()` when unlabelled. The structure is
+    /// curve, anchors }` (`theta` in radians); `curve` and `anchors` are `()` when
+    /// unlabelled. The structure is
     /// regenerated from its parameters: `let r = ds[0]; print(r.structure);`
     #[rhai_fn(global, index_get, name = "get", return_raw, pure)]
     pub fn get(d: &mut SharedDataset, i: i64) -> RResult<Map> {
@@ -294,7 +295,7 @@ pub mod data_module {
         Ok(vec![Dynamic::from(a), Dynamic::from(b)])
     }
 
-    /// Columns as arrays: `id`, `ng`, `theta` and, when labelled, `non_converged`,
+    /// Columns as arrays: `id`, `ng`, `theta` (radians) and, when labelled, `non_converged`,
     /// `M1`, `Mr`, `Hk90`, `Hk80`, `Hk70`, `Hc` (NaN where missing, see
     /// `solver::anchor_names`) and per anchor
     /// `M1_unreliable` … `Hc_unreliable` (1 where it depends on a non-converged step):

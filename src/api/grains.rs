@@ -325,12 +325,31 @@ pub mod grains_module {
         s.n_grains() as i64
     }
 
-    /// Misorientation θ in radians (`()` for an imported structure).
+    /// Misorientation θ in radians, as records and datasets keep it; `theta_deg` is the
+    /// same angle in degrees, as the `theta_deg` option and the printout give it (`()` for an
+    /// imported structure).
     #[rhai_fn(global, get = "theta", pure)]
     pub fn theta(s: &mut SharedStructure) -> Dynamic {
         s.generator()
             .and_then(|g| g.theta)
             .map_or(Dynamic::UNIT, Dynamic::from_float)
+    }
+
+    /// Misorientation θ in degrees, as the `theta_deg` option takes it and the printout
+    /// (`θ = 45°`) shows it; `theta` is the same angle in radians (`()` for an imported
+    /// structure). Rounded to 1e-9°, so the option's value reads back unchanged:
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 8, grains: 2, theta_deg: 30.0, seed: 1 });
+    /// assert(s.theta_deg == 30.0, "degrees");
+    /// assert_close(s.theta, PI() / 6.0, 1e-12, "radians");
+    /// ```
+    #[rhai_fn(global, get = "theta_deg", pure)]
+    pub fn theta_deg(s: &mut SharedStructure) -> Dynamic {
+        s.generator()
+            .and_then(|g| g.theta)
+            .map_or(Dynamic::UNIT, |t| {
+                Dynamic::from_float(crate::grains::degrees(t))
+            })
     }
 
     /// The rng seed it was drawn from (`()` if imported or built from explicit seeds).

@@ -62,7 +62,7 @@ pub fn graphs_in(func: &str, v: &Dynamic) -> RResult<(Vec<GrainGraph>, bool)> {
                             func,
                             format!(
                                 "structures[{k}] must be a Structure, got {}",
-                                crate::docs::script_types(x.type_name())
+                                crate::docs::type_of(x)
                             ),
                         )
                     })
@@ -74,7 +74,7 @@ pub fn graphs_in(func: &str, v: &Dynamic) -> RResult<(Vec<GrainGraph>, bool)> {
         func,
         format!(
             "expected a Structure, an array of Structures, a Dataset or a Sample, got {}",
-            crate::docs::script_types(v.type_name())
+            crate::docs::type_of(v)
         ),
     )
 }

@@ -44,7 +44,7 @@ pub fn write_columns(func: &str, path: &str, columns: &Map, order: &[String]) ->
                 func,
                 format!(
                     "column `{name}` must be an NdArray or an array, got {}",
-                    v.type_name()
+                    crate::docs::type_of(v)
                 ),
             );
         };
@@ -91,7 +91,7 @@ fn npy_array(func: &str, what: &str, v: &Dynamic) -> RResult<NdArray> {
         func,
         format!(
             "{what}expected an NdArray or an array of numbers, got {}",
-            v.type_name()
+            crate::docs::type_of(v)
         ),
     )
 }
@@ -340,7 +340,10 @@ pub fn to_json(func: &str, v: &Dynamic) -> RResult<serde_json::Value> {
     if v.is_string() {
         return Ok(Value::String(v.to_string()));
     }
-    fail(func, format!("cannot write a {} as JSON", v.type_name()))
+    fail(
+        func,
+        format!("cannot write a {} as JSON", crate::docs::type_of(v)),
+    )
 }
 
 pub fn module() -> Module {

@@ -105,7 +105,7 @@ fn constant(func: &str, key: &str, v: &Dynamic, scale: f64) -> RResult<Constant>
             func,
             format!(
                 "material.{key} must be a number, an array with one number per grain or an NdArray [ny, nx]; got {}",
-                crate::docs::script_types(v.type_name())
+                crate::docs::type_of(&v)
             ),
         )
     };

@@ -26,7 +26,7 @@ impl Opts {
     }
 
     fn wrong(&self, key: &str, expected: &str, got: &Dynamic) -> Box<rhai::EvalAltResult> {
-        let ty = crate::docs::script_types(got.type_name());
+        let ty = crate::docs::type_of(got);
         error(
             self.func,
             format!("option `{key}` must be {expected}, got {ty} ({got})"),

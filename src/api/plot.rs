@@ -27,7 +27,7 @@ fn map_of<'a>(func: &str, what: &str, v: &'a Dynamic) -> RResult<rhai::Map> {
     v.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| {
         error(
             func,
-            format!("each {what} must be a map, got {}", v.type_name()),
+            format!("each {what} must be a map, got {}", crate::docs::type_of(v)),
         )
     })
 }
@@ -161,7 +161,7 @@ pub fn field_image(func: &str, v: &Dynamic) -> RResult<FieldImage> {
         func,
         format!(
             "expected a Structure or a 2-d NdArray, got {}",
-            crate::docs::script_types(v.type_name())
+            crate::docs::type_of(v)
         ),
     )
 }

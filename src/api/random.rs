@@ -151,7 +151,7 @@ pub mod random_module {
             f,
             format!(
                 "expected an array or an NdArray, got {}",
-                crate::docs::script_types(items.type_name())
+                crate::docs::type_of(&items)
             ),
         )
     }
@@ -186,7 +186,7 @@ pub mod random_module {
             f,
             format!(
                 "expected an array or an NdArray, got {}",
-                crate::docs::script_types(items.type_name())
+                crate::docs::type_of(&items)
             ),
         )
     }

@@ -37,7 +37,7 @@ pub fn targets_in(func: &str, v: &Dynamic, names: &[String]) -> RResult<Array2<f
             func,
             format!(
                 "targets must be an array of anchor maps or an NdArray [n, targets], got {}",
-                crate::docs::script_types(v.type_name())
+                crate::docs::type_of(v)
             ),
         );
     };
@@ -48,7 +48,7 @@ pub fn targets_in(func: &str, v: &Dynamic, names: &[String]) -> RResult<Array2<f
                 func,
                 format!(
                     "targets[{i}] must be a map like curve.anchors(), got {}",
-                    crate::docs::script_types(r.type_name())
+                    crate::docs::type_of(r)
                 ),
             )
         })?;

@@ -35,7 +35,7 @@ impl Structures {
             func,
             format!(
                 "expected a Structure, an array of Structures, a Sample or a Dataset, got {}",
-                crate::docs::script_types(v.type_name())
+                crate::docs::type_of(v)
             ),
         )
     }

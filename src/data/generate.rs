@@ -111,7 +111,7 @@ pub fn describe(dir: &Path, m: &Manifest) -> String {
             &format!("uniform in {}…{}", g.grains_range.0, g.grains_range.1)
         ),
         law(
-            g.theta.map(|t| format!("{}°", t.to_degrees())),
+            g.theta.map(|t| format!("{}°", crate::grains::degrees(t))),
             "by the paper's law"
         ),
         g.base_seed,

@@ -34,6 +34,6 @@ pub use io_png::{PngOptions, PngReadOptions};
 pub use sample::Sample;
 pub use source::{Batches, RasterSource, SourceError, epoch_order};
 pub use stats::GrainStats;
-pub use structure::{Generator, MAX_CELLS, MAX_GRAINS, Structure};
+pub use structure::{Generator, MAX_CELLS, MAX_GRAINS, Structure, degrees};
 pub use symmetry::Symmetry;
 pub use voronoi::{Draws, PAPER_GRAINS, VoronoiOptions, draw, voronoi};

@@ -25,6 +25,12 @@ pub struct Generator {
     pub rng_seed: Option<u64>,
 }
 
+/// θ in degrees, as options take and printouts show it, from the radians a structure keeps;
+/// rounded to 1e-9° so that `theta_deg: 30.0` reads back as 30, not 29.999999999999996.
+pub fn degrees(radians: f64) -> f64 {
+    (radians.to_degrees() * 1e9).round() / 1e9
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Structure {
     nx: usize,

@@ -1,8 +1,10 @@
 //! Tab completion: variables in the REPL scope, functions defined in the session, native
-//! and stdlib functions (`grains::vo<TAB>`), methods after a dot, and keywords.
+//! and stdlib functions (`grains::vo<TAB>`), keywords, and after `x.` the properties and
+//! methods of the type of `x`'s value (and a map's keys).
 
 use rustyline::Context;
 use rustyline::completion::{Completer, Pair};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 const KEYWORDS: &[&str] = &[
@@ -10,11 +12,31 @@ const KEYWORDS: &[&str] = &[
     "return", "import", "as", "true", "false", "throw", "try", "catch", "switch",
 ];
 
-/// Names known to the session; the REPL refreshes `dynamic` after every line.
+/// What completion knows of a variable's value.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Var {
+    /// Its type in script words (`Curve`, `map`).
+    pub ty: String,
+    /// A map's keys.
+    pub keys: Vec<String>,
+}
+
+/// What the session holds now; the REPL refreshes it after every input.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Variables and session functions.
+    pub names: Vec<String>,
+    pub vars: BTreeMap<String, Var>,
+}
+
+/// Names known to the session.
 #[derive(Default)]
 pub struct Names {
+    /// Native and stdlib functions, qualified (`grains::voronoi`).
     pub fixed: Vec<String>,
-    pub dynamic: Arc<Mutex<Vec<String>>>,
+    /// Properties and methods by the type they are called on.
+    pub members: BTreeMap<String, BTreeSet<String>>,
+    pub dynamic: Arc<Mutex<Known>>,
 }
 
 impl Names {
@@ -26,33 +48,56 @@ impl Names {
             .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == ':'))
             .map_or(0, |(i, c)| i + c.len_utf8());
         let word = &head[start..];
-        let after_dot = head[..start].ends_with('.');
-        let dynamic = self.dynamic.lock().map(|d| d.clone()).unwrap_or_default();
-        let mut out: Vec<String> = if after_dot {
-            // Methods: any function's unqualified name.
-            self.fixed
-                .iter()
-                .filter_map(|n| n.rsplit("::").next())
-                .filter(|n| n.starts_with(word))
-                .map(String::from)
-                .collect()
-        } else {
-            KEYWORDS
-                .iter()
-                .map(|s| s.to_string())
-                .chain(dynamic)
-                .chain(self.fixed.iter().cloned())
-                .chain(
-                    self.fixed
-                        .iter()
-                        .filter_map(|n| n.split_once("::").map(|(m, _)| format!("{m}::"))),
-                )
-                .filter(|n| n.starts_with(word))
-                .collect()
+        let mut out: Vec<String> = match head[..start].strip_suffix('.') {
+            Some(before) => self.after_dot(before),
+            None => {
+                let names = self.dynamic.lock().map(|d| d.names.clone());
+                KEYWORDS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain(names.unwrap_or_default())
+                    .chain(self.fixed.iter().cloned())
+                    .chain(
+                        self.fixed
+                            .iter()
+                            .filter_map(|n| n.split_once("::").map(|(m, _)| format!("{m}::"))),
+                    )
+                    .collect()
+            }
         };
+        out.retain(|n| n.starts_with(word));
         out.sort();
         out.dedup();
         (start, out)
+    }
+
+    /// Members of the value of the variable before the dot, by its type; any member of any
+    /// type when the receiver is not a plain variable (`f(x).`, `a.b.`).
+    fn after_dot(&self, before: &str) -> Vec<String> {
+        let ident_start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let plain = !before[..ident_start].ends_with(['.', ':']);
+        let var = plain
+            .then(|| {
+                self.dynamic
+                    .lock()
+                    .ok()?
+                    .vars
+                    .get(&before[ident_start..])
+                    .cloned()
+            })
+            .flatten();
+        match var {
+            Some(v) => v
+                .keys
+                .into_iter()
+                .chain(self.members.get(&v.ty).into_iter().flatten().cloned())
+                .collect(),
+            None => self.members.values().flatten().cloned().collect(),
+        }
     }
 }
 
@@ -83,17 +128,42 @@ impl Completer for Names {
 mod tests {
     use super::*;
 
-    #[test]
-    fn completes_modules_members_and_methods() {
+    fn names() -> Names {
+        let members = [
+            ("Curve", &["h", "my", "anchors"][..]),
+            ("map", &["keys", "len"][..]),
+            ("NdArray", &["sum", "shape"][..]),
+        ]
+        .into_iter()
+        .map(|(t, m)| (t.to_string(), m.iter().map(|s| s.to_string()).collect()))
+        .collect();
         let names = Names {
             fixed: vec![
                 "io::read_csv".into(),
                 "io::write_csv".into(),
                 "linspace".into(),
             ],
+            members,
             ..Default::default()
         };
-        names.dynamic.lock().unwrap().push("line_count".into());
+        {
+            let mut known = names.dynamic.lock().unwrap();
+            known.names.push("line_count".into());
+            let var = |ty: &str, keys: &[&str]| Var {
+                ty: ty.into(),
+                keys: keys.iter().map(|s| s.to_string()).collect(),
+            };
+            known.vars.insert("c".into(), var("Curve", &[]));
+            known
+                .vars
+                .insert("m".into(), var("map", &["mean_size", "n_grains"]));
+        }
+        names
+    }
+
+    #[test]
+    fn completes_modules_members_and_methods() {
+        let names = names();
         assert_eq!(
             names.candidates("x = io::re", 10),
             (4, vec!["io::read_csv".to_string()])
@@ -102,9 +172,24 @@ mod tests {
             names.candidates("lin", 3).1,
             vec!["line_count".to_string(), "linspace".to_string()]
         );
+    }
+
+    #[test]
+    fn completes_after_a_dot_by_the_value_type() {
+        let names = names();
+        // A Curve offers a Curve's members only.
         assert_eq!(
-            names.candidates("a.wri", 5),
-            (2, vec!["write_csv".to_string()])
+            names.candidates("c.", 2),
+            (2, vec!["anchors".into(), "h".into(), "my".into()])
         );
+        assert_eq!(names.candidates("print(c.m", 9).1, vec!["my".to_string()]);
+        // A map offers its keys and the map methods.
+        assert_eq!(
+            names.candidates("m.", 2).1,
+            vec!["keys", "len", "mean_size", "n_grains"]
+        );
+        // An expression or an unknown name: every member of every type.
+        assert_eq!(names.candidates("f(x).s", 6).1, vec!["shape", "sum"]);
+        assert_eq!(names.candidates("z.s", 3).1, vec!["shape", "sum"]);
     }
 }

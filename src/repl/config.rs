@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 pub const PROMPT: &str = "coercive> ";
+/// Shown while an open bracket, string or comment continues the input.
+pub const CONTINUATION: &str = "      ... ";
 pub const HISTORY_SIZE: usize = 5_000;
 
 /// `$COERCIVE_HISTORY`, else `~/.coercive_history`; `None` disables history.
@@ -22,4 +24,16 @@ pub fn editor_config() -> rustyline::Config {
         })
         .unwrap_or_default()
         .build()
+}
+
+/// The terminal's width in columns, for laying out values; 80 when it cannot be told.
+pub fn width() -> usize {
+    // SAFETY: TIOCGWINSZ only writes a `winsize` into the struct it is given.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    if ok && size.ws_col >= 20 {
+        size.ws_col as usize
+    } else {
+        80
+    }
 }

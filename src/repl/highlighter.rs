@@ -1,8 +1,7 @@
-//! Input shaping: bracket matching while typing, and multi-line input that continues
-//! while brackets or strings are still open.
+//! Input shaping: bracket matching while typing, and telling when an input continues on
+//! the next line because a bracket, string or comment is still open.
 
 use rustyline::highlight::{CmdKind, Highlighter, MatchingBracketHighlighter};
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use std::borrow::Cow;
 
 #[derive(Default)]
@@ -27,7 +26,7 @@ pub fn is_incomplete(text: &str) -> bool {
             continue;
         }
         match c {
-            '"' | '`' => in_str = Some(c),
+            '"' | '`' | '\'' => in_str = Some(c),
             '/' if chars.peek() == Some(&'/') => while chars.next().is_some_and(|c| c != '\n') {},
             '/' if chars.peek() == Some(&'*') => {
                 chars.next();
@@ -52,16 +51,6 @@ pub fn is_incomplete(text: &str) -> bool {
     depth > 0 || in_str == Some('`')
 }
 
-impl Validator for Shaper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if is_incomplete(ctx.input()) {
-            ValidationResult::Incomplete
-        } else {
-            ValidationResult::Valid(None)
-        })
-    }
-}
-
 impl Highlighter for Shaper {
     fn highlight<'l>(&self, line: &'l str, pos: usize) -> Cow<'l, str> {
         self.brackets.highlight(line, pos)
@@ -83,5 +72,6 @@ mod tests {
         assert!(!is_incomplete("let s = \"{\";"));
         assert!(!is_incomplete("f(1) // (open in a comment"));
         assert!(!is_incomplete("x)"));
+        assert!(!is_incomplete("let c = '(';"));
     }
 }

@@ -1,22 +1,26 @@
 //! `coercive repl`: a persistent Rhai session. Variables, functions and imports survive
-//! between lines; an error or Ctrl-C during a computation leaves you in the REPL;
-//! Ctrl-D exits.
+//! between lines, `_` is the last value; an error or Ctrl-C during a computation leaves you
+//! in the REPL; Ctrl-D exits.
 
 mod completer;
 mod config;
 mod highlighter;
+mod imports;
+mod last;
+mod pretty;
 
 use crate::runner;
-use rhai::{AST, Dynamic, Engine, Scope};
+use rhai::{AST, Dynamic, Engine, Position, Scope};
 use rustyline::history::DefaultHistory;
 use rustyline::{Completer, Editor, Helper, Hinter, Validator};
 use std::sync::{Arc, Mutex};
 
+// The loop, not the editor, continues open input: rustyline shows no prompt on the lines of
+// an input it continues itself.
 #[derive(Helper, Completer, Hinter, Validator)]
 struct ReplHelper {
     #[rustyline(Completer)]
     names: completer::Names,
-    #[rustyline(Validator)]
     shaper: highlighter::Shaper,
     #[rustyline(Hinter)]
     hinter: rustyline::hint::HistoryHinter,
@@ -38,8 +42,6 @@ pub struct Session {
     scope: Scope<'static>,
     /// Functions defined so far (statements cleared after each line).
     functions: AST,
-    /// `import` statements seen so far, replayed before each line.
-    imports: String,
 }
 
 impl Session {
@@ -50,36 +52,70 @@ impl Session {
             engine,
             scope: runner::scope_with_args(&[]),
             functions: AST::empty(),
-            imports: String::new(),
         })
     }
 
-    /// Evaluates one (possibly multi-line) input; the value, or the formatted error.
+    /// Evaluates one (possibly multi-line) input; the value, or the formatted error. A value
+    /// other than `()` becomes `_`.
     pub fn eval(&mut self, input: &str) -> Result<Dynamic, String> {
-        let compile = |text: &str| {
-            runner::compile_text(&self.engine, "<repl>", text, &self.scope).map_err(|e| e.0)
-        };
-        let new = compile(input)?;
-        let mut ast = compile(&self.imports)?.merge(&self.functions).merge(&new);
+        let text = last::substitute(input);
+        let new =
+            runner::compile_text(&self.engine, "<repl>", &text, &self.scope).map_err(|e| e.0)?;
+        let mut ast = self.functions.merge(&new);
         let result =
             crate::guard::catch(|| runner::run_ast(&self.engine, "<repl>", &mut self.scope, &ast));
         ast.clear_statements();
         self.functions = ast;
         let value = result?.map_err(|e| e.0)?;
-        if input.trim_start().starts_with("import ") {
-            self.imports.push_str(input.trim());
-            self.imports.push('\n');
+        self.keep_imports(&text);
+        if !value.is_unit() {
+            self.scope.set_or_push(last::NAME, value.clone());
         }
         Ok(value)
     }
 
-    /// Names for completion: scope variables and session functions.
-    pub fn names(&self) -> Vec<String> {
-        self.scope
+    /// Makes the modules `text` imported known to the lines that follow.
+    fn keep_imports(&mut self, text: &str) {
+        for (path, alias) in imports::imported(text) {
+            let module =
+                self.engine
+                    .module_resolver()
+                    .resolve(&self.engine, None, &path, Position::NONE);
+            // The import just ran, so it resolves; a text match that was no import may not.
+            if let Ok(module) = module {
+                self.engine.register_static_module(alias, module);
+            }
+        }
+    }
+
+    /// What completion needs: scope variables with their types (and a map's keys), and
+    /// session functions. The last value is known as `_`, as the input writes it.
+    pub fn known(&self) -> completer::Known {
+        let vars: std::collections::BTreeMap<String, completer::Var> = self
+            .scope
             .iter()
-            .map(|(n, _, _)| n.to_string())
-            .chain(self.functions.iter_functions().map(|f| f.name.to_string()))
-            .collect()
+            .map(|(name, _, value)| {
+                let keys = value
+                    .read_lock::<rhai::Map>()
+                    .map(|m| m.keys().map(|k| k.to_string()).collect())
+                    .unwrap_or_default();
+                let ty = crate::docs::type_of(&value);
+                let name = if name == last::NAME { "_" } else { name };
+                (name.to_string(), completer::Var { ty, keys })
+            })
+            .collect();
+        let names = vars
+            .keys()
+            .filter(|n| *n != "_")
+            .cloned()
+            .chain(
+                self.functions
+                    .iter_functions()
+                    .map(|f| f.name.to_string())
+                    .filter(|n| !crate::docs::is_anonymous(n)),
+            )
+            .collect();
+        completer::Known { names, vars }
     }
 }
 
@@ -92,10 +128,11 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    let dynamic = Arc::new(Mutex::new(session.names()));
+    let dynamic = Arc::new(Mutex::new(session.known()));
     let helper = ReplHelper {
         names: completer::Names {
             fixed: crate::docs::get().names(),
+            members: crate::docs::members_by_type(&session.engine),
             dynamic: dynamic.clone(),
         },
         shaper: highlighter::Shaper::default(),
@@ -116,23 +153,42 @@ pub fn run() -> i32 {
         let _ = rl.load_history(h);
     }
     println!(
-        "coercive {} — Rhai REPL. help() for help, Ctrl-D to exit.",
+        "coercive {} — Rhai REPL. help() for help, Tab completes, _ is the last value, Ctrl-D to exit.",
         env!("CARGO_PKG_VERSION")
     );
+    // Lines typed so far of an input that an open bracket, string or comment continues.
+    let mut pending = String::new();
     loop {
-        match rl.readline(config::PROMPT) {
-            Ok(line) if line.trim().is_empty() => continue,
+        let prompt = if pending.is_empty() {
+            config::PROMPT
+        } else {
+            config::CONTINUATION
+        };
+        match rl.readline(prompt) {
             Ok(line) => {
-                let _ = rl.add_history_entry(line.as_str());
-                match session.eval(&line) {
+                pending.push_str(&line);
+                if highlighter::is_incomplete(&pending) {
+                    pending.push('\n');
+                    continue;
+                }
+                let input = std::mem::take(&mut pending);
+                if input.trim().is_empty() {
+                    continue;
+                }
+                let _ = rl.add_history_entry(input.as_str());
+                match session.eval(&input) {
                     Ok(v) if v.is_unit() => {}
-                    Ok(v) => println!("{}", runner::display(&session.engine, &v)),
+                    Ok(v) => println!("{}", pretty::pretty(&session.engine, &v, config::width())),
                     Err(e) => eprintln!("{e}"),
                 }
                 crate::interrupt::reset();
                 if let Ok(mut d) = dynamic.lock() {
-                    *d = session.names();
+                    *d = session.known();
                 }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) if !pending.is_empty() => {
+                pending.clear();
+                println!("(input discarded)");
             }
             Err(rustyline::error::ReadlineError::Interrupted) => println!("(Ctrl-D exits)"),
             Err(rustyline::error::ReadlineError::Eof) => break,
@@ -146,4 +202,93 @@ pub fn run() -> i32 {
         let _ = rl.save_history(h);
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Session;
+
+    fn shown(s: &mut Session, input: &str) -> String {
+        match s.eval(input) {
+            Ok(v) if v.is_unit() => "()".into(),
+            Ok(v) => v.to_string(),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn the_last_value_is_underscore() {
+        let mut s = Session::new().unwrap();
+        assert_eq!(shown(&mut s, "20 + 1"), "21");
+        assert_eq!(shown(&mut s, "_ * 2"), "42");
+        // `()` leaves `_` as it was.
+        assert_eq!(shown(&mut s, "let x = 1;"), "()");
+        assert_eq!(shown(&mut s, "_ + x"), "43");
+        // Completion sees it as `_`, typed, and not as a name to offer.
+        let known = s.known();
+        assert_eq!(known.vars["_"].ty, "int");
+        assert!(
+            !known.names.iter().any(|n| n.contains("last")),
+            "{:?}",
+            known.names
+        );
+    }
+
+    #[test]
+    fn imports_last_beyond_their_line() {
+        let mut s = Session::new().unwrap();
+        let missing = shown(&mut s, "report::pad(\"ab\", 4)");
+        assert!(
+            missing.contains("hint: add `import \"report\" as report;`"),
+            "{missing}"
+        );
+        assert_eq!(shown(&mut s, "import \"report\" as report;"), "()");
+        assert_eq!(shown(&mut s, "report::pad(\"ab\", 4)"), "  ab");
+    }
+
+    #[test]
+    fn members_to_complete_follow_the_type() {
+        let s = Session::new().unwrap();
+        let members = crate::docs::members_by_type(&s.engine);
+        let has = |ty: &str, names: &[&str]| {
+            for n in names {
+                assert!(
+                    members[ty].contains(*n),
+                    "{ty} lacks {n}: {:?}",
+                    members[ty]
+                );
+            }
+        };
+        has(
+            "Curve",
+            &[
+                "h",
+                "my",
+                "converged",
+                "anchors",
+                "snapshots",
+                "snapshot_labels",
+                "snapshot",
+            ],
+        );
+        has("State", &["h", "m", "my", "converged", "energy", "to_ovf"]);
+        has("Structure", &["theta", "theta_deg", "encode", "grain_id"]);
+        // Rhai's own methods of a map are offered too.
+        has("map", &["keys", "len"]);
+        assert!(!members["Structure"].contains("snapshots"));
+    }
+
+    #[test]
+    fn closures_are_no_names_to_complete() {
+        let mut s = Session::new().unwrap();
+        shown(&mut s, "let f = |x| x + 1; fn twice(x) { x * 2 }");
+        let known = s.known();
+        assert!(known.names.contains(&"twice".to_string()));
+        assert!(known.names.contains(&"f".to_string()));
+        assert!(
+            !known.names.iter().any(|n| n.contains('$')),
+            "{:?}",
+            known.names
+        );
+    }
 }
