@@ -1137,12 +1137,16 @@ pub fn vector(func: &str, v: &Dynamic) -> RResult<Vec<f64>> {
 
 #[cfg(test)]
 mod tests {
-    /// The script's value as text, or its error.
+    /// The script's value as its `to_string` gives it, or its error.
     fn eval(script: &str) -> Result<String, String> {
         let engine = crate::engine::new_engine(None).unwrap();
+        let mut scope = rhai::Scope::new();
+        let v = engine
+            .eval_with_scope::<Dynamic>(&mut scope, script)
+            .map_err(|e| e.to_string())?;
+        scope.push("value", v);
         engine
-            .eval::<Dynamic>(script)
-            .map(|v| crate::runner::display(&engine, &v))
+            .eval_with_scope::<String>(&mut scope, "to_string(value)")
             .map_err(|e| e.to_string())
     }
 
