@@ -40,6 +40,7 @@ fn repl_session_in_a_terminal() -> Result<(), Error> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_coercive"));
     cmd.args(["--threads", "1", "repl"])
         .env("COERCIVE_HISTORY", &history)
+        .env("COERCIVE_CACHE", "off")
         .env("TERM", "xterm");
     let p = &mut spawn_command(cmd, Some(20_000))?;
     p.exp_string(PROMPT)?;
@@ -96,6 +97,13 @@ fn repl_session_in_a_terminal() -> Result<(), Error> {
         "#{\r\n  \"first\": \"a fairly long string value\",\r\n  \"second\"",
     )?;
     complete(p, "_.thi", "_.third", ".len() * 7", "21")?;
+
+    // A single curve shows its progress (field step, M, evaluations) on a terminal.
+    p.send_line("solver::demag_curve(grains::voronoi(#{ n: 48, grains: 6, seed: 2 }), #{ h_step: 0.005 }).h.len")?;
+    p.exp_string("curve [")?;
+    p.exp_string("evaluations")?;
+    p.exp_string("401")?;
+    p.exp_string(PROMPT)?;
 
     // Ctrl-C stops a running computation, not the REPL.
     p.send_line("let n = 0; loop { n += 1; }")?;
