@@ -3,6 +3,7 @@
 //! `boundary: #{ width_nm, A, Js | Ms, K1 }`, a grain-boundary phase. Fields stay in units of
 //! the reference material's HA: the constants given as numbers, Nd2Fe14B's for the others.
 
+use super::opts::Opts;
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::grains::Structure;
@@ -126,24 +127,26 @@ fn constant(func: &str, key: &str, v: &Dynamic, scale: f64) -> RResult<Constant>
 }
 
 /// Reads `#{ A, Js | Ms, K1 }` (absent keys from Nd2Fe14B; no others).
-fn read(func: &str, what: &str, v: Dynamic) -> RResult<Grains> {
+fn read(func: &'static str, what: &str, v: Dynamic) -> RResult<Grains> {
     let m = v
         .try_cast::<Map>()
         .ok_or_else(|| error(func, format!("{what} must be a map #{{ A, Js, K1 }}")))?;
-    if let Some(k) = m.keys().find(|k| !["A", "Js", "Ms", "K1"].contains(&k.as_str())) {
-        return fail(func, format!("unknown key `{k}` in {what}: expected A, Js or Ms, K1"));
-    }
-    if m.contains_key("Js") && m.contains_key("Ms") {
-        return fail(func, format!("{what}: give Js (T) or Ms (A/m), not both"));
-    }
+    let mut o = Opts::new(func, m);
+    let (a, js, ms, k1) = (o.value("A"), o.value("Js"), o.value("Ms"), o.value("K1"));
+    o.finish()?;
     let d = Material::nd2fe14b();
-    let get = |k: &str, default: f64, scale: f64| {
-        m.get(k)
-            .map_or(Ok(Constant::Uniform(default)), |v| constant(func, k, v, scale))
+    let get = |k: &str, v: Option<Dynamic>, default: f64, scale: f64| {
+        v.map_or(Ok(Constant::Uniform(default)), |v| constant(func, k, &v, scale))
     };
-    let a = get("A", d.a, 1.0)?;
-    let k1 = get("K1", d.k1, 1.0)?;
-    let ms = if m.contains_key("Js") { get("Js", d.ms, 1.0 / MU0)? } else { get("Ms", d.ms, 1.0)? };
+    let ms = match (js, ms) {
+        (Some(_), Some(_)) => {
+            return fail(func, format!("{what}: give Js (T) or Ms (A/m), not both"));
+        }
+        (Some(js), None) => get("Js", Some(js), d.ms, 1.0 / MU0)?,
+        (None, ms) => get("Ms", ms, d.ms, 1.0)?,
+    };
+    let a = get("A", a, d.a, 1.0)?;
+    let k1 = get("K1", k1, d.k1, 1.0)?;
     let number = |c: &Constant, default: f64| match c {
         Constant::Uniform(x) => *x,
         _ => default,
@@ -157,7 +160,7 @@ fn read(func: &str, what: &str, v: Dynamic) -> RResult<Grains> {
 }
 
 /// The `material` option: the grains' constants (Nd2Fe14B when absent).
-pub fn grains(func: &str, v: Option<Dynamic>) -> RResult<Grains> {
+pub fn grains(func: &'static str, v: Option<Dynamic>) -> RResult<Grains> {
     match v {
         None => Ok(Grains::uniform(Material::nd2fe14b())),
         Some(v) => {
@@ -169,7 +172,7 @@ pub fn grains(func: &str, v: Option<Dynamic>) -> RResult<Grains> {
 }
 
 /// The `boundary` option: `#{ width_nm, A, Js | Ms, K1 }` (constants as numbers).
-pub fn boundary(func: &str, v: Option<Dynamic>) -> RResult<Option<BoundaryPhase>> {
+pub fn boundary(func: &'static str, v: Option<Dynamic>) -> RResult<Option<BoundaryPhase>> {
     let Some(v) = v else { return Ok(None) };
     let mut m = v
         .try_cast::<Map>()

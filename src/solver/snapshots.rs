@@ -103,12 +103,9 @@ impl Picker {
             }
         }
         let mr = self.mr.map_or(my, |(_, m)| m);
-        for (a, level) in [
-            (Anchor::Hk90, 0.9 * mr),
-            (Anchor::Hk80, 0.8 * mr),
-            (Anchor::Hk70, 0.7 * mr),
-            (Anchor::Hc, 0.0),
-        ] {
+        // The Hk at their fraction of Mr (Anchor::level), Hc at zero magnetisation.
+        for a in [Anchor::Hk90, Anchor::Hk80, Anchor::Hk70, Anchor::Hc] {
+            let level = a.level().map_or(0.0, |f| f * mr);
             if !self.taken.contains(&a) && my <= level {
                 self.taken.push(a);
                 out.push(a.name().to_string());
