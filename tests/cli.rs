@@ -59,7 +59,14 @@ fn doc_lists_every_native_function_with_a_summary() {
         assert!(out.contains(name), "`coercive doc` misses {name}");
     }
     // Scripts never see Rust's handle types or closures.
-    for rust in ["Shared", "Arc<", "Mutex", "FnPtr", "NativeCallContext", "anon$"] {
+    for rust in [
+        "Shared",
+        "Arc<",
+        "Mutex",
+        "FnPtr",
+        "NativeCallContext",
+        "anon$",
+    ] {
         let bad: Vec<&str> = out
             .lines()
             .filter(|l| !l.starts_with("    ") && l.contains(rust))

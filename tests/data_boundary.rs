@@ -6,13 +6,26 @@ use std::process::Command;
 
 fn generate(out: &Path, extra: &[&str]) -> (i32, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_coercive"))
-        .args(["--quiet", "--threads", "1", "data", "generate", "--count", "2", "--n", "16"])
+        .args([
+            "--quiet",
+            "--threads",
+            "1",
+            "data",
+            "generate",
+            "--count",
+            "2",
+            "--n",
+            "16",
+        ])
         .args(["--grains", "4", "--label", "--h-step", "0.05", "--out"])
         .arg(out)
         .args(extra)
         .output()
         .expect("run coercive");
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
 }
 
 fn anchors(dir: &Path) -> String {
@@ -27,12 +40,21 @@ fn a_boundary_phase_labels_the_dataset_and_is_recorded() {
     let (code, err) = generate(&soft, &["--boundary", "4,2e-12,1.0,0"]);
     assert_eq!(code, 0, "{err}");
     let manifest = |d: &Path| std::fs::read_to_string(d.join("manifest.json")).unwrap();
-    assert!(!manifest(&plain).contains("boundary"), "no phase, no key: older manifests read alike");
+    assert!(
+        !manifest(&plain).contains("boundary"),
+        "no phase, no key: older manifests read alike"
+    );
     let m: serde_json::Value = serde_json::from_str(&manifest(&soft)).unwrap();
-    let b = m.pointer("/solver/boundary").unwrap_or_else(|| panic!("{m}"));
+    let b = m
+        .pointer("/solver/boundary")
+        .unwrap_or_else(|| panic!("{m}"));
     assert_eq!(b["width_nm"], 4.0);
     assert_eq!(b["material"]["K1"], 0.0);
-    assert_ne!(anchors(&plain), anchors(&soft), "a soft boundary phase changes the curves");
+    assert_ne!(
+        anchors(&plain),
+        anchors(&soft),
+        "a soft boundary phase changes the curves"
+    );
     // Resuming the same command finds the same settings.
     assert_eq!(generate(&soft, &["--boundary", "4,2e-12,1.0,0"]).0, 0);
 }

@@ -6,7 +6,9 @@ use coercive::solver::{CurveCache, Mesh, Problem, SweepOptions};
 use std::process::Command;
 
 fn problem(seed: u64) -> Problem {
-    let psi: Vec<f64> = (0..256).map(|c| ((c as u64 * 7 + seed * 13) % 17) as f64 * 0.2).collect();
+    let psi: Vec<f64> = (0..256)
+        .map(|c| ((c as u64 * 7 + seed * 13) % 17) as f64 * 0.2)
+        .collect();
     Problem::new(Mesh::paper(16, 16).unwrap(), &psi).unwrap()
 }
 
@@ -25,11 +27,18 @@ fn an_interrupted_batch_keeps_what_finished_and_a_rerun_computes_only_the_rest()
 
     // Ctrl-C before the batch: the finished curves still come back, the new one does not.
     coercive::interrupt::request();
-    let cut = sweep_many_cached(&[a.clone(), b.clone(), c.clone()], &opts, 2, Some(&cache)).unwrap();
+    let cut =
+        sweep_many_cached(&[a.clone(), b.clone(), c.clone()], &opts, 2, Some(&cache)).unwrap();
     coercive::interrupt::reset();
     assert_eq!(cut[0].as_ref().unwrap(), &first[0]);
     assert_eq!(cut[1].as_ref().unwrap(), &first[1]);
-    assert!(cut[2].as_ref().unwrap_err().to_string().contains("interrupted"));
+    assert!(
+        cut[2]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("interrupted")
+    );
 
     let rerun = sweep_many_cached(&[a, b, c], &opts, 2, Some(&cache)).unwrap();
     // Taken, not recomputed: even the wall-clock seconds are the first run's.

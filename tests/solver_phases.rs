@@ -21,7 +21,13 @@ fn hc(hard_cells: usize, soft_cells: usize, soft: Material) -> f64 {
     let psi = vec![1e-4; n];
     let hard = Material::nd2fe14b();
     let cells = (0..n)
-        .map(|i| if (hard_cells..hard_cells + soft_cells).contains(&i) { soft } else { hard })
+        .map(|i| {
+            if (hard_cells..hard_cells + soft_cells).contains(&i) {
+                soft
+            } else {
+                hard
+            }
+        })
         .collect();
     let p = Problem::new(mesh, &psi)
         .unwrap()
@@ -29,8 +35,16 @@ fn hc(hard_cells: usize, soft_cells: usize, soft: Material) -> f64 {
         .unwrap()
         .with_cell_materials(cells)
         .unwrap()
-        .with_terms(Terms { demag: false, ..Terms::default() });
-    let mut opts = SweepOptions { h_start: 1.0, h_end: -1.0, h_step: 0.002, ..SweepOptions::default() };
+        .with_terms(Terms {
+            demag: false,
+            ..Terms::default()
+        });
+    let mut opts = SweepOptions {
+        h_start: 1.0,
+        h_end: -1.0,
+        h_step: 0.002,
+        ..SweepOptions::default()
+    };
     // The tilt's torques are far below the default tolerance.
     opts.min.tol = 1e-9;
     opts.min.precision = Precision::F64;
@@ -50,7 +64,11 @@ fn walls_are_pinned_at_a_thick_soft_layer() {
     // chain, so M only crosses zero when the walls depin). With K1 > 0 the soft layer only
     // reverses above its own anisotropy field, εK·HA: kept well below Hp here.
     for (eps_a, eps_k) in [(1.0, 0.0), (0.25, 0.0), (0.5, 0.1)] {
-        let soft = Material { a: hard.a * eps_a, k1: hard.k1 * eps_k, ..hard };
+        let soft = Material {
+            a: hard.a * eps_a,
+            k1: hard.k1 * eps_k,
+            ..hard
+        };
         let got = hc(40, 60, soft);
         let want = pinning(eps_a, eps_k, 1.0);
         eprintln!("εA {eps_a}, εK {eps_k}: Hc {got:.4} HA, Hp {want:.4} HA");

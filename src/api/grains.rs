@@ -387,7 +387,10 @@ pub mod grains_module {
         let inside = s
             .boundary_cells(width_nm)
             .map_err(|e| error("boundary_cells", e.to_string()))?;
-        let values = inside.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect::<Vec<_>>();
+        let values = inside
+            .iter()
+            .map(|&b| if b { 1.0 } else { 0.0 })
+            .collect::<Vec<_>>();
         Ok(NdArray::new(
             ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[s.ny(), s.nx()]), values)
                 .expect("one value per cell"),

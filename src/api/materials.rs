@@ -55,9 +55,18 @@ impl Grains {
         let k1 = values(func, "K1", &self.k1, s)?;
         let cells = (0..a.len())
             .map(|c| {
-                Material { a: a[c], ms: ms[c], k1: k1[c] }
-                    .validated_phase()
-                    .map_err(|e| error(func, format!("material of cell {c} (grain {}): {e}", s.grains()[c])))
+                Material {
+                    a: a[c],
+                    ms: ms[c],
+                    k1: k1[c],
+                }
+                .validated_phase()
+                .map_err(|e| {
+                    error(
+                        func,
+                        format!("material of cell {c} (grain {}): {e}", s.grains()[c]),
+                    )
+                })
             })
             .collect::<RResult<Vec<_>>>()?;
         Ok(Some(cells))
@@ -116,7 +125,11 @@ fn constant(func: &str, key: &str, v: &Dynamic, scale: f64) -> RResult<Constant>
     if let Some(list) = v.read_lock::<Array>() {
         return list
             .iter()
-            .map(|x| super::array::number(func, x).map(|x| x * scale).map_err(|_| expected()))
+            .map(|x| {
+                super::array::number(func, x)
+                    .map(|x| x * scale)
+                    .map_err(|_| expected())
+            })
             .collect::<RResult<Vec<_>>>()
             .map(Constant::PerGrain);
     }
@@ -136,7 +149,9 @@ fn read(func: &'static str, what: &str, v: Dynamic) -> RResult<Grains> {
     o.finish()?;
     let d = Material::nd2fe14b();
     let get = |k: &str, v: Option<Dynamic>, default: f64, scale: f64| {
-        v.map_or(Ok(Constant::Uniform(default)), |v| constant(func, k, &v, scale))
+        v.map_or(Ok(Constant::Uniform(default)), |v| {
+            constant(func, k, &v, scale)
+        })
     };
     let ms = match (js, ms) {
         (Some(_), Some(_)) => {
@@ -152,7 +167,11 @@ fn read(func: &'static str, what: &str, v: Dynamic) -> RResult<Grains> {
         _ => default,
     };
     Ok(Grains {
-        reference: Material { a: number(&a, d.a), ms: number(&ms, d.ms), k1: number(&k1, d.k1) },
+        reference: Material {
+            a: number(&a, d.a),
+            ms: number(&ms, d.ms),
+            k1: number(&k1, d.k1),
+        },
         a,
         ms,
         k1,
@@ -174,16 +193,28 @@ pub fn grains(func: &'static str, v: Option<Dynamic>) -> RResult<Grains> {
 /// The `boundary` option: `#{ width_nm, A, Js | Ms, K1 }` (constants as numbers).
 pub fn boundary(func: &'static str, v: Option<Dynamic>) -> RResult<Option<BoundaryPhase>> {
     let Some(v) = v else { return Ok(None) };
-    let mut m = v
-        .try_cast::<Map>()
-        .ok_or_else(|| error(func, "option `boundary` must be a map #{ width_nm, A, Js, K1 }"))?;
-    let width = m
-        .remove("width_nm")
-        .ok_or_else(|| error(func, "option `boundary` needs width_nm (the layer's width in nm)"))?;
+    let mut m = v.try_cast::<Map>().ok_or_else(|| {
+        error(
+            func,
+            "option `boundary` must be a map #{ width_nm, A, Js, K1 }",
+        )
+    })?;
+    let width = m.remove("width_nm").ok_or_else(|| {
+        error(
+            func,
+            "option `boundary` needs width_nm (the layer's width in nm)",
+        )
+    })?;
     let width_nm = super::array::number(func, &width)?;
     let g = read(func, "boundary", Dynamic::from_map(m))?;
     if !g.is_uniform() {
-        return fail(func, "boundary constants must be numbers (the phase is one material)");
+        return fail(
+            func,
+            "boundary constants must be numbers (the phase is one material)",
+        );
     }
-    Ok(Some(BoundaryPhase { width_nm, material: g.reference }))
+    Ok(Some(BoundaryPhase {
+        width_nm,
+        material: g.reference,
+    }))
 }

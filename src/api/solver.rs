@@ -7,8 +7,8 @@ use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::{FieldImage, Plot};
 use crate::solver::{
-    Curve, CurveCache, Method, OvfFormat, Precision, Problem, Relaxed, Snapshots,
-    SolverSettings, SweepOptions, Terms,
+    Curve, CurveCache, Method, OvfFormat, Precision, Problem, Relaxed, Snapshots, SolverSettings,
+    SweepOptions, Terms,
 };
 use rhai::plugin::*;
 use rhai::{Array, Map};

@@ -14,7 +14,11 @@ impl Structure {
     /// the cells.
     pub fn boundary_cells(&self, width_nm: f64) -> Result<Vec<bool>> {
         if !(width_nm > 0.0 && width_nm <= 1e6) {
-            return Err(invalid("boundary width (nm)", "a number in (0, 1e6]", width_nm));
+            return Err(invalid(
+                "boundary width (nm)",
+                "a number in (0, 1e6]",
+                width_nm,
+            ));
         }
         let (nx, ny) = (self.nx() as isize, self.ny() as isize);
         let grain = self.grains();
@@ -43,7 +47,10 @@ impl Structure {
                                 continue;
                             }
                             // The face is the unit segment between the two cells.
-                            let (fx, fy) = (i2 as f64 + 0.5 + 0.5 * di as f64, j2 as f64 + 0.5 + 0.5 * dj as f64);
+                            let (fx, fy) = (
+                                i2 as f64 + 0.5 + 0.5 * di as f64,
+                                j2 as f64 + 0.5 + 0.5 * dj as f64,
+                            );
                             let along = |d: f64| (d.abs() - 0.5).max(0.0);
                             let (dx, dy) = if di == 1 {
                                 ((cx - fx).abs(), along(cy - fy))
@@ -83,13 +90,20 @@ mod tests {
             assert_eq!(m[..8], m[8..], "both rows alike");
             (0..8).filter(|&i| m[i]).collect::<Vec<_>>()
         };
-        assert_eq!(columns(1.0), Vec::<usize>::new(), "thinner than a cell: no cells");
+        assert_eq!(
+            columns(1.0),
+            Vec::<usize>::new(),
+            "thinner than a cell: no cells"
+        );
         assert_eq!(columns(2.0), vec![3]);
         assert_eq!(columns(4.0), vec![3, 4]);
         assert_eq!(columns(6.0), vec![2, 3, 4]);
         assert_eq!(columns(8.0), vec![2, 3, 4, 5]);
         let one = Structure::from_grains(8, 2, 2.0, vec![0; 16], vec![0.0]).unwrap();
-        assert!(one.boundary_cells(8.0).unwrap().iter().all(|b| !b), "no boundary");
+        assert!(
+            one.boundary_cells(8.0).unwrap().iter().all(|b| !b),
+            "no boundary"
+        );
         assert!(s.boundary_cells(0.0).is_err());
         assert!(s.boundary_cells(f64::NAN).is_err());
     }

@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(link_exchange(0.0, 0.0), 0.0);
         let soft = Material { k1: 0.0, ..m };
         assert!(soft.validated().is_err(), "K1 = 0 cannot set the unit HA");
-        assert!(soft.validated_phase().is_ok(), "but a soft phase may have it");
+        assert!(
+            soft.validated_phase().is_ok(),
+            "but a soft phase may have it"
+        );
         assert!(Material { k1: -1.0, ..m }.validated_phase().is_err());
     }
 }
