@@ -4,10 +4,17 @@
 use super::opts::Opts;
 use super::{RResult, error_in, fail};
 use crate::array::NdArray;
-use crate::learn::EpochRecord;
+use crate::learn::{EpochRecord, Fit};
 use crate::settings::Device;
 use rhai::{Array, Dynamic, Map};
 use std::sync::{Mutex, MutexGuard};
+
+/// A model built or loaded by the learning layer, as the shared handle scripts hold; its
+/// error names `func`.
+pub fn shared<T>(func: &str, r: crate::learn::Result<T>) -> RResult<std::sync::Arc<Mutex<T>>> {
+    r.map(|m| std::sync::Arc::new(Mutex::new(m)))
+        .map_err(error_in(func))
+}
 
 /// The elements of a Rhai array that must all be of one script type `T`; an element of
 /// another type is an error naming the argument, index and both types:
@@ -132,24 +139,14 @@ pub fn history_array(h: &[EpochRecord]) -> Array {
 
 /// What every cross-validated network fit reads: `epochs`, `folds`, `batch`, `lr` (over the
 /// model's defaults) and `seed` (over the session seed).
-pub struct FitOptions {
-    pub epochs: usize,
-    pub folds: usize,
-    pub batch: usize,
-    pub lr: f64,
-    pub seed: u64,
-}
-
-impl FitOptions {
-    pub fn read(o: &mut Opts, epochs: usize, folds: usize, batch: usize, lr: f64) -> RResult<Self> {
-        Ok(FitOptions {
-            epochs: o.int("epochs", epochs as i64, 1, super::MAX_EPOCHS)? as usize,
-            folds: o.int("folds", folds as i64, 0, 100)? as usize,
-            batch: o.int("batch", batch as i64, 1, 1 << 16)? as usize,
-            lr: o.float("lr", lr, 0.0, 10.0)?,
-            seed: o.seed("seed", crate::settings::seed())?,
-        })
-    }
+pub fn read_fit(o: &mut Opts, d: &Fit) -> RResult<Fit> {
+    Ok(Fit {
+        epochs: o.int("epochs", d.epochs as i64, 1, super::MAX_EPOCHS)? as usize,
+        folds: o.int("folds", d.folds as i64, 0, 100)? as usize,
+        batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+        lr: o.float("lr", d.lr, 0.0, 10.0)?,
+        seed: o.seed("seed", crate::settings::seed())?,
+    })
 }
 
 /// `#{ epochs, validation }` after a fit: the model's epochs and the mean validation loss

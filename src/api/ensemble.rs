@@ -2,7 +2,7 @@
 //! held-out fold), predicting the members' mean with a calibrated uncertainty; and the
 //! measures of such predictions (coverage, ordering violations).
 
-use super::convert::{device_option, lock};
+use super::convert::{device_option, lock, shared};
 use super::latent::codes_in;
 use super::opts::Opts;
 use super::regressor::{target_names, targets_in, targets_out};
@@ -132,9 +132,7 @@ pub mod ensemble_module {
                         format!("{} input rows but {} target rows", x.nrows(), y.nrows()),
                     );
                 }
-                Ensemble::train(config, x.view(), y.view(), &t, device)
-                    .map(|e| Arc::new(Mutex::new(e)))
-                    .map_err(error_in(f))
+                shared(f, Ensemble::train(config, x.view(), y.view(), &t, device))
             })(),
         )
     }
@@ -144,9 +142,10 @@ pub mod ensemble_module {
     pub fn load(ctx: NativeCallContext, path: &str) -> RResult<SharedEnsemble> {
         crate::api::located(
             &ctx,
-            Ensemble::load(path, crate::settings::device().to_tch())
-                .map(|e| Arc::new(Mutex::new(e)))
-                .map_err(error_in("ensemble::load")),
+            shared(
+                "ensemble::load",
+                Ensemble::load(path, crate::settings::device().to_tch()),
+            ),
         )
     }
 

@@ -1,7 +1,7 @@
 //! The `graphnet` module: the message-passing network on grain graphs (structures →
 //! anchors), and `s.grain_graph()` to inspect what it reads.
 
-use super::convert::{FitOptions, device_option, fit_summary, history_array, lock};
+use super::convert::{device_option, fit_summary, history_array, lock, read_fit, shared};
 use super::data::SharedDataset;
 use super::grains::{SharedSample, SharedStructure};
 use super::latent::all_ids;
@@ -120,9 +120,7 @@ pub mod graphnet_module {
                     hidden,
                     layers,
                 };
-                GraphNet::new(config, device, seed)
-                    .map(|g| Arc::new(Mutex::new(g)))
-                    .map_err(error_in(f))
+                shared(f, GraphNet::new(config, device, seed))
             })(),
         )
     }
@@ -132,9 +130,10 @@ pub mod graphnet_module {
     pub fn load(ctx: NativeCallContext, path: &str) -> RResult<SharedGraphNet> {
         crate::api::located(
             &ctx,
-            GraphNet::load(path, crate::settings::device().to_tch())
-                .map(|g| Arc::new(Mutex::new(g)))
-                .map_err(error_in("graphnet::load")),
+            shared(
+                "graphnet::load",
+                GraphNet::load(path, crate::settings::device().to_tch()),
+            ),
         )
     }
 
@@ -157,13 +156,8 @@ pub mod graphnet_module {
         let f = "GraphNet.train";
         let mut o = Opts::new(f, opts);
         let d = GraphNetTrain::default();
-        let fit = FitOptions::read(&mut o, d.epochs, d.folds, d.batch, d.lr)?;
         let t = GraphNetTrain {
-            epochs: fit.epochs,
-            folds: fit.folds,
-            batch: fit.batch,
-            lr: fit.lr,
-            seed: fit.seed,
+            fit: read_fit(&mut o, &d.fit)?,
             keep_folds: o.bool("keep_folds", d.keep_folds)?,
         };
         let device = device_option(f, &mut o)?;
@@ -185,7 +179,7 @@ pub mod graphnet_module {
             .map(|m| Dynamic::from(Arc::new(Mutex::new(m))))
             .collect();
         let cv = net.cv.as_ref().map(|c| c.mean.as_slice());
-        let mut m = fit_summary(net.history().len(), t.folds, cv);
+        let mut m = fit_summary(net.history().len(), t.fit.folds, cv);
         m.insert("folds".into(), folds.into());
         Ok(m)
     }

@@ -2,14 +2,14 @@
 //! anchors), its baselines (mean predictor, ridge regression) and the Table-3 evaluation
 //! (MAE per anchor in Ms / HA, printed beside the paper's figures).
 
-use super::convert::{FitOptions, device_option, fit_summary, history_array, lock};
+use super::convert::{device_option, fit_summary, history_array, lock, read_fit, shared};
 use super::latent::codes_in;
 use super::opts::Opts;
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::learn::baselines::Baseline;
 use crate::learn::regressor::anchor_names;
-use crate::learn::{Regressor, RegressorConfig, RegressorTrain, metrics};
+use crate::learn::{Regressor, RegressorConfig, metrics};
 use ndarray::Array2;
 use rhai::plugin::*;
 use rhai::{Array, Map};
@@ -165,9 +165,7 @@ pub mod regressor_module {
                 let seed = o.seed("seed", crate::settings::seed())?;
                 let device = device_option(f, &mut o)?;
                 o.finish()?;
-                Regressor::new(config, device, seed)
-                    .map(|r| Arc::new(Mutex::new(r)))
-                    .map_err(error_in(f))
+                shared(f, Regressor::new(config, device, seed))
             })(),
         )
     }
@@ -177,9 +175,10 @@ pub mod regressor_module {
     pub fn load(ctx: NativeCallContext, path: &str) -> RResult<SharedRegressor> {
         crate::api::located(
             &ctx,
-            Regressor::load(path, crate::settings::device().to_tch())
-                .map(|r| Arc::new(Mutex::new(r)))
-                .map_err(error_in("regressor::load")),
+            shared(
+                "regressor::load",
+                Regressor::load(path, crate::settings::device().to_tch()),
+            ),
         )
     }
 
@@ -199,15 +198,7 @@ pub mod regressor_module {
     ) -> RResult<Map> {
         let f = "Regressor.train";
         let mut o = Opts::new(f, opts);
-        let d = RegressorTrain::default();
-        let fit = FitOptions::read(&mut o, d.epochs, d.folds, d.batch, d.lr)?;
-        let t = RegressorTrain {
-            epochs: fit.epochs,
-            folds: fit.folds,
-            batch: fit.batch,
-            lr: fit.lr,
-            seed: fit.seed,
-        };
+        let t = read_fit(&mut o, &Regressor::FIT)?;
         let device = device_option(f, &mut o)?;
         o.finish()?;
         let mut reg = lock(r);

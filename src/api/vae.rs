@@ -2,7 +2,7 @@
 //! a Sample (or any raster source), encode structures to latent codes, decode codes to
 //! images and structures, save and load checkpoints.
 
-use super::convert::{device_option, history_array, lock};
+use super::convert::{device_option, history_array, lock, shared};
 use super::latent::{all_ids, codes_in, codes_out, image_of, structure_of, with_source};
 use super::opts::Opts;
 use super::{MAX_EPOCHS, RResult, error, error_in, fail};
@@ -84,9 +84,7 @@ pub mod vae_module {
                 let seed = o.seed("seed", crate::settings::seed())?;
                 let device = device_option(f, &mut o)?;
                 o.finish()?;
-                Vae::new(c, device, seed)
-                    .map(|v| Arc::new(Mutex::new(v)))
-                    .map_err(error_in(f))
+                shared(f, Vae::new(c, device, seed))
             })(),
         )
     }
@@ -98,11 +96,7 @@ pub mod vae_module {
         let f = "vae::load";
         crate::api::located(
             &ctx,
-            (|| {
-                Vae::load(path, crate::settings::device().to_tch())
-                    .map(|v| Arc::new(Mutex::new(v)))
-                    .map_err(error_in(f))
-            })(),
+            (|| shared(f, Vae::load(path, crate::settings::device().to_tch())))(),
         )
     }
 

@@ -1,9 +1,92 @@
 //! k-fold cross-validation for the epoch count (paper §3.2): folds stable by seed, one
 //! validation-loss history per fold, and the epoch of least mean validation loss.
 
+use super::error::ensure;
+use super::train::Fit;
+use super::{LearnError, Result};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// The cross-validation behind the epoch count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CvReport {
+    pub folds: usize,
+    /// Validation loss (standardised units) per fold and epoch.
+    pub validation: Vec<Vec<f64>>,
+    pub mean: Vec<f64>,
+    pub best_epochs: usize,
+}
+
+/// A model chosen by [`cross_validate`]: fitted on all rows, with its CV report and (when
+/// asked for) the fold models, each at its least validation loss.
+pub struct CvFit<M> {
+    pub model: M,
+    pub report: CvReport,
+    pub folds: Vec<M>,
+}
+
+/// k-fold CV over `n` rows for the epoch count, then a fresh model fitted on all rows for
+/// that count (paper §3.2). `new(seed)` builds an untrained model; `fit(model, train_ids,
+/// val_ids, fit, label)` trains it for `fit.epochs` epochs and returns the validation loss
+/// per epoch (empty without `val_ids`). Fold f's model is seeded from (seed, f), the final
+/// one from the seed itself. Needs `fit.folds ≥ 2`.
+pub fn cross_validate<M>(
+    n: usize,
+    fit: &Fit,
+    keep_folds: bool,
+    label: &str,
+    new: impl Fn(u64) -> Result<M>,
+    mut train: impl FnMut(&mut M, &[usize], Option<&[usize]>, &Fit, &str) -> Result<Vec<f64>>,
+) -> Result<CvFit<M>> {
+    ensure(n >= fit.folds, || {
+        format!(
+            "{} folds need at least {} rows, got {n}",
+            fit.folds, fit.folds
+        )
+    })?;
+    let folds = folds(n, fit.folds, fit.seed);
+    let (mut validation, mut kept) = (vec![], vec![]);
+    for f in 0..folds.len() {
+        let mut m = new(crate::grains::rng::splitmix64(fit.seed, f as u64))?;
+        let fold_label = format!("cv fold {}/{}", f + 1, folds.len());
+        validation.push(train(
+            &mut m,
+            &complement(&folds, f),
+            Some(&folds[f]),
+            fit,
+            &fold_label,
+        )?);
+        if keep_folds {
+            kept.push(m);
+        }
+    }
+    let best = best_epoch(&validation)
+        .ok_or_else(|| LearnError::msg("cross-validation produced no finite validation loss"))?;
+    let mut model = new(fit.seed)?;
+    let all: Vec<usize> = (0..n).collect();
+    train(
+        &mut model,
+        &all,
+        None,
+        &Fit {
+            epochs: best,
+            ..*fit
+        },
+        label,
+    )?;
+    Ok(CvFit {
+        model,
+        report: CvReport {
+            folds: folds.len(),
+            mean: mean_curve(&validation),
+            validation,
+            best_epochs: best,
+        },
+        folds: kept,
+    })
+}
 
 /// `k` disjoint folds covering `0..n` (sizes differ by at most one), from a seeded shuffle.
 pub fn folds(n: usize, k: usize, seed: u64) -> Vec<Vec<usize>> {

@@ -20,7 +20,8 @@
 use super::boosting::{BoostConfig, Boosted};
 use super::cv;
 use super::error::ensure;
-use super::regressor::{Regressor, RegressorConfig, RegressorTrain};
+use super::regressor::{Regressor, RegressorConfig};
+use super::train::Fit;
 use super::{LearnError, Result};
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -284,7 +285,7 @@ impl Ensemble {
                 .par_iter_mut()
                 .enumerate()
                 .map(|(f, (m, seed))| {
-                    let train = RegressorTrain {
+                    let train = Fit {
                         epochs: opts.epochs,
                         folds: 0,
                         batch: opts.batch,

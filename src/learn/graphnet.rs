@@ -9,15 +9,15 @@
 //! [`Regressor::train`]: super::Regressor::train
 
 use super::checkpoint;
-use super::cv;
+use super::cv::{self, CvReport};
 use super::error::ensure;
 use super::nadam::NAdam;
 use super::regressor::{
-    CvReport, check_labels, check_targets, finite_predictions, masked_mse, targets_and_mask,
+    check_labels, check_targets, finite_predictions, masked_mse, targets_and_mask,
 };
 use super::scaler::Scaler;
 use super::tensor::{to_array, to_tensor};
-use super::train::{EpochRecord, fit_batches, scalar};
+use super::train::{EpochRecord, Fit, fit_batches, scalar};
 use super::weights::Weights;
 use super::{LearnError, Result};
 use crate::grains::{EDGE_FEATURES, GrainGraph, NODE_FEATURES};
@@ -68,14 +68,7 @@ impl GraphNetConfig {
 /// Options of [`GraphNet::train`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct GraphNetTrain {
-    /// Epochs of the final fit without CV; the most epochs tried per fold with CV.
-    pub epochs: usize,
-    /// Folds of the cross-validation (0 or 1: no CV, train `epochs` epochs).
-    pub folds: usize,
-    /// Graphs per batch.
-    pub batch: usize,
-    pub lr: f64,
-    pub seed: u64,
+    pub fit: Fit,
     /// Keep the CV fold models, each restored to its least validation loss, as an ensemble.
     pub keep_folds: bool,
 }
@@ -83,11 +76,13 @@ pub struct GraphNetTrain {
 impl Default for GraphNetTrain {
     fn default() -> Self {
         GraphNetTrain {
-            epochs: 100,
-            folds: 4,
-            batch: 16,
-            lr: 1e-3,
-            seed: 0,
+            fit: Fit {
+                epochs: 100,
+                folds: 4,
+                batch: 16,
+                lr: 1e-3,
+                seed: 0,
+            },
             keep_folds: false,
         }
     }
@@ -448,51 +443,22 @@ impl GraphNet {
         let raw = checked_inputs(graphs)?;
         let data = (graphs, raw.as_slice(), y);
         let all: Vec<usize> = (0..graphs.len()).collect();
-        if opts.folds < 2 {
-            self.fit(data, &all, None, opts, "graphnet")?;
+        if opts.fit.folds < 2 {
+            self.fit(data, &all, None, &opts.fit, "graphnet")?;
             return Ok(());
         }
-        ensure(graphs.len() >= opts.folds, || {
-            format!(
-                "{} folds need at least {} graphs, got {}",
-                opts.folds,
-                opts.folds,
-                graphs.len()
-            )
-        })?;
-        let device = self.device();
-        let folds = cv::folds(graphs.len(), opts.folds, opts.seed);
-        let (mut validation, mut kept) = (vec![], vec![]);
-        for f in 0..folds.len() {
-            let mut m = GraphNet::new(
-                self.config.clone(),
-                device,
-                crate::grains::rng::splitmix64(opts.seed, f as u64),
-            )?;
-            let train_ids = cv::complement(&folds, f);
-            let label = format!("cv fold {}/{}", f + 1, folds.len());
-            validation.push(m.fit(data, &train_ids, Some(&folds[f]), opts, &label)?);
-            if opts.keep_folds {
-                kept.push(m);
-            }
-        }
-        let best = cv::best_epoch(&validation).ok_or_else(|| {
-            LearnError::msg("cross-validation produced no finite validation loss")
-        })?;
-        let mut fresh = GraphNet::new(self.config.clone(), device, opts.seed)?;
-        let final_opts = GraphNetTrain {
-            epochs: best,
-            ..opts.clone()
-        };
-        fresh.fit(data, &all, None, &final_opts, "graphnet")?;
-        fresh.cv = Some(CvReport {
-            folds: folds.len(),
-            mean: cv::mean_curve(&validation),
-            validation,
-            best_epochs: best,
-        });
-        fresh.folds = kept;
-        *self = fresh;
+        let (config, device) = (self.config.clone(), self.device());
+        let chosen = cv::cross_validate(
+            graphs.len(),
+            &opts.fit,
+            opts.keep_folds,
+            "graphnet",
+            |seed| GraphNet::new(config.clone(), device, seed),
+            |m, train_ids, val_ids, fit, label| m.fit(data, train_ids, val_ids, fit, label),
+        )?;
+        *self = chosen.model;
+        self.cv = Some(chosen.report);
+        self.folds = chosen.folds;
         Ok(())
     }
 
@@ -504,7 +470,7 @@ impl GraphNet {
         (graphs, raw, y): (&[GrainGraph], &[RawInputs], ArrayView2<f64>),
         train_ids: &[usize],
         val_ids: Option<&[usize]>,
-        opts: &GraphNetTrain,
+        opts: &Fit,
         label: &str,
     ) -> Result<Vec<f64>> {
         if self.scaler.is_none() {
@@ -540,10 +506,8 @@ impl GraphNet {
             vs,
             opt,
             label,
-            opts.epochs,
+            opts,
             train_ids,
-            opts.batch,
-            opts.seed,
             history,
             |opt, ids| {
                 let b = GraphBatch::new(prepared, ids, device);
@@ -638,15 +602,14 @@ impl GraphNet {
     pub fn load(path: impl AsRef<std::path::Path>, device: Device) -> Result<GraphNet> {
         let meta: checkpoint::Meta<GraphNetMeta> = checkpoint::read_meta(&path, "graphnet")?;
         let mut g = GraphNet::new(meta.model.config.clone(), Device::Cpu, 0)?;
-        let fits = |s: &Scaler, n: usize| s.mean.len() == n && s.std.len() == n;
         if let Some(s) = &meta.model.scaler {
-            ensure(fits(s, g.config.targets.len()), || {
+            ensure(s.fits(g.config.targets.len()), || {
                 "the target scaler does not have one entry per target".into()
             })?;
         }
         if let Some(s) = &meta.model.inputs {
             ensure(
-                fits(&s.nodes, NODE_INPUTS) && fits(&s.edges, EDGE_INPUTS),
+                s.nodes.fits(NODE_INPUTS) && s.edges.fits(EDGE_INPUTS),
                 || {
                     format!(
                         "the input scalers must have {NODE_INPUTS} node and {EDGE_INPUTS} edge entries"
@@ -758,11 +721,14 @@ mod tests {
         let (graphs, y) = toy(12);
         let mut g = GraphNet::new(small(&["t"]), Device::Cpu, 3).unwrap();
         let opts = GraphNetTrain {
-            epochs: 2,
-            folds: 0,
-            batch: 4,
-            lr: 1e-2,
-            ..Default::default()
+            fit: Fit {
+                epochs: 2,
+                folds: 0,
+                batch: 4,
+                lr: 1e-2,
+                seed: 0,
+            },
+            keep_folds: false,
         };
         g.train(&graphs, y.view(), &opts).unwrap();
         let all = g.predict(&graphs).unwrap();
@@ -787,11 +753,13 @@ mod tests {
         };
         let mut g = GraphNet::new(config, Device::Cpu, 5).unwrap();
         let opts = GraphNetTrain {
-            epochs: 300 * 16 / n_train,
-            folds: 0,
-            batch: 16,
-            lr: 3e-3,
-            seed: 1,
+            fit: Fit {
+                epochs: 300 * 16 / n_train,
+                folds: 0,
+                batch: 16,
+                lr: 3e-3,
+                seed: 1,
+            },
             keep_folds: false,
         };
         g.train(&graphs[..n_train], y.slice(s![..n_train, ..]), &opts)
@@ -842,11 +810,14 @@ mod tests {
         });
         let mut g = GraphNet::new(small(&["a", "b"]), Device::Cpu, 2).unwrap();
         let opts = GraphNetTrain {
-            epochs: 3,
-            folds: 2,
-            batch: 4,
-            lr: 1e-2,
-            ..Default::default()
+            fit: Fit {
+                epochs: 3,
+                folds: 2,
+                batch: 4,
+                lr: 1e-2,
+                seed: 0,
+            },
+            keep_folds: false,
         };
         g.train(&graphs, y.view(), &opts).unwrap();
         let cv = g.cv.clone().unwrap();
@@ -891,11 +862,13 @@ mod tests {
         let (graphs, y) = toy(18);
         let mut g = GraphNet::new(small(&["c2"]), Device::Cpu, 1).unwrap();
         let opts = GraphNetTrain {
-            epochs: 6,
-            folds: 3,
-            batch: 4,
-            lr: 1e-2,
-            seed: 4,
+            fit: Fit {
+                epochs: 6,
+                folds: 3,
+                batch: 4,
+                lr: 1e-2,
+                seed: 4,
+            },
             keep_folds: true,
         };
         g.train(&graphs, y.view(), &opts).unwrap();

@@ -5,12 +5,12 @@
 //! cross-validation (the least mean validation loss) and then fits all the training data.
 
 use super::checkpoint;
-use super::cv;
+use super::cv::{self, CvReport};
 use super::error::ensure;
 use super::nadam::{NAdam, NAdamConfig};
 use super::scaler::Scaler;
 use super::tensor::{to_array, to_tensor};
-use super::train::{EpochRecord, fit_batches, scalar, with_torch_threads};
+use super::train::{EpochRecord, Fit, fit_batches, scalar, with_torch_threads};
 use super::weights::Weights;
 use super::{LearnError, Result};
 use ndarray::{Array2, ArrayView2, Axis, Ix2};
@@ -130,40 +130,6 @@ pub(crate) fn finite_predictions(y: Array2<f64>) -> Result<Array2<f64>> {
              input is extreme; retrain with a smaller lr"
         ))),
     }
-}
-
-/// Options of [`Regressor::train`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct RegressorTrain {
-    /// Epochs of the final fit without CV; the most epochs tried per fold with CV.
-    pub epochs: usize,
-    /// Folds of the cross-validation (0 or 1: no CV, train `epochs` epochs).
-    pub folds: usize,
-    pub batch: usize,
-    pub lr: f64,
-    pub seed: u64,
-}
-
-impl Default for RegressorTrain {
-    fn default() -> Self {
-        RegressorTrain {
-            epochs: 100,
-            folds: 4,
-            batch: 16,
-            lr: 1e-4,
-            seed: 0,
-        }
-    }
-}
-
-/// The cross-validation behind the epoch count.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CvReport {
-    pub folds: usize,
-    /// Validation loss (standardised units) per fold and epoch.
-    pub validation: Vec<Vec<f64>>,
-    pub mean: Vec<f64>,
-    pub best_epochs: usize,
 }
 
 pub struct Net {
@@ -307,6 +273,15 @@ impl FitData {
 }
 
 impl Regressor {
+    /// Training defaults of `r.train` (the paper's lr).
+    pub const FIT: Fit = Fit {
+        epochs: 100,
+        folds: 4,
+        batch: 16,
+        lr: 1e-4,
+        seed: 0,
+    };
+
     pub fn new(config: RegressorConfig, device: Device, seed: u64) -> Result<Regressor> {
         config.validate()?;
         let weights = Weights::new(device, seed);
@@ -383,12 +358,7 @@ impl Regressor {
     /// `folds ≥ 2`: k-fold CV over at most `epochs` epochs picks the epoch count, then the
     /// model is re-initialised from `seed` and fitted on all rows for that many epochs.
     /// Without: `epochs` more epochs, continuing a loaded checkpoint's training.
-    pub fn train(
-        &mut self,
-        x: ArrayView2<f32>,
-        y: ArrayView2<f64>,
-        opts: &RegressorTrain,
-    ) -> Result<()> {
+    pub fn train(&mut self, x: ArrayView2<f32>, y: ArrayView2<f64>, opts: &Fit) -> Result<()> {
         self.check_inputs(x)?;
         ensure(
             y.ncols() == self.config.targets.len() && y.nrows() == x.nrows(),
@@ -407,77 +377,35 @@ impl Regressor {
             "inputs must be finite".into()
         })?;
         check_labels(y, &self.config.targets)?;
-        let device = self.device();
-        if opts.folds >= 2 {
-            ensure(x.nrows() >= opts.folds, || {
-                format!(
-                    "{} folds need at least {} rows, got {}",
-                    opts.folds,
-                    opts.folds,
-                    x.nrows()
-                )
-            })?;
-            let folds = cv::folds(x.nrows(), opts.folds, opts.seed);
-            let mut validation = vec![];
-            for f in 0..folds.len() {
-                let mut m = Regressor::new(
-                    self.config.clone(),
-                    device,
-                    crate::grains::rng::splitmix64(opts.seed, f as u64),
-                )?;
-                let train_ids = cv::complement(&folds, f);
-                m.fit(
-                    x,
-                    y,
-                    &train_ids,
-                    Some(&folds[f]),
-                    opts,
-                    &format!("cv fold {}/{}", f + 1, folds.len()),
-                )?;
-                validation.push(m.history().iter().map(|r| r.parts["validation"]).collect());
-            }
-            let best = cv::best_epoch(&validation).ok_or_else(|| {
-                LearnError::msg("cross-validation produced no finite validation loss")
-            })?;
-            let mut fresh = Regressor::new(self.config.clone(), device, opts.seed)?;
-            let all: Vec<usize> = (0..x.nrows()).collect();
-            fresh.fit(
-                x,
-                y,
-                &all,
-                None,
-                &RegressorTrain {
-                    epochs: best,
-                    ..opts.clone()
-                },
-                "regressor",
-            )?;
-            fresh.cv = Some(CvReport {
-                folds: folds.len(),
-                mean: cv::mean_curve(&validation),
-                validation,
-                best_epochs: best,
-            });
-            *self = fresh;
-            Ok(())
-        } else {
-            let all: Vec<usize> = (0..x.nrows()).collect();
-            self.fit(x, y, &all, None, opts, "regressor")
+        let all: Vec<usize> = (0..x.nrows()).collect();
+        if opts.folds < 2 {
+            return self
+                .fit(x, y, &all, None, opts, "regressor", false)
+                .map(|_| ());
         }
+        let (config, device) = (self.config.clone(), self.device());
+        let chosen = cv::cross_validate(
+            x.nrows(),
+            opts,
+            false,
+            "regressor",
+            |seed| Regressor::new(config.clone(), device, seed),
+            |m, train_ids, val_ids, fit, label| {
+                m.fit(x, y, train_ids, val_ids, fit, label, false)?;
+                Ok(m.validation_curve())
+            },
+        )?;
+        *self = chosen.model;
+        self.cv = Some(chosen.report);
+        Ok(())
     }
 
-    /// `opts.epochs` epochs on rows `train_ids`, recording the loss on `val_ids` if given.
-    fn fit(
-        &mut self,
-        x: ArrayView2<f32>,
-        y: ArrayView2<f64>,
-        train_ids: &[usize],
-        val_ids: Option<&[usize]>,
-        opts: &RegressorTrain,
-        label: &str,
-    ) -> Result<()> {
-        self.fit_keeping(x, y, train_ids, val_ids, opts, label, false)
-            .map(|_| ())
+    /// The validation loss per epoch of the training history (empty without validation).
+    fn validation_curve(&self) -> Vec<f64> {
+        self.history()
+            .iter()
+            .filter_map(|r| r.parts.get("validation").copied())
+            .collect()
     }
 
     /// Trains `opts.epochs` epochs on `train_ids` and keeps the weights of the epoch of least
@@ -488,21 +416,24 @@ impl Regressor {
         y: ArrayView2<f64>,
         train_ids: &[usize],
         val_ids: &[usize],
-        opts: &RegressorTrain,
+        opts: &Fit,
         label: &str,
     ) -> Result<usize> {
         self.check_inputs(x)?;
-        self.fit_keeping(x, y, train_ids, Some(val_ids), opts, label, true)
+        self.fit(x, y, train_ids, Some(val_ids), opts, label, true)
     }
 
+    /// `opts.epochs` epochs on rows `train_ids`, recording the loss on `val_ids` if given;
+    /// with `keep_best`, ends with the weights of the least validation loss and returns
+    /// that epoch (else the last).
     #[allow(clippy::too_many_arguments)]
-    fn fit_keeping(
+    fn fit(
         &mut self,
         x: ArrayView2<f32>,
         y: ArrayView2<f64>,
         train_ids: &[usize],
         val_ids: Option<&[usize]>,
-        opts: &RegressorTrain,
+        opts: &Fit,
         label: &str,
         keep_best: bool,
     ) -> Result<usize> {
@@ -514,59 +445,43 @@ impl Regressor {
             tch::get_num_threads()
         };
         with_torch_threads(threads, || {
-            self.fit_epochs(x, y, train_ids, val_ids, opts, label, keep_best)
+            if self.scaler.is_none() {
+                let rows = y.select(Axis(0), train_ids);
+                self.scaler = Some(Scaler::fit(rows.view()));
+            }
+            if self.config.scale_inputs && self.input_scaler.is_none() {
+                let rows = x.select(Axis(0), train_ids).mapv(f64::from);
+                self.input_scaler = Some(Scaler::fit(rows.view()));
+            }
+            let z = self.scaler.as_ref().expect("set").transform(y);
+            let (yz, mask) = targets_and_mask(&z);
+            let device = self.device();
+            let data = FitData {
+                x: to_tensor(&self.scaled_inputs(x), device),
+                y: to_tensor(&yz, device),
+                mask: to_tensor(&mask, device),
+            };
+            let net = &self.net;
+            let (vs, opt, history) = self.weights.parts(opts.lr);
+            let mut validate = val_ids.map(|v| {
+                let (xv, yv, mv) = data.rows(v);
+                move || scalar(&tch::no_grad(|| masked_mse(&net.forward(&xv), &yv, &mv)))
+            });
+            fit_batches(
+                vs,
+                &mut *opt,
+                label,
+                opts,
+                train_ids,
+                history,
+                |opt, ids| {
+                    let (xb, yb, mb) = data.rows(ids);
+                    net.step(opt, &xb, &yb, &mb)
+                },
+                validate.as_mut().map(|f| f as &mut dyn FnMut() -> f64),
+                keep_best,
+            )
         })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn fit_epochs(
-        &mut self,
-        x: ArrayView2<f32>,
-        y: ArrayView2<f64>,
-        train_ids: &[usize],
-        val_ids: Option<&[usize]>,
-        opts: &RegressorTrain,
-        label: &str,
-        keep_best: bool,
-    ) -> Result<usize> {
-        if self.scaler.is_none() {
-            let rows = y.select(Axis(0), train_ids);
-            self.scaler = Some(Scaler::fit(rows.view()));
-        }
-        if self.config.scale_inputs && self.input_scaler.is_none() {
-            let rows = x.select(Axis(0), train_ids).mapv(f64::from);
-            self.input_scaler = Some(Scaler::fit(rows.view()));
-        }
-        let z = self.scaler.as_ref().expect("set").transform(y);
-        let (yz, mask) = targets_and_mask(&z);
-        let device = self.device();
-        let data = FitData {
-            x: to_tensor(&self.scaled_inputs(x), device),
-            y: to_tensor(&yz, device),
-            mask: to_tensor(&mask, device),
-        };
-        let net = &self.net;
-        let (vs, opt, history) = self.weights.parts(opts.lr);
-        let mut validate = val_ids.map(|v| {
-            let (xv, yv, mv) = data.rows(v);
-            move || scalar(&tch::no_grad(|| masked_mse(&net.forward(&xv), &yv, &mv)))
-        });
-        fit_batches(
-            vs,
-            &mut *opt,
-            label,
-            opts.epochs,
-            train_ids,
-            opts.batch,
-            opts.seed,
-            history,
-            |opt, ids| {
-                let (xb, yb, mb) = data.rows(ids);
-                net.step(opt, &xb, &yb, &mb)
-            },
-            validate.as_mut().map(|f| f as &mut dyn FnMut() -> f64),
-            keep_best,
-        )
     }
 }
 
@@ -594,17 +509,15 @@ impl Regressor {
         let meta: checkpoint::Meta<RegressorMeta> = checkpoint::read_meta(&path, "regressor")?;
         let mut r = Regressor::new(meta.model.config.clone(), Device::Cpu, 0)?;
         if let Some(s) = &meta.model.scaler {
-            ensure(
-                s.mean.len() == r.config.targets.len() && s.std.len() == s.mean.len(),
-                || "the scaler does not have one entry per target".into(),
-            )?;
+            ensure(s.fits(r.config.targets.len()), || {
+                "the scaler does not have one entry per target".into()
+            })?;
         }
         r.weights.restore(&path, &meta, device)?;
         if let Some(s) = &meta.model.input_scaler {
-            ensure(
-                s.mean.len() == r.config.inputs && s.std.len() == s.mean.len(),
-                || "the input scaler does not have one entry per input".into(),
-            )?;
+            ensure(s.fits(r.config.inputs), || {
+                "the input scaler does not have one entry per input".into()
+            })?;
         }
         r.scaler = meta.model.scaler;
         r.input_scaler = meta.model.input_scaler;
@@ -666,6 +579,39 @@ mod tests {
     }
 
     #[test]
+    fn linear_skip_adds_a_trained_linear_map_of_the_inputs() {
+        tch::set_num_threads(1);
+        let (x, y) = toy(24);
+        let cfg = |linear_skip| RegressorConfig {
+            inputs: 4,
+            targets: vec!["a".into(), "b".into()],
+            trunk: vec![8],
+            head: vec![],
+            scale_inputs: false,
+            linear_skip,
+        };
+        let plain = Regressor::new(cfg(false), Device::Cpu, 1).unwrap();
+        let mut skip = Regressor::new(cfg(true), Device::Cpu, 1).unwrap();
+        // inputs × targets weights and one bias per target
+        assert_eq!(skip.parameter_count(), plain.parameter_count() + 4 * 2 + 2);
+        let fit = Fit {
+            epochs: 60,
+            folds: 0,
+            batch: 8,
+            lr: 1e-2,
+            seed: 3,
+        };
+        skip.train(x.view(), y.view(), &fit).unwrap();
+        // The targets are linear in the inputs: the skip path fits them closely.
+        let p = skip.predict(x.view()).unwrap();
+        let worst = (0..24)
+            .filter(|i| i % 3 != 0)
+            .map(|i| (p[[i, 1]] - y[[i, 1]]).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 0.05, "largest error {worst}");
+    }
+
+    #[test]
     fn cv_then_final_fit_and_checkpoint_round_trip() {
         tch::set_num_threads(1);
         let (x, y) = toy(24);
@@ -678,7 +624,7 @@ mod tests {
             linear_skip: false,
         };
         let mut r = Regressor::new(cfg, Device::Cpu, 1).unwrap();
-        let opts = RegressorTrain {
+        let opts = Fit {
             epochs: 5,
             folds: 3,
             batch: 4,

@@ -11,6 +11,11 @@ pub struct Scaler {
 }
 
 impl Scaler {
+    /// Whether it has one mean and one std for each of `n` columns (a checkpoint's check).
+    pub fn fits(&self, n: usize) -> bool {
+        self.mean.len() == n && self.std.len() == n
+    }
+
     /// Mean and standard deviation of each column over its finite entries; a column with
     /// fewer than two distinct values gets std 1 (and mean 0 when it has none).
     pub fn fit(y: ArrayView2<f64>) -> Scaler {

@@ -20,6 +20,20 @@ pub struct EpochRecord {
     pub samples: usize,
 }
 
+/// How a network is fitted, for every model that trains on rows with k-fold CV for the
+/// epoch count (the regressor, the graph network, ensemble members).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fit {
+    /// Epochs of the final fit without CV; the most epochs tried per fold with CV.
+    pub epochs: usize,
+    /// Folds of the cross-validation (0 or 1: no CV, train `epochs` epochs).
+    pub folds: usize,
+    /// Rows (or graphs) per batch.
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
 /// Seeds libtorch's generator from (seed, epoch), so that a resumed run draws what an
 /// uninterrupted one would.
 pub fn seed_torch(seed: u64, epoch: u64) {
@@ -75,7 +89,8 @@ fn interrupted(e: usize) -> LearnError {
     }
 }
 
-/// Mini-batch epochs over `train_ids` (shuffled per epoch from `seed`): `step(opt, ids)`
+/// `fit.epochs` mini-batch epochs of `fit.batch` rows over `train_ids` (shuffled per epoch
+/// from `fit.seed`; `fit.lr` is the optimiser's, `fit.folds` is not read): `step(opt, ids)`
 /// trains one batch and returns its mean loss; `validate()`, when given, scores the
 /// epoch's weights on held-out rows (recorded as `validation`). With `keep_best` the
 /// weights of the least validation loss are restored at the end and their epoch returned;
@@ -85,22 +100,20 @@ pub fn fit_batches(
     vs: &VarStore,
     opt: &mut NAdam,
     label: &str,
-    epochs: usize,
+    fit: &Fit,
     train_ids: &[usize],
-    batch: usize,
-    seed: u64,
     history: &mut Vec<EpochRecord>,
     mut step: impl FnMut(&mut NAdam, &[usize]) -> f64,
     mut validate: Option<&mut dyn FnMut() -> f64>,
     keep_best: bool,
 ) -> Result<usize> {
-    let batch = batch.max(1);
+    let (batch, seed) = (fit.batch.max(1), fit.seed);
     let mut best: Option<(usize, f64, Snapshot)> = None;
     run_epochs(
         vs,
         opt,
         label,
-        epochs,
+        fit.epochs,
         train_ids.len().div_ceil(batch),
         history,
         |e, opt, tick| {
