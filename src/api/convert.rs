@@ -120,6 +120,15 @@ pub fn device_option(func: &'static str, o: &mut Opts) -> RResult<tch::Device> {
     Ok(d.to_tch())
 }
 
+/// The last options of a model's `create`: `seed` (over the session seed) and `device`,
+/// then no other key may be left.
+pub fn seed_and_device(func: &'static str, mut o: Opts) -> RResult<(u64, tch::Device)> {
+    let seed = o.seed("seed", crate::settings::seed())?;
+    let device = device_option(func, &mut o)?;
+    o.finish()?;
+    Ok((seed, device))
+}
+
 /// The training history as an array of maps `#{ epoch, loss, seconds, samples, … }`.
 pub fn history_array(h: &[EpochRecord]) -> Array {
     h.iter()

@@ -1,7 +1,9 @@
 //! The `graphnet` module: the message-passing network on grain graphs (structures →
 //! anchors), and `s.grain_graph()` to inspect what it reads.
 
-use super::convert::{device_option, fit_summary, history_array, lock, read_fit, shared};
+use super::convert::{
+    device_option, fit_summary, history_array, lock, read_fit, seed_and_device, shared,
+};
 use super::data::SharedDataset;
 use super::grains::{SharedSample, SharedStructure};
 use super::latent::all_ids;
@@ -112,9 +114,7 @@ pub mod graphnet_module {
                 let targets = target_names(f, o.value("targets"))?;
                 let hidden = o.int("hidden", 64, 1, MAX_HIDDEN)?;
                 let layers = o.int("layers", 3, 0, MAX_LAYERS as i64)? as usize;
-                let seed = o.seed("seed", crate::settings::seed())?;
-                let device = device_option(f, &mut o)?;
-                o.finish()?;
+                let (seed, device) = seed_and_device(f, o)?;
                 let config = GraphNetConfig {
                     targets,
                     hidden,

@@ -2,7 +2,9 @@
 //! anchors), its baselines (mean predictor, ridge regression) and the Table-3 evaluation
 //! (MAE per anchor in Ms / HA, printed beside the paper's figures).
 
-use super::convert::{device_option, fit_summary, history_array, lock, read_fit, shared};
+use super::convert::{
+    device_option, fit_summary, history_array, lock, read_fit, seed_and_device, shared,
+};
 use super::latent::codes_in;
 use super::opts::Opts;
 use super::{RResult, error, error_in, fail};
@@ -162,9 +164,7 @@ pub mod regressor_module {
                     linear_skip: o.bool("linear_skip", false)?,
                     ..RegressorConfig::new(inputs, target_names(f, o.value("targets"))?)
                 };
-                let seed = o.seed("seed", crate::settings::seed())?;
-                let device = device_option(f, &mut o)?;
-                o.finish()?;
+                let (seed, device) = seed_and_device(f, o)?;
                 shared(f, Regressor::new(config, device, seed))
             })(),
         )

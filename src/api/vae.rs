@@ -2,7 +2,7 @@
 //! a Sample (or any raster source), encode structures to latent codes, decode codes to
 //! images and structures, save and load checkpoints.
 
-use super::convert::{device_option, history_array, lock, shared};
+use super::convert::{device_option, history_array, lock, seed_and_device, shared};
 use super::latent::{all_ids, codes_in, codes_out, image_of, structure_of, with_source};
 use super::opts::Opts;
 use super::{MAX_EPOCHS, RResult, error, error_in, fail};
@@ -81,9 +81,7 @@ pub mod vae_module {
             (|| {
                 let mut o = Opts::new(f, opts);
                 let c = config(f, &mut o)?;
-                let seed = o.seed("seed", crate::settings::seed())?;
-                let device = device_option(f, &mut o)?;
-                o.finish()?;
+                let (seed, device) = seed_and_device(f, o)?;
                 shared(f, Vae::new(c, device, seed))
             })(),
         )

@@ -135,7 +135,7 @@ impl Record {
     /// The record's CRC-32 (the last four bytes of [`Record::encode`]).
     pub fn crc(&self, steps: usize) -> u32 {
         let b = self.encode(steps);
-        u32::from_le_bytes(b[b.len() - 4..].try_into().expect("4 bytes"))
+        u32::from_le_bytes(bytes_at(&b, b.len() - 4))
     }
 
     /// Reads one record of `record_bytes(steps)` bytes; the error says what is wrong.
@@ -147,7 +147,7 @@ impl Record {
         }
         let b = &b[..n];
         let id = (&b[..4] == MAGIC).then(|| u64_at(b, 4));
-        let want = u32::from_le_bytes(b[n - 4..].try_into().expect("4 bytes"));
+        let want = u32::from_le_bytes(bytes_at(b, n - 4));
         let got = crc32fast::hash(&b[..n - 4]);
         if id.is_none() {
             return Err((None, "bad magic (not the start of a record)".into()));
@@ -157,14 +157,14 @@ impl Record {
         }
         let label = (steps > 0).then(|| {
             let at = |k: usize, o: usize| HEAD + k * STEP + o;
-            let f32_at = |p: usize| f32::from_le_bytes(b[p..p + 4].try_into().expect("4"));
+            let f32_at = |p: usize| f32::from_le_bytes(bytes_at(b, p));
             let base = HEAD + steps * STEP;
             let missing = b[base + 48];
             Box::new(Label {
                 my: (0..steps).map(|k| f32_at(at(k, 0))).collect(),
                 mx: (0..steps).map(|k| f32_at(at(k, 4))).collect(),
                 iterations: (0..steps)
-                    .map(|k| u32::from_le_bytes(b[at(k, 8)..at(k, 12)].try_into().expect("4")))
+                    .map(|k| u32::from_le_bytes(bytes_at(b, at(k, 8))))
                     .collect(),
                 torque: (0..steps).map(|k| f32_at(at(k, 12))).collect(),
                 converged: (0..steps).map(|k| b[at(k, 16)] != 0).collect(),
@@ -176,7 +176,7 @@ impl Record {
         Ok(Record {
             id: u64_at(b, 4),
             seed: u64_at(b, 12),
-            ng: u32::from_le_bytes(b[20..24].try_into().expect("4")),
+            ng: u32::from_le_bytes(bytes_at(b, 20)),
             theta: f64::from_bits(u64_at(b, 24)),
             label,
         })
@@ -184,7 +184,14 @@ impl Record {
 }
 
 fn u64_at(b: &[u8], p: usize) -> u64 {
-    u64::from_le_bytes(b[p..p + 8].try_into().expect("8 bytes"))
+    u64::from_le_bytes(bytes_at(b, p))
+}
+
+/// The `N` bytes at `p`; callers have checked the record's length first.
+fn bytes_at<const N: usize>(b: &[u8], p: usize) -> [u8; N] {
+    let mut out = [0; N];
+    out.copy_from_slice(&b[p..p + N]);
+    out
 }
 
 #[cfg(test)]
