@@ -218,6 +218,12 @@ async fn execute(
                 ]))
                 .as_child_of(parent),
             ),
+            // The bar's last line stays; a cleared bar sends an empty one.
+            Event::Progress { line, done } if line.is_empty() => {
+                if done {
+                    progress = None;
+                }
+            }
             Event::Progress { line, done } => {
                 let data = Media::new(vec![MediaType::Plain(line)]);
                 match &progress {

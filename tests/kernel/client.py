@@ -94,6 +94,13 @@ def main():
               reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "error"
               and "interrupt" in reply["content"]["evalue"].lower()
               and time.time() - start < 30, reply["content"])
+        msg_id = kc.execute("let m = 0; loop { m += 1; }")
+        time.sleep(1.0)
+        kc.control_channel.send(kc.session.msg("interrupt_request", {}))
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        check("an interrupt_request on the control channel stops a long cell",
+              reply["parent_header"]["msg_id"] == msg_id
+              and reply["content"]["status"] == "error", reply["content"])
         reply, out = run(kc, "x + 1")
         check("the kernel lives on after an interrupt",
               of(out, "execute_result")[0]["data"]["text/plain"] == "21", out)
