@@ -56,6 +56,38 @@ pub enum Command {
     /// describe, upgrade. The base seed is the global `--seed`.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Jupyter kernel: `coercive kernel install` writes its kernelspec; Jupyter starts it as
+    /// `coercive kernel -f CONNECTION_FILE`.
+    Kernel(KernelArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct KernelArgs {
+    /// The connection file Jupyter writes (ports, key); the kernel runs until shut down.
+    #[arg(short = 'f', long = "connection-file", value_name = "CONNECTION_FILE")]
+    pub connection_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: Option<KernelAction>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KernelAction {
+    /// Writes the kernelspec (kernel.json, logo) so Jupyter offers "coercive (Rhai)".
+    Install {
+        /// In the user's Jupyter data directory (the default).
+        #[arg(long, conflicts_with = "prefix")]
+        user: bool,
+        /// Under PREFIX/share/jupyter/kernels (e.g. a virtual environment's directory).
+        #[arg(long, value_name = "PREFIX")]
+        prefix: Option<PathBuf>,
+        /// The kernelspec's name (its directory).
+        #[arg(long, default_value = "coercive")]
+        name: String,
+        /// The name notebooks show.
+        #[arg(long, default_value = "coercive (Rhai)")]
+        display_name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -229,6 +261,7 @@ pub fn main() -> i32 {
         }),
         Command::Bench(b) => bench(b, cli.threads),
         Command::Data(d) => data_command(d, cli.seed),
+        Command::Kernel(k) => kernel_command(k),
         Command::Doc { name } => with_engine(None, |_| {
             let docs = crate::docs::get();
             match name {
@@ -244,6 +277,33 @@ pub fn main() -> i32 {
             }
             Ok(())
         }),
+    }
+}
+
+fn kernel_command(k: KernelArgs) -> i32 {
+    let done = match (k.action, k.connection_file) {
+        (
+            Some(KernelAction::Install {
+                user: _,
+                prefix,
+                name,
+                display_name,
+            }),
+            _,
+        ) => crate::kernel::install(prefix.as_deref(), &name, &display_name).map(|dir| {
+            println!("installed kernelspec `{name}` in {}", dir.display());
+        }),
+        (None, Some(file)) => crate::kernel::run(&file),
+        (None, None) => {
+            return usage_error("kernel: give `install`, or `-f CONNECTION_FILE` as Jupyter does");
+        }
+    };
+    match done {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("coercive kernel: {e}");
+            1
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 //! Three layers; a module may use its own layer and those below it, never one above
 //! (`tests/layers.rs` checks the `crate::` paths):
 //!
-//! - **app** — what a user starts: [`cli`] (the `coercive` command), [`repl`], [`runner`]
-//!   (scripts), [`bench`] (the figures behind `coercive bench`).
+//! - **app** — what a user starts: [`cli`] (the `coercive` command), [`repl`], [`kernel`]
+//!   (Jupyter), [`runner`] (scripts), [`bench`] (the figures behind `coercive bench`).
 //! - **scripting** — the Rhai face: [`api`] (one native module per domain), [`engine`]
 //!   (assembles them), [`stdlib`] (the library written in Rhai), [`docs`] (`help()`,
 //!   `coercive doc`).
@@ -13,7 +13,8 @@
 //!   [`solver`] (one file per energy term, the minimiser, sweeps, anchors), [`data`]
 //!   (datasets), [`learn`] (networks, trees, ensembles), [`plot`]; and the services they
 //!   share: [`array`], [`fsio`] (atomic writes, checked readers), [`memory`], [`progress`],
-//!   [`interrupt`], [`guard`], [`settings`], [`colormap`].
+//!   [`interrupt`], [`guard`], [`settings`], [`colormap`], [`display`] (figures and progress
+//!   for an attached front end).
 
 // Domain.
 pub mod data;
@@ -25,6 +26,7 @@ pub mod solver;
 // Services the domain shares.
 pub mod array;
 pub mod colormap;
+pub mod display;
 pub mod fsio;
 pub mod guard;
 pub mod interrupt;
@@ -41,5 +43,6 @@ pub mod stdlib;
 // App.
 pub mod bench;
 pub mod cli;
+pub mod kernel;
 pub mod repl;
 pub mod runner;

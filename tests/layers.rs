@@ -14,6 +14,7 @@ const DOMAIN: &[&str] = &[
     "solver",
     "array",
     "colormap",
+    "display",
     "fsio",
     "guard",
     "interrupt",
@@ -22,7 +23,7 @@ const DOMAIN: &[&str] = &[
     "settings",
 ];
 const SCRIPTING: &[&str] = &["api", "docs", "engine", "stdlib"];
-const APP: &[&str] = &["bench", "cli", "repl", "runner"];
+const APP: &[&str] = &["bench", "cli", "kernel", "repl", "runner"];
 
 fn layer(module: &str) -> usize {
     if DOMAIN.contains(&module) {

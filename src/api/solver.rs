@@ -164,6 +164,25 @@ pub fn insert_anchor_columns(m: &mut Map, rows: &[([Option<f64>; 6], [bool; 6])]
     }
 }
 
+/// The figure of a curve (`c.plot(path)`, and a Curve shown in a notebook): M(h) with the
+/// anchors marked.
+pub fn curve_figure(c: &Curve) -> crate::plot::XyPlot {
+    crate::plot::anchors_plot("Demagnetisation curve", Some(c), &c.anchors(), false)
+}
+
+/// Pixel size of [`state_figure`].
+pub const STATE_FIGURE_SIZE: (u32, u32) = (640, 560);
+
+/// The figure of a relaxed state (`st.to_png(path)`, and a State shown in a notebook): m_y
+/// (red −1 … blue +1) with a colorbar.
+pub fn state_figure(st: &Relaxed) -> FieldImage {
+    let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+    let my = ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| st.phi[j * nx + i].cos());
+    FieldImage::new(my.view())
+        .title(format!("m_y at h = {}", crate::array::fmt_g(st.h[1])))
+        .colorbar_label("m_y")
+}
+
 fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
     c.points.iter().map(f).collect()
 }
@@ -585,7 +604,7 @@ pub mod solver_module {
     /// Plots M(h) with the anchor points marked (PNG or SVG by extension).
     #[rhai_fn(global, name = "plot", return_raw, pure)]
     pub fn curve_plot_file(c: &mut SharedCurve, path: &str) -> RResult<()> {
-        crate::plot::anchors_plot("Demagnetisation curve", Some(c), &c.anchors(), false)
+        super::curve_figure(c)
             .save(path)
             .map_err(error_in("Curve.plot"))
     }
@@ -655,12 +674,8 @@ pub mod solver_module {
     /// Writes a PNG of m_y (red −1 … blue +1) with a colorbar.
     #[rhai_fn(global, name = "to_png", return_raw, pure)]
     pub fn state_to_png(st: &mut SharedState, path: &str) -> RResult<()> {
-        let (nx, ny) = (st.mesh.nx, st.mesh.ny);
-        let my = ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| st.phi[j * nx + i].cos());
-        FieldImage::new(my.view())
-            .title(format!("m_y at h = {}", crate::array::fmt_g(st.h[1])))
-            .colorbar_label("m_y")
-            .save_sized(path, (640, 560))
+        super::state_figure(st)
+            .save_sized(path, super::STATE_FIGURE_SIZE)
             .map_err(error_in("State.to_png"))
     }
 

@@ -136,7 +136,9 @@ impl Structure {
         let mut writer = enc.write_header().map_err(fail)?;
         writer.write_image_data(&img).map_err(fail)?;
         writer.finish().map_err(fail)?;
-        crate::fsio::write(path, bytes).map_err(|e| io_err(path, e))
+        crate::fsio::write(path, &bytes).map_err(|e| io_err(path, e))?;
+        crate::display::figure(&bytes);
+        Ok(())
     }
 
     /// Reads a picture painted with the colormap (see the module notes).

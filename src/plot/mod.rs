@@ -33,7 +33,7 @@ pub use curve::anchors_plot;
 pub use error::{PlotError, Result};
 pub use field::{FieldImage, FieldLayout, MISSING, PixelRect};
 pub use figure::{Figure, Panel};
-pub use output::{DEFAULT_SIZE, Format, Plot};
+pub use output::{DEFAULT_SIZE, Format, Plot, encode_png};
 pub use xy::{Legend, Mark, Series, Symbol, XyPlot};
 
 #[cfg(test)]

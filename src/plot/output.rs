@@ -61,17 +61,34 @@ pub trait Plot {
         self.save_sized(path, self.default_size())
     }
 
-    /// Writes the plot at `(width, height)` pixels; the format follows the extension.
+    /// Writes the plot at `(width, height)` pixels; the format follows the extension. With a
+    /// front end attached ([`crate::display`]) the figure is shown there too, and an empty
+    /// path shows it without writing a file.
     fn save_sized(&self, path: impl AsRef<Path>, size: (u32, u32)) -> Result<()>
     where
         Self: Sized,
     {
         let path = path.as_ref();
+        if path.as_os_str().is_empty() && crate::display::attached() {
+            crate::display::figure(&self.to_png(size)?);
+            return Ok(());
+        }
         let format = Format::of(path)?;
         check_size(size)?;
         check_directory(path)?;
+        let write = |bytes: &[u8]| {
+            crate::fsio::write(path, bytes).map_err(|source| PlotError::Write {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
         match format {
-            Format::Png => write_png(path, size, &self.render_rgb(size)?),
+            Format::Png => {
+                let png = self.to_png(size)?;
+                write(&png)?;
+                crate::display::figure(&png);
+                Ok(())
+            }
             Format::Svg => {
                 // Drawn into memory first: plotters' file backend writes on drop, which
                 // would leave a partial file behind when a panel fails.
@@ -82,12 +99,21 @@ pub trait Plot {
                     self.draw(&root)?;
                     root.present()?;
                 }
-                crate::fsio::write(path, svg).map_err(|source| PlotError::Write {
-                    path: path.to_path_buf(),
-                    source,
-                })
+                write(svg.as_bytes())?;
+                if crate::display::attached() {
+                    crate::display::figure(&self.to_png(size)?);
+                }
+                Ok(())
             }
         }
+    }
+
+    /// The plot as PNG bytes at `(width, height)` pixels.
+    fn to_png(&self, size: (u32, u32)) -> Result<Vec<u8>>
+    where
+        Self: Sized,
+    {
+        encode_png(size, &self.render_rgb(size)?)
     }
 
     /// Renders to an RGB buffer (row-major from the top, 3 bytes a pixel).
@@ -137,13 +163,10 @@ fn check_directory(path: &Path) -> Result<()> {
     }
 }
 
-fn write_png(path: &Path, (w, h): (u32, u32), rgb: &[u8]) -> Result<()> {
-    let io = |source| PlotError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+/// An RGB buffer (row-major from the top, 3 bytes a pixel) as PNG bytes.
+pub fn encode_png((w, h): (u32, u32), rgb: &[u8]) -> Result<Vec<u8>> {
     let png = |source| PlotError::Png {
-        path: path.to_path_buf(),
+        path: "<image>".into(),
         source,
     };
     let mut bytes = Vec::new();
@@ -153,5 +176,5 @@ fn write_png(path: &Path, (w, h): (u32, u32), rgb: &[u8]) -> Result<()> {
     let mut writer = enc.write_header().map_err(png)?;
     writer.write_image_data(rgb).map_err(png)?;
     writer.finish().map_err(png)?;
-    crate::fsio::write(path, bytes).map_err(io)
+    Ok(bytes)
 }

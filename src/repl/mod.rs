@@ -1,13 +1,16 @@
 //! `coercive repl`: a persistent Rhai session. Variables, functions and imports survive
 //! between lines, `_` is the last value; an error or Ctrl-C during a computation leaves you
-//! in the REPL; Ctrl-D exits.
+//! in the REPL; Ctrl-D exits. The Jupyter kernel ([`crate::kernel`]) runs its cells in the
+//! same [`Session`].
 
-mod completer;
+pub mod completer;
 mod config;
 mod highlighter;
 mod imports;
 mod last;
 mod pretty;
+
+pub use highlighter::is_incomplete;
 
 use crate::runner;
 use rhai::{AST, Dynamic, Engine, Position, Scope};
@@ -58,12 +61,17 @@ impl Session {
     /// Evaluates one (possibly multi-line) input; the value, or the formatted error. A value
     /// other than `()` becomes `_`.
     pub fn eval(&mut self, input: &str) -> Result<Dynamic, String> {
+        self.eval_as("<repl>", input)
+    }
+
+    /// [`Session::eval`], its errors placed in `source` (`cell:2:5: …`).
+    pub fn eval_as(&mut self, source: &str, input: &str) -> Result<Dynamic, String> {
         let text = last::substitute(input);
         let new =
-            runner::compile_text(&self.engine, "<repl>", &text, &self.scope).map_err(|e| e.0)?;
+            runner::compile_text(&self.engine, source, &text, &self.scope).map_err(|e| e.0)?;
         let mut ast = self.functions.merge(&new);
         let result =
-            crate::guard::catch(|| runner::run_ast(&self.engine, "<repl>", &mut self.scope, &ast));
+            crate::guard::catch(|| runner::run_ast(&self.engine, source, &mut self.scope, &ast));
         ast.clear_statements();
         self.functions = ast;
         let value = result?.map_err(|e| e.0)?;
@@ -85,6 +93,34 @@ impl Session {
             if let Ok(module) = module {
                 self.engine.register_static_module(alias, module);
             }
+        }
+    }
+
+    /// Sends what scripts `print` (and `debug`) to `out` instead of stdout.
+    pub fn redirect_print(&mut self, out: impl Fn(&str) + Send + Sync + 'static) {
+        let out = Arc::new(out);
+        let debug = out.clone();
+        self.engine.on_print(move |text| out(&format!("{text}\n")));
+        self.engine
+            .on_debug(move |text, _, _| debug(&format!("{text}\n")));
+    }
+
+    /// The engine the session evaluates with.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// `v` as the REPL shows a value, for `width` columns.
+    pub fn show(&self, v: &Dynamic, width: usize) -> String {
+        pretty::pretty(&self.engine, v, width)
+    }
+
+    /// Completion over what the session knows now (refresh it with [`Session::known`]).
+    pub fn completer(&self) -> completer::Names {
+        completer::Names {
+            fixed: crate::docs::get().names(),
+            members: crate::docs::members_by_type(&self.engine),
+            dynamic: Arc::new(Mutex::new(self.known())),
         }
     }
 
@@ -128,13 +164,10 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    let dynamic = Arc::new(Mutex::new(session.known()));
+    let names = session.completer();
+    let dynamic = names.dynamic.clone();
     let helper = ReplHelper {
-        names: completer::Names {
-            fixed: crate::docs::get().names(),
-            members: crate::docs::members_by_type(&session.engine),
-            dynamic: dynamic.clone(),
-        },
+        names,
         shaper: highlighter::Shaper::default(),
         hinter: rustyline::hint::HistoryHinter::new(),
     };
@@ -178,7 +211,7 @@ pub fn run() -> i32 {
                 let _ = rl.add_history_entry(input.as_str());
                 match session.eval(&input) {
                     Ok(v) if v.is_unit() => {}
-                    Ok(v) => println!("{}", pretty::pretty(&session.engine, &v, config::width())),
+                    Ok(v) => println!("{}", session.show(&v, config::width())),
                     Err(e) => eprintln!("{e}"),
                 }
                 crate::interrupt::reset();
