@@ -58,13 +58,13 @@ pub mod core_module {
     /// Prints an overview of the modules and how to get help.
     #[rhai_fn(name = "help")]
     pub fn help_overview() {
-        print!("{}", crate::docs::help_text(None));
+        crate::display::print(&crate::docs::help_text(None));
     }
 
     /// Prints the documentation of a function or module: `help("grains::voronoi")`.
     #[rhai_fn(name = "help")]
     pub fn help_name(name: &str) {
-        print!("{}", crate::docs::help_text(Some(name)));
+        crate::display::print(&crate::docs::help_text(Some(name)));
     }
 }
 

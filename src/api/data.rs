@@ -145,7 +145,7 @@ pub mod data_module {
                 let (dir, spec) = generate_spec(f, opts)?;
                 let (_, summary) = crate::data::generate(&dir, &spec).map_err(error_in(f))?;
                 if !crate::progress::is_quiet() {
-                    eprintln!("{summary}");
+                    crate::display::note(&summary.to_string());
                 }
                 opened(f, &dir)
             })(),

@@ -64,7 +64,9 @@ pub fn fail<T>(func: &str, msg: impl Display) -> RResult<T> {
 pub fn trained(func: &str, r: crate::learn::Result<()>) -> RResult<()> {
     match r {
         Err(e @ crate::learn::LearnError::Interrupted { .. }) => {
-            eprintln!("{func}: {e}; the script goes on (Ctrl-C again stops it)");
+            crate::display::note(&format!(
+                "{func}: {e}; the script goes on (Ctrl-C again stops it)"
+            ));
             crate::interrupt::reset();
             Ok(())
         }

@@ -8,8 +8,10 @@ use tokio::sync::{mpsc as tmpsc, oneshot};
 
 /// What a running cell produces, in order; [`Event::Done`] ends a cell.
 pub enum Event {
-    /// Text for the stdout stream (`print`, `debug`).
+    /// Text for the stdout stream (`print`, `debug`, help).
     Stdout(String),
+    /// Text for the stderr stream (the library's summaries and warnings).
+    Stderr(String),
     /// A figure a plot or `to_png` drew, PNG-encoded.
     Figure(Vec<u8>),
     /// The current line of a progress bar; `done` once it is finished.
@@ -44,6 +46,15 @@ impl crate::display::Frontend for Forward {
     fn progress(&self, line: &str, done: bool) {
         let line = line.to_string();
         let _ = self.0.send(Event::Progress { line, done });
+    }
+
+    fn text(&self, text: &str, stderr: bool) {
+        let text = text.to_string();
+        let _ = self.0.send(if stderr {
+            Event::Stderr(text)
+        } else {
+            Event::Stdout(text)
+        });
     }
 }
 

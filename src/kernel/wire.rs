@@ -211,6 +211,7 @@ async fn execute(
         };
         match event {
             Event::Stdout(text) => send(StreamContent::stdout(&text).as_child_of(parent)),
+            Event::Stderr(text) => send(StreamContent::stderr(&text).as_child_of(parent)),
             Event::Figure(png) => send(
                 DisplayData::new(Media::new(vec![
                     MediaType::Png(super::media::png_base64(&png)),

@@ -66,10 +66,10 @@ impl CurveCache {
 /// the curve.
 pub fn keep(cache: &CurveCache, key: &str, curve: &Curve) {
     if let Err(e) = cache.put(key, curve) {
-        eprintln!(
+        crate::display::note(&format!(
             "warning: cannot keep a finished curve in {}: {e}",
             cache.dir().display()
-        );
+        ));
     }
 }
 

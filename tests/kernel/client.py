@@ -56,6 +56,10 @@ def main():
         check("state across cells and the last value as execute_result",
               len(results) == 1 and results[0]["data"]["text/plain"] == "42", out)
 
+        reply, out = run(kc, 'help("grains::voronoi")')
+        text = "".join(s["text"] for s in of(out, "stream") if s["name"] == "stdout")
+        check("help prints into the notebook", "grains::voronoi" in text and "seed" in text, out)
+
         reply, out = run(kc, "let a = 1;\nlet b = a + nope;")
         errors = of(out, "error")
         check("an error has the cell line and column",
