@@ -1,4 +1,4 @@
-//! The active-learning loop (`learn::active`) through the real binary: SIGKILL in the
+//! The active-learning loop (`active::run`) through the real binary: SIGKILL in the
 //! middle of a round's labelling, rerun, and the labelled records, the loop's state and the
 //! learning-curve figures equal those of an uninterrupted run; and a labelled pool whose
 //! labels are revealed when chosen gives the same loop as the solver labelling it.
@@ -20,9 +20,9 @@ if ARGS[1] == "prepare" {
 let test = all.filter(|r| r.id % 5 == 0);
 let src = if ARGS[1] == "reveal" { all } else { data::open(`${base}/unlabelled`) };
 let pool = src.filter(|r| r.id % 5 != 0);
-let r = learn::active(#{ pool: pool, test: test, labelled: ARGS[2], acquisition: "diverse",
+let r = active::run(#{ pool: pool, test: test, labelled: ARGS[2], acquisition: "diverse",
     initial: 8, rounds: 2, per_round: 6, seed: 3, model: #{ members: 2, epochs: 10, trees: 20 } });
-learn::learning_curves([r], #{ json: `${ARGS[2]}/curves.json`, reference: "diverse" });
+active::learning_curves([r], #{ json: `${ARGS[2]}/curves.json`, reference: "diverse" });
 "#;
 
 fn coercive(base: &Path, args: &[&str]) -> Command {

@@ -1,5 +1,6 @@
-//! The `learn` module: the active-learning loop that chooses which structures to simulate,
-//! and the learning curves that compare its acquisition rules.
+//! The `active` module: the active-learning loop that chooses which structures to simulate,
+//! and the learning curves that compare its acquisition rules. (Not `learn::…`: that name
+//! is the stdlib's `import "learn"`, which would hide a native module of the same name.)
 
 use super::data::SharedDataset;
 use super::ensemble::ensemble_options;
@@ -68,10 +69,10 @@ fn state_map(dir: &Path, s: &ActiveState) -> Map {
 }
 
 #[export_module]
-pub mod learn_module {
+pub mod active_module {
     use super::*;
 
-    /// The active-learning loop: `learn::active(#{ pool, test, labelled, acquisition:
+    /// The active-learning loop: `active::run(#{ pool, test, labelled, acquisition:
     /// "random", rounds: 11, per_round: 50, initial: 50, seed: 0, model: #{ members: 4,
     /// epochs: 60, trees: 100 }, solver: #{ … }, reveal: true, out: "run.json", device:
     /// "cpu" })`. Round 0 labels `initial` structures of the Dataset `pool` drawn at random;
@@ -90,8 +91,8 @@ pub mod learn_module {
     /// labels: [...], mae: #{ M1: [...], … }, batches: [[ids], …] }`; `out` also writes
     /// the loop's state there.
     #[rhai_fn(return_raw)]
-    pub fn active(ctx: NativeCallContext, opts: Map) -> RResult<Map> {
-        let f = "learn::active";
+    pub fn run(ctx: NativeCallContext, opts: Map) -> RResult<Map> {
+        let f = "active::run";
         crate::api::located(
             &ctx,
             (|| {
@@ -166,9 +167,9 @@ pub mod learn_module {
         )
     }
 
-    /// Learning curves of finished loops: `learn::learning_curves(runs, #{ json: "lc.json",
+    /// Learning curves of finished loops: `active::learning_curves(runs, #{ json: "lc.json",
     /// plot: "lc.png", reference: "random", tolerance: 0.0 })`, `runs` an array of what
-    /// `learn::active` returned (or of their `labelled` directories). Per acquisition (over
+    /// `active::run` returned (or of their `labelled` directories). Per acquisition (over
     /// its seeds): the mean, least and largest test MAE per anchor at each label count, and
     /// the labels each seed (and the mean curve) needs to reach the MAE that `reference`
     /// reaches, on average, with its most labels (× 1 + `tolerance`). `json` writes these
@@ -179,18 +180,18 @@ pub mod learn_module {
     /// let all = data::generate(#{ out: "al", n: 16, grains: 4, count: 30, label: true, seed: 1 });
     /// let runs = [];
     /// for acq in ["random", "diverse"] {
-    ///     runs.push(learn::active(#{ pool: all.filter(|r| r.id % 5 != 0),
+    ///     runs.push(active::run(#{ pool: all.filter(|r| r.id % 5 != 0),
     ///         test: all.filter(|r| r.id % 5 == 0), labelled: `al_${acq}`, acquisition: acq,
     ///         initial: 6, rounds: 2, per_round: 4, model: #{ members: 2, epochs: 5, trees: 10 } }));
     /// }
     /// assert(runs[1].labels == [6, 10, 14] && runs[1].mae.Hc.len() == 3, "three rounds");
     /// assert(runs[0].batches[0] == runs[1].batches[0], "the same random start");
-    /// let lc = learn::learning_curves(runs, #{ json: "lc.json" });
+    /// let lc = active::learning_curves(runs, #{ json: "lc.json" });
     /// assert(lc.acquisitions[0].reach_mean[5] <= 14, "random reaches its own final mean MAE");
     /// ```
     #[rhai_fn(return_raw)]
     pub fn learning_curves(ctx: NativeCallContext, runs: Array, opts: Map) -> RResult<Dynamic> {
-        let f = "learn::learning_curves";
+        let f = "active::learning_curves";
         crate::api::located(
             &ctx,
             (|| {
@@ -214,7 +215,7 @@ pub mod learn_module {
                             error(
                                 f,
                                 format!(
-                                    "runs[{k}] must be what learn::active returned or its labelled directory, got {}",
+                                    "runs[{k}] must be what active::run returned or its labelled directory, got {}",
                                     crate::docs::type_of(r)
                                 ),
                             )
@@ -237,5 +238,5 @@ pub mod learn_module {
 }
 
 pub fn module() -> Module {
-    exported_module!(learn_module)
+    exported_module!(active_module)
 }

@@ -2,7 +2,10 @@
 //! `initial` structures drawn at random; every round then trains an ensemble on the
 //! descriptors of everything labelled so far, records its test MAE per anchor, scores the
 //! still unlabelled pool with it, picks a batch by an [`Acquisition`] rule and labels it —
-//! with the solver on all cores, or, for a pool that is a labelled dataset, by revealing the
+//! with the solver on all cores (through the curve cache of `--cache`, so loops of other
+//! acquisitions or seeds on one pool compute a shared structure's curve once, round 0
+//! being the same draw for all acquisitions of a seed), or, for a pool that is a labelled
+//! dataset, by revealing the
 //! stored label (pool-based benchmarking: the same loop with the labels hidden until
 //! chosen, so acquisitions can be compared without simulating every curve again).
 //!
@@ -20,7 +23,8 @@
 //!
 //! Training, scoring and picking depend only on the labelled set, the settings and the seed
 //! (members train with one libtorch thread each), so a resumed loop ends with the same
-//! files as one never interrupted.
+//! files as one never interrupted. The pool's and the test set's descriptors are computed
+//! once per run (they do not change between rounds).
 
 use super::acquisition::{self, Acquisition};
 use super::ensemble::{Ensemble, EnsembleTrain};
