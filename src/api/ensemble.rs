@@ -54,6 +54,48 @@ fn prior_columns(
     Ok(cols)
 }
 
+/// The ensemble options of `o` for `inputs` input columns (all of `ensemble::train`'s but
+/// `device`): the members' networks and their training.
+pub fn ensemble_options(
+    f: &'static str,
+    o: &mut Opts,
+    inputs: usize,
+) -> RResult<(RegressorConfig, EnsembleTrain)> {
+    let d = EnsembleTrain::default();
+    let t = EnsembleTrain {
+        members: o.int("members", d.members as i64, 2, 64)? as usize,
+        epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
+        batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
+        lr: o.float("lr", d.lr, 0.0, 10.0)?,
+        seed: o.seed("seed", crate::settings::seed())?,
+        trees: {
+            let b = BoostConfig::default();
+            match o.int("trees", b.trees as i64, 0, 100_000)? as usize {
+                0 => None,
+                trees => Some(BoostConfig {
+                    trees,
+                    depth: o.int("tree_depth", b.depth as i64, 1, 16)? as usize,
+                    ..b
+                }),
+            }
+        },
+        priors: vec![],
+    };
+    let priors = o.value("priors");
+    let config = RegressorConfig {
+        trunk: o.widths("trunk", &MEMBER_TRUNK)?,
+        head: o.widths("head", &MEMBER_HEAD)?,
+        scale_inputs: o.bool("scale_inputs", true)?,
+        linear_skip: o.bool("linear_skip", false)?,
+        ..RegressorConfig::new(inputs, target_names(f, o.value("targets"))?)
+    };
+    let t = EnsembleTrain {
+        priors: prior_columns(f, priors, &config.targets, inputs)?,
+        ..t
+    };
+    Ok((config, t))
+}
+
 fn named_values(names: &[String], v: &[f64]) -> Map {
     names
         .iter()
@@ -89,42 +131,11 @@ pub mod ensemble_module {
         crate::api::located(
             &ctx,
             (|| {
-                let mut o = Opts::new(f, opts);
-                let d = EnsembleTrain::default();
-                let t = EnsembleTrain {
-                    members: o.int("members", d.members as i64, 2, 64)? as usize,
-                    epochs: o.int("epochs", d.epochs as i64, 1, MAX_EPOCHS)? as usize,
-                    batch: o.int("batch", d.batch as i64, 1, 1 << 16)? as usize,
-                    lr: o.float("lr", d.lr, 0.0, 10.0)?,
-                    seed: o.seed("seed", crate::settings::seed())?,
-                    trees: {
-                        let b = BoostConfig::default();
-                        match o.int("trees", b.trees as i64, 0, 100_000)? as usize {
-                            0 => None,
-                            trees => Some(BoostConfig {
-                                trees,
-                                depth: o.int("tree_depth", b.depth as i64, 1, 16)? as usize,
-                                ..b
-                            }),
-                        }
-                    },
-                    priors: vec![],
-                };
-                let priors = o.value("priors");
                 let (x, _) = codes_in(f, &inputs)?;
-                let config = RegressorConfig {
-                    trunk: o.widths("trunk", &MEMBER_TRUNK)?,
-                    head: o.widths("head", &MEMBER_HEAD)?,
-                    scale_inputs: o.bool("scale_inputs", true)?,
-                    linear_skip: o.bool("linear_skip", false)?,
-                    ..RegressorConfig::new(x.ncols(), target_names(f, o.value("targets"))?)
-                };
+                let mut o = Opts::new(f, opts);
+                let (config, t) = ensemble_options(f, &mut o, x.ncols())?;
                 let device = device_option(f, &mut o)?;
                 o.finish()?;
-                let t = EnsembleTrain {
-                    priors: prior_columns(f, priors, &config.targets, x.ncols())?,
-                    ..t
-                };
                 let y = targets_in(f, &targets, &config.targets)?;
                 if y.nrows() != x.nrows() {
                     return fail(

@@ -2,6 +2,7 @@
 //! [`crate::engine`]. Every function here is documented where it is declared; `help()` and
 //! `coercive doc` print those comments.
 
+pub mod active;
 pub mod array;
 pub mod convert;
 pub mod core;

@@ -88,6 +88,11 @@ impl Dataset {
         &self.fields
     }
 
+    /// The lazy sample whose structure i is record id i.
+    pub fn sample(&self) -> &Sample {
+        &self.sample
+    }
+
     /// Generator options of the record at `pos` (its own rng seed).
     pub fn options_of(&self, pos: usize) -> Result<VoronoiOptions> {
         Ok(self.sample.options_of(self.records[pos].id as usize)?)

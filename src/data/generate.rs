@@ -25,6 +25,7 @@ use super::spec::{Manifest, Spec};
 use super::store::{self, finalise};
 use crate::grains::{Sample, draw};
 use crate::progress::Progress;
+use crate::solver::cache::{CurveCache, keep};
 use crate::solver::demag::DemagKernel;
 use crate::solver::sweep::sweep_with_kernel;
 use rayon::prelude::*;
@@ -152,9 +153,24 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// Record `id`: the draws of structure `id` of `sample` (and its curve when `solver` is
-/// given).
-fn make_record(sample: &Sample, id: u64, label: Option<(&Spec, &DemagKernel)>) -> Result<Record> {
+/// Record `id`: the draws of structure `id` of `sample` (and its curve when `label` is
+/// given: the labelled spec and the demag kernel of its mesh).
+pub fn make_record(
+    sample: &Sample,
+    id: u64,
+    label: Option<(&Spec, &DemagKernel)>,
+) -> Result<Record> {
+    make_record_cached(sample, id, label, None)
+}
+
+/// [`make_record`] taking the curve from `cache` when it holds it, and keeping a curve it
+/// computes there.
+pub fn make_record_cached(
+    sample: &Sample,
+    id: u64,
+    label: Option<(&Spec, &DemagKernel)>,
+    cache: Option<&CurveCache>,
+) -> Result<Record> {
     let options = sample.options_of(id as usize)?;
     let d = draw(&options)?;
     let label = match label {
@@ -163,7 +179,17 @@ fn make_record(sample: &Sample, id: u64, label: Option<(&Spec, &DemagKernel)>) -
             let solver = spec.solver.as_ref().expect("labelled spec");
             let s = crate::grains::voronoi(&options)?;
             let p = s.problem(&solver)?;
-            let curve = sweep_with_kernel(&p, kernel, &solver.sweep, false)?;
+            let key = cache.map(|_| CurveCache::key(&p, &solver.sweep));
+            let curve = match cache.zip(key.as_deref()).and_then(|(c, k)| c.get(k)) {
+                Some(c) => c,
+                None => {
+                    let c = sweep_with_kernel(&p, kernel, &solver.sweep, false)?;
+                    if let Some((cache, key)) = cache.zip(key.as_deref()) {
+                        keep(cache, key, &c);
+                    }
+                    c
+                }
+            };
             Some(Box::new(Label::from_curve(&curve)))
         }
     };

@@ -15,6 +15,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod acquisition;
+pub mod active;
 pub mod baselines;
 pub mod boosting;
 pub mod checkpoint;
@@ -22,6 +24,7 @@ pub mod cv;
 pub mod ensemble;
 mod error;
 pub mod graphnet;
+pub mod learning_curve;
 pub mod metrics;
 pub mod nadam;
 pub mod ordering;

@@ -34,6 +34,7 @@ pub use error::{PlotError, Result};
 pub use field::{FieldImage, FieldLayout, MISSING, PixelRect};
 pub use figure::{Figure, Panel};
 pub use output::{DEFAULT_SIZE, Format, Plot, encode_png};
+pub use style::palette;
 pub use xy::{Legend, Mark, Series, Symbol, XyPlot};
 
 #[cfg(test)]

@@ -19,9 +19,15 @@ const PALETTE: [[u8; 3]; 10] = [
     [23, 190, 207],
 ];
 
+/// The k-th palette colour, as RGB bytes (for series that must share one, e.g. a line and
+/// its spread).
+pub fn palette(k: usize) -> [u8; 3] {
+    PALETTE[k % PALETTE.len()]
+}
+
 /// The k-th series colour unless `own` overrides it.
 pub fn series_color(k: usize, own: Option<[u8; 3]>) -> RGBColor {
-    let [r, g, b] = own.unwrap_or(PALETTE[k % PALETTE.len()]);
+    let [r, g, b] = own.unwrap_or(palette(k));
     RGBColor(r, g, b)
 }
 
