@@ -74,6 +74,17 @@ pub fn tick_label(v: f64, step: f64) -> String {
     }
 }
 
+/// A label for a tick an axis placed itself near steps of about `step`: two decimals more
+/// than `step` needs, trailing zeros dropped ("100", "0.0026", "0.3").
+pub fn axis_label(v: f64, step: f64) -> String {
+    let s = tick_label(v, step / 100.0);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +122,11 @@ mod tests {
         assert_eq!(step, 20.0);
         assert_eq!(t.len(), 6);
         assert_eq!(tick_label(-0.0, 1.0), "0");
+        assert_eq!(axis_label(100.0, 100.0), "100");
+        assert_eq!(axis_label(0.0026, 0.0002), "0.0026");
+        assert_eq!(axis_label(0.1 + 0.2, 0.1), "0.3");
+        assert_eq!(axis_label(-0.0, 0.5), "0");
+        assert_eq!(axis_label(0.25, 0.5), "0.25");
         assert_eq!(ticks(1.0, 1.0, 5).0, Vec::<f64>::new());
     }
 }

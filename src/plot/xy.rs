@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::clip::{self, Window};
 use super::error::{PlotError, Result};
 use super::output::{Plot, check_size_of};
-use super::range::{checked, finite_extent, padded};
+use super::range::{axis_label, checked, finite_extent, padded, ticks};
 use super::style::{Scale, series_color};
 
 /// One data set: drawn as a line, as points, or both.
@@ -264,6 +264,8 @@ impl Plot for XyPlot {
             builder.caption(&self.title, Scale::font(s.title));
         }
         let mut chart = builder.build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
+        // Labels with the decimals the tick step needs ("100", not "100.0").
+        let (x_step, y_step) = (ticks(xr.0, xr.1, 7).1, ticks(yr.0, yr.1, 7).1);
         chart
             .configure_mesh()
             .x_desc(self.x_label.as_str())
@@ -274,6 +276,8 @@ impl Plot for XyPlot {
             .light_line_style(TRANSPARENT)
             .x_labels(7)
             .y_labels(7)
+            .x_label_formatter(&|v| axis_label(*v, x_step))
+            .y_label_formatter(&|v| axis_label(*v, y_step))
             .draw()?;
         // A closed frame, as journals print it (plotters draws only the left/bottom axes).
         // In pixels: the data-space corner (x_hi, y_hi) lands one pixel outside the area.
