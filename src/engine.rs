@@ -18,6 +18,7 @@ pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
         ("ensemble", api::ensemble::module()),
         ("graphnet", api::graphnet::module()),
         ("latent", api::latent::module()),
+        ("design", api::design::module()),
     ]
 }
 

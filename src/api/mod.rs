@@ -3,9 +3,11 @@
 //! `coercive doc` print those comments.
 
 pub mod array;
+pub mod clean;
 pub mod convert;
 pub mod core;
 pub mod data;
+pub mod design;
 pub mod ensemble;
 pub mod grains;
 pub mod graphnet;
