@@ -436,6 +436,11 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
             vec![hi as f64 + 0.49, theta.1],
         )
         .map_err(error_in(f))?;
+        for key in ["vae", "box", "clean"] {
+            if o.value(key).is_some() {
+                return fail(f, format!("option `{key}` needs space: \"latent\""));
+            }
+        }
         if consistency > 0.0 {
             return fail(f, "option `consistency` needs space: \"latent\"");
         }
@@ -443,6 +448,11 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         let _ = inputs;
         (Space::Generator { law, seed }, bounds, Inputs::Descriptors)
     } else {
+        for key in ["generator", "theta_deg"] {
+            if o.value(key).is_some() {
+                return fail(f, format!("option `{key}` needs space: \"generator\""));
+            }
+        }
         let vae = o
             .value("vae")
             .and_then(|v| v.try_cast::<SharedVae>())
