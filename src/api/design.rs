@@ -131,6 +131,7 @@ struct Problem {
     objective: FnPtr,
     constraints: Vec<FnPtr>,
     disagreement: f64,
+    spread: f64,
     near_data: Option<NearData>,
     consistency: f64,
     bounds: Bounds,
@@ -238,6 +239,32 @@ impl Problem {
             })
     }
 
+    /// The objective's standard deviation propagated from per-anchor deviations `dev` by
+    /// finite differences: √Σ_a (obj(p + dev_a·e_a) − obj(p))².
+    #[allow(clippy::too_many_arguments)]
+    fn propagated(
+        &self,
+        ctx: &NativeCallContext,
+        f: &str,
+        p: &Map,
+        mu: &Map,
+        dev: &Map,
+        names: &[String],
+        objective: f64,
+    ) -> RResult<f64> {
+        let get = |m: &Map, n: &str| m.get(n).and_then(|v| v.as_float().ok()).unwrap_or(0.0);
+        let mut var = 0.0;
+        for n in names {
+            let s = get(dev, n);
+            if s > 0.0 {
+                let mut q = p.clone();
+                q.insert(n.as_str().into(), Dynamic::from_float(get(mu, n) + s));
+                var += (self.call(ctx, f, "objective", &self.objective, &q)? - objective).powi(2);
+            }
+        }
+        Ok(var.sqrt())
+    }
+
     /// Predictions, objective, constraints and guards of a batch of genes.
     fn evaluate(
         &self,
@@ -249,7 +276,7 @@ impl Problem {
             return Ok(vec![]);
         }
         let (structures, inputs, consistency) = self.realise(f, xs)?;
-        let (mean, sigma, names) = {
+        let (mean, sigma, spread, names) = {
             let e = super::convert::lock(&self.model);
             if e.config.inputs != inputs.ncols() {
                 return fail(
@@ -266,8 +293,8 @@ impl Problem {
                     ),
                 );
             }
-            let (m, s) = e.predict(inputs.view()).map_err(error_in(f))?;
-            (m, s, e.config.targets.clone())
+            let (m, s, d) = e.predict_spread(inputs.view()).map_err(error_in(f))?;
+            (m, s, d, e.config.targets.clone())
         };
         let mut out = Vec::with_capacity(xs.len());
         for (i, structure) in structures.into_iter().enumerate() {
@@ -279,9 +306,10 @@ impl Problem {
                     .map(|(n, &v)| (n.as_str().into(), Dynamic::from_float(v)))
                     .collect()
             };
-            let (mu, sd) = (row(&mean), row(&sigma));
+            let (mu, sd, sp) = (row(&mean), row(&sigma), row(&spread));
             let mut p = mu.clone();
             p.insert("sigma".into(), sd.clone().into());
+            p.insert("spread".into(), sp.clone().into());
             let objective = self.call(ctx, f, "objective", &self.objective, &p)?;
             let mut violation = 0.0;
             for (k, g) in self.constraints.iter().enumerate() {
@@ -290,28 +318,15 @@ impl Problem {
             }
             let mut penalties = Map::new();
             let mut penalty = 0.0;
-            if self.disagreement > 0.0 {
-                // σ of the objective, propagated from the anchors' σ by finite differences.
-                let mut var = 0.0;
-                for n in &names {
-                    let s = sd
-                        .get(n.as_str())
-                        .and_then(|v| v.as_float().ok())
-                        .unwrap_or(0.0);
-                    if s > 0.0 {
-                        let mut q = p.clone();
-                        let v = mu
-                            .get(n.as_str())
-                            .and_then(|v| v.as_float().ok())
-                            .unwrap_or(0.0);
-                        q.insert(n.as_str().into(), Dynamic::from_float(v + s));
-                        var += (self.call(ctx, f, "objective", &self.objective, &q)? - objective)
-                            .powi(2);
-                    }
+            for (key, lambda, dev) in [
+                ("disagreement", self.disagreement, &sd),
+                ("spread", self.spread, &sp),
+            ] {
+                if lambda > 0.0 {
+                    let d = lambda * self.propagated(ctx, f, &p, &mu, dev, &names, objective)?;
+                    penalties.insert(key.into(), d.into());
+                    penalty += d;
                 }
-                let d = self.disagreement * var.sqrt();
-                penalties.insert("disagreement".into(), d.into());
-                penalty += d;
             }
             if let Some(nd) = &self.near_data {
                 // Descriptors in the generator space, codes in the latent one.
@@ -406,6 +421,7 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         }
     };
     let disagreement = o.float("disagreement", 0.0, 0.0, 1e12)?;
+    let spread = o.float("spread", 0.0, 0.0, 1e12)?;
     let consistency = o.float("consistency", 0.0, 0.0, 1e12)?;
     let near_data = o
         .value("near_data")
@@ -480,6 +496,7 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         objective,
         constraints,
         disagreement,
+        spread,
         near_data,
         consistency,
         bounds,
@@ -654,7 +671,8 @@ pub mod design_module {
     /// `model`: an Ensemble on descriptors (`grains::descriptors`) or, with `space:
     /// "latent", inputs: "codes"`, on latent codes. `objective` is maximised; every
     /// constraint must be ≥ 0 (a broken one costs 1e6·(1 + violation)). Both are closures
-    /// over `p = #{ M1, Mr, Hk90, Hk80, Hk70, Hc, sigma: #{ … } }`, the predicted mean and σ.
+    /// over `p = #{ M1, Mr, Hk90, Hk80, Hk70, Hc, sigma: #{ … }, spread: #{ … } }`: the
+    /// predicted mean, its calibrated σ and the members' spread.
     ///
     /// Spaces: `"generator"` — genes (ng, θ°), ng rounded into the law's `grains_range`;
     /// every candidate is a real `grains::voronoi` structure whose seed hashes the run's
@@ -662,9 +680,11 @@ pub mod design_module {
     /// decoded and cleaned (`clean: #{ min_cells, k }`, see `grains::clean`).
     ///
     /// Guards, each off unless given: `disagreement: λ` adds λ·σ of the objective
-    /// (propagated from the anchors' σ); `near_data: #{ points, weight }` adds weight × the
-    /// standardised RMS distance to the nearest point (descriptors for the generator
-    /// space, codes for the latent one; without `points`: the prior ‖z‖²/d);
+    /// (propagated from the anchors' calibrated σ); `spread: λ` the same with the
+    /// members' spread (their disagreement before the error model); `near_data: #{
+    /// points, weight }` adds weight × the standardised RMS distance to the nearest point
+    /// (descriptors for the generator space, codes for the latent one; without `points`:
+    /// the prior ‖z‖²/d);
     /// `consistency: w` (latent only) adds w·‖encode(clean(decode(z))) − z‖/√d.
     ///
     /// `state`: the optimiser's JSON, written atomically after each generation; an
