@@ -26,7 +26,7 @@ pub fn clean_options(
     let Some(m) = v.try_cast::<Map>() else {
         return fail(
             f,
-            "clean options must be a map #{ min_cells: 16, k: 100, encoding: \"axis\", cell_nm: 2.0 }",
+            "clean options must be a map #{ min_cells: 16, k: 30, encoding: \"axis\", cell_nm: 2.0 }",
         );
     };
     let mut o = Opts::new(f, m);
@@ -68,7 +68,7 @@ pub mod clean_module {
     use super::*;
 
     /// Physical grains from a decoded image: `grains::clean(v.decode(z), #{ min_cells: 16,
-    /// k: 100, encoding: "axis", cell_nm: 2.0 })`. Takes the map `v.decode(z)` returns, its
+    /// k: 30, encoding: "axis", cell_nm: 2.0 })`. Takes the map `v.decode(z)` returns, its
     /// `image` ([ny, nx] for k_x, [2, ny, nx] for axis; the encoding follows the shape
     /// unless given) or a Structure (cleaned through its axis encoding). Per cell an axis
     /// (axis: atan2(sin 2ψ, cos 2ψ); k_x: ψ = asin k_x); 4-neighbour regions merged
@@ -120,7 +120,7 @@ pub mod clean_module {
         )
     }
 
-    /// Clean-up without options (the defaults: `min_cells: 16, k: 100`).
+    /// Clean-up without options (the defaults: `min_cells: 16, k: 30`).
     #[rhai_fn(name = "clean", return_raw)]
     pub fn clean_default(ctx: NativeCallContext, x: Dynamic) -> RResult<SharedStructure> {
         clean(ctx, x, Map::new())
