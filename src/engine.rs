@@ -19,6 +19,7 @@ pub fn static_modules() -> Vec<(&'static str, rhai::Module)> {
         ("graphnet", api::graphnet::module()),
         ("latent", api::latent::module()),
         ("active", api::active::module()),
+        ("design", api::design::module()),
     ]
 }
 

@@ -11,13 +11,15 @@
 //!   `coercive doc`).
 //! - **domain** — the physics and the learning, no Rhai: [`grains`] (structures),
 //!   [`solver`] (one file per energy term, the minimiser, sweeps, anchors), [`data`]
-//!   (datasets), [`learn`] (networks, trees, ensembles), [`plot`]; and the services they
-//!   share: [`array`], [`fsio`] (atomic writes, checked readers), [`memory`], [`progress`],
-//!   [`interrupt`], [`guard`], [`settings`], [`colormap`], [`display`] (figures and progress
-//!   for an attached front end).
+//!   (datasets), [`learn`] (networks, trees, ensembles), [`design`] (optimisers for
+//!   inverse design), [`plot`]; and the services they share: [`array`], [`fsio`] (atomic
+//!   writes, checked readers), [`memory`], [`progress`], [`interrupt`], [`guard`],
+//!   [`settings`], [`colormap`], [`display`] (figures and progress for an attached front
+//!   end).
 
 // Domain.
 pub mod data;
+pub mod design;
 pub mod grains;
 pub mod learn;
 pub mod plot;

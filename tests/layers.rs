@@ -8,6 +8,7 @@ use std::path::Path;
 
 const DOMAIN: &[&str] = &[
     "data",
+    "design",
     "grains",
     "learn",
     "plot",

@@ -650,6 +650,7 @@ pub fn field_of(func: &str, a: &NdArray) -> RResult<ndarray::Array2<f64>> {
 
 pub fn module() -> Module {
     let mut m = exported_module!(grains_module);
+    m.combine_flatten(exported_module!(super::clean::clean_module));
     m.set_custom_type::<SharedStructure>("Structure");
     m.set_custom_type::<SharedSample>("Sample");
     // `for s in sample { … }`: structures in order, each built when the loop reaches it.

@@ -4,9 +4,11 @@
 
 pub mod active;
 pub mod array;
+pub mod clean;
 pub mod convert;
 pub mod core;
 pub mod data;
+pub mod design;
 pub mod ensemble;
 pub mod grains;
 pub mod graphnet;

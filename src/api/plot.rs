@@ -191,6 +191,26 @@ impl FieldStyle {
     }
 }
 
+/// An x–y plot of `items` (lines, or points when `points`) on `base`, saved to `path`.
+fn xy_series(
+    f: &'static str,
+    path: &str,
+    items: &Array,
+    opts: Map,
+    base: XyPlot,
+    points: bool,
+    default_size: (u32, u32),
+) -> RResult<()> {
+    let mut o = Opts::new(f, opts);
+    let mut p = xy_common(f, base, &mut o)?;
+    for s in series(f, items, points)? {
+        p = p.series(s);
+    }
+    let sz = size(&mut o, default_size)?;
+    o.finish()?;
+    p.save_sized(path, sz).map_err(error_in(f))
+}
+
 #[export_module]
 pub mod plot_module {
     use super::*;
@@ -208,18 +228,10 @@ pub mod plot_module {
     #[rhai_fn(return_raw)]
     pub fn lines(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
         let f = "plot::lines";
+        let sz = crate::plot::DEFAULT_SIZE;
         crate::api::located(
             &ctx,
-            (|| {
-                let mut o = Opts::new(f, opts);
-                let mut p = xy_common(f, XyPlot::new(), &mut o)?;
-                for s in series(f, &items, false)? {
-                    p = p.series(s);
-                }
-                let sz = size(&mut o, crate::plot::DEFAULT_SIZE)?;
-                o.finish()?;
-                p.save_sized(path, sz).map_err(error_in(f))
-            })(),
+            xy_series(f, path, &items, opts, XyPlot::new(), false, sz),
         )
     }
 
@@ -230,18 +242,23 @@ pub mod plot_module {
     #[rhai_fn(return_raw)]
     pub fn parity(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
         let f = "plot::parity";
+        let base = XyPlot::new().diagonal(true).equal_ranges(true);
         crate::api::located(
             &ctx,
-            (|| {
-                let mut o = Opts::new(f, opts);
-                let mut p = xy_common(f, XyPlot::new().diagonal(true).equal_ranges(true), &mut o)?;
-                for s in series(f, &items, true)? {
-                    p = p.series(s);
-                }
-                let sz = size(&mut o, (600, 600))?;
-                o.finish()?;
-                p.save_sized(path, sz).map_err(error_in(f))
-            })(),
+            xy_series(f, path, &items, opts, base, true, (600, 600)),
+        )
+    }
+
+    /// Scatter plot: unconnected points per series, e.g. Hc against Mr of a training set
+    /// and of designs: `plot::scatter("pareto.png", [#{ x: mr, y: hc, label: "train" }],
+    /// #{ title, x_label, y_label, x_range, y_range, legend })`. NaN points are left out.
+    #[rhai_fn(return_raw)]
+    pub fn scatter(ctx: NativeCallContext, path: &str, items: Array, opts: Map) -> RResult<()> {
+        let f = "plot::scatter";
+        let sz = crate::plot::DEFAULT_SIZE;
+        crate::api::located(
+            &ctx,
+            xy_series(f, path, &items, opts, XyPlot::new(), true, sz),
         )
     }
 

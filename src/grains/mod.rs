@@ -3,6 +3,7 @@
 //! drawn samples.
 
 mod boundary_layer;
+mod cleanup;
 mod descriptors;
 mod encode;
 mod error;
@@ -22,6 +23,7 @@ mod structure;
 mod symmetry;
 mod voronoi;
 
+pub use cleanup::{CleanOptions, clean};
 pub use descriptors::{
     DESCRIPTORS, Descriptor, anchor_priors, descriptor_index, fold_axis, stoner_wohlfarth,
     switching_field,

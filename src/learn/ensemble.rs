@@ -471,7 +471,18 @@ impl Ensemble {
 
     /// Predictions and their calibrated standard deviations, [n, targets] each.
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<(Array2<f64>, Array2<f64>)> {
-        let (mean, mut sigma) = self.member_moments(x)?;
+        let (mean, sigma, _) = self.predict_spread(x)?;
+        Ok((mean, sigma))
+    }
+
+    /// [`Ensemble::predict`] and the members' spread (their standard deviation, the
+    /// ensemble's disagreement before any error model or calibration), [n, targets] each.
+    pub fn predict_spread(
+        &self,
+        x: ArrayView2<f32>,
+    ) -> Result<(Array2<f64>, Array2<f64>, Array2<f64>)> {
+        let (mean, spread) = self.member_moments(x)?;
+        let mut sigma = spread.clone();
         for (t, mut col) in sigma.axis_iter_mut(Axis(1)).enumerate() {
             if let Some(Some(m)) = self.error_models.get(t) {
                 col.assign(&ndarray::Array1::from(m.scale(x)));
@@ -479,7 +490,7 @@ impl Ensemble {
             let c = self.report.calibration[t];
             col.mapv_inplace(|s| s * c);
         }
-        Ok((mean, sigma))
+        Ok((mean, sigma, spread))
     }
 
     pub fn parameter_count(&self) -> usize {

@@ -1,0 +1,713 @@
+//! The `design` module: inverse design with the optimisers of [`crate::design`] over real
+//! generator parameters or decoded latent codes, scored by an ensemble's predictions
+//! through Rhai closures, with switchable guards against exploiting the model.
+
+use super::clean::clean_options;
+use super::ensemble::SharedEnsemble;
+use super::grains::{SharedStructure, read_voronoi_options};
+use super::opts::Opts;
+use super::vae::SharedVae;
+use super::{RResult, error, error_in, fail};
+use crate::array::NdArray;
+use crate::design::cmaes::{Cmaes, CmaesConfig};
+use crate::design::ga::{Ga, GaConfig};
+use crate::design::{Bounds, DesignError, Optimiser, Search, Stop, drive};
+use crate::grains::rng::mix64;
+use crate::grains::{CleanOptions, Structure, VoronoiOptions};
+use ndarray::{Array2, Array4};
+use rhai::plugin::*;
+use rhai::{Array, FnPtr, Map};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Cost of a candidate that breaks a constraint: above any feasible one, and growing with
+/// the total violation (so the search still moves towards feasibility).
+const INFEASIBLE: f64 = 1e6;
+
+/// Where candidates live.
+enum Space {
+    /// Genes (ng, θ in degrees); each candidate a real Voronoi structure of `law`.
+    Generator { law: VoronoiOptions, seed: u64 },
+    /// Genes z in [−box, box]^latent, decoded by `vae` and cleaned by `clean`.
+    Latent { vae: SharedVae, clean: CleanOptions },
+}
+
+/// What the model reads.
+#[derive(Clone, Copy, PartialEq)]
+enum Inputs {
+    Descriptors,
+    Codes,
+}
+
+/// Distance to the data: standardised RMS distance to the nearest of `points`, or the
+/// latent prior ‖z‖²/d when there are none.
+struct NearData {
+    points: Option<Array2<f64>>,
+    scale: Vec<f64>,
+    weight: f64,
+}
+
+impl NearData {
+    fn new(f: &'static str, v: Dynamic) -> RResult<NearData> {
+        let form = "#{ weight: w, points: NdArray [n, d] } (descriptors in the generator space, \
+                    codes in the latent space; without points: the latent prior ‖z‖²)";
+        let Some(m) = v.try_cast::<Map>() else {
+            return fail(f, format!("option `near_data` must be {form}"));
+        };
+        let mut o = Opts::new(f, m);
+        let weight = o.float("weight", 1.0, 0.0, 1e12)?;
+        let points = match o.value("points") {
+            None => None,
+            Some(p) => match p.try_cast::<NdArray>() {
+                Some(a) if a.shape().len() == 2 && a.shape()[0] > 0 => Some(
+                    a.0.view()
+                        .into_dimensionality::<ndarray::Ix2>()
+                        .map_err(error_in(f))?
+                        .to_owned(),
+                ),
+                _ => {
+                    return fail(
+                        f,
+                        format!("near_data.points must be a 2-d NdArray [n, d]; {form}"),
+                    );
+                }
+            },
+        };
+        o.finish()?;
+        let scale = match &points {
+            Some(p) => p
+                .columns()
+                .into_iter()
+                .map(|c| {
+                    let m = c.mean().unwrap_or(0.0);
+                    let s =
+                        (c.iter().map(|v| (v - m).powi(2)).sum::<f64>() / c.len() as f64).sqrt();
+                    if s > 1e-12 { s } else { 1.0 }
+                })
+                .collect(),
+            None => vec![],
+        };
+        Ok(NearData {
+            points,
+            scale,
+            weight,
+        })
+    }
+
+    fn distance(&self, f: &str, x: &[f64]) -> RResult<f64> {
+        let Some(p) = &self.points else {
+            return Ok(x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64);
+        };
+        if p.ncols() != x.len() {
+            return fail(
+                f,
+                format!(
+                    "near_data.points have {} columns, the candidates {}",
+                    p.ncols(),
+                    x.len()
+                ),
+            );
+        }
+        Ok(p.rows()
+            .into_iter()
+            .map(|r| {
+                let s: f64 = r
+                    .iter()
+                    .zip(x)
+                    .zip(&self.scale)
+                    .map(|((a, b), s)| ((a - b) / s).powi(2))
+                    .sum();
+                (s / x.len() as f64).sqrt()
+            })
+            .fold(f64::INFINITY, f64::min))
+    }
+}
+
+/// Everything a design run reads from its options.
+struct Problem {
+    space: Space,
+    inputs: Inputs,
+    model: SharedEnsemble,
+    objective: FnPtr,
+    constraints: Vec<FnPtr>,
+    disagreement: f64,
+    spread: f64,
+    near_data: Option<NearData>,
+    consistency: f64,
+    bounds: Bounds,
+    seed: u64,
+}
+
+/// One evaluated candidate.
+struct Evaluated {
+    structure: Structure,
+    prediction: Map,
+    objective: f64,
+    violation: f64,
+    penalties: Map,
+    cost: f64,
+}
+
+impl Problem {
+    /// The structures (and model inputs) of a batch of genes.
+    fn realise(
+        &self,
+        f: &str,
+        xs: &[Vec<f64>],
+    ) -> RResult<(Vec<Structure>, Array2<f32>, Vec<f64>)> {
+        use rayon::prelude::*;
+        let (structures, consistency): (Vec<Structure>, Vec<f64>) = match &self.space {
+            Space::Generator { law, seed } => {
+                let s = xs
+                    .par_iter()
+                    .map(|x| generator_structure(law, *seed, x).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, String>>()
+                    .map_err(|e| error(f, e))?;
+                let n = s.len();
+                (s, vec![0.0; n])
+            }
+            Space::Latent { vae, clean } => {
+                let z = Array2::from_shape_fn((xs.len(), xs[0].len()), |(i, j)| xs[i][j] as f32);
+                let vae = super::convert::lock(vae);
+                let images = vae.decode(&z).map_err(error_in(f))?;
+                let s = images
+                    .outer_iter()
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
+                    .map(|im| crate::grains::clean(im, clean).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, String>>()
+                    .map_err(|e| error(f, e))?;
+                let c = if self.consistency > 0.0 {
+                    let e = vae.config().encoding;
+                    let (ny, nx) = (images.shape()[2], images.shape()[3]);
+                    let mut back = Array4::zeros((s.len(), e.channels(), ny, nx));
+                    for (k, st) in s.iter().enumerate() {
+                        e.encode_into(st, back.index_axis_mut(ndarray::Axis(0), k));
+                    }
+                    let zz = vae.encode(&back).map_err(error_in(f))?;
+                    (0..s.len())
+                        .map(|i| {
+                            let d: f64 = (0..z.ncols())
+                                .map(|j| (zz[[i, j]] as f64 - z[[i, j]] as f64).powi(2))
+                                .sum();
+                            (d / z.ncols() as f64).sqrt()
+                        })
+                        .collect()
+                } else {
+                    vec![0.0; s.len()]
+                };
+                (s, c)
+            }
+        };
+        let inputs = match self.inputs {
+            Inputs::Codes => {
+                Array2::from_shape_fn((xs.len(), xs[0].len()), |(i, j)| xs[i][j] as f32)
+            }
+            Inputs::Descriptors => {
+                let rows = structures
+                    .par_iter()
+                    .map(|s| s.descriptors().map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, String>>()
+                    .map_err(|e| error(f, e))?;
+                let k = rows.first().map_or(0, |r| r.len());
+                Array2::from_shape_fn((rows.len(), k), |(i, j)| rows[i][j] as f32)
+            }
+        };
+        Ok((structures, inputs, consistency))
+    }
+
+    fn call(
+        &self,
+        ctx: &NativeCallContext,
+        f: &str,
+        what: &str,
+        g: &FnPtr,
+        p: &Map,
+    ) -> RResult<f64> {
+        let v: Dynamic = g.call_within_context(ctx, (p.clone(),))?;
+        v.as_float()
+            .ok()
+            .or_else(|| v.as_int().ok().map(|i| i as f64))
+            .ok_or_else(|| {
+                error(
+                    f,
+                    format!(
+                        "{what} must return a number, got {}",
+                        crate::docs::type_of(&v)
+                    ),
+                )
+            })
+    }
+
+    /// The objective's standard deviation propagated from per-anchor deviations `dev` by
+    /// finite differences: √Σ_a (obj(p + dev_a·e_a) − obj(p))².
+    #[allow(clippy::too_many_arguments)]
+    fn propagated(
+        &self,
+        ctx: &NativeCallContext,
+        f: &str,
+        p: &Map,
+        mu: &Map,
+        dev: &Map,
+        names: &[String],
+        objective: f64,
+    ) -> RResult<f64> {
+        let get = |m: &Map, n: &str| m.get(n).and_then(|v| v.as_float().ok()).unwrap_or(0.0);
+        let mut var = 0.0;
+        for n in names {
+            let s = get(dev, n);
+            if s > 0.0 {
+                let mut q = p.clone();
+                q.insert(n.as_str().into(), Dynamic::from_float(get(mu, n) + s));
+                var += (self.call(ctx, f, "objective", &self.objective, &q)? - objective).powi(2);
+            }
+        }
+        Ok(var.sqrt())
+    }
+
+    /// Predictions, objective, constraints and guards of a batch of genes.
+    fn evaluate(
+        &self,
+        ctx: &NativeCallContext,
+        f: &str,
+        xs: &[Vec<f64>],
+    ) -> RResult<Vec<Evaluated>> {
+        if xs.is_empty() {
+            return Ok(vec![]);
+        }
+        let (structures, inputs, consistency) = self.realise(f, xs)?;
+        let (mean, sigma, spread, names) = {
+            let e = super::convert::lock(&self.model);
+            if e.config.inputs != inputs.ncols() {
+                return fail(
+                    f,
+                    format!(
+                        "the model takes {} inputs but the candidates give {} ({})",
+                        e.config.inputs,
+                        inputs.ncols(),
+                        if self.inputs == Inputs::Codes {
+                            "latent codes"
+                        } else {
+                            "descriptors"
+                        }
+                    ),
+                );
+            }
+            let (m, s, d) = e.predict_spread(inputs.view()).map_err(error_in(f))?;
+            (m, s, d, e.config.targets.clone())
+        };
+        let mut out = Vec::with_capacity(xs.len());
+        for (i, structure) in structures.into_iter().enumerate() {
+            super::check_interrupt(f)?;
+            let row = |a: &Array2<f64>| -> Map {
+                names
+                    .iter()
+                    .zip(a.row(i))
+                    .map(|(n, &v)| (n.as_str().into(), Dynamic::from_float(v)))
+                    .collect()
+            };
+            let (mu, sd, sp) = (row(&mean), row(&sigma), row(&spread));
+            let mut p = mu.clone();
+            p.insert("sigma".into(), sd.clone().into());
+            p.insert("spread".into(), sp.clone().into());
+            let objective = self.call(ctx, f, "objective", &self.objective, &p)?;
+            let mut violation = 0.0;
+            for (k, g) in self.constraints.iter().enumerate() {
+                let v = self.call(ctx, f, &format!("constraint {k}"), g, &p)?;
+                violation += if v.is_nan() { 1.0 } else { (-v).max(0.0) };
+            }
+            let mut penalties = Map::new();
+            let mut penalty = 0.0;
+            for (key, lambda, dev) in [
+                ("disagreement", self.disagreement, &sd),
+                ("spread", self.spread, &sp),
+            ] {
+                if lambda > 0.0 {
+                    let d = lambda * self.propagated(ctx, f, &p, &mu, dev, &names, objective)?;
+                    penalties.insert(key.into(), d.into());
+                    penalty += d;
+                }
+            }
+            if let Some(nd) = &self.near_data {
+                // Descriptors in the generator space, codes in the latent one.
+                let x: Vec<f64> = match self.space {
+                    Space::Generator { .. } => inputs.row(i).iter().map(|&v| v as f64).collect(),
+                    Space::Latent { .. } => xs[i].clone(),
+                };
+                let d = nd.weight * nd.distance(f, &x)?;
+                penalties.insert("near_data".into(), d.into());
+                penalty += d;
+            }
+            if self.consistency > 0.0 {
+                let d = self.consistency * consistency[i];
+                penalties.insert("consistency".into(), d.into());
+                penalty += d;
+            }
+            let base = if objective.is_finite() {
+                -objective
+            } else {
+                f64::MAX / 4.0
+            };
+            let cost = if violation > 0.0 {
+                INFEASIBLE * (1.0 + violation)
+            } else {
+                base + penalty
+            };
+            out.push(Evaluated {
+                structure,
+                prediction: p,
+                objective,
+                violation,
+                penalties,
+                cost,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The structure of generator genes [ng, θ°]: ng rounded into the law's range, the seed a
+/// hash of the run's seed and the rounded genes (so equal genes give equal structures).
+fn generator_structure(
+    law: &VoronoiOptions,
+    seed: u64,
+    x: &[f64],
+) -> crate::grains::Result<Structure> {
+    let (lo, hi) = law.grains_range;
+    let ng = (x[0].round() as usize).clamp(lo, hi);
+    let theta_deg = (x[1] * 1e6).round() / 1e6;
+    let s = mix64(seed ^ mix64(ng as u64) ^ mix64(theta_deg.to_bits().rotate_left(17)));
+    crate::grains::voronoi(&VoronoiOptions {
+        grains: Some(ng),
+        theta: Some(theta_deg.to_radians()),
+        seed: s,
+        ..law.clone()
+    })
+}
+
+/// Reads the options both optimisers share; `kind` is "ga" or "cmaes".
+fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
+    let model = match o.value("model") {
+        Some(m) => m.try_cast::<SharedEnsemble>().ok_or_else(|| {
+            error(
+                f,
+                "option `model` must be an Ensemble (ensemble::train / ensemble::load)",
+            )
+        })?,
+        None => {
+            return fail(
+                f,
+                "option `model` is required: an Ensemble (ensemble::train / ensemble::load)",
+            );
+        }
+    };
+    let closure = |v: Option<Dynamic>, what: &str| -> RResult<FnPtr> {
+        v.and_then(|v| v.try_cast::<FnPtr>())
+            .ok_or_else(|| error(f, format!("option `{what}` must be a function |p| … returning a number (p = #{{ M1, Mr, …, Hc, sigma: #{{ … }} }})")))
+    };
+    let objective = closure(o.value("objective"), "objective")?;
+    let constraints = match o.value("constraints") {
+        None => vec![],
+        Some(v) => {
+            let Some(a) = v.try_cast::<Array>() else {
+                return fail(
+                    f,
+                    "option `constraints` must be an array of functions |p| … (≥ 0 when satisfied)",
+                );
+            };
+            a.into_iter()
+                .map(|c| closure(Some(c), "constraints[k]"))
+                .collect::<RResult<Vec<_>>>()?
+        }
+    };
+    let disagreement = o.float("disagreement", 0.0, 0.0, 1e12)?;
+    let spread = o.float("spread", 0.0, 0.0, 1e12)?;
+    let consistency = o.float("consistency", 0.0, 0.0, 1e12)?;
+    let near_data = o
+        .value("near_data")
+        .map(|v| NearData::new(f, v))
+        .transpose()?;
+    let seed = o.seed("seed", crate::settings::seed())?;
+    let space = o.choice("space", &["generator", "latent"])?;
+    let (space, bounds, inputs) = if space == "generator" {
+        let law = match o.value("generator") {
+            None => VoronoiOptions::square(64),
+            Some(v) => {
+                let Some(m) = v.try_cast::<Map>() else {
+                    return fail(
+                        f,
+                        "option `generator` must be a map like grains::voronoi's: #{ n: 64, cell_nm: 2.0, grains_range: \"density\" }",
+                    );
+                };
+                let mut g = Opts::new(f, m);
+                let law = read_voronoi_options(f, &mut g)?;
+                g.finish()?;
+                law
+            }
+        };
+        let theta = float_pair(f, o.value("theta_deg"), "theta_deg", (0.0, 180.0))?;
+        let (lo, hi) = law.grains_range;
+        let bounds = Bounds::new(
+            vec![lo as f64 - 0.49, theta.0],
+            vec![hi as f64 + 0.49, theta.1],
+        )
+        .map_err(error_in(f))?;
+        for key in ["vae", "box", "clean"] {
+            if o.value(key).is_some() {
+                return fail(f, format!("option `{key}` needs space: \"latent\""));
+            }
+        }
+        if consistency > 0.0 {
+            return fail(f, "option `consistency` needs space: \"latent\"");
+        }
+        let inputs = o.choice("inputs", &["descriptors"])?;
+        let _ = inputs;
+        (Space::Generator { law, seed }, bounds, Inputs::Descriptors)
+    } else {
+        for key in ["generator", "theta_deg"] {
+            if o.value(key).is_some() {
+                return fail(f, format!("option `{key}` needs space: \"generator\""));
+            }
+        }
+        let vae = o
+            .value("vae")
+            .and_then(|v| v.try_cast::<SharedVae>())
+            .ok_or_else(|| {
+                error(
+                    f,
+                    "space \"latent\" needs option `vae`: a Vae (vae::create / vae::load)",
+                )
+            })?;
+        let latent = super::convert::lock(&vae).config().latent;
+        let encoding = super::convert::lock(&vae).config().encoding;
+        let half = o.float("box", 3.0, 1e-6, 1e6)?;
+        let clean = clean_options(f, o.value("clean"), encoding)?;
+        let inputs = match o.choice("inputs", &["descriptors", "codes"])? {
+            "codes" => Inputs::Codes,
+            _ => Inputs::Descriptors,
+        };
+        let bounds = Bounds::new(vec![-half; latent], vec![half; latent]).map_err(error_in(f))?;
+        (Space::Latent { vae, clean }, bounds, inputs)
+    };
+    Ok(Problem {
+        space,
+        inputs,
+        model,
+        objective,
+        constraints,
+        disagreement,
+        spread,
+        near_data,
+        consistency,
+        bounds,
+        seed,
+    })
+}
+
+fn float_pair(f: &str, v: Option<Dynamic>, key: &str, default: (f64, f64)) -> RResult<(f64, f64)> {
+    let Some(v) = v else { return Ok(default) };
+    let num = |d: &Dynamic| {
+        d.as_float()
+            .ok()
+            .or_else(|| d.as_int().ok().map(|i| i as f64))
+    };
+    if let Some(a) = v.clone().try_cast::<Array>() {
+        if let [lo, hi] = a.as_slice() {
+            if let (Some(lo), Some(hi)) = (num(lo), num(hi)) {
+                if lo.is_finite() && hi.is_finite() && lo < hi {
+                    return Ok((lo, hi));
+                }
+            }
+        }
+    }
+    fail(
+        f,
+        format!("option `{key}` must be [lo, hi] with lo < hi, got {v}"),
+    )
+}
+
+/// The run: search, drive, best candidates.
+fn run(ctx: &NativeCallContext, f: &'static str, opts: Map, kind: &str) -> RResult<Map> {
+    let mut o = Opts::new(f, opts);
+    let pb = problem(f, &mut o)?;
+    let seed = pb.seed;
+    let generations = o.int("generations", 15, 0, 1_000_000)? as usize;
+    let top = o.int("top", 8, 1, 10_000)? as usize;
+    let state: Option<PathBuf> = o.string_opt("state")?.map(PathBuf::from);
+    let resume = o.bool("resume", true)?;
+    let fresh = if kind == "ga" {
+        let d = GaConfig::default();
+        let config = GaConfig {
+            population: o.int("population", d.population as i64, 2, 100_000)? as usize,
+            elite: o.int("elite", d.elite as i64, 0, 100_000)? as usize,
+            tournament: o.int("tournament", d.tournament as i64, 1, 1000)? as usize,
+            crossover: o.float("crossover", d.crossover, 0.0, 1.0)?,
+            eta: o.float("eta", d.eta, 0.0, 1e6)?,
+            mutation: o.float("mutation", d.mutation, 0.0, 10.0)?,
+            mutation_rate: o.float_opt("mutation_rate", 0.0, 1.0)?,
+            decay: o.float("decay", d.decay, 1e-6, 1.0)?,
+            keep: top,
+        };
+        Search::Ga(Ga::new(pb.bounds.clone(), config, seed).map_err(error_in(f))?)
+    } else {
+        let d = CmaesConfig::default();
+        let config = CmaesConfig {
+            population: o.int_opt("population", 4, 100_000)?.map(|p| p as usize),
+            sigma: o.float("sigma", d.sigma, 1e-9, 1.0)?,
+            mean: None,
+            keep: top,
+        };
+        Search::Cmaes(Cmaes::new(pb.bounds.clone(), config, seed).map_err(error_in(f))?)
+    };
+    o.finish()?;
+    let mut search = match &state {
+        Some(p) if resume && p.exists() => {
+            let s = Search::load(p).map_err(|e| error(f, format!("state {}: {e}", p.display())))?;
+            if s.kind() != fresh.kind() || s.bounds() != fresh.bounds() {
+                return fail(
+                    f,
+                    format!(
+                        "state {} holds a {} run over another box; remove it or pass resume: false",
+                        p.display(),
+                        s.kind()
+                    ),
+                );
+            }
+            s
+        }
+        _ => fresh,
+    };
+    let mut evaluations = 0usize;
+    let r = drive::<Box<EvalAltResult>>(&mut search, generations, state.as_deref(), f, |xs| {
+        evaluations += xs.len();
+        Ok(pb.evaluate(ctx, f, xs)?.iter().map(|e| e.cost).collect())
+    });
+    let stop = match r {
+        Ok(s) => s,
+        Err(_) if crate::interrupt::requested() => Stop::Interrupted,
+        Err(e) => return Err(e),
+    };
+    if stop == Stop::Interrupted {
+        crate::display::note(&format!(
+            "{f}: interrupted after generation {}; the state keeps it; the script goes on (Ctrl-C again stops it)",
+            search.generation()
+        ));
+        crate::interrupt::reset();
+    }
+    // The archive's best, evaluated again for their structures and predictions.
+    let best = &search.archive().best;
+    let xs: Vec<Vec<f64>> = best.iter().map(|s| s.x.clone()).collect();
+    let evaluated = pb.evaluate(ctx, f, &xs)?;
+    let mut out = Array::new();
+    for (s, e) in best.iter().zip(evaluated) {
+        let mut m = Map::new();
+        m.insert(
+            "structure".into(),
+            Dynamic::from(Arc::new(e.structure) as SharedStructure),
+        );
+        m.insert(
+            "genes".into(),
+            s.x.iter()
+                .map(|&v| Dynamic::from_float(v))
+                .collect::<Array>()
+                .into(),
+        );
+        if let Space::Generator { law, .. } = &pb.space {
+            let (lo, hi) = law.grains_range;
+            m.insert(
+                "grains".into(),
+                Dynamic::from_int((s.x[0].round() as i64).clamp(lo as i64, hi as i64)),
+            );
+            m.insert(
+                "theta_deg".into(),
+                Dynamic::from_float((s.x[1] * 1e6).round() / 1e6),
+            );
+        }
+        m.insert("predicted".into(), e.prediction.into());
+        m.insert("objective".into(), e.objective.into());
+        m.insert("feasible".into(), (e.violation == 0.0).into());
+        m.insert("penalties".into(), e.penalties.into());
+        m.insert("cost".into(), e.cost.into());
+        m.insert("generation".into(), Dynamic::from_int(s.generation as i64));
+        out.push(m.into());
+    }
+    let mut r = Map::new();
+    r.insert("best".into(), out.into());
+    r.insert(
+        "generations".into(),
+        Dynamic::from_int(search.generation() as i64),
+    );
+    r.insert("evaluations".into(), Dynamic::from_int(evaluations as i64));
+    r.insert(
+        "stopped".into(),
+        (if stop == Stop::Interrupted {
+            "interrupted"
+        } else {
+            "done"
+        })
+        .into(),
+    );
+    Ok(r)
+}
+
+impl From<DesignError> for Box<EvalAltResult> {
+    fn from(e: DesignError) -> Self {
+        error("design", e)
+    }
+}
+
+#[export_module]
+pub mod design_module {
+    use super::*;
+
+    /// Inverse design by a genetic algorithm (tournament selection, SBX crossover,
+    /// Gaussian mutation, elitism, box bounds): `design::ga(#{ model: e, objective: |p| p.Hc,
+    /// constraints: [|p| p.Mr - 0.8], space: "generator", generator: #{ n: 64, cell_nm:
+    /// 2.0, grains_range: "density" }, theta_deg: [0, 180], generations: 15, population:
+    /// 24, elite: 2, tournament: 2, crossover: 0.9, eta: 15, mutation: 0.1, mutation_rate:
+    /// 0.5, decay: 0.98, seed: 1, top: 8, state: "ga.json", resume: true, disagreement:
+    /// 1.0, near_data: #{ points: X, weight: 0.1 } })`.
+    ///
+    /// `model`: an Ensemble on descriptors (`grains::descriptors`) or, with `space:
+    /// "latent", inputs: "codes"`, on latent codes. `objective` is maximised; every
+    /// constraint must be ≥ 0 (a broken one costs 1e6·(1 + violation)). Both are closures
+    /// over `p = #{ M1, Mr, Hk90, Hk80, Hk70, Hc, sigma: #{ … }, spread: #{ … } }`: the
+    /// predicted mean, its calibrated σ and the members' spread.
+    ///
+    /// Spaces: `"generator"` — genes (ng, θ°), ng rounded into the law's `grains_range`;
+    /// every candidate is a real `grains::voronoi` structure whose seed hashes the run's
+    /// seed and the genes. `"latent"` — `vae: v`, z in [−box, box]^latent (`box: 3`), each
+    /// decoded and cleaned (`clean: #{ min_cells, k }`, see `grains::clean`).
+    ///
+    /// Guards, each off unless given: `disagreement: λ` adds λ·σ of the objective
+    /// (propagated from the anchors' calibrated σ); `spread: λ` the same with the
+    /// members' spread (their disagreement before the error model); `near_data: #{
+    /// points, weight }` adds weight × the standardised RMS distance to the nearest point
+    /// (descriptors for the generator space, codes for the latent one; without `points`:
+    /// the prior ‖z‖²/d);
+    /// `consistency: w` (latent only) adds w·‖encode(clean(decode(z))) − z‖/√d.
+    ///
+    /// `state`: the optimiser's JSON, written atomically after each generation; an
+    /// existing one is resumed (`resume: false` starts afresh). Ctrl-C stops between
+    /// generations and keeps the last one. Returns `#{ best: [#{ structure, genes,
+    /// grains, theta_deg, predicted, objective, feasible, penalties, cost, generation }],
+    /// generations, evaluations, stopped }`, best first.
+    #[rhai_fn(return_raw)]
+    pub fn ga(ctx: NativeCallContext, opts: Map) -> RResult<Map> {
+        crate::api::located(&ctx, run(&ctx, "design::ga", opts, "ga"))
+    }
+
+    /// Inverse design by CMA-ES ((μ/μ_w, λ), rank-one and rank-μ updates, step-size
+    /// adaptation, in the box mapped to [0, 1]^d): the options of `design::ga` with
+    /// `population` (λ, default 4 + ⌊3 ln d⌋) and `sigma` (initial step in box units,
+    /// 0.3) instead of the GA's operators: `design::cmaes(#{ model: e, objective: |p| p.Hk90,
+    /// constraints: [|p| 0.02 - (p.Mr - 0.85).abs()], generations: 15, seed: 1 })`.
+    #[rhai_fn(return_raw)]
+    pub fn cmaes(ctx: NativeCallContext, opts: Map) -> RResult<Map> {
+        crate::api::located(&ctx, run(&ctx, "design::cmaes", opts, "cmaes"))
+    }
+}
+
+pub fn module() -> Module {
+    exported_module!(design_module)
+}
