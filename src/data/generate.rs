@@ -388,26 +388,29 @@ pub fn check_same(dir: &Path, old: &Spec, new: &Spec, what: &str) -> Result<()> 
     if old == new {
         return Ok(());
     }
-    let (a, b) = (
-        serde_json::to_value(old).expect("spec"),
-        serde_json::to_value(new).expect("spec"),
+    let differ = differing_keys(
+        &serde_json::to_value(old).expect("spec"),
+        &serde_json::to_value(new).expect("spec"),
     );
-    let differ: Vec<String> = match (a, b) {
-        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => a
-            .iter()
-            .filter(|(k, v)| b.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!(
-                    "{k}: {v} there, {} asked",
-                    b.get(k).unwrap_or(&serde_json::Value::Null)
-                )
-            })
-            .collect(),
-        _ => vec![],
-    };
     Err(DataError::Incompatible(format!(
         "{} holds {what} with other settings ({}); use another output directory",
         dir.display(),
-        differ.join("; ")
+        differ
     )))
+}
+
+/// The keys of JSON object `old` whose value `new` does not share, as
+/// "key: old there, new asked; …" (empty unless both are objects).
+pub fn differing_keys(old: &serde_json::Value, new: &serde_json::Value) -> String {
+    let (Some(a), Some(b)) = (old.as_object(), new.as_object()) else {
+        return String::new();
+    };
+    a.iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, v)| {
+            let asked = b.get(k).unwrap_or(&serde_json::Value::Null);
+            format!("{k}: {v} there, {asked} asked")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -205,23 +205,11 @@ fn check_settings(dir: &Path, old: &serde_json::Value, new: &serde_json::Value) 
     if old == new {
         return Ok(());
     }
-    let differ: Vec<String> = match (old.as_object(), new.as_object()) {
-        (Some(a), Some(b)) => a
-            .iter()
-            .filter(|(k, v)| b.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!(
-                    "{k}: {v} there, {} asked",
-                    b.get(k).unwrap_or(&serde_json::Value::Null)
-                )
-            })
-            .collect(),
-        _ => vec![],
-    };
+    let differ = crate::data::generate::differing_keys(old, new);
     Err(LearnError::msg(format!(
         "{} holds an active-learning loop with other settings ({}); use another directory",
         dir.display(),
-        differ.join("; ")
+        differ
     )))
 }
 
