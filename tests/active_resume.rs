@@ -3,6 +3,9 @@
 //! learning-curve figures equal those of an uninterrupted run; and a labelled pool whose
 //! labels are revealed when chosen gives the same loop as the solver labelling it.
 
+mod common;
+
+use common::run_ok;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,15 +40,6 @@ fn coercive(base: &Path, args: &[&str]) -> Command {
         .args(args);
     c.stdout(Stdio::null()).stderr(Stdio::piped());
     c
-}
-
-fn run_ok(mut c: Command) {
-    let out = c.output().expect("run coercive");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The labelled records of a loop, sorted by id, as bytes (the log's own order follows

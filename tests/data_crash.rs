@@ -4,6 +4,9 @@
 //! shards merged by the CLI equal a single run, and damaged files are reported by name.
 
 use rand::{Rng, SeedableRng};
+mod common;
+
+use common::run_ok;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,15 +34,6 @@ fn generate(out: &Path, threads: &str, extra: &[&str]) -> Command {
         .arg(out)
         .args(extra);
     c
-}
-
-fn run_ok(mut c: Command) {
-    let out = c.output().expect("run coercive");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
