@@ -132,6 +132,11 @@ struct Problem {
     constraints: Vec<FnPtr>,
     disagreement: f64,
     spread: f64,
+    /// κ: constraints are judged at g(μ) − κ·σ_g (σ_g from the calibrated σ).
+    margin: f64,
+    /// Fewest grains a candidate's structure may have (a decoded image that cleans up
+    /// into a handful of grains is not a nanocrystalline magnet).
+    min_grains: usize,
     near_data: Option<NearData>,
     consistency: f64,
     bounds: Bounds,
@@ -239,18 +244,20 @@ impl Problem {
             })
     }
 
-    /// The objective's standard deviation propagated from per-anchor deviations `dev` by
-    /// finite differences: √Σ_a (obj(p + dev_a·e_a) − obj(p))².
+    /// The standard deviation of closure `g` (value `g0` at `p`) propagated from
+    /// per-anchor deviations `dev` by finite differences: √Σ_a (g(p + dev_a·e_a) − g0)².
     #[allow(clippy::too_many_arguments)]
     fn propagated(
         &self,
         ctx: &NativeCallContext,
         f: &str,
+        what: &str,
+        g: &FnPtr,
         p: &Map,
         mu: &Map,
         dev: &Map,
         names: &[String],
-        objective: f64,
+        g0: f64,
     ) -> RResult<f64> {
         let get = |m: &Map, n: &str| m.get(n).and_then(|v| v.as_float().ok()).unwrap_or(0.0);
         let mut var = 0.0;
@@ -259,7 +266,7 @@ impl Problem {
             if s > 0.0 {
                 let mut q = p.clone();
                 q.insert(n.as_str().into(), Dynamic::from_float(get(mu, n) + s));
-                var += (self.call(ctx, f, "objective", &self.objective, &q)? - objective).powi(2);
+                var += (self.call(ctx, f, what, g, &q)? - g0).powi(2);
             }
         }
         Ok(var.sqrt())
@@ -313,8 +320,19 @@ impl Problem {
             let objective = self.call(ctx, f, "objective", &self.objective, &p)?;
             let mut violation = 0.0;
             for (k, g) in self.constraints.iter().enumerate() {
-                let v = self.call(ctx, f, &format!("constraint {k}"), g, &p)?;
+                let what = format!("constraint {k}");
+                let mut v = self.call(ctx, f, &what, g, &p)?;
+                if self.margin > 0.0 && v.is_finite() {
+                    // Judged κσ on the unsafe side: a constraint the model only
+                    // believes in is not met.
+                    v -=
+                        self.margin * self.propagated(ctx, f, &what, g, &p, &mu, &sd, &names, v)?;
+                }
                 violation += if v.is_nan() { 1.0 } else { (-v).max(0.0) };
+            }
+            let grains = structure.n_grains();
+            if grains < self.min_grains {
+                violation += (self.min_grains - grains) as f64 / self.min_grains as f64;
             }
             let mut penalties = Map::new();
             let mut penalty = 0.0;
@@ -323,7 +341,18 @@ impl Problem {
                 ("spread", self.spread, &sp),
             ] {
                 if lambda > 0.0 {
-                    let d = lambda * self.propagated(ctx, f, &p, &mu, dev, &names, objective)?;
+                    let d = lambda
+                        * self.propagated(
+                            ctx,
+                            f,
+                            "objective",
+                            &self.objective,
+                            &p,
+                            &mu,
+                            dev,
+                            &names,
+                            objective,
+                        )?;
                     penalties.insert(key.into(), d.into());
                     penalty += d;
                 }
@@ -423,6 +452,8 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
     let disagreement = o.float("disagreement", 0.0, 0.0, 1e12)?;
     let spread = o.float("spread", 0.0, 0.0, 1e12)?;
     let consistency = o.float("consistency", 0.0, 0.0, 1e12)?;
+    let margin = o.float("margin", 0.0, 0.0, 1e6)?;
+    let min_grains = o.int("min_grains", 1, 1, 1_000_000)? as usize;
     let near_data = o
         .value("near_data")
         .map(|v| NearData::new(f, v))
@@ -497,6 +528,8 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         constraints,
         disagreement,
         spread,
+        margin,
+        min_grains,
         near_data,
         consistency,
         bounds,
@@ -685,7 +718,11 @@ pub mod design_module {
     /// points, weight }` adds weight × the standardised RMS distance to the nearest point
     /// (descriptors for the generator space, codes for the latent one; without `points`:
     /// the prior ‖z‖²/d);
-    /// `consistency: w` (latent only) adds w·‖encode(clean(decode(z))) − z‖/√d.
+    /// `consistency: w` (latent only) adds w·‖encode(clean(decode(z))) − z‖/√d;
+    /// `margin: κ` judges every constraint at g(μ) − κ·σ_g (σ_g propagated like the
+    /// objective's), so a constraint the model is unsure of is not taken as met.
+    /// `min_grains: n` (default 1) makes a candidate whose structure has fewer than n
+    /// grains infeasible (decoded latent codes can clean up into a handful of grains).
     ///
     /// `state`: the optimiser's JSON, written atomically after each generation; an
     /// existing one is resumed (`resume: false` starts afresh). Ctrl-C stops between
