@@ -62,6 +62,10 @@ pub struct NAdam {
     pub scalars: NAdamScalars,
     /// (name, parameter, first moment, second moment), sorted by name.
     vars: Vec<(String, Tensor, Tensor, Tensor)>,
+    /// Each moment of all variables in one buffer, of which the per-variable moments are
+    /// views (when the variables share kind and device): off the CPU a step is then a
+    /// dozen whole-buffer kernels plus one add per variable, not eleven per variable.
+    flat: Option<(Tensor, Tensor)>,
 }
 
 impl NAdam {
@@ -81,11 +85,44 @@ impl NAdam {
                 (n, t, m, v)
             })
             .collect();
-        NAdam {
+        let mut opt = NAdam {
             config,
             scalars: NAdamScalars::default(),
             vars,
+            flat: None,
+        };
+        opt.lay_out();
+        opt
+    }
+
+    /// Gathers the moments into [`NAdam::flat`] and makes the per-variable ones views of
+    /// it; after every change of the moment tensors.
+    fn lay_out(&mut self) {
+        self.flat = None;
+        let Some((_, first, _, _)) = self.vars.first() else {
+            return;
+        };
+        let (kind, device) = (first.kind(), first.device());
+        if self
+            .vars
+            .iter()
+            .any(|(_, p, _, _)| (p.kind(), p.device()) != (kind, device))
+        {
+            return;
         }
+        let cat = |pick: fn(&(String, Tensor, Tensor, Tensor)) -> &Tensor| {
+            let parts: Vec<Tensor> = self.vars.iter().map(|x| pick(x).reshape([-1])).collect();
+            Tensor::cat(&parts, 0)
+        };
+        let (mf, vf) = (cat(|x| &x.2), cat(|x| &x.3));
+        let mut offset = 0;
+        for (_, p, m, v) in &mut self.vars {
+            let n = p.numel() as i64;
+            *m = mf.narrow(0, offset, n).view_as(p);
+            *v = vf.narrow(0, offset, n).view_as(p);
+            offset += n;
+        }
+        self.flat = Some((mf, vf));
     }
 
     pub fn set_lr(&mut self, lr: f64) {
@@ -96,6 +133,11 @@ impl NAdam {
     /// the backward pass directly (PyTorch's `zero_grad(set_to_none=True)`: no zeroing
     /// and no accumulation into `.grad`), then the NAdam step.
     pub fn step(&mut self, loss: &Tensor) {
+        self.step_with(loss, true)
+    }
+
+    /// [`NAdam::step`]; `fuse` false keeps the CPU on the tensor-op paths (for tests).
+    fn step_with(&mut self, loss: &Tensor, fuse: bool) {
         if self.vars.is_empty() {
             return;
         }
@@ -103,10 +145,32 @@ impl NAdam {
         let grads = Tensor::f_run_backward(&[loss], &params, false, false)
             .expect("the loss is computed from the optimised variables");
         let k = self.advance();
-        tch::no_grad(|| {
-            for ((_, p, m, v), g) in self.vars.iter_mut().zip(&grads) {
-                if g.defined() {
-                    update(p, m, v, g, &k, true);
+        let on_cpu = fuse && self.vars[0].1.device() == Device::Cpu;
+        tch::no_grad(|| match &mut self.flat {
+            Some((mf, vf)) if !on_cpu && grads.iter().all(Tensor::defined) => {
+                let g = Tensor::cat(
+                    &grads.iter().map(|g| g.reshape([-1])).collect::<Vec<_>>(),
+                    0,
+                );
+                let _ = mf.lerp_(&g, k.w1);
+                let _ = vf.g_mul_scalar_(k.beta2);
+                let _ = vf.addcmul_(&g, &g.g_mul_scalar(k.w2));
+                let mut d = vf.g_div_scalar(k.bc2);
+                let _ = d.sqrt_();
+                let _ = d.g_add_scalar_(k.eps);
+                let u = (g.g_mul_scalar(k.a) + mf.g_mul_scalar(k.b)) / d;
+                let mut offset = 0;
+                for (_, p, _, _) in &mut self.vars {
+                    let n = p.numel() as i64;
+                    let _ = p.g_add_(&u.narrow(0, offset, n).view_as(p));
+                    offset += n;
+                }
+            }
+            _ => {
+                for ((_, p, m, v), g) in self.vars.iter_mut().zip(&grads) {
+                    if g.defined() {
+                        update(p, m, v, g, &k, fuse);
+                    }
                 }
             }
         });
@@ -194,6 +258,7 @@ impl NAdam {
             *m = m2;
             *v = v2;
         }
+        self.lay_out();
     }
 
     /// Moves the moments along with the model (after `VarStore::set_device`).
@@ -202,6 +267,7 @@ impl NAdam {
             *m = m.to_device(device);
             *v = v.to_device(device);
         }
+        self.lay_out();
     }
 }
 
@@ -488,5 +554,54 @@ mod tests {
             assert!(err <= 1e-6 * scale, "max difference {err} (scale {scale})");
         }
         assert!((&fused[0] - &start).abs().max().double_value(&[]) > 0.0);
+    }
+
+    /// Several variables: the whole-buffer path (CUDA's) equals the fused per-variable
+    /// CPU pass, and the moments stay views of the flat buffers through a restore.
+    #[test]
+    fn flat_step_equals_fused_step() {
+        tch::manual_seed(4);
+        let shapes: [&[i64]; 3] = [&[3, 5], &[7], &[2, 2, 4]];
+        let start: Vec<Tensor> = shapes
+            .iter()
+            .map(|s| Tensor::randn(*s, (Kind::Float, Device::Cpu)))
+            .collect();
+        let run = |fuse: bool| {
+            let ps: Vec<Tensor> = start
+                .iter()
+                .map(|t| t.copy().set_requires_grad(true))
+                .collect();
+            let named = ps
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("p{i}"), p.shallow_clone()))
+                .collect();
+            let mut opt = NAdam::from_named(named, NAdamConfig::default());
+            for step in 0..4 {
+                if step == 2 {
+                    let snap = opt.snapshot();
+                    opt.restore(snap);
+                }
+                let loss = ps
+                    .iter()
+                    .map(|p| (p * p * p).sum(Kind::Float))
+                    .fold(Tensor::zeros([], (Kind::Float, Device::Cpu)), |a, b| a + b);
+                opt.step_with(&loss, fuse);
+            }
+            let (mf, _) = opt.flat.as_ref().expect("one kind, one device");
+            let first = &opt.vars[0].2;
+            assert_eq!(
+                first.data_ptr(),
+                mf.data_ptr(),
+                "moments are views of the buffer"
+            );
+            ps
+        };
+        let (fused, flat) = (run(true), run(false));
+        for (f, o) in fused.iter().zip(&flat) {
+            let err = (f - o).abs().max().double_value(&[]);
+            assert!(err <= 1e-6, "max difference {err}");
+            assert_eq!(f.size(), o.size());
+        }
     }
 }
