@@ -4,7 +4,8 @@
 # median and range per (net, implementation, threads).
 #
 #   scripts/bench/compare.sh [--device cpu|cuda] [--threads "1 2"] [--repeats 5] \
-#       [--coercive BIN]... [--python PY] [--torch-env "VAR=value …"]
+#       [--coercive BIN]... [--python PY] [--torch-env "VAR=value …"] \
+#       [--vae-steps 10] [--regressor-steps 500]
 #
 # --coercive may be given more than once (e.g. a build before and after a change); each
 # is labelled by its path. --torch-env runs the PyTorch reference a second time with those
@@ -12,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 device=cpu threads="1 2" repeats=5 python=python3 torch_env="" bins=()
+vae_steps=10 regressor_steps=500
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device=$2; shift 2 ;;
@@ -20,6 +22,8 @@ while [ $# -gt 0 ]; do
     --coercive) bins+=("$2"); shift 2 ;;
     --python) python=$2; shift 2 ;;
     --torch-env) torch_env=$2; shift 2 ;;
+    --vae-steps) vae_steps=$2; shift 2 ;;
+    --regressor-steps) regressor_steps=$2; shift 2 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -31,7 +35,7 @@ record() { grep ' samples/s (' | sed "s|^|$1	|" | tee -a "$log"; }
 for r in $(seq "$repeats"); do
   for t in $threads; do
     for net in vae regressor; do
-      steps=$([ "$net" = vae ] && echo 10 || echo 500)
+      steps=$([ "$net" = vae ] && echo "$vae_steps" || echo "$regressor_steps")
       for b in "${bins[@]}"; do
         "$b" --quiet --device "$device" --threads "$t" bench "$net" --steps "$steps" |
           record "coercive:$b"
