@@ -18,6 +18,34 @@ pub fn available() -> Option<u64> {
     }
 }
 
+/// Lets freed tensor memory be reused instead of returned to the kernel (glibc only).
+/// By default glibc gives every block over 32 MB back with `munmap` and trims the heap
+/// above 2 × its threshold, so each training step maps its activations, gradients and
+/// temporaries afresh and the kernel zeroes every page: half of a Table-1 VAE step on one
+/// thread (`perf stat`: 240 k page faults per step before, none after the first). Blocks up
+/// to 1 GiB now come from the heap, and up to 512 MiB stay free at its top; [`release`]
+/// hands the rest back after training. Process-wide; done once.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        // SAFETY: mallopt only changes glibc's allocation thresholds.
+        ONCE.call_once(|| unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 29);
+        });
+    }
+}
+
+/// Returns the free memory kept by [`keep_freed_memory`] to the kernel (after training).
+pub fn release() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// `bytes` for humans: "8.00 GB".
 pub fn human(bytes: u128) -> String {
     let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"];

@@ -24,9 +24,18 @@ pub struct Report {
     pub device: String,
 }
 
+impl Report {
+    pub fn samples_per_second(&self) -> f64 {
+        (self.steps * self.batch) as f64 / self.seconds
+    }
+}
+
+/// A sentence, then one `bench-summary key=value …` line for scripts; the PyTorch
+/// reference (scripts/bench/pytorch_reference.py) prints the same two lines.
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
+        let rate = self.samples_per_second();
+        writeln!(
             f,
             "{}: {} parameters, {} steps of batch {} in {:.2} s on {} with {} thread{}: {:.1} samples/s ({:.3} s/step)",
             self.what,
@@ -37,14 +46,35 @@ impl fmt::Display for Report {
             self.device,
             self.threads,
             if self.threads == 1 { "" } else { "s" },
-            (self.steps * self.batch) as f64 / self.seconds,
+            rate,
             self.seconds / self.steps.max(1) as f64,
+        )?;
+        write!(
+            f,
+            "bench-summary impl=coercive net={} device={} threads={} batch={} steps={} parameters={} samples_per_s={rate:.2}",
+            self.what.split_whitespace().next().unwrap_or(""),
+            self.device,
+            self.threads,
+            self.batch,
+            self.steps,
+            self.parameters,
         )
     }
 }
 
+/// Refuses empty runs, which would report 0 or NaN samples/s.
+fn check_sizes(batch: usize, steps: usize) -> Result<()> {
+    if batch == 0 || steps == 0 {
+        return Err(crate::learn::LearnError::msg(format!(
+            "--batch and --steps must be at least 1, got {batch} and {steps}"
+        )));
+    }
+    Ok(())
+}
+
 /// One warm-up call of `step`, then `steps` timed ones, reported with the session's
-/// device and libtorch's thread count.
+/// device and libtorch's thread count. Every step reads its loss on the host, so on CUDA
+/// the clock stops only after the device has finished.
 fn timed(
     what: String,
     parameters: usize,
@@ -70,6 +100,7 @@ fn timed(
 
 /// Table-1 VAE at n² (160 in the paper), batch `batch`, `steps` timed steps.
 pub fn vae(n: usize, batch: usize, steps: usize) -> Result<Report> {
+    check_sizes(batch, steps)?;
     let device = crate::settings::device().to_tch();
     // The rasters and the convolutions' activations (tens of channels per cell), f32.
     crate::memory::check(
@@ -99,6 +130,7 @@ pub fn vae(n: usize, batch: usize, steps: usize) -> Result<Report> {
 
 /// Table-2 regressor, batch `batch`, `steps` timed steps.
 pub fn regressor(batch: usize, steps: usize) -> Result<Report> {
+    check_sizes(batch, steps)?;
     let device = crate::settings::device().to_tch();
     // x, y, mask and the activations of the 512-wide layers, f32.
     crate::memory::check(&format!("--batch {batch}"), batch as u128 * 6 * 512 * 4)

@@ -305,10 +305,8 @@ impl Net {
 
     /// One NAdam step on a batch: the masked loss before the update.
     pub fn step(&self, opt: &mut NAdam, b: &GraphBatch, y: &Tensor, mask: &Tensor) -> f64 {
-        opt.zero_grad();
         let loss = masked_mse(&self.forward(b), y, mask);
-        loss.backward();
-        opt.step();
+        opt.step(&loss);
         scalar(&loss)
     }
 }

@@ -207,6 +207,7 @@ where
             }
             Err(err) => {
                 snapshot.restore(opt);
+                crate::memory::release();
                 // A source that stopped on Ctrl-C reports it as its own error.
                 let interrupt = crate::interrupt::requested();
                 return Err(if interrupt { interrupted(e) } else { err });
@@ -214,6 +215,7 @@ where
         }
     }
     progress.finish();
+    crate::memory::release();
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use super::checkpoint;
 use super::error::ensure;
 use super::nadam::{NAdam, NAdamConfig};
 use super::tensor::{to_array, to_tensor};
-use super::train::{EpochRecord, run_epochs, scalar, seed_torch};
+use super::train::{EpochRecord, run_epochs, seed_torch};
 use super::weights::Weights;
 use super::{LearnError, Result};
 use crate::grains::{Batches, Encoding, RasterSource, Symmetry};
@@ -286,11 +286,14 @@ impl Net {
 
     /// One NAdam step on batch `x`: (loss, reconstruction MSE, KL) before the update.
     pub fn step(&self, opt: &mut NAdam, x: &Tensor) -> (f64, f64, f64) {
-        opt.zero_grad();
         let (loss, recon, kl) = self.loss(x);
-        loss.backward();
-        opt.step();
-        (scalar(&loss), scalar(&recon), scalar(&kl))
+        opt.step(&loss);
+        // One device-to-host copy for the three numbers.
+        let parts = Tensor::stack(&[loss.detach(), recon.detach(), kl.detach()], 0)
+            .to_kind(Kind::Double)
+            .to_device(Device::Cpu);
+        let v = Vec::<f64>::try_from(&parts).expect("three f64 values");
+        (v[0], v[1], v[2])
     }
 
     /// (loss, reconstruction MSE, KL) of a batch, with a reparameterised sample.

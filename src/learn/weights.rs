@@ -19,6 +19,7 @@ pub struct Weights {
 impl Weights {
     /// An empty store on `device`; layers created next draw their weights from `seed`.
     pub fn new(device: Device, seed: u64) -> Weights {
+        crate::memory::keep_freed_memory();
         seed_torch(seed, u64::MAX);
         Weights {
             vs: VarStore::new(device),
