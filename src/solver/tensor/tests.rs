@@ -142,3 +142,54 @@ fn anchors_match_plain_solver_on_random_structures() {
         }
     }
 }
+
+/// fidimag's reference curves through the tensor backend, at the plain solver's
+/// tolerances (`validation.rs`).
+#[test]
+fn fidimag_references_through_tensors() {
+    for (folder, terms) in [
+        ("small_fixed_dm1e-6", Terms::all()),
+        ("sw_8x8_30deg_demag", Terms::all()),
+        ("sw_8x8_30deg_nodemag", Terms::all().without_demag()),
+    ] {
+        let (mesh, psi) = reference_cells(folder);
+        let p = Problem::new(mesh, &psi).unwrap().with_terms(terms);
+        let opts = SweepOptions::default();
+        let curve = sweep_batched(&[p], &opts, &tensor(2), |_, _| ())
+            .unwrap()
+            .remove(0)
+            .unwrap();
+        assert_eq!(curve.non_converged(), 0, "{folder}");
+        let (h, m_ref) = reference_curve(folder);
+        let worst = assert_curves_agree(folder, &h, &curve.my(), &m_ref);
+        eprintln!(
+            "{folder}: worst |ΔM| {:.2e}, anchors {:.2e} Ms {:.2e} HA",
+            worst.0, worst.1, worst.2
+        );
+    }
+}
+
+/// Continuous batching: a structure's curve is the same whether it runs alone or enters
+/// a full batch late, after others left (bit for bit on the CPU).
+#[test]
+fn curve_does_not_depend_on_batch_company() {
+    let mut opts = SweepOptions::default();
+    opts.h_step = 0.05;
+    let others: Vec<Problem> = (0..5).map(|k| voronoi(24, 300 + k)).collect();
+    let target = voronoi(24, 299);
+    let alone = sweep_batched(std::slice::from_ref(&target), &opts, &tensor(3), |_, _| ())
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    let mut all = others.clone();
+    all.push(target);
+    let mut order = Vec::new();
+    let together = sweep_batched(&all, &opts, &tensor(3), |k, _| order.push(k)).unwrap();
+    let late = together[5].as_ref().unwrap();
+    assert_eq!(alone.points, late.points);
+    assert_eq!(order.len(), 6);
+    assert!(
+        order.iter().position(|&k| k == 5) >= Some(3),
+        "entered after others left: {order:?}"
+    );
+}
