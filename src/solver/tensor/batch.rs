@@ -52,7 +52,7 @@ pub fn sweep_stream<E: From<SolverError>>(
         return Ok(());
     };
     let device = tensor.device.to_tch();
-    let _threads = TorchThreads::set(crate::settings::threads());
+    let _threads = TorchThreads::for_device(tensor.device);
     let mut energy = BatchEnergy::new(
         *first.1.mesh(),
         first.1.terms(),
@@ -312,11 +312,21 @@ pub fn sweep_batched(
         .collect())
 }
 
-/// Sets libtorch's intra-op threads to the session's thread count for a run and puts the
-/// previous count back afterwards.
-struct TorchThreads(i32);
+/// Sets libtorch's intra-op threads for a run and puts the previous count back afterwards.
+pub(crate) struct TorchThreads(i32);
 
 impl TorchThreads {
+    /// One thread on the CPU: a curve then does not depend on `--threads` (a reduction
+    /// split over threads rounds differently, 12 444 vs 12 447 evaluations on 4 bench
+    /// structures at 16²), and on 2 loaded cores one thread ran 7× faster than two. On
+    /// CUDA the session's threads (host-side work only).
+    pub(crate) fn for_device(device: crate::settings::Device) -> Self {
+        match device {
+            crate::settings::Device::Cpu => Self::set(1),
+            crate::settings::Device::Cuda => Self::set(crate::settings::threads()),
+        }
+    }
+
     fn set(threads: usize) -> Self {
         let before = tch::get_num_threads();
         let want = threads.max(1) as i32;

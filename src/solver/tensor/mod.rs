@@ -10,6 +10,7 @@ pub mod batch;
 mod descent;
 pub mod terms;
 
+pub(crate) use batch::TorchThreads;
 pub use batch::{sweep_batched, sweep_stream};
 
 use super::SolverError;
