@@ -5,9 +5,16 @@ use std::hash::{DefaultHasher, Hasher};
 
 fn main() {
     println!("cargo:rerun-if-changed=src/solver");
-    let mut files: Vec<_> = std::fs::read_dir("src/solver")
-        .expect("src/solver exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
+    println!("cargo:rerun-if-changed=src/solver/tensor");
+    // The solver's files and those of its sub-modules (src/solver/tensor).
+    let list = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    };
+    let mut files: Vec<_> = list(std::path::Path::new("src/solver"))
+        .into_iter()
+        .flat_map(|p| if p.is_dir() { list(&p) } else { vec![p] })
         .collect();
     files.sort();
     let mut h = DefaultHasher::new();

@@ -157,6 +157,15 @@ pub struct GenerateArgs {
     /// cells within WIDTH_NM/2 of a grain boundary take these constants.
     #[arg(long)]
     pub boundary: Option<String>,
+    /// Solver for the labels: `plain` (the Rust solver, one curve per core; the default
+    /// with --device cpu) or `tensor` (batched on libtorch tensors on --device; the
+    /// default with --device cuda). The manifest records a tensor backend, its device and
+    /// batch: a resume must use the same.
+    #[arg(long, value_name = "plain|tensor")]
+    pub solver_backend: Option<String>,
+    /// Structures in flight on the tensor backend (default 64).
+    #[arg(long)]
+    pub batch: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -203,6 +212,19 @@ pub enum Bench {
         /// Also time the first curve alone on one thread and split over all threads.
         #[arg(long)]
         single_curve: bool,
+        /// Batched tensor solver on --device instead, one run per batch size (e.g.
+        /// 64,256,1024): curves/s, evaluations, µs per evaluation per structure, device
+        /// memory. The default with --device cuda is 64,256,1024.
+        #[arg(long, value_delimiter = ',')]
+        batch: Option<Vec<usize>>,
+        /// With the tensor solver: compare every anchor with this file's (from
+        /// --write-anchors, for the same n and structures).
+        #[arg(long, value_name = "FILE")]
+        anchors: Option<PathBuf>,
+        /// Computes the plain solver's anchors of the structures and writes them to FILE
+        /// (for --anchors, e.g. on a GPU machine), then stops.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["batch", "anchors", "reference"])]
+        write_anchors: Option<PathBuf>,
     },
     /// Training samples/s of the Table-1 VAE (160², batch 64, NAdam) on `--device`.
     Vae {
@@ -327,6 +349,9 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
             max_turn,
             reference,
             single_curve,
+            batch,
+            anchors,
+            write_anchors,
         } => (|| {
             let mut opts = crate::bench::solver::SolverBenchOptions {
                 n,
@@ -346,6 +371,38 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
                 opts.sweep.min.max_turn = t;
             }
             opts.sweep.min = opts.sweep.min.validated().map_err(|e| e.to_string())?;
+            if let Some(path) = write_anchors {
+                return crate::bench::solver_tensor::write_anchors(
+                    &path,
+                    n,
+                    structures,
+                    opts.seed,
+                    &opts.sweep,
+                    opts.threads,
+                )
+                .map_err(|e| e.to_string());
+            }
+            let device = settings::device();
+            let batch = batch.or((device == settings::Device::Cuda).then(|| vec![64, 256, 1024]));
+            if let Some(batches) = batch {
+                let t = crate::bench::solver_tensor::TensorBenchOptions {
+                    n,
+                    structures,
+                    seed: opts.seed,
+                    batches,
+                    device,
+                    sweep: opts.sweep,
+                    anchors,
+                };
+                return crate::bench::solver_tensor::run(&t)
+                    .map(|r| r.to_string())
+                    .map_err(|e| e.to_string());
+            }
+            if anchors.is_some() {
+                return Err(
+                    "--anchors compares the tensor solver: give --batch (or --device cuda)".into(),
+                );
+            }
             crate::bench::solver::run(&opts)
                 .map(|r| r.to_string())
                 .map_err(|e| e.to_string())
@@ -408,11 +465,23 @@ fn generate_spec(a: &GenerateArgs, seed: u64) -> crate::data::Result<crate::data
         s.boundary = boundary;
         s
     });
+    let solver = match solver {
+        Some(mut s) => {
+            s.backend = solver_backend(a.solver_backend.as_deref(), a.batch)?;
+            Some(s)
+        }
+        None => None,
+    };
     if !a.label
-        && (a.tol.is_some() || a.max_iter.is_some() || a.h_step.is_some() || boundary.is_some())
+        && (a.tol.is_some()
+            || a.max_iter.is_some()
+            || a.h_step.is_some()
+            || boundary.is_some()
+            || a.solver_backend.is_some()
+            || a.batch.is_some())
     {
         return Err(crate::data::DataError::BadOption {
-            name: "--tol/--max-iter/--h-step/--boundary",
+            name: "--tol/--max-iter/--h-step/--boundary/--solver-backend/--batch",
             got: "given".into(),
             expected: "--label as well (they are solver settings)".into(),
         });
@@ -438,6 +507,43 @@ fn generate_spec(a: &GenerateArgs, seed: u64) -> crate::data::Result<crate::data
         }
     };
     Spec::new(GeneratorSpec::new(&options, seed), a.count, solver, shard)
+}
+
+/// `--solver-backend` and `--batch`: the tensor backend on `--device` when asked (or when
+/// that device is cuda), else the plain solver.
+fn solver_backend(
+    name: Option<&str>,
+    batch: Option<usize>,
+) -> crate::data::Result<crate::solver::tensor::Backend> {
+    use crate::solver::tensor::{Backend, TensorOptions};
+    let device = settings::device();
+    let tensor = || {
+        let mut t = TensorOptions::on(device);
+        t.batch = batch.unwrap_or(t.batch);
+        Backend::Tensor(t)
+    };
+    let bad = |got: String, expected: &str| crate::data::DataError::BadOption {
+        name: "--solver-backend",
+        got,
+        expected: expected.into(),
+    };
+    match name {
+        None => match Backend::for_device(device) {
+            Backend::Plain if batch.is_some() => Err(bad(
+                "plain (with --device cpu) and --batch".into(),
+                "--solver-backend tensor with --batch",
+            )),
+            Backend::Plain => Ok(Backend::Plain),
+            Backend::Tensor(_) => Ok(tensor()),
+        },
+        Some("tensor") => Ok(tensor()),
+        Some("plain") if device == settings::Device::Cpu && batch.is_none() => Ok(Backend::Plain),
+        Some("plain") => Err(bad(
+            "plain with --device cuda or --batch".into(),
+            "tensor for --device cuda and --batch (the plain solver runs on the CPU cores)",
+        )),
+        Some(other) => Err(bad(format!("{other:?}"), "plain or tensor")),
+    }
 }
 
 /// `--boundary WIDTH_NM,A,JS,K1`; the limits are checked with the other solver settings.

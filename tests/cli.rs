@@ -314,3 +314,40 @@ fn the_cluster_example_passes_its_shard_so_one_task_can_be_resubmitted() {
         "{err}"
     );
 }
+
+/// The GPU check's two commands, at small n on the CPU: `bench solver --write-anchors`
+/// (plain solver) and `bench solver --batch … --anchors` (tensor solver against them);
+/// the tensor options of a script call; `--device cuda` refused clearly on this build.
+#[test]
+fn tensor_bench_and_anchor_file_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("anchors.json");
+    let f = file.to_str().unwrap();
+    let common = ["-q", "--no-cache", "bench", "solver", "--n", "12", "--structures", "2"];
+    let (code, out, err) = coercive(&[&common[..], &["--write-anchors", f]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote the plain solver's anchors of 2"), "{out}");
+    let (code, out, err) = coercive(&[&common[..], &["--batch", "1,2", "--anchors", f]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("curves/s") && out.contains("of the plain solver: yes"),
+        "{out}"
+    );
+    let (code, out, err) = coercive(&[
+        "-q",
+        "--no-cache",
+        "eval",
+        "let s = grains::voronoi(#{ n: 8, grains: 2, seed: 3 });
+         let o = #{ h_step: 0.1, demag: false };
+         let a = solver::demag_curve(s, o).anchors();
+         o.backend = \"tensor\"; o.batch = 2;
+         let b = solver::demag_curve(s, o).anchors();
+         abs(a.Mr - b.Mr) < 1e-4",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "true\n"), "{err}");
+    let (code, _, err) = coercive(&["--device", "cuda", "bench", "solver", "--n", "12"]);
+    if !tch::Cuda::is_available() {
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("CUDA is not available"), "{err}");
+    }
+}

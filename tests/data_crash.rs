@@ -193,3 +193,62 @@ fn data_cli_shards_merge_to_a_single_run_and_damage_is_named() {
         "{err}"
     );
 }
+
+/// The tensor backend (`--solver-backend tensor`, what `--device cuda` chooses) on the CPU:
+/// records finish out of order, yet SIGKILLs, a Ctrl-C and a resume on another thread count
+/// give the uninterrupted run's files byte for byte; the manifest names the backend, its
+/// device and batch, and a resume with another batch is refused.
+#[test]
+fn data_tensor_backend_is_crash_safe_and_recorded() {
+    let t = tempfile::tempdir().unwrap();
+    let tensor = [
+        "--count", "40", "--h-step", "0.05", "--solver-backend", "tensor", "--batch", "4",
+    ];
+    let reference = t.path().join("reference");
+    let t0 = Instant::now();
+    run_ok(generate(&reference, "2", &tensor));
+    let full = t0.elapsed();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reference.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["solver"]["backend"],
+        serde_json::json!({ "name": "tensor", "device": "cpu", "batch": 4 })
+    );
+    assert_eq!(manifest["solver"]["precision"], "f32");
+    let crashed = t.path().join("crashed");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(18);
+    let mut done = Vec::<u64>::new();
+    for round in 0..3 {
+        let mut child = generate(&crashed, "2", &tensor).spawn().unwrap();
+        let start = Instant::now();
+        while logged_ids(&crashed).len() <= done.len() {
+            assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(full.mul_f64(rng.random_range(0.0..0.1)));
+        if child.try_wait().unwrap().is_some() {
+            panic!("round {round}: finished before the kill");
+        }
+        if round == 2 {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(out.status.code(), Some(130));
+        } else {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        let ids = logged_ids(&crashed);
+        assert!(done.iter().all(|id| ids.contains(id)), "records lost");
+        done = ids;
+    }
+    assert!(done.len() < 40, "{} records", done.len());
+    let mut other = tensor.to_vec();
+    other[7] = "8";
+    let out = generate(&crashed, "2", &other).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("\"batch\":4") && err.contains("\"batch\":8"), "{err}");
+    run_ok(generate(&crashed, "1", &tensor));
+    assert_eq!(files(&crashed), files(&reference), "finished files differ");
+}

@@ -6,6 +6,8 @@ use super::opts::Opts;
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::{FieldImage, Plot};
+use crate::settings::Device;
+use crate::solver::tensor::{Backend, TensorOptions};
 use crate::solver::{
     Curve, CurveCache, Method, OvfFormat, Precision, Problem, Relaxed, Snapshots, SolverSettings,
     SweepOptions, Terms,
@@ -21,7 +23,8 @@ pub type SharedState = Arc<Relaxed>;
 /// carry_step, h_start, h_end, h_step, method ("bb"|"lbfgs"),
 /// precision ("f32"|"f64"), thickness_nm, material #{ A, Js | Ms, K1 } (each a number, one
 /// per grain, or an NdArray [ny, nx]: `api::materials`), boundary #{ width_nm, A, Js | Ms,
-/// K1 } (a grain-boundary phase), and the term switches exchange, anisotropy, demag, zeeman.
+/// K1 } (a grain-boundary phase), the term switches exchange, anisotropy, demag, zeeman, and
+/// the backend: backend ("plain"|"tensor"), device ("cpu"|"cuda"), batch.
 pub(crate) fn setup(func: &'static str, opts: Map) -> RResult<Setup> {
     let mut o = Opts::new(func, opts);
     let mut sweep = SweepOptions::default();
@@ -62,6 +65,7 @@ pub(crate) fn setup(func: &'static str, opts: Map) -> RResult<Setup> {
     };
     let grains = super::materials::grains(func, o.value("material"))?;
     let boundary = super::materials::boundary(func, o.value("boundary"))?;
+    let backend = backend(func, &mut o)?;
     o.finish()?;
     let set = SolverSettings {
         sweep,
@@ -69,9 +73,47 @@ pub(crate) fn setup(func: &'static str, opts: Map) -> RResult<Setup> {
         terms,
         thickness_nm,
         boundary,
+        backend,
     };
     set.validate().map_err(error_in(func))?;
     Ok(Setup { set, grains })
+}
+
+/// The options `backend` ("plain" | "tensor"), `device` ("cpu" | "cuda": tensors there)
+/// and `batch` (structures in flight on tensors); without them, `--device` decides
+/// (cuda: tensors on the GPU, cpu: the plain solver).
+fn backend(func: &'static str, o: &mut Opts) -> RResult<Backend> {
+    let name = o.string_opt("backend")?;
+    let device = o.string_opt("device")?;
+    let batch = o.int_opt("batch", 1, 1 << 16)?;
+    let device = device
+        .map(|d| Device::parse(&d).map_err(|e| error(func, format!("option `device`: {e}"))))
+        .transpose()?;
+    let tensor = |device: Option<Device>| {
+        let mut t = TensorOptions::on(device.unwrap_or_else(crate::settings::device));
+        if let Some(b) = batch {
+            t.batch = b as usize;
+        }
+        Backend::Tensor(t)
+    };
+    match name.as_deref() {
+        None if device.is_none() && batch.is_none() => {
+            Ok(Backend::for_device(crate::settings::device()))
+        }
+        None | Some("tensor") => Ok(tensor(device)),
+        Some("plain") if device.is_none() && batch.is_none() => Ok(Backend::Plain),
+        Some("plain") => fail(
+            func,
+            "options `device` and `batch` belong to backend \"tensor\" (the plain solver runs on the CPU cores)",
+        ),
+        Some(other) => fail(
+            func,
+            format!(
+                "option `backend` must be one of {:?}, got \"{other}\"",
+                Backend::NAMES
+            ),
+        ),
+    }
 }
 
 /// Settings that apply to any structure (a dataset's): per-grain or per-cell constants are
@@ -282,7 +324,11 @@ pub mod solver_module {
     /// this, rad; 0 = off), carry_step: false (start each field with the last BB step),
     /// precision: "f32" | "f64",
     /// thickness_nm: 36000.0, material: #{ A: 8e-12, Js: 1.61, K1: 4.2e6 }, exchange,
-    /// anisotropy, demag, zeeman (true/false), snapshots: [h, …] | "anchors" }`. Fields in
+    /// anisotropy, demag, zeeman (true/false), snapshots: [h, …] | "anchors", backend:
+    /// "plain" | "tensor", device: "cpu" | "cuda", batch: 64 }`. The tensor backend (the
+    /// default with `--device cuda`; `device` or `backend: "tensor"` choose it) runs the
+    /// same descent batched on libtorch tensors, `batch` structures at once, in f32 (or f64
+    /// with `precision: "f64"`); it keeps no snapshots and knows only `method: "bb"`. Fields in
     /// units of HA = 2K1/(μ0Ms). `snapshots` keeps the states at the steps nearest the given
     /// fields, or at M1, Mr and the first steps past Hk90, Hk80, Hk70 and Hc
     /// (`c.snapshot("Hc")`, `c.snapshots`, `c.snapshots_to_ovf(dir)`); a progress line shows
@@ -318,6 +364,23 @@ pub mod solver_module {
                 let cache = crate::settings::curve_cache()
                     .filter(|_| keep == Snapshots::None)
                     .map(CurveCache::at);
+                if let Backend::Tensor(_) = set.backend {
+                    if keep != Snapshots::None {
+                        return fail(
+                            f,
+                            "option `snapshots` needs the plain solver (backend: \"plain\"); the tensor backend keeps no states",
+                        );
+                    }
+                    let mut curves = crate::solver::batch::sweep_many_on(
+                        std::slice::from_ref(&p),
+                        &set.sweep,
+                        &set.backend,
+                        crate::settings::threads(),
+                        cache.as_ref(),
+                    )
+                    .map_err(error_in(f))?;
+                    return curves.remove(0).map(Arc::new).map_err(error_in(f));
+                }
                 let key = CurveCache::key(&p, &set.sweep);
                 if let Some(c) = cache.as_ref().and_then(|c| c.get(&key)) {
                     return Ok(Arc::new(c));
@@ -358,9 +421,10 @@ pub mod solver_module {
                     })
                     .collect::<RResult<Vec<_>>>()?;
                 let cache = crate::settings::curve_cache().map(CurveCache::at);
-                let curves = crate::solver::batch::sweep_many_cached(
+                let curves = crate::solver::batch::sweep_many_on(
                     &problems,
                     &set.sweep,
+                    &set.backend,
                     crate::settings::threads(),
                     cache.as_ref(),
                 )

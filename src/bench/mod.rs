@@ -3,3 +3,4 @@ pub mod data;
 pub mod grains;
 pub mod learn;
 pub mod solver;
+pub mod solver_tensor;

@@ -403,26 +403,27 @@ pub fn eval_microseconds(
     })
 }
 
-/// The stored anchors of the short-step reference path.
+/// Stored anchors of paper-law structures: the short-step reference path here, the plain
+/// solver's default path for the tensor bench (`solver_tensor.rs`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct ReferenceFile {
-    what: String,
-    n: usize,
+pub(crate) struct ReferenceFile {
+    pub what: String,
+    pub n: usize,
     /// The sweep of the reference path (its schedule must match the bench's).
-    sweep: SweepOptions,
-    structures: Vec<ReferenceCurve>,
+    pub sweep: SweepOptions,
+    pub structures: Vec<ReferenceCurve>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct ReferenceCurve {
-    seed: u64,
+pub(crate) struct ReferenceCurve {
+    pub seed: u64,
     /// In [`ANCHOR_NAMES`] order; null where the curve does not reach the anchor.
-    anchors: Vec<Option<f64>>,
-    evaluations: usize,
-    non_converged: usize,
+    pub anchors: Vec<Option<f64>>,
+    pub evaluations: usize,
+    pub non_converged: usize,
 }
 
-fn bad_reference(path: &std::path::Path, why: String) -> SolverError {
+pub(crate) fn bad_reference(path: &std::path::Path, why: String) -> SolverError {
     SolverError::BadOption {
         name: "reference",
         value: format!("{} ({why})", path.display()),

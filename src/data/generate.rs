@@ -28,6 +28,7 @@ use crate::progress::Progress;
 use crate::solver::cache::{CurveCache, keep};
 use crate::solver::demag::DemagKernel;
 use crate::solver::sweep::sweep_with_kernel;
+use crate::solver::tensor::{Backend, sweep_stream};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Mutex;
@@ -171,28 +172,41 @@ pub fn make_record_cached(
     label: Option<(&Spec, &DemagKernel)>,
     cache: Option<&CurveCache>,
 ) -> Result<Record> {
-    let options = sample.options_of(id as usize)?;
-    let d = draw(&options)?;
-    let label = match label {
+    let curve = match label {
         None => None,
         Some((spec, kernel)) => {
+            let p = problem_of(sample, id, spec)?;
             let solver = spec.solver.as_ref().expect("labelled spec");
-            let s = crate::grains::voronoi(&options)?;
-            let p = s.problem(&solver)?;
             let key = cache.map(|_| CurveCache::key(&p, &solver.sweep));
-            let curve = match cache.zip(key.as_deref()).and_then(|(c, k)| c.get(k)) {
-                Some(c) => c,
-                None => {
-                    let c = sweep_with_kernel(&p, kernel, &solver.sweep, false)?;
-                    if let Some((cache, key)) = cache.zip(key.as_deref()) {
-                        keep(cache, key, &c);
+            Some(
+                match cache.zip(key.as_deref()).and_then(|(c, k)| c.get(k)) {
+                    Some(c) => c,
+                    None => {
+                        let c = sweep_with_kernel(&p, kernel, &solver.sweep, false)?;
+                        if let Some((cache, key)) = cache.zip(key.as_deref()) {
+                            keep(cache, key, &c);
+                        }
+                        c
                     }
-                    c
-                }
-            };
-            Some(Box::new(Label::from_curve(&curve)))
+                },
+            )
         }
     };
+    record_with(sample, id, curve.as_ref())
+}
+
+/// The micromagnetic problem of record `id` of a labelled `spec`.
+fn problem_of(sample: &Sample, id: u64, spec: &Spec) -> Result<crate::solver::Problem> {
+    let solver = spec.solver.as_ref().expect("labelled spec");
+    let s = crate::grains::voronoi(&sample.options_of(id as usize)?)?;
+    Ok(s.problem(solver)?)
+}
+
+/// Record `id`: its draws, and the label of `curve` when given.
+fn record_with(sample: &Sample, id: u64, curve: Option<&crate::solver::Curve>) -> Result<Record> {
+    let options = sample.options_of(id as usize)?;
+    let d = draw(&options)?;
+    let label = curve.map(|c| Box::new(Label::from_curve(c)));
     Ok(Record {
         id,
         seed: options.seed,
@@ -324,27 +338,43 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
     );
     progress.inc(rec.records.len() as u64);
     let state = Mutex::new((rec.log, rec.records, Instant::now()));
+    // A finished record goes to the log at once (synced at most once a second).
+    let keep_record = |r: Record| -> Result<()> {
+        let mut g = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (log, records, synced) = &mut *g;
+        log.append(std::slice::from_ref(&r))?;
+        records.push(r);
+        if synced.elapsed() >= SYNC_EVERY {
+            log.sync()?;
+            *synced = Instant::now();
+        }
+        progress.inc(1);
+        Ok(())
+    };
     let run = || -> Result<()> {
-        if spec.labelled() {
-            let solver = spec.solver.as_ref().expect("labelled");
+        let solver = spec.solver.as_ref();
+        if let Some(Backend::Tensor(tensor)) = solver.map(|s| s.backend) {
+            // Batched: records finish out of order; the canonical files sort them by id.
+            let mut ids = pending.iter();
+            let sweep = &solver.expect("labelled").sweep;
+            sweep_stream::<DataError>(
+                sweep,
+                &tensor,
+                || match ids.next() {
+                    Some(&id) => Ok(Some((id, problem_of(&sample, id, spec)?))),
+                    None => Ok(None),
+                },
+                |id, curve| keep_record(record_with(&sample, id, Some(&curve?))?),
+            )
+        } else if let Some(solver) = solver {
             let first = crate::grains::voronoi(&sample.options_of(0)?)?;
             let kernel =
-                DemagKernel::cached(first.problem(&solver)?.mesh(), solver.sweep.min.precision)?;
+                DemagKernel::cached(first.problem(solver)?.mesh(), solver.sweep.min.precision)?;
             pending.par_iter().try_for_each(|&id| {
                 crate::interrupt::check()?;
-                let r = make_record(&sample, id, Some((spec, &kernel)))?;
-                let mut g = state
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let (log, records, synced) = &mut *g;
-                log.append(std::slice::from_ref(&r))?;
-                records.push(r);
-                if synced.elapsed() >= SYNC_EVERY {
-                    log.sync()?;
-                    *synced = Instant::now();
-                }
-                progress.inc(1);
-                Ok(())
+                keep_record(make_record(&sample, id, Some((spec, &kernel)))?)
             })
         } else {
             for chunk in pending.chunks(CHUNK) {

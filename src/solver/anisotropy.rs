@@ -48,6 +48,11 @@ impl Anisotropy {
         }
     }
 
+    /// Easy axes (k_x, k_y) and κ per cell, for the tensor backend.
+    pub(crate) fn axes(&self) -> [&[f64]; 3] {
+        [&self.kx, &self.ky, &self.kappa]
+    }
+
     pub fn energy(&self, mx: &[f64], my: &[f64]) -> f64 {
         let mut e = 0.0;
         for c in 0..mx.len() {

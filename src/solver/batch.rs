@@ -7,6 +7,7 @@ use super::cache::{CurveCache, keep};
 use super::demag::DemagKernel;
 use super::problem::Problem;
 use super::sweep::{Curve, SweepOptions, sweep_with_kernel};
+use super::tensor::Backend;
 use crate::progress::Progress;
 use rayon::prelude::*;
 
@@ -18,6 +19,47 @@ pub fn sweep_many(
     threads: usize,
 ) -> Result<Vec<Result<Curve, SolverError>>, SolverError> {
     sweep_many_cached(problems, opts, threads, None)
+}
+
+/// [`sweep_many_cached`] on `backend`: the one place that chooses between the plain solver
+/// (one curve per core) and the batched tensor solver.
+pub fn sweep_many_on(
+    problems: &[Problem],
+    opts: &SweepOptions,
+    backend: &Backend,
+    threads: usize,
+    cache: Option<&CurveCache>,
+) -> Result<Vec<Result<Curve, SolverError>>, SolverError> {
+    let tensor = match backend {
+        Backend::Plain => return sweep_many_cached(problems, opts, threads, cache),
+        Backend::Tensor(t) => t,
+    };
+    let keys: Vec<Option<String>> = problems
+        .iter()
+        .map(|p| cache.map(|_| CurveCache::key_on(p, opts, backend)))
+        .collect();
+    let mut out: Vec<Option<Result<Curve, SolverError>>> = keys
+        .iter()
+        .map(|k| cache.zip(k.as_deref()).and_then(|(c, k)| c.get(k)).map(Ok))
+        .collect();
+    let todo: Vec<usize> = (0..problems.len()).filter(|&k| out[k].is_none()).collect();
+    let progress = Progress::new(problems.len() as u64, "solver");
+    progress.inc((problems.len() - todo.len()) as u64);
+    let batch: Vec<Problem> = todo.iter().map(|&k| problems[k].clone()).collect();
+    let curves = super::tensor::sweep_batched(&batch, opts, tensor, |j, curve| {
+        if let (Ok(c), Some(cache), Some(k)) = (curve, cache, &keys[todo[j]]) {
+            keep(cache, k, c);
+        }
+        progress.inc(1);
+    });
+    progress.finish();
+    for (j, c) in curves?.into_iter().enumerate() {
+        out[todo[j]] = Some(c);
+    }
+    Ok(out
+        .into_iter()
+        .map(|c| c.unwrap_or(Err(SolverError::Fft("curve missing".into()))))
+        .collect())
 }
 
 /// [`sweep_many`] taking finished curves from `cache` and keeping each new one there as

@@ -5,6 +5,7 @@
 
 use super::problem::Problem;
 use super::sweep::{Curve, SweepOptions};
+use super::tensor::Backend;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -41,6 +42,21 @@ impl CurveCache {
             }
         }
         format!("{:x}", h.finalize())
+    }
+
+    /// The key of `problem` swept with `opts` by `backend`: the plain solver's is
+    /// [`CurveCache::key`]; a tensor curve (other rounding) is kept under its own.
+    pub fn key_on(problem: &Problem, opts: &SweepOptions, backend: &Backend) -> String {
+        let plain = Self::key(problem, opts);
+        match backend {
+            Backend::Plain => plain,
+            Backend::Tensor(t) => {
+                let mut h = Sha256::new();
+                h.update(plain.as_bytes());
+                h.update(serde_json::to_string(t).unwrap_or_default().as_bytes());
+                format!("{:x}", h.finalize())
+            }
+        }
     }
 
     fn path(&self, key: &str) -> PathBuf {

@@ -389,6 +389,28 @@ impl DemagKernel {
     pub fn mesh(&self) -> &Mesh {
         &self.mesh
     }
+
+    /// The spectra of N_xx, N_yy, N_xy (real, divided by px·py) as rows ky of the padded
+    /// grid's px/2 + 1 frequencies kx: the layout of a real 2-D FFT over (y, x), for the
+    /// tensor backend.
+    pub(crate) fn spectra(&self) -> [Vec<f64>; 3] {
+        fn rows<T: Real>(k: &Kernel<T>) -> [Vec<f64>; 3] {
+            let (py, nkx) = (k.plan.py, k.plan.nkx);
+            [&k.kxx, &k.kyy, &k.kxy].map(|v| {
+                let mut out = vec![0.0; py * nkx];
+                for kx in 0..nkx {
+                    for ky in 0..py {
+                        out[ky * nkx + kx] = v[kx * py + ky].to_f64().unwrap_or(0.0);
+                    }
+                }
+                out
+            })
+        }
+        match &self.inner {
+            KernelInner::F32(k) => rows(k),
+            KernelInner::F64(k) => rows(k),
+        }
+    }
 }
 
 /// A demag field evaluator (kernel + own FFT buffers): one per thread, or one per curve

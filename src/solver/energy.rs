@@ -111,10 +111,7 @@ impl Energy {
         let mesh = *problem.mesh();
         let n = mesh.cells();
         let material = *problem.material();
-        let ms_ref = material.ms;
-        let sigma: Vec<f64> = (0..n)
-            .map(|c| problem.cell_material(c).ms / ms_ref)
-            .collect();
+        let sigma = ms_ratio(problem);
         let sigma = if sigma.iter().all(|&s| s == 1.0) {
             None
         } else {
@@ -334,6 +331,14 @@ impl Energy {
             total: d(r.iter().sum()),
         })
     }
+}
+
+/// σ = Ms_cell/Ms_ref of every cell.
+pub(crate) fn ms_ratio(problem: &Problem) -> Vec<f64> {
+    let ms_ref = problem.material().ms;
+    (0..problem.mesh().cells())
+        .map(|c| problem.cell_material(c).ms / ms_ref)
+        .collect()
 }
 
 /// Cells per block of the local pass: every term of a block is added while it is in cache.

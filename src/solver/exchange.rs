@@ -116,6 +116,11 @@ impl Exchange {
         }
     }
 
+    /// The link weights (w of c — c+1, w of c — c+nx), one per cell, for the tensor backend.
+    pub(crate) fn weights(&self) -> (&[f64], &[f64]) {
+        (&self.wx, &self.wy)
+    }
+
     /// Σ_links w: with h = Σ_j w m_j the energy is this − ½Σ h·m.
     pub fn link_sum(&self) -> f64 {
         self.total

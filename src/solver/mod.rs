@@ -27,6 +27,7 @@ pub mod response;
 pub mod settings;
 pub mod snapshots;
 pub mod sweep;
+pub mod tensor;
 mod trig;
 pub mod zeeman;
 

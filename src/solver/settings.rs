@@ -2,6 +2,7 @@
 //! material, energy terms and layer thickness, with their one validation and their
 //! manifest form.
 
+use super::tensor::{Backend, TensorOptions};
 use super::{Material, Mesh, Precision, Problem, SolverError, SweepOptions, Terms};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,6 +18,9 @@ pub struct SolverSettings {
     pub thickness_nm: f64,
     /// A grain-boundary phase, if any: its cells take their own constants.
     pub boundary: Option<BoundaryPhase>,
+    /// Which solver computes the curves (the manifest names it only when not the plain
+    /// one: a tensor curve differs from a plain one in rounding, so it is another path).
+    pub backend: Backend,
 }
 
 /// A grain-boundary phase: the cells whose centre lies within `width_nm`/2 of a grain
@@ -38,6 +42,7 @@ impl Default for SolverSettings {
             terms: Terms::default(),
             thickness_nm: Mesh::PAPER_CELL.2 * 1e9,
             boundary: None,
+            backend: Backend::Plain,
         }
     }
 }
@@ -48,6 +53,16 @@ impl SolverSettings {
         self.sweep.fields()?;
         self.sweep.min.validated()?;
         self.material.validated()?;
+        self.backend.validated()?;
+        if matches!(self.backend, Backend::Tensor(_))
+            && self.sweep.min.method != super::Method::BarzilaiBorwein
+        {
+            return Err(SolverError::BadOption {
+                name: "method",
+                value: self.sweep.min.method.name().into(),
+                expected: "\"bb\" with the tensor backend (L-BFGS runs on the plain solver only)",
+            });
+        }
         if !(1e-3..=1e9).contains(&self.thickness_nm) {
             return Err(SolverError::BadOption {
                 name: "thickness_nm",
@@ -95,6 +110,17 @@ struct SolverSpec {
     thickness_nm: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     boundary: Option<BoundaryPhase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    backend: Option<BackendSpec>,
+}
+
+/// A backend other than the plain solver, as the manifest writes it:
+/// `{ "name": "tensor", "device": "cuda", "batch": 256 }`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct BackendSpec {
+    name: String,
+    #[serde(flatten)]
+    tensor: TensorOptions,
 }
 
 /// A material as the manifest writes it: `{ "A", "Ms", "K1" }`.
@@ -150,6 +176,13 @@ impl From<SolverSettings> for SolverSpec {
             .collect(),
             thickness_nm: s.thickness_nm,
             boundary: s.boundary,
+            backend: match s.backend {
+                Backend::Plain => None,
+                Backend::Tensor(tensor) => Some(BackendSpec {
+                    name: "tensor".into(),
+                    tensor,
+                }),
+            },
         }
     }
 }
@@ -175,6 +208,11 @@ impl TryFrom<SolverSpec> for SolverSettings {
             },
             thickness_nm: s.thickness_nm,
             boundary: s.boundary,
+            backend: match s.backend {
+                None => Backend::Plain,
+                Some(b) if b.name == "tensor" => Backend::Tensor(b.tensor),
+                Some(b) => return Err(format!("unknown backend {:?}", b.name)),
+            },
         })
     }
 }

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 const REF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/fidimag");
 
 /// Per-cell axes of a reference folder (`cells.csv`: i, j, angle_rad) and its n.
-fn reference_cells(folder: &str) -> (Mesh, Vec<f64>) {
+pub(super) fn reference_cells(folder: &str) -> (Mesh, Vec<f64>) {
     let mut r = csv::Reader::from_path(format!("{REF}/{folder}/cells.csv")).expect("cells.csv");
     let rows: Vec<(usize, usize, f64)> = r
         .deserialize::<(usize, usize, f64, f64, usize, f64, f64, f64, f64)>()
@@ -47,7 +47,12 @@ pub(super) fn reference_curve(folder: &str) -> (Vec<f64>, Vec<f64>) {
 /// switching steps (where either curve jumps by more than 0.02 from the previous step)
 /// within 0.005 Ms, and the anchors within 0.005 Ms / 0.01 HA. Returns the worst deviations
 /// (M off switching, anchor M, anchor H).
-fn assert_curves_agree(label: &str, h: &[f64], m: &[f64], m_ref: &[f64]) -> (f64, f64, f64) {
+pub(super) fn assert_curves_agree(
+    label: &str,
+    h: &[f64],
+    m: &[f64],
+    m_ref: &[f64],
+) -> (f64, f64, f64) {
     assert_eq!(m.len(), h.len(), "{label}");
     assert_eq!(m_ref.len(), h.len(), "{label}");
     let mut worst_m = 0.0f64;
