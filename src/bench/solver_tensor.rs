@@ -380,4 +380,17 @@ mod tests {
             .to_string();
         assert!(e.contains("n = 16"), "{e}");
     }
+
+    /// The carried file of scripts/device/check.sh is the default sweep's (regenerate it
+    /// with `bench solver --n 160 --structures 16 --write-anchors` when the default
+    /// changes) and holds the 16 structures the check compares.
+    #[test]
+    fn device_check_anchors_match_the_default_sweep() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/reference/solver/plain_160_16.json");
+        let seeds: Vec<u64> = (1..=16).collect();
+        let a = read_anchors(&path, 160, &SweepOptions::default(), &seeds).unwrap();
+        assert_eq!(a.len(), 16);
+        assert!(a.iter().all(|x| x.values().iter().all(|v| v.is_some())));
+    }
 }
