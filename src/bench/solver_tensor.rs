@@ -386,8 +386,8 @@ mod tests {
     /// changes) and holds the 16 structures the check compares.
     #[test]
     fn device_check_anchors_match_the_default_sweep() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/reference/solver/plain_160_16.json");
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/solver/plain_160_16.json");
         let seeds: Vec<u64> = (1..=16).collect();
         let a = read_anchors(&path, 160, &SweepOptions::default(), &seeds).unwrap();
         assert_eq!(a.len(), 16);
