@@ -423,6 +423,47 @@ pub(crate) struct ReferenceCurve {
     pub non_converged: usize,
 }
 
+impl ReferenceFile {
+    pub(crate) fn load(path: &std::path::Path) -> Result<Self, SolverError> {
+        let text = std::fs::read_to_string(path).map_err(|e| bad_reference(path, e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| bad_reference(path, e.to_string()))
+    }
+
+    /// Writes the file atomically.
+    pub(crate) fn save(&self, path: &std::path::Path) -> Result<(), SolverError> {
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| bad_reference(path, e.to_string()))?;
+        crate::fsio::write(path, text).map_err(|e| SolverError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })
+    }
+
+    /// The stored anchors of `seeds`, in that order (`path` names the file in errors).
+    pub(crate) fn anchors_of(
+        &self,
+        path: &std::path::Path,
+        seeds: &[u64],
+    ) -> Result<Vec<Anchors>, SolverError> {
+        seeds
+            .iter()
+            .map(|s| {
+                let r = self
+                    .structures
+                    .iter()
+                    .find(|r| r.seed == *s)
+                    .ok_or_else(|| bad_reference(path, format!("seed {s} missing")))?;
+                let v: [Option<f64>; 6] = r
+                    .anchors
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| bad_reference(path, format!("seed {s}: not six anchors")))?;
+                Ok(Anchors::from_values(v))
+            })
+            .collect()
+    }
+}
+
 pub(crate) fn bad_reference(path: &std::path::Path, why: String) -> SolverError {
     SolverError::BadOption {
         name: "reference",
@@ -448,9 +489,7 @@ fn reference_anchors(
         ..*sweep
     };
     let mut file = if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|e| bad_reference(path, e.to_string()))?;
-        let f: ReferenceFile =
-            serde_json::from_str(&text).map_err(|e| bad_reference(path, e.to_string()))?;
+        let f = ReferenceFile::load(path)?;
         if f.n != n || f.sweep != reference_sweep {
             return Err(bad_reference(
                 path,
@@ -487,29 +526,9 @@ fn reference_anchors(
             });
         }
         file.structures.sort_by_key(|r| r.seed);
-        let text =
-            serde_json::to_string_pretty(&file).map_err(|e| bad_reference(path, e.to_string()))?;
-        crate::fsio::write(path, text).map_err(|e| SolverError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        file.save(path)?;
     }
-    seeds
-        .iter()
-        .map(|s| {
-            let r = file
-                .structures
-                .iter()
-                .find(|r| r.seed == *s)
-                .ok_or_else(|| bad_reference(path, format!("seed {s} missing")))?;
-            let v: [Option<f64>; 6] = r
-                .anchors
-                .as_slice()
-                .try_into()
-                .map_err(|_| bad_reference(path, format!("seed {s}: not six anchors")))?;
-            Ok(Anchors::from_values(v))
-        })
-        .collect()
+    file.anchors_of(path, seeds)
 }
 
 /// Runs the benchmark.

@@ -199,12 +199,7 @@ pub fn write_anchors(
             non_converged: c.non_converged(),
         });
     }
-    let text =
-        serde_json::to_string_pretty(&file).map_err(|e| bad_reference(path, e.to_string()))?;
-    crate::fsio::write(path, text).map_err(|e| SolverError::Io {
-        path: path.display().to_string(),
-        source: e,
-    })?;
+    file.save(path)?;
     Ok(format!(
         "wrote the plain solver's anchors of {count} paper-law {n}² structures (seeds {seed}…) to {} in {:.1} s",
         path.display(),
@@ -219,9 +214,7 @@ fn read_anchors(
     sweep: &SweepOptions,
     seeds: &[u64],
 ) -> Result<Vec<Anchors>, SolverError> {
-    let text = std::fs::read_to_string(path).map_err(|e| bad_reference(path, e.to_string()))?;
-    let f: ReferenceFile =
-        serde_json::from_str(&text).map_err(|e| bad_reference(path, e.to_string()))?;
+    let f = ReferenceFile::load(path)?;
     let same = |a: &SweepOptions| {
         (a.h_start, a.h_end, a.h_step, a.min.tol)
             == (sweep.h_start, sweep.h_end, sweep.h_step, sweep.min.tol)
@@ -235,22 +228,7 @@ fn read_anchors(
             ),
         ));
     }
-    seeds
-        .iter()
-        .map(|s| {
-            let r = f
-                .structures
-                .iter()
-                .find(|r| r.seed == *s)
-                .ok_or_else(|| bad_reference(path, format!("seed {s} missing")))?;
-            let v: [Option<f64>; 6] = r
-                .anchors
-                .as_slice()
-                .try_into()
-                .map_err(|_| bad_reference(path, format!("seed {s}: not six anchors")))?;
-            Ok(Anchors::from_values(v))
-        })
-        .collect()
+    f.anchors_of(path, seeds)
 }
 
 /// Device memory in use (total − free, libtorch's cache included), from the CUDA runtime
