@@ -27,6 +27,74 @@ struct Slot {
     has_prev: bool,
 }
 
+/// The host side of the B slots: what each holds, and the per-slot inputs that are
+/// uploaded to the descent when a slot changes field.
+struct Slots {
+    held: Vec<Option<Slot>>,
+    /// Applied field of each slot.
+    h: Vec<f64>,
+    /// First step length of each slot's current field.
+    tau_start: Vec<f64>,
+    /// The slot starts a field (its descent restarts from `tau_start`).
+    fresh: Vec<bool>,
+    /// The slot took a new structure (its φ restarts from m ∥ +y).
+    reset: Vec<bool>,
+}
+
+impl Slots {
+    fn new(b: usize, tau_first: f64) -> Self {
+        Slots {
+            held: (0..b).map(|_| None).collect(),
+            h: vec![0.0; b],
+            tau_start: vec![tau_first; b],
+            fresh: vec![false; b],
+            reset: vec![false; b],
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.held.iter().any(Option::is_some)
+    }
+
+    /// Loads a structure into every free slot, `pending` first, then from `next`, each
+    /// starting at the first of `fields` with step `tau`.
+    fn fill<E: From<SolverError>>(
+        &mut self,
+        energy: &mut BatchEnergy,
+        pending: &mut Option<(u64, Problem)>,
+        next: &mut impl FnMut() -> Result<Option<(u64, Problem)>, E>,
+        fields: &[f64],
+        tau: f64,
+    ) -> Result<(), E> {
+        for s in 0..self.held.len() {
+            if self.held[s].is_some() {
+                continue;
+            }
+            let item = match pending.take() {
+                Some(p) => p,
+                None => match next()? {
+                    Some(p) => p,
+                    None => return Ok(()),
+                },
+            };
+            energy.load(s, &item.1)?;
+            self.held[s] = Some(Slot {
+                tag: item.0,
+                field: 0,
+                points: Vec::with_capacity(fields.len()),
+                iters: 0,
+                started: Instant::now(),
+                has_prev: false,
+            });
+            self.h[s] = fields[0];
+            self.tau_start[s] = tau;
+            self.fresh[s] = true;
+            self.reset[s] = true;
+        }
+        Ok(())
+    }
+}
+
 /// Sweeps every problem `next` hands out (tagged), `tensor.batch` at a time, and passes
 /// each finished curve to `done` as it finishes (in the order they finish). Every problem
 /// must share the first one's mesh and energy terms. `next` is asked again whenever a
@@ -63,13 +131,8 @@ pub fn sweep_stream<E: From<SolverError>>(
     let mut descent = Descent::new(&energy, min);
     let b = tensor.batch;
     let tau_first = min.tau_init.clamp(min.tau_min, min.tau_max);
-    let mut slots: Vec<Option<Slot>> = (0..b).map(|_| None).collect();
+    let mut slots = Slots::new(b, tau_first);
     let mut pending = Some(first);
-    // Host mirrors of the per-slot inputs, uploaded when a slot changes field.
-    let mut h = vec![0.0; b];
-    let mut tau_start = vec![tau_first; b];
-    let mut fresh = vec![false; b];
-    let mut reset = vec![false; b];
     let predict = opts.predict_max > 0.0;
     let (mut prev, mut delta) = if predict {
         (descent.phi.zeros_like(), descent.phi.zeros_like())
@@ -77,51 +140,7 @@ pub fn sweep_stream<E: From<SolverError>>(
         (Tensor::new(), Tensor::new())
     };
     let mut live = vec![false; b];
-    // Fills the free slots from `next`.
-    let mut fill = |slots: &mut Vec<Option<Slot>>,
-                    energy: &mut BatchEnergy,
-                    pending: &mut Option<(u64, Problem)>,
-                    h: &mut [f64],
-                    tau_start: &mut [f64],
-                    fresh: &mut [bool],
-                    reset: &mut [bool]|
-     -> Result<(), E> {
-        for s in 0..b {
-            if slots[s].is_some() {
-                continue;
-            }
-            let item = match pending.take() {
-                Some(p) => p,
-                None => match next()? {
-                    Some(p) => p,
-                    None => return Ok(()),
-                },
-            };
-            energy.load(s, &item.1)?;
-            slots[s] = Some(Slot {
-                tag: item.0,
-                field: 0,
-                points: Vec::with_capacity(fields.len()),
-                iters: 0,
-                started: Instant::now(),
-                has_prev: false,
-            });
-            h[s] = fields[0];
-            tau_start[s] = tau_first;
-            fresh[s] = true;
-            reset[s] = true;
-        }
-        Ok(())
-    };
-    fill(
-        &mut slots,
-        &mut energy,
-        &mut pending,
-        &mut h,
-        &mut tau_start,
-        &mut fresh,
-        &mut reset,
-    )?;
+    slots.fill(&mut energy, &mut pending, &mut next, &fields, tau_first)?;
     let o = (energy.kind(), energy.device());
     let mask = |v: &[bool]| {
         Tensor::from_slice(&v.iter().map(|&x| x as u8).collect::<Vec<u8>>())
@@ -130,24 +149,26 @@ pub fn sweep_stream<E: From<SolverError>>(
     };
     let mut live_t = mask(&live);
     let mut changed = true;
-    while slots.iter().any(Option::is_some) {
+    while slots.any() {
         crate::interrupt::check().map_err(SolverError::from)?;
         if changed {
-            for (l, s) in live.iter_mut().zip(&slots) {
+            for (l, s) in live.iter_mut().zip(&slots.held) {
                 *l = s.is_some();
             }
             live_t = mask(&live);
-            let new = mask(&reset);
+            let new = mask(&slots.reset);
             descent.phi = pick(
                 &new.view([-1, 1, 1]),
                 &descent.phi.zeros_like(),
                 &descent.phi,
             );
-            descent.h = Tensor::from_slice(&h).to_kind(o.0).to_device(o.1);
-            descent.tau_start = Tensor::from_slice(&tau_start).to_kind(o.0).to_device(o.1);
-            descent.fresh = mask(&fresh);
-            reset.iter_mut().for_each(|r| *r = false);
-            fresh.iter_mut().for_each(|f| *f = false);
+            descent.h = Tensor::from_slice(&slots.h).to_kind(o.0).to_device(o.1);
+            descent.tau_start = Tensor::from_slice(&slots.tau_start)
+                .to_kind(o.0)
+                .to_device(o.1);
+            descent.fresh = mask(&slots.fresh);
+            slots.reset.iter_mut().for_each(|r| *r = false);
+            slots.fresh.iter_mut().for_each(|f| *f = false);
             changed = false;
         }
         let stats = descent.tick(&energy, &live_t);
@@ -155,14 +176,14 @@ pub fn sweep_stream<E: From<SolverError>>(
         let mut ended = vec![false; b];
         let mut converged = vec![false; b];
         for s in 0..b {
-            let Some(slot) = slots[s].as_mut() else {
+            let Some(slot) = slots.held[s].as_mut() else {
                 continue;
             };
             slot.iters += 1;
             let torque = stats.torque[s];
             if !torque.is_finite() {
                 let tag = slot.tag;
-                slots[s] = None;
+                slots.held[s] = None;
                 changed = true;
                 done(
                     tag,
@@ -206,20 +227,20 @@ pub fn sweep_stream<E: From<SolverError>>(
             if !ended[s] {
                 continue;
             }
-            let Some(slot) = slots[s].as_mut() else {
+            let Some(slot) = slots.held[s].as_mut() else {
                 continue;
             };
             slot.field += 1;
             slot.iters = 0;
             if slot.field < fields.len() {
                 advancing[s] = true;
-                h[s] = fields[slot.field];
-                tau_start[s] = if opts.carry_step {
+                slots.h[s] = fields[slot.field];
+                slots.tau_start[s] = if opts.carry_step {
                     stats.tau[s].clamp(min.tau_min, min.tau_max)
                 } else {
                     tau_first
                 };
-                fresh[s] = true;
+                slots.fresh[s] = true;
             }
         }
         if predict {
@@ -227,7 +248,7 @@ pub fn sweep_stream<E: From<SolverError>>(
             // the field converged, is added to the next field's start.
             let ended_t = mask(&ended).view([-1, 1, 1]);
             let had_prev: Vec<bool> = (0..b)
-                .map(|s| slots[s].as_ref().is_some_and(|x| x.has_prev))
+                .map(|s| slots.held[s].as_ref().is_some_and(|x| x.has_prev))
                 .collect();
             let d = &descent.phi - &prev;
             let d = d.sin().atan2(&d.cos());
@@ -241,7 +262,7 @@ pub fn sweep_stream<E: From<SolverError>>(
             descent.phi =
                 &descent.phi + pick(&use_it.view([-1, 1, 1]), &delta, &delta.zeros_like());
             for s in 0..b {
-                if let (true, Some(slot)) = (ended[s], slots[s].as_mut()) {
+                if let (true, Some(slot)) = (ended[s], slots.held[s].as_mut()) {
                     slot.has_prev = true;
                 }
             }
@@ -250,7 +271,7 @@ pub fn sweep_stream<E: From<SolverError>>(
             if !ended[s] || advancing[s] {
                 continue;
             }
-            if let Some(slot) = slots[s].take() {
+            if let Some(slot) = slots.held[s].take() {
                 let curve = Curve {
                     points: slot.points,
                     seconds: slot.started.elapsed().as_secs_f64(),
@@ -259,15 +280,7 @@ pub fn sweep_stream<E: From<SolverError>>(
                 done(slot.tag, Ok(curve))?;
             }
         }
-        fill(
-            &mut slots,
-            &mut energy,
-            &mut pending,
-            &mut h,
-            &mut tau_start,
-            &mut fresh,
-            &mut reset,
-        )?;
+        slots.fill(&mut energy, &mut pending, &mut next, &fields, tau_first)?;
     }
     Ok(())
 }
