@@ -49,8 +49,9 @@ struct NearData {
 
 impl NearData {
     fn new(f: &'static str, v: Dynamic) -> RResult<NearData> {
-        let form = "#{ weight: w, points: NdArray [n, d] } (descriptors in the generator space, \
-                    codes in the latent space; without points: the latent prior ‖z‖²)";
+        let form = "#{ weight: w, points: NdArray [n, d] } (the model's training inputs: \
+                    descriptors, or codes with inputs: \"codes\"; without points, in the latent \
+                    space only: the prior ‖z‖²)";
         let Some(m) = v.try_cast::<Map>() else {
             return fail(f, format!("option `near_data` must be {form}"));
         };
@@ -358,10 +359,12 @@ impl Problem {
                 }
             }
             if let Some(nd) = &self.near_data {
-                // Descriptors in the generator space, codes in the latent one.
-                let x: Vec<f64> = match self.space {
-                    Space::Generator { .. } => inputs.row(i).iter().map(|&v| v as f64).collect(),
-                    Space::Latent { .. } => xs[i].clone(),
+                // Near the data the model learned from: its inputs (descriptors of the
+                // candidate's structure, or its code); without points, the latent prior.
+                let x: Vec<f64> = if nd.points.is_some() {
+                    inputs.row(i).iter().map(|&v| v as f64).collect()
+                } else {
+                    xs[i].clone()
                 };
                 let d = nd.weight * nd.distance(f, &x)?;
                 penalties.insert("near_data".into(), d.into());
@@ -490,6 +493,13 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         }
         if consistency > 0.0 {
             return fail(f, "option `consistency` needs space: \"latent\"");
+        }
+        if near_data.as_ref().is_some_and(|n| n.points.is_none()) {
+            return fail(
+                f,
+                "option `near_data` needs `points` (the training descriptors) in the generator \
+                 space; the prior without points is for space: \"latent\"",
+            );
         }
         let inputs = o.choice("inputs", &["descriptors"])?;
         let _ = inputs;
@@ -715,9 +725,10 @@ pub mod design_module {
     /// Guards, each off unless given: `disagreement: λ` adds λ·σ of the objective
     /// (propagated from the anchors' calibrated σ); `spread: λ` the same with the
     /// members' spread (their disagreement before the error model); `near_data: #{
-    /// points, weight }` adds weight × the standardised RMS distance to the nearest point
-    /// (descriptors for the generator space, codes for the latent one; without `points`:
-    /// the prior ‖z‖²/d);
+    /// points, weight }` adds weight × the standardised RMS distance from the model's
+    /// inputs (the candidate's descriptors, or its code with `inputs: "codes"`) to the
+    /// nearest of `points` (the training inputs); without `points`, in the latent space
+    /// only, the prior ‖z‖²/d;
     /// `consistency: w` (latent only) adds w·‖encode(clean(decode(z))) − z‖/√d;
     /// `margin: κ` judges every constraint at g(μ) − κ·σ_g (σ_g propagated like the
     /// objective's), so a constraint the model is unsure of is not taken as met.
