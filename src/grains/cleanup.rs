@@ -24,8 +24,8 @@ use ndarray::ArrayView3;
 use std::collections::BTreeMap;
 
 /// How [`clean`] turns a raster into grains. The defaults (16 cells, k = 30) keep the
-/// grain count of 64² structures encoded and decoded by a VAE of reconstruction R² 0.52
-/// at a median ratio 0.96 (10–90 %: 0.33–1.89, 64 structures; `scripts/design.rhai`).
+/// grain count of 64² structures encoded and decoded by a VAE of reconstruction R² 0.56
+/// at a median ratio 1.00 (10–90 %: 0.26–3.12, 140 test structures; `scripts/design.rhai`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CleanOptions {
     /// Smallest grain (cells).
