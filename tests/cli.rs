@@ -168,13 +168,26 @@ fn cuda_request_fails_clearly_without_a_gpu() {
 fn sigint_interrupts_a_running_script() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("spin.rhai");
-    std::fs::write(&script, "let n = 0;\nloop { n += 1; }\n").unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_coercive"))
+    std::fs::write(
+        &script,
+        "print(\"running\");\nlet n = 0;\nloop { n += 1; }\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coercive"))
         .args(["run", script.to_str().unwrap()])
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Signal only once the script runs: on a loaded machine start-up (libtorch) can take
+    // longer than any fixed wait, and a SIGINT before the handler exists kills outright.
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "running\n");
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -323,10 +336,22 @@ fn tensor_bench_and_anchor_file_commands() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("anchors.json");
     let f = file.to_str().unwrap();
-    let common = ["-q", "--no-cache", "bench", "solver", "--n", "12", "--structures", "2"];
+    let common = [
+        "-q",
+        "--no-cache",
+        "bench",
+        "solver",
+        "--n",
+        "12",
+        "--structures",
+        "2",
+    ];
     let (code, out, err) = coercive(&[&common[..], &["--write-anchors", f]].concat());
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("wrote the plain solver's anchors of 2"), "{out}");
+    assert!(
+        out.contains("wrote the plain solver's anchors of 2"),
+        "{out}"
+    );
     let (code, out, err) = coercive(&[&common[..], &["--batch", "1,2", "--anchors", f]].concat());
     assert_eq!(code, 0, "{err}");
     assert!(
