@@ -56,6 +56,11 @@ impl Slots {
         self.held.iter().any(Option::is_some)
     }
 
+    /// Which slots hold a structure.
+    fn live(&self) -> Vec<bool> {
+        self.held.iter().map(Option::is_some).collect()
+    }
+
     /// Loads a structure into every free slot, `pending` first, then from `next`, each
     /// starting at the first of `fields` with step `tau`.
     fn fill<E: From<SolverError>>(
@@ -139,7 +144,6 @@ pub fn sweep_stream<E: From<SolverError>>(
     } else {
         (Tensor::new(), Tensor::new())
     };
-    let mut live = vec![false; b];
     slots.fill(&mut energy, &mut pending, &mut next, &fields, tau_first)?;
     let o = (energy.kind(), energy.device());
     let mask = |v: &[bool]| {
@@ -147,15 +151,13 @@ pub fn sweep_stream<E: From<SolverError>>(
             .to_device(o.1)
             .ne(0)
     };
-    let mut live_t = mask(&live);
+    // Set with the other uploads at the first tick (`changed` starts true).
+    let mut live_t = Tensor::new();
     let mut changed = true;
     while slots.any() {
         crate::interrupt::check().map_err(SolverError::from)?;
         if changed {
-            for (l, s) in live.iter_mut().zip(&slots.held) {
-                *l = s.is_some();
-            }
-            live_t = mask(&live);
+            live_t = mask(&slots.live());
             let new = mask(&slots.reset);
             descent.phi = pick(
                 &new.view([-1, 1, 1]),
