@@ -5,20 +5,23 @@
 //! The kernel spectra are real (N_xx, N_yy even; N_xy odd in x and in y), so the product is
 //! three real multiplies per frequency. Rows are transformed with a real FFT (only the ny
 //! rows that hold data), columns with a complex FFT; the inverse row transform is done only
-//! for the ny rows that are read back. On one thread each column pair goes forward, through
-//! the kernel product and back in one pass while it is in cache; split over a pool, the two
-//! components are transformed side by side and the product is taken in two halves.
+//! for the ny rows that are read back. An evaluation is three passes: rows forward (in two
+//! bands of rows), columns (in two lanes of columns, a tile of columns at a time forward,
+//! through the kernel product and back while it is in cache), rows inverse (the two bands
+//! again). The bands are where the energy hangs its per-cell work (angles before, local
+//! terms after), so a split evaluation joins its threads three times.
 
-use super::SolverError;
 use super::mesh::Mesh;
 use super::newell::layer_tensor;
+use super::{SolverError, both};
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, FftNum, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 /// The float types the convolution runs in.
-trait Real: FftNum + realfft::num_traits::Float {}
+pub(super) trait Real: FftNum + realfft::num_traits::Float {}
 impl Real for f32 {}
 impl Real for f64 {}
 
@@ -58,32 +61,14 @@ impl<T: Real> Plan<T> {
     }
 }
 
-/// Row-transform buffers of one field component.
-struct RowBuffers<T: Real> {
-    row: Vec<T>,
-    /// The spectra of [`TILE`] consecutive rows, row after row: moved to and from the
-    /// column-major spectrum a cache line (TILE values of one column) at a time.
-    tile: Vec<Complex<T>>,
-    scratch: Vec<Complex<T>>,
-    /// Scratch of the column transforms of this component's lane.
-    columns: Vec<Complex<T>>,
-}
-
-/// Rows transformed together before their spectra move to the columns (8 × 8-byte f32
-/// complex values: one 64-byte line per column).
+/// Columns moved together between the row and the column passes (8 f32 complex values:
+/// one 64-byte line per row).
 const TILE: usize = 8;
 
-impl<T: Real> RowBuffers<T> {
-    fn new(p: &Plan<T>) -> Self {
-        let zero = Complex::new(T::zero(), T::zero());
-        let sr = p.r2c.get_scratch_len().max(p.c2r.get_scratch_len());
-        RowBuffers {
-            row: vec![T::zero(); p.px],
-            tile: vec![zero; TILE * p.nkx],
-            scratch: vec![zero; sr],
-            columns: column_scratch(p),
-        }
-    }
+/// Length of a row spectrum in a band's buffer: nkx rounded up to whole tiles, so that a
+/// tile of a row never straddles two rows.
+fn row_stride(nkx: usize) -> usize {
+    nkx.div_ceil(TILE) * TILE
 }
 
 fn column_scratch<T: Real>(p: &Plan<T>) -> Vec<Complex<T>> {
@@ -98,97 +83,33 @@ fn fft_err(e: impl std::fmt::Display) -> SolverError {
     SolverError::Fft(e.to_string())
 }
 
-/// Row half of the forward transform: the `ny` data rows of an `nx × ny` real array
-/// (row-major, x fastest) zero-padded to `px`, stored column-major (`spec[kx*py + ky]`),
-/// with the padding rows of every column zeroed. Columns are transformed by the caller.
-fn forward_rows<T: Real>(
-    p: &Plan<T>,
-    input: &[f64],
-    nx: usize,
-    ny: usize,
-    spec: &mut [Complex<T>],
-    b: &mut RowBuffers<T>,
-) -> Result<(), SolverError> {
-    let zero = Complex::new(T::zero(), T::zero());
-    let nkx = p.nkx;
-    for col in spec.chunks_exact_mut(p.py) {
-        col[ny..].fill(zero);
-    }
-    for j0 in (0..ny).step_by(TILE) {
-        let rows = TILE.min(ny - j0);
-        for (r, out) in b.tile.chunks_exact_mut(nkx).take(rows).enumerate() {
-            let j = j0 + r;
-            for (x, &v) in b.row[..nx].iter_mut().zip(&input[j * nx..(j + 1) * nx]) {
-                *x = T::from_f64(v).unwrap_or_else(T::zero);
-            }
-            b.row[nx..].fill(T::zero());
-            p.r2c
-                .process_with_scratch(&mut b.row, out, &mut b.scratch)
-                .map_err(fft_err)?;
-        }
-        for kx in 0..nkx {
-            let col = &mut spec[kx * p.py + j0..kx * p.py + j0 + rows];
-            for (r, c) in col.iter_mut().enumerate() {
-                *c = b.tile[r * nkx + kx];
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Row half of the inverse transform: the first `nx × ny` values of the real array whose
-/// column-transformed spectrum is `spec` (not normalised).
-fn inverse_rows<T: Real>(
-    p: &Plan<T>,
-    spec: &[Complex<T>],
-    nx: usize,
-    ny: usize,
-    out: &mut [f64],
-    b: &mut RowBuffers<T>,
-) -> Result<(), SolverError> {
-    let nkx = p.nkx;
-    for j0 in (0..ny).step_by(TILE) {
-        let rows = TILE.min(ny - j0);
-        for kx in 0..nkx {
-            let col = &spec[kx * p.py + j0..kx * p.py + j0 + rows];
-            for (r, &c) in col.iter().enumerate() {
-                b.tile[r * nkx + kx] = c;
-            }
-        }
-        for (r, rowc) in b.tile.chunks_exact_mut(nkx).take(rows).enumerate() {
-            // The spectrum is Hermitian: these imaginary parts are rounding only.
-            rowc[0].im = T::zero();
-            if p.px % 2 == 0 {
-                rowc[nkx - 1].im = T::zero();
-            }
-            p.c2r
-                .process_with_scratch(rowc, &mut b.row, &mut b.scratch)
-                .map_err(fft_err)?;
-            let j = j0 + r;
-            for (o, &v) in out[j * nx..(j + 1) * nx].iter_mut().zip(&b.row[..nx]) {
-                *o = v.to_f64().unwrap_or(0.0);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Full forward 2-D transform (rows, then columns) into `spec`, column-major.
+/// Full forward 2-D transform of a `px × py` real array (rows, then columns) into `spec`,
+/// column-major (`spec[kx*py + ky]`); for building the kernel spectra.
 fn forward<T: Real>(
     p: &Plan<T>,
     input: &[f64],
-    nx: usize,
-    ny: usize,
     spec: &mut [Complex<T>],
 ) -> Result<(), SolverError> {
-    let mut b = RowBuffers::new(p);
-    forward_rows(p, input, nx, ny, spec, &mut b)?;
+    let mut real = vec![T::zero(); p.px];
+    let mut row = vec![Complex::new(T::zero(), T::zero()); p.nkx];
+    let mut scratch = vec![Complex::new(T::zero(), T::zero()); p.r2c.get_scratch_len()];
+    for (j, values) in input.chunks_exact(p.px).enumerate() {
+        for (r, &v) in real.iter_mut().zip(values) {
+            *r = T::from_f64(v).unwrap_or_else(T::zero);
+        }
+        p.r2c
+            .process_with_scratch(&mut real, &mut row, &mut scratch)
+            .map_err(fft_err)?;
+        for (kx, &c) in row.iter().enumerate() {
+            spec[kx * p.py + j] = c;
+        }
+    }
     p.fwd.process_with_scratch(spec, &mut column_scratch(p));
     Ok(())
 }
 
 /// Spectra of N_xx, N_yy, N_xy on the padded grid, real, divided by px·py.
-struct Kernel<T: Real> {
+pub(super) struct Kernel<T: Real> {
     nx: usize,
     ny: usize,
     plan: Plan<T>,
@@ -229,7 +150,7 @@ impl<T: Real> Kernel<T> {
         let mut spectra = Vec::with_capacity(3);
         let mut spec = vec![Complex::new(0.0, 0.0); p64.nkx * py];
         for r in &real {
-            forward(&p64, r, px, py, &mut spec)?;
+            forward(&p64, r, &mut spec)?;
             spectra.push(
                 spec.iter()
                     .map(|c| T::from_f64(c.re * norm).unwrap_or_else(T::zero))
@@ -248,120 +169,276 @@ impl<T: Real> Kernel<T> {
             kxy,
         })
     }
-}
-
-/// One evaluator's convolution: a shared kernel plus private buffers.
-struct Conv<T: Real> {
-    kernel: Arc<Kernel<T>>,
-    /// Spectra of m_x and m_y, column-major.
-    sx: Vec<Complex<T>>,
-    sy: Vec<Complex<T>>,
-    rows: [RowBuffers<T>; 2],
-    scratch: Vec<Complex<T>>,
-}
-
-impl<T: Real> Conv<T> {
-    fn new(kernel: Arc<Kernel<T>>) -> Self {
-        let p = &kernel.plan;
-        let zero = Complex::new(T::zero(), T::zero());
-        Conv {
-            sx: vec![zero; p.nkx * p.py],
-            sy: vec![zero; p.nkx * p.py],
-            rows: [RowBuffers::new(p), RowBuffers::new(p)],
-            scratch: column_scratch(p),
-            kernel,
-        }
-    }
-
-    /// One column pair: forward FFTs, the kernel product h = −N m, inverse FFTs, all
-    /// while the two columns are in cache.
-    fn column(
-        k: &Kernel<T>,
-        kx: usize,
-        cx: &mut [Complex<T>],
-        cy: &mut [Complex<T>],
-        scratch: &mut [Complex<T>],
-    ) {
-        let p = &k.plan;
-        p.fwd.process_with_scratch(cx, scratch);
-        p.fwd.process_with_scratch(cy, scratch);
-        Self::product(k, kx, cx, cy);
-        p.inv.process_with_scratch(cx, scratch);
-        p.inv.process_with_scratch(cy, scratch);
-    }
 
     /// h = −N m on column kx of the spectra.
-    fn product(k: &Kernel<T>, kx: usize, cx: &mut [Complex<T>], cy: &mut [Complex<T>]) {
-        let py = k.plan.py;
+    fn product(&self, kx: usize, cx: &mut [Complex<T>], cy: &mut [Complex<T>]) {
+        let py = self.plan.py;
         let at = kx * py..(kx + 1) * py;
-        let (kxx, kyy, kxy) = (&k.kxx[at.clone()], &k.kyy[at.clone()], &k.kxy[at]);
+        let (kxx, kyy, kxy) = (&self.kxx[at.clone()], &self.kyy[at.clone()], &self.kxy[at]);
         for i in 0..py {
             let (a, c) = (cx[i], cy[i]);
             cx[i] = -(a * kxx[i] + c * kxy[i]);
             cy[i] = -(a * kxy[i] + c * kyy[i]);
         }
     }
+}
 
-    /// h = −N ∗ m; `split` transforms the two components side by side on the rayon pool.
-    fn field(
+/// The two bands of grid rows that every pass of an evaluation is split into (the first is
+/// empty for one row).
+pub(super) fn band_rows(ny: usize) -> [Range<usize>; 2] {
+    [0..ny / 2, ny / 2..ny]
+}
+
+/// A band of grid rows, worked on by one lane in the first and the last pass: the first
+/// turns its rows of m into row spectra, the last turns its rows of the convolved spectra
+/// back into the field.
+pub(super) struct Band<T: Real> {
+    rows: Range<usize>,
+    /// Row spectra of m_x and m_y, row after row, [`row_stride`] values per row.
+    spec: [Vec<Complex<T>>; 2],
+    real: Vec<T>,
+    row: Vec<Complex<T>>,
+    scratch: Vec<Complex<T>>,
+}
+
+impl<T: Real> Band<T> {
+    fn new(p: &Plan<T>, rows: Range<usize>) -> Self {
+        let zero = Complex::new(T::zero(), T::zero());
+        let len = rows.len() * row_stride(p.nkx);
+        Band {
+            rows,
+            spec: [vec![zero; len], vec![zero; len]],
+            real: vec![T::zero(); p.px],
+            row: vec![zero; p.nkx],
+            scratch: vec![zero; p.r2c.get_scratch_len().max(p.c2r.get_scratch_len())],
+        }
+    }
+
+    /// Cells of the grid in this band.
+    pub(super) fn cells(&self, nx: usize) -> Range<usize> {
+        self.rows.start * nx..self.rows.end * nx
+    }
+
+    /// First pass: the real row transforms of this band's rows of `m` (times `weight` when
+    /// given), each row zero-padded to px. The slices hold this band's cells only.
+    pub(super) fn forward(
         &mut self,
-        mx: &[f64],
-        my: &[f64],
-        hx: &mut [f64],
-        hy: &mut [f64],
-        split: bool,
+        k: &Kernel<T>,
+        m: [&[f64]; 2],
+        weight: Option<&[f64]>,
     ) -> Result<(), SolverError> {
-        let k = &*self.kernel;
-        let (nx, ny, py) = (k.nx, k.ny, k.plan.py);
-        let [bx, by] = &mut self.rows;
-        let (sx, sy) = (&mut self.sx, &mut self.sy);
-        if split {
-            // One lane per component, two joins per evaluation: each wake-up of a pool
-            // thread costs tens of µs, so the work is dealt out in as few pieces as possible.
-            let lane = |m: &[f64], spec: &mut Vec<Complex<T>>, b: &mut RowBuffers<T>| {
-                forward_rows(&k.plan, m, nx, ny, spec, b)?;
-                k.plan.fwd.process_with_scratch(spec, &mut b.columns);
-                Ok::<(), SolverError>(())
-            };
-            let (a, b) = rayon::join(|| lane(mx, sx, bx), || lane(my, sy, by));
-            a.and(b)?;
-            // The product in two halves of the columns, so that no thread idles (and
-            // falls asleep) between the forward and the inverse transforms.
-            let half = k.plan.nkx / 2 * py;
-            let (sx0, sx1) = sx.split_at_mut(half);
-            let (sy0, sy1) = sy.split_at_mut(half);
-            let products = |first: usize, sx: &mut [Complex<T>], sy: &mut [Complex<T>]| {
-                for (kx, (cx, cy)) in sx
-                    .chunks_exact_mut(py)
-                    .zip(sy.chunks_exact_mut(py))
-                    .enumerate()
-                {
-                    Self::product(k, first + kx, cx, cy);
+        let (nx, p) = (k.nx, &k.plan);
+        let stride = row_stride(p.nkx);
+        for (spec, m) in self.spec.iter_mut().zip(m) {
+            for (r, out) in spec.chunks_exact_mut(stride).enumerate() {
+                let cells = r * nx..(r + 1) * nx;
+                let (real, pad) = self.real.split_at_mut(nx);
+                match weight {
+                    None => {
+                        for (x, &v) in real.iter_mut().zip(&m[cells]) {
+                            *x = T::from_f64(v).unwrap_or_else(T::zero);
+                        }
+                    }
+                    Some(w) => {
+                        for ((x, &v), &w) in real.iter_mut().zip(&m[cells.clone()]).zip(&w[cells]) {
+                            *x = T::from_f64(w * v).unwrap_or_else(T::zero);
+                        }
+                    }
                 }
-            };
-            rayon::join(
-                || products(0, sx0, sy0),
-                || products(k.plan.nkx / 2, sx1, sy1),
-            );
-            let lane = |spec: &mut Vec<Complex<T>>, h: &mut [f64], b: &mut RowBuffers<T>| {
-                k.plan.inv.process_with_scratch(spec, &mut b.columns);
-                inverse_rows(&k.plan, spec, nx, ny, h, b)
-            };
-            let (a, b) = rayon::join(|| lane(sx, hx, bx), || lane(sy, hy, by));
-            a.and(b)
-        } else {
-            forward_rows(&k.plan, mx, nx, ny, sx, bx)?;
-            forward_rows(&k.plan, my, nx, ny, sy, by)?;
-            for (kx, (cx, cy)) in sx
+                pad.fill(T::zero());
+                p.r2c
+                    .process_with_scratch(&mut self.real, &mut out[..p.nkx], &mut self.scratch)
+                    .map_err(fft_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Last pass: the first nx values of the inverse real row transforms of this band's
+    /// rows of the lanes' convolved spectra (not normalised), into this band's cells.
+    pub(super) fn inverse(
+        &mut self,
+        k: &Kernel<T>,
+        lanes: &[Lane<T>; 2],
+        h: [&mut [f64]; 2],
+    ) -> Result<(), SolverError> {
+        let (nx, p) = (k.nx, &k.plan);
+        for (c, h) in h.into_iter().enumerate() {
+            for (r, j) in self.rows.clone().enumerate() {
+                for lane in lanes {
+                    let w = lane.kx.len();
+                    self.row[lane.kx.clone()].copy_from_slice(&lane.spec[c][j * w..(j + 1) * w]);
+                }
+                // The spectrum is Hermitian: these imaginary parts are rounding only.
+                self.row[0].im = T::zero();
+                if p.px % 2 == 0 {
+                    self.row[p.nkx - 1].im = T::zero();
+                }
+                p.c2r
+                    .process_with_scratch(&mut self.row, &mut self.real, &mut self.scratch)
+                    .map_err(fft_err)?;
+                for (o, &v) in h[r * nx..(r + 1) * nx].iter_mut().zip(&self.real[..nx]) {
+                    *o = v.to_f64().unwrap_or(0.0);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A range of columns kx, worked on by one lane in the middle pass, [`TILE`] at a time:
+/// gathered from the bands' row spectra, transformed, multiplied by the kernel,
+/// transformed back, and the ny rows that are read back kept.
+pub(super) struct Lane<T: Real> {
+    kx: Range<usize>,
+    /// Convolved spectra of h_x and h_y in these columns, rows 0..ny, row after row.
+    spec: [Vec<Complex<T>>; 2],
+    /// One tile of columns of each component, whole padded length py each.
+    cols: [Vec<Complex<T>>; 2],
+    scratch: Vec<Complex<T>>,
+}
+
+impl<T: Real> Lane<T> {
+    fn new(p: &Plan<T>, ny: usize, kx: Range<usize>) -> Self {
+        let zero = Complex::new(T::zero(), T::zero());
+        Lane {
+            spec: [vec![zero; kx.len() * ny], vec![zero; kx.len() * ny]],
+            cols: [vec![zero; TILE * p.py], vec![zero; TILE * p.py]],
+            scratch: column_scratch(p),
+            kx,
+        }
+    }
+
+    /// (first kx, width) of each tile of this lane.
+    fn tiles(&self) -> impl Iterator<Item = (usize, usize)> + use<T> {
+        let kx = self.kx.clone();
+        kx.clone()
+            .step_by(TILE)
+            .map(move |k0| (k0, TILE.min(kx.end - k0)))
+    }
+
+    /// Middle pass over this lane's columns.
+    fn columns(&mut self, k: &Kernel<T>, bands: &[&Band<T>; 2]) {
+        let (ny, p) = (k.ny, &k.plan);
+        let (py, stride) = (p.py, row_stride(p.nkx));
+        let zero = Complex::new(T::zero(), T::zero());
+        for (kx0, w) in self.tiles() {
+            for c in 0..2 {
+                let col = &mut self.cols[c][..w * py];
+                for band in bands {
+                    for (r, j) in band.rows.clone().enumerate() {
+                        let at = r * stride + kx0;
+                        for (t, &v) in band.spec[c][at..at + w].iter().enumerate() {
+                            col[t * py + j] = v;
+                        }
+                    }
+                }
+                for column in col.chunks_exact_mut(py) {
+                    column[ny..].fill(zero);
+                }
+                p.fwd.process_with_scratch(col, &mut self.scratch);
+            }
+            let [cx, cy] = &mut self.cols;
+            for (t, (cx, cy)) in cx
                 .chunks_exact_mut(py)
-                .zip(sy.chunks_exact_mut(py))
+                .zip(cy.chunks_exact_mut(py))
+                .take(w)
                 .enumerate()
             {
-                Self::column(k, kx, cx, cy, &mut self.scratch);
+                k.product(kx0 + t, cx, cy);
             }
-            inverse_rows(&k.plan, sx, nx, ny, hx, bx)?;
-            inverse_rows(&k.plan, sy, nx, ny, hy, by)
+            let (at, width) = (kx0 - self.kx.start, self.kx.len());
+            for c in 0..2 {
+                let col = &mut self.cols[c][..w * py];
+                p.inv.process_with_scratch(col, &mut self.scratch);
+                for (j, out) in self.spec[c].chunks_exact_mut(width).enumerate() {
+                    for (t, o) in out[at..at + w].iter_mut().enumerate() {
+                        *o = col[t * py + j];
+                    }
+                }
+            }
         }
+    }
+}
+
+/// One evaluator's convolution: a shared kernel plus private buffers, in two bands of rows
+/// and two lanes of columns. A split evaluation runs the two of each pass side by side,
+/// one after the other otherwise: the same arithmetic either way.
+pub(super) struct Conv<T: Real> {
+    kernel: Arc<Kernel<T>>,
+    bands: [Band<T>; 2],
+    lanes: [Lane<T>; 2],
+}
+
+impl<T: Real> Conv<T> {
+    fn new(kernel: Arc<Kernel<T>>) -> Self {
+        let (ny, p) = (kernel.ny, &kernel.plan);
+        // Whole tiles in the first lane, so that every tile but the last is full.
+        let kx_mid = (p.nkx.div_ceil(TILE) / 2 * TILE).min(p.nkx);
+        let [a, b] = band_rows(ny);
+        Conv {
+            bands: [Band::new(p, a), Band::new(p, b)],
+            lanes: [Lane::new(p, ny, 0..kx_mid), Lane::new(p, ny, kx_mid..p.nkx)],
+            kernel,
+        }
+    }
+
+    /// The kernel, the two bands of the first and last passes, and the middle pass.
+    pub(super) fn passes(&mut self) -> (&Kernel<T>, &mut [Band<T>; 2], Columns<'_, T>) {
+        let Conv {
+            kernel,
+            bands,
+            lanes,
+        } = self;
+        (&**kernel, bands, Columns { kernel, lanes })
+    }
+
+    /// h = −N ∗ m; `split` runs each pass's two halves side by side on the rayon pool.
+    fn field(
+        &mut self,
+        m: [&[f64]; 2],
+        h: [&mut [f64]; 2],
+        split: bool,
+    ) -> Result<(), SolverError> {
+        let nx = self.kernel.nx;
+        let (k, [ba, bb], columns) = self.passes();
+        let mid = ba.cells(nx).end;
+        let [mx, my] = m.map(|m| m.split_at(mid));
+        let (a, b) = both(
+            split,
+            || ba.forward(k, [mx.0, my.0], None),
+            || bb.forward(k, [mx.1, my.1], None),
+        );
+        a.and(b)?;
+        let lanes = columns.run([&*ba, &*bb], split);
+        let [hx, hy] = h;
+        let (hxa, hxb) = hx.split_at_mut(mid);
+        let (hya, hyb) = hy.split_at_mut(mid);
+        let (a, b) = both(
+            split,
+            || ba.inverse(k, lanes, [hxa, hya]),
+            || bb.inverse(k, lanes, [hxb, hyb]),
+        );
+        a.and(b)
+    }
+}
+
+/// The middle pass of a [`Conv`], borrowed apart from its bands.
+pub(super) struct Columns<'a, T: Real> {
+    kernel: &'a Kernel<T>,
+    lanes: &'a mut [Lane<T>; 2],
+}
+
+impl<'a, T: Real> Columns<'a, T> {
+    /// Runs both lanes over the bands' row spectra; the lanes' spectra then feed the last
+    /// pass.
+    pub(super) fn run(self, bands: [&Band<T>; 2], split: bool) -> &'a [Lane<T>; 2] {
+        let k = self.kernel;
+        {
+            let [la, lb] = &mut *self.lanes;
+            both(split, || la.columns(k, &bands), || lb.columns(k, &bands));
+        }
+        self.lanes
     }
 }
 
@@ -441,12 +518,17 @@ pub struct Demag {
     conv: ConvInner,
 }
 
-enum ConvInner {
+pub(super) enum ConvInner {
     F32(Conv<f32>),
     F64(Conv<f64>),
 }
 
 impl Demag {
+    /// The convolution at its precision, for an evaluation that runs its passes itself.
+    pub(super) fn conv(&mut self) -> &mut ConvInner {
+        &mut self.conv
+    }
+
     pub fn new(kernel: &DemagKernel) -> Self {
         let conv = match &kernel.inner {
             KernelInner::F32(k) => ConvInner::F32(Conv::new(k.clone())),
@@ -467,8 +549,8 @@ impl Demag {
         split: bool,
     ) -> Result<(), SolverError> {
         match &mut self.conv {
-            ConvInner::F32(c) => c.field(mx, my, hx, hy, split),
-            ConvInner::F64(c) => c.field(mx, my, hx, hy, split),
+            ConvInner::F32(c) => c.field([mx, my], [hx, hy], split),
+            ConvInner::F64(c) => c.field([mx, my], [hx, hy], split),
         }
     }
 }

@@ -5,10 +5,13 @@
 //! of cell c in units of HA is |∂ε/∂φ_c|/σ_c (σ = Ms_cell/Ms_ref, 1 for uniform material).
 
 use super::anisotropy::Anisotropy;
-use super::demag::{Demag, DemagKernel, Precision};
+use super::demag::{
+    Band, Columns, ConvInner, Demag, DemagKernel, Kernel, Precision, Real, band_rows,
+};
 use super::exchange::Exchange;
 use super::problem::Problem;
 use super::{SolverError, both, check_cells, trig, zeeman};
+use std::ops::Range;
 
 /// Which energy terms enter (all on by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +76,6 @@ pub struct Energy {
     hy: Vec<f64>,
     dx: Vec<f64>,
     dy: Vec<f64>,
-    sx: Vec<f64>,
-    sy: Vec<f64>,
     evaluations: u64,
     /// Each evaluation spread over the rayon pool ([`Energy::set_split`]).
     split: bool,
@@ -135,8 +136,6 @@ impl Energy {
             hy: vec![0.0; n],
             dx: vec![0.0; n],
             dy: vec![0.0; n],
-            sx: vec![0.0; n],
-            sy: vec![0.0; n],
             evaluations: 0,
             split: false,
         })
@@ -167,72 +166,66 @@ impl Energy {
         self.evaluations
     }
 
+    /// Cells in each of the two bands that every pass of an evaluation is split into.
+    fn bands(&self) -> [Range<usize>; 2] {
+        let nx = self.problem_mesh.nx;
+        band_rows(self.problem_mesh.ny).map(|r| r.start * nx..r.end * nx)
+    }
+
     /// m from φ, the demag field (weighted, kept in dx, dy), the total effective field into
-    /// hx, hy and, with `grad`, ∂ε/∂φ into it. Returns the largest torque in units of HA
-    /// (NaN when a gradient entry is not finite; 0 without `grad`).
-    fn fields(
+    /// hx, hy and, with `grad`, ∂ε/∂φ into it. Each band of rows goes through the passes on
+    /// its own lane: `before` on its angles, m, rows forward; then the demag columns; then
+    /// rows inverse, the local terms, `after` on its gradient. Returns the largest torque in
+    /// units of HA (NaN when a gradient entry is not finite; 0 without `grad`) and what
+    /// `after` returned per band.
+    fn fields<P, R>(
         &mut self,
-        phi: &[f64],
-        h: [f64; 2],
-        grad: Option<&mut [f64]>,
-    ) -> Result<f64, SolverError> {
-        check_cells("angles phi", phi, self.cells())?;
-        let n = self.cells();
-        let mid = if self.split { n / 2 } else { n };
-        {
-            let (pa, pb) = phi.split_at(mid);
-            let (sa, sb) = self.mx.split_at_mut(mid);
-            let (ca, cb) = self.my.split_at_mut(mid);
-            both(
-                self.split,
-                || trig::sin_cos_slice(pa, sa, ca),
-                || trig::sin_cos_slice(pb, sb, cb),
-            );
-        }
-        if let Some((demag, _)) = &mut self.demag {
-            match &self.sigma {
-                None => demag.field(&self.mx, &self.my, &mut self.dx, &mut self.dy, self.split)?,
-                Some(s) => {
-                    for c in 0..s.len() {
-                        self.sx[c] = s[c] * self.mx[c];
-                        self.sy[c] = s[c] * self.my[c];
-                    }
-                    demag.field(&self.sx, &self.sy, &mut self.dx, &mut self.dy, self.split)?;
-                }
-            }
-        }
-        let local = LocalTerms {
-            terms: self.terms,
-            exchange: &self.exchange,
-            anisotropy: &self.anisotropy,
-            sigma: self.sigma.as_deref(),
-            demag_weight: self.demag.as_ref().map(|(_, w)| *w),
-            mx: &self.mx,
-            my: &self.my,
-            h,
+        ask: Ask<
+            '_,
+            P,
+            impl Fn(Range<usize>, &mut P) + Sync,
+            impl Fn(Range<usize>, &[f64]) -> R + Sync,
+        >,
+    ) -> Result<(f64, [R; 2]), SolverError>
+    where
+        P: AsRef<[f64]> + Send,
+        R: Send,
+    {
+        let bands = self.bands();
+        let Energy {
+            terms,
+            exchange,
+            anisotropy,
+            sigma,
+            demag,
+            mx,
+            my,
+            hx,
+            hy,
+            dx,
+            dy,
+            evaluations,
+            split,
+            ..
+        } = self;
+        let pass = Pass {
+            bands,
+            split: *split,
+            terms: *terms,
+            exchange,
+            anisotropy,
+            sigma: sigma.as_deref(),
+            demag_weight: demag.as_ref().map(|(_, w)| *w),
+            m: [mx, my],
+            fields: [hx, hy, dx, dy],
         };
-        let (hxa, hxb) = self.hx.split_at_mut(mid);
-        let (hya, hyb) = self.hy.split_at_mut(mid);
-        let (dxa, dxb) = self.dx.split_at_mut(mid);
-        let (dya, dyb) = self.dy.split_at_mut(mid);
-        let (ga, gb) = match grad {
-            Some(g) => {
-                let (a, b) = g.split_at_mut(mid);
-                (Some(a), Some(b))
-            }
-            None => (None, None),
-        };
-        let (ta, tb) = both(
-            self.split,
-            || local.apply(0..mid, [hxa, hya, dxa, dya], ga),
-            || local.apply(mid..n, [hxb, hyb, dxb, dyb], gb),
-        );
-        self.evaluations += 1;
-        Ok(if ta.is_nan() || tb.is_nan() {
-            f64::NAN
-        } else {
-            ta.max(tb)
-        })
+        let out = match demag.as_mut().map(|(d, _)| d.conv()) {
+            Some(ConvInner::F32(c)) => pass.run(Some(c.passes()), ask),
+            Some(ConvInner::F64(c)) => pass.run(Some(c.passes()), ask),
+            None => pass.run::<f32, _, _>(None, ask),
+        }?;
+        *evaluations += 1;
+        Ok(out)
     }
 
     /// Fills `grad` with ∂ε/∂φ and returns the largest torque |m × h_eff| in units of HA.
@@ -242,6 +235,47 @@ impl Energy {
         h: [f64; 2],
         grad: &mut [f64],
     ) -> Result<f64, SolverError> {
+        self.check_gradient_args(phi, grad)?;
+        let [a, b] = self.bands();
+        let phi = [&phi[a], &phi[b]];
+        let (torque, _) = self.fields(Ask {
+            phi,
+            before: keep_angles,
+            h,
+            grad: Some(&mut *grad),
+            after: |_, _: &[f64]| (),
+        })?;
+        finite_torque(torque, grad)
+    }
+
+    /// [`Energy::gradient`] with a caller's per-cell work done inside the evaluation's
+    /// passes, so that a split descent joins its threads three times per step, not five:
+    /// on each band of cells `before(cells, φ[cells])` runs before the band's angles are
+    /// read and `after(cells, grad[cells])` once its gradient is written. The bands are
+    /// the same whether split or not, so the results are too. Returns the torque and
+    /// `after`'s result per band.
+    pub fn gradient_with<R: Send>(
+        &mut self,
+        phi: &mut [f64],
+        h: [f64; 2],
+        grad: &mut [f64],
+        before: impl Fn(Range<usize>, &mut [f64]) + Sync,
+        after: impl Fn(Range<usize>, &[f64]) -> R + Sync,
+    ) -> Result<(f64, [R; 2]), SolverError> {
+        self.check_gradient_args(phi, grad)?;
+        let [a, _] = self.bands();
+        let (pa, pb) = phi.split_at_mut(a.end);
+        let (torque, out) = self.fields(Ask {
+            phi: [pa, pb],
+            before: |cells, p: &mut &mut [f64]| before(cells, p),
+            h,
+            grad: Some(&mut *grad),
+            after,
+        })?;
+        Ok((finite_torque(torque, grad)?, out))
+    }
+
+    fn check_gradient_args(&self, phi: &[f64], grad: &[f64]) -> Result<(), SolverError> {
         if grad.len() != phi.len() {
             return Err(SolverError::LengthMismatch {
                 what: "gradient buffer",
@@ -249,16 +283,7 @@ impl Energy {
                 got: grad.len(),
             });
         }
-        let torque = self.fields(phi, h, Some(grad))?;
-        if !torque.is_finite() {
-            let index = grad.iter().position(|g| !g.is_finite()).unwrap_or(0);
-            return Err(SolverError::NonFinite {
-                what: "torque",
-                index,
-                value: grad[index],
-            });
-        }
-        Ok(torque)
+        check_cells("angles phi", phi, self.cells())
     }
 
     /// [`Energy::gradient`] plus the total reduced energy ε from the same fields
@@ -287,7 +312,15 @@ impl Energy {
 
     /// The reduced energy ε = E/(2K1V) of each term at φ, field h (units of HA).
     fn reduced_terms(&mut self, phi: &[f64], h: [f64; 2]) -> Result<[f64; 4], SolverError> {
-        self.fields(phi, h, None)?;
+        check_cells("angles phi", phi, self.cells())?;
+        let [a, b] = self.bands();
+        self.fields(Ask {
+            phi: [&phi[a], &phi[b]],
+            before: keep_angles,
+            h,
+            grad: None,
+            after: |_, _: &[f64]| (),
+        })?;
         let (mx, my) = (&self.mx, &self.my);
         let ex = if self.terms.exchange {
             self.exchange.energy(mx, my)
@@ -339,6 +372,156 @@ pub(crate) fn ms_ratio(problem: &Problem) -> Vec<f64> {
     (0..problem.mesh().cells())
         .map(|c| problem.cell_material(c).ms / ms_ref)
         .collect()
+}
+
+/// The torque of an evaluation, or the first non-finite gradient entry as an error.
+fn finite_torque(torque: f64, grad: &[f64]) -> Result<f64, SolverError> {
+    if torque.is_finite() {
+        return Ok(torque);
+    }
+    let index = grad.iter().position(|g| !g.is_finite()).unwrap_or(0);
+    Err(SolverError::NonFinite {
+        what: "torque",
+        index,
+        value: grad.get(index).copied().unwrap_or(f64::NAN),
+    })
+}
+
+/// The `before` of an evaluation that leaves the angles as given.
+fn keep_angles<P>(_: Range<usize>, _: &mut P) {}
+
+/// What one evaluation is asked for: the angles of each band, the caller's work on a band
+/// before its angles are read and after its gradient is written, the applied field, and
+/// where the gradient goes (none for the energy alone).
+struct Ask<'g, P, B, A> {
+    phi: [P; 2],
+    before: B,
+    h: [f64; 2],
+    grad: Option<&'g mut [f64]>,
+    after: A,
+}
+
+/// One evaluation's borrowed state, run by [`Energy::fields`] at the demag's precision.
+struct Pass<'a> {
+    bands: [Range<usize>; 2],
+    split: bool,
+    terms: Terms,
+    exchange: &'a Exchange,
+    anisotropy: &'a Anisotropy,
+    sigma: Option<&'a [f64]>,
+    demag_weight: Option<f64>,
+    m: [&'a mut Vec<f64>; 2],
+    fields: [&'a mut Vec<f64>; 4],
+}
+
+impl Pass<'_> {
+    fn run<T: Real, P: AsRef<[f64]> + Send, R: Send>(
+        self,
+        demag: Option<(&Kernel<T>, &mut [Band<T>; 2], Columns<'_, T>)>,
+        ask: Ask<
+            '_,
+            P,
+            impl Fn(Range<usize>, &mut P) + Sync,
+            impl Fn(Range<usize>, &[f64]) -> R + Sync,
+        >,
+    ) -> Result<(f64, [R; 2]), SolverError> {
+        let Ask {
+            phi,
+            before,
+            h,
+            grad,
+            after,
+        } = ask;
+        let Pass {
+            bands: [ca, cb],
+            split,
+            terms,
+            exchange,
+            anisotropy,
+            sigma,
+            demag_weight,
+            m: [mx, my],
+            fields: [hx, hy, dx, dy],
+        } = self;
+        let mid = ca.end;
+        let (kernel, [mut band_a, mut band_b], columns) = match demag {
+            Some((k, [a, b], c)) => (Some(k), [Some(a), Some(b)], Some(c)),
+            None => (None, [None, None], None),
+        };
+        // Rows forward: the band's angles, its m and its row spectra.
+        let first = |cells: Range<usize>,
+                     p: &mut P,
+                     mx: &mut [f64],
+                     my: &mut [f64],
+                     band: Option<&mut Band<T>>| {
+            before(cells.clone(), p);
+            trig::sin_cos_slice(p.as_ref(), mx, my);
+            match (kernel, band) {
+                (Some(k), Some(b)) => b.forward(k, [mx, my], sigma.map(|s| &s[cells])),
+                _ => Ok(()),
+            }
+        };
+        let [mut pa, mut pb] = phi;
+        {
+            let (mxa, mxb) = mx.split_at_mut(mid);
+            let (mya, myb) = my.split_at_mut(mid);
+            let (a, b) = both(
+                split,
+                || first(ca.clone(), &mut pa, mxa, mya, band_a.as_deref_mut()),
+                || first(cb.clone(), &mut pb, mxb, myb, band_b.as_deref_mut()),
+            );
+            a.and(b)?;
+        }
+        let lanes = match (columns, &band_a, &band_b) {
+            (Some(c), Some(a), Some(b)) => Some(c.run([&**a, &**b], split)),
+            _ => None,
+        };
+        // Rows inverse: the band's demag field, every local term and its gradient.
+        let local = LocalTerms {
+            terms,
+            exchange,
+            anisotropy,
+            sigma,
+            demag_weight,
+            mx,
+            my,
+            h,
+        };
+        let last = |cells: Range<usize>,
+                    [hx, hy, dx, dy]: [&mut [f64]; 4],
+                    mut grad: Option<&mut [f64]>,
+                    band: Option<&mut Band<T>>|
+         -> Result<(f64, R), SolverError> {
+            if let (Some(k), Some(b), Some(lanes)) = (kernel, band, lanes) {
+                b.inverse(k, lanes, [&mut *dx, &mut *dy])?;
+            }
+            let torque = local.apply(cells.clone(), [hx, hy, dx, dy], grad.as_deref_mut());
+            Ok((torque, after(cells, grad.as_deref().unwrap_or(&[]))))
+        };
+        let (hxa, hxb) = hx.split_at_mut(mid);
+        let (hya, hyb) = hy.split_at_mut(mid);
+        let (dxa, dxb) = dx.split_at_mut(mid);
+        let (dya, dyb) = dy.split_at_mut(mid);
+        let (ga, gb) = match grad {
+            Some(g) => {
+                let (a, b) = g.split_at_mut(mid);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        let (a, b) = both(
+            split,
+            || last(ca.clone(), [hxa, hya, dxa, dya], ga, band_a.as_deref_mut()),
+            || last(cb.clone(), [hxb, hyb, dxb, dyb], gb, band_b.as_deref_mut()),
+        );
+        let ((ta, ra), (tb, rb)) = (a?, b?);
+        let torque = if ta.is_nan() || tb.is_nan() {
+            f64::NAN
+        } else {
+            ta.max(tb)
+        };
+        Ok((torque, [ra, rb]))
+    }
 }
 
 /// Cells per block of the local pass: every term of a block is added while it is in cache.
@@ -433,6 +616,20 @@ impl LocalTerms<'_> {
     }
 }
 
+/// `problem` with Ms graded over the cells (down to 1 − `depth` in steps of `period`): per-cell
+/// material for the tests.
+#[cfg(test)]
+pub(crate) fn with_graded_ms(problem: Problem, depth: f64, period: usize) -> Problem {
+    let cells = (0..problem.mesh().cells())
+        .map(|c| {
+            let mut m = super::Material::nd2fe14b();
+            m.ms *= 1.0 - depth * ((c % period) as f64 / period as f64);
+            m
+        })
+        .collect();
+    problem.with_cell_materials(cells).unwrap()
+}
+
 /// Mean (m_x, m_y) of the angles φ.
 pub fn mean_m(phi: &[f64]) -> [f64; 2] {
     let n = phi.len().max(1) as f64;
@@ -463,18 +660,7 @@ mod tests {
         let psi: Vec<f64> = (0..n).map(|c| (c as f64 * 0.37).sin()).collect();
         let phi: Vec<f64> = (0..n).map(|c| 2.0 * (c as f64 * 0.11).cos()).collect();
         let uniform = Problem::new(mesh, &psi).unwrap();
-        let mixed = uniform
-            .clone()
-            .with_cell_materials(
-                (0..n)
-                    .map(|c| {
-                        let mut m = Material::nd2fe14b();
-                        m.ms *= 1.0 - 0.3 * ((c % 7) as f64 / 7.0);
-                        m
-                    })
-                    .collect(),
-            )
-            .unwrap();
+        let mixed = with_graded_ms(uniform.clone(), 0.3, 7);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()

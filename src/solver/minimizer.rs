@@ -187,27 +187,6 @@ pub struct Workspace {
     pub tau_last: f64,
 }
 
-/// `f` on the two halves of (`a`, `b`), side by side on the rayon pool when `split`.
-fn halves(split: bool, a: &mut [f64], b: &[f64], f: impl Fn(&mut [f64], &[f64]) + Sync) {
-    let mid = a.len() / 2;
-    let (a0, a1) = a.split_at_mut(mid);
-    let (b0, b1) = b.split_at(mid);
-    super::both(split, || f(a0, b0), || f(a1, b1));
-}
-
-/// `f` on the two halves of (`a`, `b`), returning both partial results.
-fn halves_sum<R: Send>(
-    split: bool,
-    a: &[f64],
-    b: &[f64],
-    f: impl Fn(&[f64], &[f64]) -> R + Sync,
-) -> (R, R) {
-    let mid = a.len() / 2;
-    let (a0, a1) = a.split_at(mid);
-    let (b0, b1) = b.split_at(mid);
-    super::both(split, || f(a0, b0), || f(a1, b1))
-}
-
 /// Brings angles back into (−π, π] so that long sweeps do not lose precision.
 pub(super) fn wrap_angles(phi: &mut [f64]) {
     for p in phi.iter_mut() {
@@ -259,7 +238,6 @@ pub fn minimize_with(
     let (g, g_new) = (&mut ws.g, &mut ws.g_new);
     let mut torque = energy.gradient(phi, h, g)?;
     let mut gmax = g.iter().fold(0.0f64, |t, x| t.max(x.abs()));
-    let split = energy.is_split();
     let mut iterations = spent + 1;
     let mut tau = ws
         .tau_next
@@ -283,27 +261,34 @@ pub fn minimize_with(
         if tau * gmax > opts.max_turn {
             tau = opts.max_turn / gmax;
         }
-        halves(split, phi, g, |p, g| {
-            for (p, gc) in p.iter_mut().zip(g) {
-                *p -= tau * gc;
-            }
-        });
-        torque = energy.gradient(phi, h, g_new)?;
+        // φ −= τ g before each band's angles are read, and the BB sums over s = −τ g,
+        // y = g_new − g once its gradient is written, inside the evaluation's passes. The
+        // sums are taken per band in every mode, so a split descent rounds as a single one.
+        let g_old: &[f64] = g;
+        let (t, [a, b]) = energy.gradient_with(
+            phi,
+            h,
+            g_new,
+            |cells, p| {
+                for (p, gc) in p.iter_mut().zip(&g_old[cells]) {
+                    *p -= tau * gc;
+                }
+            },
+            |cells, gn| {
+                let (mut ss, mut sy, mut yy, mut big) = (0.0, 0.0, 0.0, 0.0f64);
+                for (a, b) in g_old[cells].iter().zip(gn) {
+                    let s = -tau * a;
+                    let y = b - a;
+                    ss += s * s;
+                    sy += s * y;
+                    yy += y * y;
+                    big = big.max(b.abs());
+                }
+                [ss, sy, yy, big]
+            },
+        )?;
+        torque = t;
         iterations += 1;
-        // s = −τ g, y = g_new − g; the sums are taken per half in every mode, so a split
-        // descent rounds exactly as a single-thread one.
-        let (a, b) = halves_sum(split, g, g_new, |g, gn| {
-            let (mut ss, mut sy, mut yy, mut big) = (0.0, 0.0, 0.0, 0.0f64);
-            for (a, b) in g.iter().zip(gn) {
-                let s = -tau * a;
-                let y = b - a;
-                ss += s * s;
-                sy += s * y;
-                yy += y * y;
-                big = big.max(b.abs());
-            }
-            [ss, sy, yy, big]
-        });
         let (ss, sy, yy) = (a[0] + b[0], a[1] + b[1], a[2] + b[2]);
         gmax = a[3].max(b[3]);
         tau = if sy <= 0.0 {
@@ -360,6 +345,34 @@ mod tests {
             .validated()
             .is_err()
         );
+    }
+
+    /// A descent split over two threads takes the very steps of one thread: the angle
+    /// update and the BB sums ride on the evaluation's bands of rows, which do not depend on
+    /// the split (an odd row count, so the bands are unequal; per-cell Ms, so the demag
+    /// input is weighted).
+    #[test]
+    fn split_descent_is_identical() {
+        let mesh = Mesh::new(23, 17, 2e-9, 2e-9, 36e-6).unwrap();
+        let n = mesh.cells();
+        let psi: Vec<f64> = (0..n).map(|c| 0.5 * (c as f64 * 0.37).sin()).collect();
+        let p = crate::solver::energy::with_graded_ms(Problem::new(mesh, &psi).unwrap(), 0.2, 5);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let start: Vec<f64> = (0..n).map(|c| 3.0 * (c as f64 * 1.37).sin()).collect();
+        let run = |split: bool| {
+            let mut e = Energy::new(&p, Precision::F32).unwrap();
+            e.set_split(split);
+            let mut phi = start.clone();
+            let opts = MinimizeOptions::default();
+            let s = pool.install(|| minimize(&mut e, &mut phi, [0.0, -0.2], &opts).unwrap());
+            (phi, s.iterations, s.converged, e.evaluations())
+        };
+        let (one, two) = (run(false), run(true));
+        assert!(one.2 && one.1 > 20, "a real descent: {} iterations", one.1);
+        assert_eq!(one, two);
     }
 
     #[test]
