@@ -384,7 +384,7 @@ impl<T: Real> Conv<T> {
     }
 
     /// The kernel, the two bands of the first and last passes, and the middle pass.
-    pub(super) fn passes(&mut self) -> (&Kernel<T>, &mut [Band<T>; 2], Columns<'_, T>) {
+    pub(super) fn passes(&mut self) -> Passes<'_, T> {
         let Conv {
             kernel,
             bands,
@@ -422,6 +422,10 @@ impl<T: Real> Conv<T> {
         a.and(b)
     }
 }
+
+/// A [`Conv`] borrowed for one evaluation: its kernel, the bands of the first and the last
+/// pass, and the middle pass.
+pub(super) type Passes<'a, T> = (&'a Kernel<T>, &'a mut [Band<T>; 2], Columns<'a, T>);
 
 /// The middle pass of a [`Conv`], borrowed apart from its bands.
 pub(super) struct Columns<'a, T: Real> {

@@ -5,9 +5,7 @@
 //! of cell c in units of HA is |∂ε/∂φ_c|/σ_c (σ = Ms_cell/Ms_ref, 1 for uniform material).
 
 use super::anisotropy::Anisotropy;
-use super::demag::{
-    Band, Columns, ConvInner, Demag, DemagKernel, Kernel, Precision, Real, band_rows,
-};
+use super::demag::{Band, ConvInner, Demag, DemagKernel, Passes, Precision, Real, band_rows};
 use super::exchange::Exchange;
 use super::problem::Problem;
 use super::{SolverError, both, check_cells, trig, zeeman};
@@ -417,7 +415,7 @@ struct Pass<'a> {
 impl Pass<'_> {
     fn run<T: Real, P: AsRef<[f64]> + Send, R: Send>(
         self,
-        demag: Option<(&Kernel<T>, &mut [Band<T>; 2], Columns<'_, T>)>,
+        demag: Option<Passes<'_, T>>,
         ask: Ask<
             '_,
             P,
@@ -511,8 +509,8 @@ impl Pass<'_> {
         };
         let (a, b) = both(
             split,
-            || last(ca.clone(), [hxa, hya, dxa, dya], ga, band_a.as_deref_mut()),
-            || last(cb.clone(), [hxb, hyb, dxb, dyb], gb, band_b.as_deref_mut()),
+            || last(ca.clone(), [hxa, hya, dxa, dya], ga, band_a),
+            || last(cb.clone(), [hxb, hyb, dxb, dyb], gb, band_b),
         );
         let ((ta, ra), (tb, rb)) = (a?, b?);
         let torque = if ta.is_nan() || tb.is_nan() {
