@@ -209,7 +209,7 @@ pub enum Bench {
         /// and written back; slow the first time): compare every anchor with that path.
         #[arg(long)]
         reference: Option<PathBuf>,
-        /// Also time the first curve alone on one thread and split over all threads.
+        /// Also time the first curve alone on one thread and split over two.
         #[arg(long)]
         single_curve: bool,
         /// Batched tensor solver on --device instead, one run per batch size (e.g.

@@ -9,9 +9,10 @@
 //! compares every anchor with the short-step path ([`MinimizeOptions::short_step`]); the
 //! file keeps the reference anchors, so they are computed once (and only for the seeds it
 //! lacks). With `single_curve` it also times the first structure's curve alone on one
-//! thread and split over all threads.
+//! thread and split over two.
 
 use crate::solver::demag::DemagKernel;
+use crate::solver::fork::LANES;
 use crate::solver::{
     ANCHOR_NAMES, Anchor, Anchors, Energy, Mesh, MinimizeOptions, Problem, SolverError,
     SweepOptions, sweep_many,
@@ -35,7 +36,7 @@ pub struct SolverBenchOptions {
     pub sweep: SweepOptions,
     /// JSON file of the short-step reference anchors: read, completed and written back.
     pub reference: Option<PathBuf>,
-    /// Also time one curve alone on one thread and split over all threads.
+    /// Also time one curve alone on one thread and split over two.
     pub single_curve: bool,
 }
 
@@ -114,7 +115,7 @@ pub struct SolverBenchReport {
     pub wall_seconds: f64,
     /// µs per energy+gradient evaluation on one thread, measured alone.
     pub eval_us_alone: f64,
-    /// µs per evaluation of one curve split over all threads.
+    /// µs per evaluation of one curve split over two threads.
     pub eval_us_split: f64,
     pub single: Option<SingleCurve>,
 }
@@ -300,7 +301,7 @@ impl fmt::Display for SolverBenchReport {
             "  µs per energy+gradient evaluation:   {:.0} alone on one thread, {:.0} split over {} threads, {:.0} in the sweeps",
             self.eval_us_alone,
             self.eval_us_split,
-            self.threads,
+            self.threads.min(LANES),
             self.eval_us_in_sweeps()
         )?;
         writeln!(
@@ -315,7 +316,7 @@ impl fmt::Display for SolverBenchReport {
                 s.seed,
                 s.one_thread,
                 s.split,
-                s.threads,
+                s.threads.min(LANES),
                 s.one_thread / s.split
             )?;
         }
@@ -377,7 +378,7 @@ pub fn paper_structure(n: usize, seed: u64) -> Result<(Vec<f64>, usize, f64), So
 }
 
 /// µs per energy+gradient evaluation of `problem` (median of 5 batches), on this thread or
-/// split over the current rayon pool.
+/// split with a partner thread.
 pub fn eval_microseconds(
     problem: &Problem,
     opts: &SweepOptions,
@@ -390,17 +391,15 @@ pub fn eval_microseconds(
     let phi: Vec<f64> = (0..n).map(|c| 0.1 * (c as f64).sin()).collect();
     let mut g = vec![0.0; n];
     let reps = (2_000_000 / n.max(1)).clamp(5, 200);
-    crate::solver::on_pool(split, || {
-        let mut times = Vec::new();
-        for _ in 0..5 {
-            let t0 = Instant::now();
-            for _ in 0..reps {
-                energy.gradient(&phi, [0.0, 0.5], &mut g)?;
-            }
-            times.push(1e6 * t0.elapsed().as_secs_f64() / reps as f64);
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        for _ in 0..reps {
+            energy.gradient(&phi, [0.0, 0.5], &mut g)?;
         }
-        Ok(median(times))
-    })
+        times.push(1e6 * t0.elapsed().as_secs_f64() / reps as f64);
+    }
+    Ok(median(times))
 }
 
 /// Stored anchors of paper-law structures: the short-step reference path here, the plain

@@ -11,9 +11,10 @@
 //! again). The bands are where the energy hangs its per-cell work (angles before, local
 //! terms after), so a split evaluation joins its threads three times.
 
+use super::SolverError;
+use super::fork::Fork;
 use super::mesh::Mesh;
 use super::newell::layer_tensor;
-use super::{SolverError, both};
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, FftNum, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
@@ -393,29 +394,27 @@ impl<T: Real> Conv<T> {
         (&**kernel, bands, Columns { kernel, lanes })
     }
 
-    /// h = −N ∗ m; `split` runs each pass's two halves side by side on the rayon pool.
+    /// h = −N ∗ m, each pass's two halves run by `fork`.
     fn field(
         &mut self,
         m: [&[f64]; 2],
         h: [&mut [f64]; 2],
-        split: bool,
+        fork: &Fork,
     ) -> Result<(), SolverError> {
         let nx = self.kernel.nx;
         let (k, [ba, bb], columns) = self.passes();
         let mid = ba.cells(nx).end;
         let [mx, my] = m.map(|m| m.split_at(mid));
-        let (a, b) = both(
-            split,
+        let (a, b) = fork.both(
             || ba.forward(k, [mx.0, my.0], None),
             || bb.forward(k, [mx.1, my.1], None),
         );
         a.and(b)?;
-        let lanes = columns.run([&*ba, &*bb], split);
+        let lanes = columns.run([&*ba, &*bb], fork);
         let [hx, hy] = h;
         let (hxa, hxb) = hx.split_at_mut(mid);
         let (hya, hyb) = hy.split_at_mut(mid);
-        let (a, b) = both(
-            split,
+        let (a, b) = fork.both(
             || ba.inverse(k, lanes, [hxa, hya]),
             || bb.inverse(k, lanes, [hxb, hyb]),
         );
@@ -436,11 +435,11 @@ pub(super) struct Columns<'a, T: Real> {
 impl<'a, T: Real> Columns<'a, T> {
     /// Runs both lanes over the bands' row spectra; the lanes' spectra then feed the last
     /// pass.
-    pub(super) fn run(self, bands: [&Band<T>; 2], split: bool) -> &'a [Lane<T>; 2] {
+    pub(super) fn run(self, bands: [&Band<T>; 2], fork: &Fork) -> &'a [Lane<T>; 2] {
         let k = self.kernel;
         {
             let [la, lb] = &mut *self.lanes;
-            both(split, || la.columns(k, &bands), || lb.columns(k, &bands));
+            fork.both(|| la.columns(k, &bands), || lb.columns(k, &bands));
         }
         self.lanes
     }
@@ -516,8 +515,10 @@ impl DemagKernel {
     }
 }
 
-/// A demag field evaluator (kernel + own FFT buffers): one per thread, or one per curve
-/// that splits each evaluation over the rayon pool.
+/// A demag field evaluator (kernel + own FFT buffers), one per thread; an [`Energy`]
+/// runs its passes itself, with its own work in between.
+///
+/// [`Energy`]: super::Energy
 pub struct Demag {
     conv: ConvInner,
 }
@@ -541,20 +542,18 @@ impl Demag {
         Demag { conv }
     }
 
-    /// h = −N ∗ m for in-plane m (no material weight), all slices one value per cell;
-    /// `split` spreads it over the current rayon pool (one curve on many cores) instead of
-    /// the calling thread (one curve per core).
+    /// h = −N ∗ m for in-plane m (no material weight), all slices one value per cell, on
+    /// this thread.
     pub fn field(
         &mut self,
         mx: &[f64],
         my: &[f64],
         hx: &mut [f64],
         hy: &mut [f64],
-        split: bool,
     ) -> Result<(), SolverError> {
         match &mut self.conv {
-            ConvInner::F32(c) => c.field([mx, my], [hx, hy], split),
-            ConvInner::F64(c) => c.field([mx, my], [hx, hy], split),
+            ConvInner::F32(c) => c.field([mx, my], [hx, hy], &Fork::One),
+            ConvInner::F64(c) => c.field([mx, my], [hx, hy], &Fork::One),
         }
     }
 }
@@ -573,11 +572,11 @@ mod tests {
             let n = mesh.cells();
             let (ones, zeros) = (vec![1.0; n], vec![0.0; n]);
             let (mut hx, mut hy) = (vec![0.0; n], vec![0.0; n]);
-            d.field(&ones, &zeros, &mut hx, &mut hy, false).unwrap();
+            d.field(&ones, &zeros, &mut hx, &mut hy).unwrap();
             let nx = -hx.iter().sum::<f64>() / n as f64;
             assert!((nx - 0.49790).abs() < 1e-4, "{precision:?}: Nx = {nx}");
             assert!(hy.iter().sum::<f64>().abs() / (n as f64) < 1e-6);
-            d.field(&zeros, &ones, &mut hx, &mut hy, false).unwrap();
+            d.field(&zeros, &ones, &mut hx, &mut hy).unwrap();
             let ny = -hy.iter().sum::<f64>() / n as f64;
             assert!((ny - 0.49790).abs() < 1e-4, "{precision:?}: Ny = {ny}");
         }
@@ -595,7 +594,7 @@ mod tests {
         let my: Vec<f64> = phi.iter().map(|p| p.cos()).collect();
         let mut d = Demag::new(&DemagKernel::new(&mesh, Precision::F64).unwrap());
         let (mut hx, mut hy) = (vec![0.0; n], vec![0.0; n]);
-        d.field(&mx, &my, &mut hx, &mut hy, false).unwrap();
+        d.field(&mx, &my, &mut hx, &mut hy).unwrap();
         for j in 0..ny {
             for i in 0..nx {
                 let (mut ex, mut ey) = (0.0, 0.0);

@@ -7,8 +7,9 @@
 use super::anisotropy::Anisotropy;
 use super::demag::{Band, ConvInner, Demag, DemagKernel, Passes, Precision, Real, band_rows};
 use super::exchange::Exchange;
+use super::fork::Fork;
 use super::problem::Problem;
-use super::{SolverError, both, check_cells, trig, zeeman};
+use super::{SolverError, check_cells, trig, zeeman};
 use std::ops::Range;
 
 /// Which energy terms enter (all on by default).
@@ -75,8 +76,8 @@ pub struct Energy {
     dx: Vec<f64>,
     dy: Vec<f64>,
     evaluations: u64,
-    /// Each evaluation spread over the rayon pool ([`Energy::set_split`]).
-    split: bool,
+    /// Who runs the second half of each pass ([`Energy::set_split`]).
+    fork: Fork,
 }
 
 impl Energy {
@@ -135,19 +136,22 @@ impl Energy {
             dx: vec![0.0; n],
             dy: vec![0.0; n],
             evaluations: 0,
-            split: false,
+            fork: Fork::One,
         })
     }
 
-    /// Spread each evaluation over the current rayon pool (one curve using every core)
-    /// instead of running it on the calling thread (one curve per core).
+    /// Split each evaluation between the calling thread and a partner thread of this
+    /// evaluator's own (one curve on two cores), instead of running it on the calling
+    /// thread alone (one curve per core). The numbers are the same either way.
     pub fn set_split(&mut self, split: bool) {
-        self.split = split;
+        if split != self.fork.is_split() {
+            self.fork = Fork::new(split);
+        }
     }
 
-    /// Whether evaluations are spread over the rayon pool.
+    /// Whether evaluations are split with a partner thread.
     pub fn is_split(&self) -> bool {
-        self.split
+        self.fork.is_split()
     }
 
     /// The mesh of the problem this evaluator was built for.
@@ -203,12 +207,12 @@ impl Energy {
             dx,
             dy,
             evaluations,
-            split,
+            fork,
             ..
         } = self;
         let pass = Pass {
             bands,
-            split: *split,
+            fork,
             terms: *terms,
             exchange,
             anisotropy,
@@ -247,7 +251,7 @@ impl Energy {
     }
 
     /// [`Energy::gradient`] with a caller's per-cell work done inside the evaluation's
-    /// passes, so that a split descent joins its threads three times per step, not five:
+    /// passes, so that a split descent hands work to its partner three times per step:
     /// on each band of cells `before(cells, φ[cells])` runs before the band's angles are
     /// read and `after(cells, grad[cells])` once its gradient is written. The bands are
     /// the same whether split or not, so the results are too. Returns the torque and
@@ -402,7 +406,7 @@ struct Ask<'g, P, B, A> {
 /// One evaluation's borrowed state, run by [`Energy::fields`] at the demag's precision.
 struct Pass<'a> {
     bands: [Range<usize>; 2],
-    split: bool,
+    fork: &'a Fork,
     terms: Terms,
     exchange: &'a Exchange,
     anisotropy: &'a Anisotropy,
@@ -432,7 +436,7 @@ impl Pass<'_> {
         } = ask;
         let Pass {
             bands: [ca, cb],
-            split,
+            fork,
             terms,
             exchange,
             anisotropy,
@@ -463,15 +467,14 @@ impl Pass<'_> {
         {
             let (mxa, mxb) = mx.split_at_mut(mid);
             let (mya, myb) = my.split_at_mut(mid);
-            let (a, b) = both(
-                split,
+            let (a, b) = fork.both(
                 || first(ca.clone(), &mut pa, mxa, mya, band_a.as_deref_mut()),
                 || first(cb.clone(), &mut pb, mxb, myb, band_b.as_deref_mut()),
             );
             a.and(b)?;
         }
         let lanes = match (columns, &band_a, &band_b) {
-            (Some(c), Some(a), Some(b)) => Some(c.run([&**a, &**b], split)),
+            (Some(c), Some(a), Some(b)) => Some(c.run([&**a, &**b], fork)),
             _ => None,
         };
         // Rows inverse: the band's demag field, every local term and its gradient.
@@ -507,8 +510,7 @@ impl Pass<'_> {
             }
             None => (None, None),
         };
-        let (a, b) = both(
-            split,
+        let (a, b) = fork.both(
             || last(ca.clone(), [hxa, hya, dxa, dya], ga, band_a),
             || last(cb.clone(), [hxb, hyb, dxb, dyb], gb, band_b),
         );

@@ -16,6 +16,7 @@ mod curve_csv;
 pub mod demag;
 pub mod energy;
 pub mod exchange;
+pub mod fork;
 pub mod lbfgs;
 pub mod material;
 pub mod mesh;
@@ -110,23 +111,3 @@ pub(crate) fn check_cells(
 
 #[cfg(test)]
 mod validation;
-
-/// Runs `f` on a thread of the current rayon pool when `split` (so that the joins of a
-/// split evaluation start on a worker instead of being injected from outside, which costs
-/// a cross-thread hand-off each time), else right here.
-pub(crate) fn on_pool<R: Send>(split: bool, f: impl FnOnce() -> R + Send) -> R {
-    if split && rayon::current_thread_index().is_none() {
-        rayon::join(f, || ()).0
-    } else {
-        f()
-    }
-}
-
-/// `a` and `b`, side by side on the rayon pool when `split`, else one after the other.
-pub(crate) fn both<A: Send, B: Send>(
-    split: bool,
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B + Send,
-) -> (A, B) {
-    if split { rayon::join(a, b) } else { (a(), b()) }
-}

@@ -52,9 +52,8 @@ pub fn relax(
         None => vec![0.0; n],
     };
     let mut energy = Energy::new(problem, opts.precision)?;
-    let split = rayon::current_num_threads() > 1;
-    energy.set_split(split);
-    let stats = super::on_pool(split, || minimize(&mut energy, &mut phi, h, opts))?;
+    energy.set_split(rayon::current_num_threads() > 1);
+    let stats = minimize(&mut energy, &mut phi, h, opts)?;
     let energies = energy.energies(&phi, h)?;
     Ok(Relaxed {
         mesh: *problem.mesh(),

@@ -177,12 +177,9 @@ pub fn sweep_keeping(
     snapshots: &Snapshots,
 ) -> Result<Curve, SolverError> {
     let mut energy = Energy::new(problem, opts.min.precision)?;
-    let split = rayon::current_num_threads() > 1;
-    energy.set_split(split);
+    energy.set_split(rayon::current_num_threads() > 1);
     let progress = Progress::new(opts.fields()?.len() as u64, "curve");
-    let curve = super::on_pool(split, || {
-        sweep_observed(&mut energy, opts, snapshots, Some(&progress))
-    });
+    let curve = sweep_observed(&mut energy, opts, snapshots, Some(&progress));
     progress.finish();
     curve
 }
