@@ -87,9 +87,9 @@ pub fn sweep_many_cached(
             value: format!("{threads} ({e})"),
             expected: "a thread count the system can start",
         })?;
-    // Threads for two per curve: each curve splits its evaluations with a partner thread
-    // of its own (the pool's worker runs one half), so no core holds two busy threads.
-    let split = crate::solver::fork::LANES * problems.len() <= pool.current_num_threads();
+    // Each curve splits its evaluations with a partner thread of its own (the pool's
+    // worker runs one half) when there are threads for both.
+    let split = crate::solver::fork::fits(problems.len(), pool.current_num_threads());
     let progress = Progress::new(problems.len() as u64, "solver");
     let out = pool.install(|| {
         problems

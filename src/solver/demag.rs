@@ -66,8 +66,8 @@ impl<T: Real> Plan<T> {
 /// one 64-byte line per row).
 const TILE: usize = 8;
 
-/// Length of a row spectrum in a band's buffer: nkx rounded up to whole tiles, so that a
-/// tile of a row never straddles two rows.
+/// Length of a row spectrum in a band's buffer: nkx rounded up to whole tiles, so that every
+/// row, and every tile the column pass reads from it, starts on a tile boundary.
 fn row_stride(nkx: usize) -> usize {
     nkx.div_ceil(TILE) * TILE
 }
@@ -213,11 +213,6 @@ impl<T: Real> Band<T> {
             row: vec![zero; p.nkx],
             scratch: vec![zero; p.r2c.get_scratch_len().max(p.c2r.get_scratch_len())],
         }
-    }
-
-    /// Cells of the grid in this band.
-    pub(super) fn cells(&self, nx: usize) -> Range<usize> {
-        self.rows.start * nx..self.rows.end * nx
     }
 
     /// First pass: the real row transforms of this band's rows of `m` (times `weight` when
@@ -394,31 +389,19 @@ impl<T: Real> Conv<T> {
         (&**kernel, bands, Columns { kernel, lanes })
     }
 
-    /// h = −N ∗ m, each pass's two halves run by `fork`.
-    fn field(
-        &mut self,
-        m: [&[f64]; 2],
-        h: [&mut [f64]; 2],
-        fork: &Fork,
-    ) -> Result<(), SolverError> {
-        let nx = self.kernel.nx;
+    /// h = −N ∗ m on this thread, the passes' halves one after the other.
+    fn field(&mut self, m: [&[f64]; 2], h: [&mut [f64]; 2]) -> Result<(), SolverError> {
+        let mid = band_rows(self.kernel.ny)[0].end * self.kernel.nx;
         let (k, [ba, bb], columns) = self.passes();
-        let mid = ba.cells(nx).end;
         let [mx, my] = m.map(|m| m.split_at(mid));
-        let (a, b) = fork.both(
-            || ba.forward(k, [mx.0, my.0], None),
-            || bb.forward(k, [mx.1, my.1], None),
-        );
-        a.and(b)?;
-        let lanes = columns.run([&*ba, &*bb], fork);
+        ba.forward(k, [mx.0, my.0], None)?;
+        bb.forward(k, [mx.1, my.1], None)?;
+        let lanes = columns.run([&*ba, &*bb], &Fork::One);
         let [hx, hy] = h;
         let (hxa, hxb) = hx.split_at_mut(mid);
         let (hya, hyb) = hy.split_at_mut(mid);
-        let (a, b) = fork.both(
-            || ba.inverse(k, lanes, [hxa, hya]),
-            || bb.inverse(k, lanes, [hxb, hyb]),
-        );
-        a.and(b)
+        ba.inverse(k, lanes, [hxa, hya])?;
+        bb.inverse(k, lanes, [hxb, hyb])
     }
 }
 
@@ -552,8 +535,8 @@ impl Demag {
         hy: &mut [f64],
     ) -> Result<(), SolverError> {
         match &mut self.conv {
-            ConvInner::F32(c) => c.field([mx, my], [hx, hy], &Fork::One),
-            ConvInner::F64(c) => c.field([mx, my], [hx, hy], &Fork::One),
+            ConvInner::F32(c) => c.field([mx, my], [hx, hy]),
+            ConvInner::F64(c) => c.field([mx, my], [hx, hy]),
         }
     }
 }

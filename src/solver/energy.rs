@@ -238,16 +238,26 @@ impl Energy {
         grad: &mut [f64],
     ) -> Result<f64, SolverError> {
         self.check_gradient_args(phi, grad)?;
+        let torque = self.fields_at(phi, h, Some(&mut *grad))?;
+        finite_torque(torque, grad)
+    }
+
+    /// [`Energy::fields`] at the angles as given, with no work of the caller's in the passes.
+    fn fields_at(
+        &mut self,
+        phi: &[f64],
+        h: [f64; 2],
+        grad: Option<&mut [f64]>,
+    ) -> Result<f64, SolverError> {
         let [a, b] = self.bands();
-        let phi = [&phi[a], &phi[b]];
         let (torque, _) = self.fields(Ask {
-            phi,
+            phi: [&phi[a], &phi[b]],
             before: keep_angles,
             h,
-            grad: Some(&mut *grad),
+            grad,
             after: |_, _: &[f64]| (),
         })?;
-        finite_torque(torque, grad)
+        Ok(torque)
     }
 
     /// [`Energy::gradient`] with a caller's per-cell work done inside the evaluation's
@@ -315,14 +325,7 @@ impl Energy {
     /// The reduced energy ε = E/(2K1V) of each term at φ, field h (units of HA).
     fn reduced_terms(&mut self, phi: &[f64], h: [f64; 2]) -> Result<[f64; 4], SolverError> {
         check_cells("angles phi", phi, self.cells())?;
-        let [a, b] = self.bands();
-        self.fields(Ask {
-            phi: [&phi[a], &phi[b]],
-            before: keep_angles,
-            h,
-            grad: None,
-            after: |_, _: &[f64]| (),
-        })?;
+        self.fields_at(phi, h, None)?;
         let (mx, my) = (&self.mx, &self.my);
         let ex = if self.terms.exchange {
             self.exchange.energy(mx, my)
@@ -650,7 +653,7 @@ mod tests {
         (a - b).abs() <= tol * b.abs().max(1.0)
     }
 
-    /// Splitting an evaluation over a pool changes who computes, not what: the gradient
+    /// Splitting an evaluation with a partner thread changes who computes, not what: the gradient
     /// and energy are bit-for-bit those of one thread (so a curve does not depend on the
     /// thread count), with uniform and with per-cell material.
     #[test]
@@ -661,17 +664,13 @@ mod tests {
         let phi: Vec<f64> = (0..n).map(|c| 2.0 * (c as f64 * 0.11).cos()).collect();
         let uniform = Problem::new(mesh, &psi).unwrap();
         let mixed = with_graded_ms(uniform.clone(), 0.3, 7);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
         for p in [uniform, mixed] {
             let mut one = Energy::new(&p, Precision::F32).unwrap();
             let mut two = Energy::new(&p, Precision::F32).unwrap();
             two.set_split(true);
             let (mut g1, mut g2) = (vec![0.0; n], vec![0.0; n]);
             let a = one.gradient_energy(&phi, [0.1, -0.4], &mut g1).unwrap();
-            let b = pool.install(|| two.gradient_energy(&phi, [0.1, -0.4], &mut g2).unwrap());
+            let b = two.gradient_energy(&phi, [0.1, -0.4], &mut g2).unwrap();
             assert_eq!(a, b);
             assert_eq!(g1, g2);
         }

@@ -20,6 +20,12 @@ const SPIN: Duration = Duration::from_micros(500);
 /// Threads that one split evaluation keeps busy.
 pub const LANES: usize = 2;
 
+/// Whether `curves` curves run at once may each split with a partner thread on `threads`
+/// threads: only when no core then holds two busy threads.
+pub fn fits(curves: usize, threads: usize) -> bool {
+    LANES * curves <= threads
+}
+
 /// The two halves of every pass: one after the other here, or side by side with a partner.
 pub enum Fork {
     One,

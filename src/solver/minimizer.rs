@@ -357,17 +357,13 @@ mod tests {
         let n = mesh.cells();
         let psi: Vec<f64> = (0..n).map(|c| 0.5 * (c as f64 * 0.37).sin()).collect();
         let p = crate::solver::energy::with_graded_ms(Problem::new(mesh, &psi).unwrap(), 0.2, 5);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
         let start: Vec<f64> = (0..n).map(|c| 3.0 * (c as f64 * 1.37).sin()).collect();
         let run = |split: bool| {
             let mut e = Energy::new(&p, Precision::F32).unwrap();
             e.set_split(split);
             let mut phi = start.clone();
             let opts = MinimizeOptions::default();
-            let s = pool.install(|| minimize(&mut e, &mut phi, [0.0, -0.2], &opts).unwrap());
+            let s = minimize(&mut e, &mut phi, [0.0, -0.2], &opts).unwrap();
             (phi, s.iterations, s.converged, e.evaluations())
         };
         let (one, two) = (run(false), run(true));

@@ -52,7 +52,7 @@ pub fn relax(
         None => vec![0.0; n],
     };
     let mut energy = Energy::new(problem, opts.precision)?;
-    energy.set_split(rayon::current_num_threads() > 1);
+    energy.set_split(super::fork::fits(1, rayon::current_num_threads()));
     let stats = minimize(&mut energy, &mut phi, h, opts)?;
     let energies = energy.energies(&phi, h)?;
     Ok(Relaxed {

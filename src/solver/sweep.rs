@@ -177,7 +177,7 @@ pub fn sweep_keeping(
     snapshots: &Snapshots,
 ) -> Result<Curve, SolverError> {
     let mut energy = Energy::new(problem, opts.min.precision)?;
-    energy.set_split(rayon::current_num_threads() > 1);
+    energy.set_split(super::fork::fits(1, rayon::current_num_threads()));
     let progress = Progress::new(opts.fields()?.len() as u64, "curve");
     let curve = sweep_observed(&mut energy, opts, snapshots, Some(&progress));
     progress.finish();
