@@ -36,7 +36,10 @@ enum Space {
 #[derive(Clone, Copy, PartialEq)]
 enum Inputs {
     Descriptors,
+    /// The search's own genes z.
     Codes,
+    /// encode(clean(decode(z))): the code of the structure the solver will see.
+    Recoded,
 }
 
 /// Distance to the data: standardised RMS distance to the nearest of `points`, or the
@@ -162,7 +165,8 @@ impl Problem {
         xs: &[Vec<f64>],
     ) -> RResult<(Vec<Structure>, Array2<f32>, Vec<f64>)> {
         use rayon::prelude::*;
-        let (structures, consistency): (Vec<Structure>, Vec<f64>) = match &self.space {
+        type Realised = (Vec<Structure>, Vec<f64>, Option<Array2<f32>>);
+        let (structures, consistency, recoded): Realised = match &self.space {
             Space::Generator { law, seed } => {
                 let s = xs
                     .par_iter()
@@ -170,7 +174,7 @@ impl Problem {
                     .collect::<Result<Vec<_>, String>>()
                     .map_err(|e| error(f, e))?;
                 let n = s.len();
-                (s, vec![0.0; n])
+                (s, vec![0.0; n], None)
             }
             Space::Latent { vae, clean } => {
                 let z = Array2::from_shape_fn((xs.len(), xs[0].len()), |(i, j)| xs[i][j] as f32);
@@ -183,32 +187,40 @@ impl Problem {
                     .map(|im| crate::grains::clean(im, clean).map_err(|e| e.to_string()))
                     .collect::<Result<Vec<_>, String>>()
                     .map_err(|e| error(f, e))?;
-                let c = if self.consistency > 0.0 {
+                // The cleaned structures' own codes, for the consistency guard and for a
+                // model on them.
+                let zz = if self.consistency > 0.0 || self.inputs == Inputs::Recoded {
                     let e = vae.config().encoding;
                     let (ny, nx) = (images.shape()[2], images.shape()[3]);
                     let mut back = Array4::zeros((s.len(), e.channels(), ny, nx));
                     for (k, st) in s.iter().enumerate() {
                         e.encode_into(st, back.index_axis_mut(ndarray::Axis(0), k));
                     }
-                    let zz = vae.encode(&back).map_err(error_in(f))?;
-                    (0..s.len())
+                    Some(vae.encode(&back).map_err(error_in(f))?)
+                } else {
+                    None
+                };
+                let c = match &zz {
+                    Some(zz) if self.consistency > 0.0 => (0..s.len())
                         .map(|i| {
                             let d: f64 = (0..z.ncols())
                                 .map(|j| (zz[[i, j]] as f64 - z[[i, j]] as f64).powi(2))
                                 .sum();
                             (d / z.ncols() as f64).sqrt()
                         })
-                        .collect()
-                } else {
-                    vec![0.0; s.len()]
+                        .collect(),
+                    _ => vec![0.0; s.len()],
                 };
-                (s, c)
+                (s, c, zz)
             }
         };
         let inputs = match self.inputs {
             Inputs::Codes => {
                 Array2::from_shape_fn((xs.len(), xs[0].len()), |(i, j)| xs[i][j] as f32)
             }
+            // Recoded inputs exist only in the latent space, which `problem` enforces.
+            Inputs::Recoded => recoded
+                .ok_or_else(|| error(f, "option `inputs: \"recoded\"` needs space: \"latent\""))?,
             Inputs::Descriptors => {
                 let rows = structures
                     .par_iter()
@@ -293,10 +305,10 @@ impl Problem {
                         "the model takes {} inputs but the candidates give {} ({})",
                         e.config.inputs,
                         inputs.ncols(),
-                        if self.inputs == Inputs::Codes {
-                            "latent codes"
-                        } else {
-                            "descriptors"
+                        match self.inputs {
+                            Inputs::Codes => "latent codes",
+                            Inputs::Recoded => "codes of the cleaned structures",
+                            Inputs::Descriptors => "descriptors",
                         }
                     ),
                 );
@@ -463,7 +475,12 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         .transpose()?;
     let seed = o.seed("seed", crate::settings::seed())?;
     let space = o.choice("space", &["generator", "latent"])?;
-    let (space, bounds, inputs) = if space == "generator" {
+    let inputs = match o.choice("inputs", &["descriptors", "codes", "recoded"])? {
+        "codes" => Inputs::Codes,
+        "recoded" => Inputs::Recoded,
+        _ => Inputs::Descriptors,
+    };
+    let (space, bounds) = if space == "generator" {
         let law = match o.value("generator") {
             None => VoronoiOptions::square(64),
             Some(v) => {
@@ -501,9 +518,14 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
                  space; the prior without points is for space: \"latent\"",
             );
         }
-        let inputs = o.choice("inputs", &["descriptors"])?;
-        let _ = inputs;
-        (Space::Generator { law, seed }, bounds, Inputs::Descriptors)
+        if inputs != Inputs::Descriptors {
+            return fail(
+                f,
+                "option `inputs: \"codes\"` or `\"recoded\"` needs space: \"latent\" (a \
+                 generator's candidates have descriptors, not codes)",
+            );
+        }
+        (Space::Generator { law, seed }, bounds)
     } else {
         for key in ["generator", "theta_deg"] {
             if o.value(key).is_some() {
@@ -523,12 +545,8 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         let encoding = super::convert::lock(&vae).config().encoding;
         let half = o.float("box", 3.0, 1e-6, 1e6)?;
         let clean = clean_options(f, o.value("clean"), encoding)?;
-        let inputs = match o.choice("inputs", &["descriptors", "codes"])? {
-            "codes" => Inputs::Codes,
-            _ => Inputs::Descriptors,
-        };
         let bounds = Bounds::new(vec![-half; latent], vec![half; latent]).map_err(error_in(f))?;
-        (Space::Latent { vae, clean }, bounds, inputs)
+        (Space::Latent { vae, clean }, bounds)
     };
     Ok(Problem {
         space,
@@ -712,7 +730,10 @@ pub mod design_module {
     /// 1.0, near_data: #{ points: X, weight: 0.1 } })`.
     ///
     /// `model`: an Ensemble on descriptors (`grains::descriptors`) or, with `space:
-    /// "latent", inputs: "codes"`, on latent codes. `objective` is maximised; every
+    /// "latent"`, on latent codes: `inputs: "codes"` gives it the search's code z,
+    /// `inputs: "recoded"` the code of the structure the solver will see,
+    /// encode(clean(decode(z))), as the training records' codes are those of real
+    /// structures (`v.encode(records)`). `objective` is maximised; every
     /// constraint must be ≥ 0 (a broken one costs 1e6·(1 + violation)). Both are closures
     /// over `p = #{ M1, Mr, Hk90, Hk80, Hk70, Hc, sigma: #{ … }, spread: #{ … } }`: the
     /// predicted mean, its calibrated σ and the members' spread.
@@ -726,7 +747,7 @@ pub mod design_module {
     /// (propagated from the anchors' calibrated σ); `spread: λ` the same with the
     /// members' spread (their disagreement before the error model); `near_data: #{
     /// points, weight }` adds weight × the standardised RMS distance from the model's
-    /// inputs (the candidate's descriptors, or its code with `inputs: "codes"`) to the
+    /// inputs (the candidate's descriptors, or its code with `inputs: "codes"|"recoded"`) to the
     /// nearest of `points` (the training inputs); without `points`, in the latent space
     /// only, the prior ‖z‖²/d;
     /// `consistency: w` (latent only) adds w·‖encode(clean(decode(z))) − z‖/√d;
