@@ -299,6 +299,9 @@ impl Net {
     /// (loss, reconstruction MSE, KL) of a batch, with a reparameterised sample.
     pub fn loss(&self, x: &Tensor) -> (Tensor, Tensor, Tensor) {
         let (mu, logvar) = self.encode_tensor(x);
+        // One runaway log-variance would make exp() infinite and end the run; e^±20 is far
+        // outside any posterior a trained encoder gives.
+        let logvar = logvar.clamp(-20.0, 20.0);
         let eps = mu.randn_like();
         let z = &mu + (&logvar * 0.5).exp() * eps;
         let recon = self.decode_tensor(&z).mse_loss(x, tch::Reduction::Mean);
@@ -533,6 +536,19 @@ mod tests {
         assert_eq!((mu.size(), lv.size()), (vec![2, 512], vec![2, 512]));
         let y = tch::no_grad(|| vae.net.decode_tensor(&mu));
         assert_eq!(y.size(), vec![2, 1, 160, 160]);
+    }
+
+    #[test]
+    fn runaway_log_variance_keeps_the_loss_finite() {
+        let vae = Vae::new(VaeConfig::new(32, 32, Encoding::Axis, 4), Device::Cpu, 0).unwrap();
+        // A log-variance of 200 overflows exp() in f32; the loss must stay finite.
+        tch::no_grad(|| {
+            let b = vae.net.layers.logvar.bs.as_ref().unwrap();
+            let _ = b.shallow_clone().fill_(200.0);
+        });
+        let x = Tensor::zeros([2, 2, 32, 32], (Kind::Float, Device::Cpu));
+        let (loss, _, kl) = tch::no_grad(|| vae.net.loss(&x));
+        assert!(loss.double_value(&[]).is_finite() && kl.double_value(&[]).is_finite());
     }
 
     #[test]
