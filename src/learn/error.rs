@@ -16,15 +16,18 @@ pub enum LearnError {
     /// Ctrl-C during training; the model keeps the weights of the last finished epoch.
     #[error("interrupted in epoch {epoch}; the model keeps the weights of {kept}")]
     Interrupted { epoch: usize, kept: String },
-    /// A non-finite loss; the model keeps the weights of the last finished epoch.
+    /// A non-finite loss, or one that blew up from where the run began; the model keeps the
+    /// weights of the last finished epoch.
     #[error(
-        "training diverged: the loss is {loss} in epoch {epoch}, step {step}; the model keeps \
-         the weights of {kept}; try a smaller lr (this run used {lr})"
+        "training diverged: the loss is {loss:.4e}{why} in epoch {epoch}, step {step}; the model \
+         keeps the weights of {kept}; try a smaller lr (this run used {lr})"
     )]
     Diverged {
         epoch: usize,
         step: usize,
         loss: f64,
+        /// Empty for a non-finite loss, else how far it rose.
+        why: String,
         lr: f64,
         kept: String,
     },

@@ -152,6 +152,17 @@ pub fn fit_batches(
     })
 }
 
+/// How many times its first value (or 1, for a loss that began below 1) a loss may rise to
+/// before the run counts as diverged. Learning-rate noise moves a loss by a few times; a run
+/// at 10⁶ has weights that no longer mean anything.
+const BLOW_UP: f64 = 1e6;
+
+/// Why `loss` counts as diverged from a run that began at `first`, if it does.
+fn blown_up(first: f64, loss: f64) -> Option<String> {
+    let limit = BLOW_UP * first.abs().max(1.0);
+    (loss.abs() > limit).then(|| format!(" (over {BLOW_UP:e} times its first value {first:.4})"))
+}
+
 /// Runs `epochs` epochs numbered from `history.len() + 1`: `epoch(e, opt, tick)` trains one
 /// epoch, calling `tick(loss)` after every batch with that batch's loss (progress, Ctrl-C
 /// and a non-finite loss as errors), and returns its record, which is appended to
@@ -171,14 +182,18 @@ where
 {
     let progress = crate::progress::Progress::new((epochs * batches_per_epoch) as u64, label);
     let lr = opt.config.lr;
+    // The first batch's loss of this run: a loss far above it is a run that has left its
+    // basin for good, even while it stays finite.
+    let mut first: Option<f64> = None;
     for _ in 0..epochs {
         let e = history.len() + 1;
         let snapshot = Snapshot::take(vs, opt);
         let mut step = 0;
-        let diverged = |step: usize, loss: f64| LearnError::Diverged {
+        let diverged = |step: usize, loss: f64, why: String| LearnError::Diverged {
             epoch: e,
             step,
             loss,
+            why,
             lr,
             kept: kept(e),
         };
@@ -187,16 +202,19 @@ where
             progress.inc(1);
             crate::interrupt::check().map_err(|_| interrupted(e))?;
             // NaN weights would otherwise train on silently and predict nothing but NaN.
-            if loss.is_finite() {
-                Ok(())
-            } else {
-                Err(diverged(step, loss))
+            if !loss.is_finite() {
+                return Err(diverged(step, loss, String::new()));
+            }
+            let start = *first.get_or_insert(loss);
+            match blown_up(start, loss) {
+                Some(why) => Err(diverged(step, loss, why)),
+                None => Ok(()),
             }
         };
         let result = epoch(e, opt, &mut tick).and_then(|r| {
             let bad = r.parts.values().find(|v| !v.is_finite());
             match bad.or((!r.loss.is_finite()).then_some(&r.loss)) {
-                Some(&v) => Err(diverged(batches_per_epoch, v)),
+                Some(&v) => Err(diverged(batches_per_epoch, v, String::new())),
                 None => Ok(r),
             }
         });
