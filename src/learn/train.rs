@@ -250,3 +250,23 @@ pub fn with_torch_threads<R>(n: i32, f: impl FnOnce() -> R) -> R {
 pub fn scalar(t: &Tensor) -> f64 {
     t.double_value(&[])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::blown_up;
+
+    #[test]
+    fn a_loss_counts_as_blown_up_only_far_above_where_it_began() {
+        // A run that began at 0.5 is judged against 1 (the floor): 1e6 is the limit.
+        assert!(blown_up(0.5, 9e5).is_none());
+        assert!(blown_up(0.5, 2e6).is_some());
+        // One that began high is judged against its own start.
+        assert!(blown_up(40.0, 3e7).is_none());
+        assert!(blown_up(40.0, 5e7).is_some());
+        // Falling, or noise of a few times, is never divergence.
+        assert!(blown_up(1.0, 1e-3).is_none());
+        assert!(blown_up(1.0, 5.0).is_none());
+        let why = blown_up(0.9606, 6.1e26).unwrap();
+        assert!(why.contains("times its first value 0.9606"), "{why}");
+    }
+}
