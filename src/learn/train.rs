@@ -165,7 +165,7 @@ fn blown_up(first: f64, loss: f64) -> Option<String> {
 
 /// Runs `epochs` epochs numbered from `history.len() + 1`: `epoch(e, opt, tick)` trains one
 /// epoch, calling `tick(loss)` after every batch with that batch's loss (progress, Ctrl-C
-/// and a non-finite loss as errors), and returns its record, which is appended to
+/// and a non-finite or blown-up loss as errors), and returns its record, which is appended to
 /// `history`. On Ctrl-C or any error inside an epoch the weights and optimiser state roll
 /// back to the end of the last finished epoch.
 pub fn run_epochs<F>(
