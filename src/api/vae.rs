@@ -7,7 +7,7 @@ use super::latent::{all_ids, codes_in, codes_out, image_of, structure_of, with_s
 use super::opts::Opts;
 use super::{MAX_EPOCHS, RResult, error, error_in, fail};
 use crate::array::NdArray;
-use crate::learn::{Vae, VaeConfig, VaeTrain};
+use crate::learn::{Supervision, Vae, VaeConfig, VaeTrain};
 use rhai::plugin::*;
 use rhai::{Array, Map};
 use std::sync::{Arc, Mutex};
@@ -42,14 +42,68 @@ fn config(func: &'static str, o: &mut Opts) -> RResult<VaeConfig> {
     let latent = o.int("latent", 512, 1, crate::learn::vae::MAX_LATENT as i64)? as usize;
     let mut c = VaeConfig::new(nx, ny, enc, latent);
     c.kl_weight = o.float("kl_weight", c.kl_weight, 0.0, 1e6)?;
+    if o.bool("label_head", false)? {
+        c.labels = crate::solver::ANCHOR_NAMES.len();
+    }
     Ok(c)
+}
+
+/// The `labelled` option of `Vae.train`, read.
+struct Labelled {
+    structures: Dynamic,
+    anchors: ndarray::Array2<f64>,
+    weight: f64,
+    batch: usize,
+}
+
+fn labelled_opts(f: &'static str, v: Dynamic) -> RResult<Labelled> {
+    let Some(map) = v.read_lock::<Map>().map(|m| m.clone()) else {
+        return fail(
+            f,
+            format!(
+                "option `labelled` must be a map #{{ structures, anchors, weight, batch }}, got {}",
+                crate::docs::type_of(&v)
+            ),
+        );
+    };
+    let mut o = Opts::new(f, map);
+    let need = |what: &str| error(f, format!("option `labelled` needs `{what}`"));
+    let structures = o.value("structures").ok_or_else(|| need("structures"))?;
+    let anchors = o.value("anchors").ok_or_else(|| need("anchors"))?;
+    let names: Vec<String> = crate::solver::ANCHOR_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let anchors = crate::api::regressor::targets_in(f, &anchors, &names)?;
+    let n = crate::api::structures::Structures::from_value(f, &structures)?.len();
+    if anchors.nrows() != n {
+        return fail(
+            f,
+            format!(
+                "`labelled` has {n} structures and {} row(s) of anchors; they must match",
+                anchors.nrows()
+            ),
+        );
+    }
+    let l = Labelled {
+        structures,
+        anchors,
+        weight: o.float("weight", 1.0, 0.0, 1e6)?,
+        batch: o.int("batch", 16, 1, 1 << 16)? as usize,
+    };
+    o.finish()?;
+    Ok(l)
 }
 
 fn describe(v: &Vae) -> String {
     let c = v.config();
     let (e, d) = v.parameter_counts();
+    let head = match c.labels {
+        0 => String::new(),
+        n => format!(", label head {n}"),
+    };
     format!(
-        "Vae({}×{} {}, latent {}, {} + {} parameters, {} epochs trained)",
+        "Vae({}×{} {}, latent {}{head}, {} + {} parameters, {} epochs trained)",
         c.nx,
         c.ny,
         c.encoding,
@@ -71,8 +125,10 @@ pub mod vae_module {
     }
 
     /// A freshly initialised VAE sized from the grid and encoding: `vae::create(#{ n: 64,
-    /// encoding: "kx", latent: 32, kl_weight: 1e-4, seed: 1, device: "cpu" })`. `n` (or
-    /// `nx`/`ny`) must be a multiple of 32; `channels: 2` is the same as `encoding: "axis"`.
+    /// encoding: "kx", latent: 32, kl_weight: 1e-4, label_head: false, seed: 1, device:
+    /// "cpu" })`. `n` (or `nx`/`ny`) must be a multiple of 32; `channels: 2` is the same as
+    /// `encoding: "axis"`. `label_head: true` adds a linear map from the code to the six
+    /// anchors, for training with `labelled` structures.
     #[rhai_fn(name = "create", return_raw)]
     pub fn new(ctx: NativeCallContext, opts: Map) -> RResult<SharedVae> {
         let f = "vae::create";
@@ -105,6 +161,12 @@ pub mod vae_module {
     /// drawn per (seed, epoch, record). More calls continue training (also after
     /// `vae::load`). Returns the history of this call; Ctrl-C keeps the weights of the
     /// last finished epoch.
+    ///
+    /// `labelled: #{ structures: train, anchors: y, weight: 1.0, batch: 16 }` (a VAE made
+    /// with `label_head: true`) adds `batch` labelled structures to every step; the label
+    /// head must read their anchors (maps like `curve.anchors()`, or an NdArray [n, 6])
+    /// from the code, so the codes carry what the regressors need. Only training labels
+    /// belong here: a test structure's label in the VAE leaks into every code model.
     #[rhai_fn(global, name = "train", return_raw)]
     pub fn train(v: &mut SharedVae, source: Dynamic, opts: Map) -> RResult<Array> {
         let f = "Vae.train";
@@ -118,6 +180,10 @@ pub mod vae_module {
             augment: o.bool("augment", d.augment)?,
         };
         let ids = o.value("ids");
+        let labelled = o
+            .value("labelled")
+            .map(|l| labelled_opts(f, l))
+            .transpose()?;
         let device = device_option(f, &mut o)?;
         o.finish()?;
         let mut vae = lock(v);
@@ -128,7 +194,19 @@ pub mod vae_module {
                 Some(d) => crate::api::convert::positions(f, "ids", d, src.len())?,
                 None => all_ids(f, src)?,
             };
-            crate::api::trained(f, vae.train(src, &ids, &t))
+            let Some(l) = &labelled else {
+                return crate::api::trained(f, vae.train(src, &ids, &t));
+            };
+            with_source(f, &l.structures, |lsrc, _| {
+                let sup = Supervision {
+                    source: lsrc,
+                    ids: all_ids(f, lsrc)?,
+                    targets: l.anchors.clone(),
+                    weight: l.weight,
+                    batch: l.batch,
+                };
+                crate::api::trained(f, vae.train_supervised(src, &ids, &t, Some(&sup)))
+            })
         })?;
         Ok(history_array(&vae.history()[before..]))
     }

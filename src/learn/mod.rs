@@ -43,4 +43,4 @@ pub use quality::{Reconstruction, probe_r2};
 pub use regressor::{Regressor, RegressorConfig};
 pub use scaler::Scaler;
 pub use train::{EpochRecord, Fit};
-pub use vae::{Vae, VaeConfig, VaeTrain};
+pub use vae::{Supervision, Vae, VaeConfig, VaeTrain};

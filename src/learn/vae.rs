@@ -15,6 +15,8 @@
 use super::checkpoint;
 use super::error::ensure;
 use super::nadam::{NAdam, NAdamConfig};
+use super::regressor::{masked_mse, targets_and_mask};
+use super::scaler::Scaler;
 use super::tensor::{to_array, to_tensor};
 use super::train::{EpochRecord, run_epochs, seed_torch};
 use super::weights::Weights;
@@ -35,6 +37,8 @@ pub const STRIDE_TOTAL: usize = 32;
 /// Largest grid side accepted (a 512² VAE has ~0.14 G parameters).
 pub const MAX_SIDE: usize = 512;
 pub const MAX_LATENT: usize = 8192;
+/// Most outputs of the label head.
+pub const MAX_LABELS: usize = 64;
 
 /// The architecture (stored in checkpoints).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +52,10 @@ pub struct VaeConfig {
     pub kl_weight: f64,
     pub filters: Vec<i64>,
     pub dense: i64,
+    /// Outputs of the label head (0: none), a linear map from μ to standardised labels:
+    /// trained with a [`Supervision`], it makes the codes carry the labels.
+    #[serde(default)]
+    pub labels: usize,
 }
 
 impl VaeConfig {
@@ -61,6 +69,7 @@ impl VaeConfig {
             kl_weight: 1e-4,
             filters: FILTERS.to_vec(),
             dense: DENSE,
+            labels: 0,
         }
     }
 
@@ -102,6 +111,9 @@ impl VaeConfig {
                 "kl_weight must be a finite number ≥ 0, got {}",
                 self.kl_weight
             )
+        })?;
+        ensure(self.labels <= MAX_LABELS, || {
+            format!("labels must be in 0..={MAX_LABELS}, got {}", self.labels)
         })?;
         ensure(self.filters == FILTERS && self.dense == DENSE, || {
             format!(
@@ -177,6 +189,7 @@ struct Layers {
     dense2: nn::Linear,
     dense3: nn::Linear,
     convtr: Vec<nn::ConvTranspose2D>,
+    head: Option<nn::Linear>,
 }
 
 /// Kernel and padding of conv layer `k` of 5 (the outer layers are 4×4 with padding 1).
@@ -228,6 +241,8 @@ impl Layers {
             dense2: nn::linear(&dec / "dense2", l, DENSE, Default::default()),
             dense3: nn::linear(&dec / "dense3", DENSE, flat, Default::default()),
             convtr,
+            head: (c.labels > 0)
+                .then(|| nn::linear(vs.root() / "head", l, c.labels as i64, Default::default())),
         }
     }
 }
@@ -286,33 +301,166 @@ impl Net {
 
     /// One NAdam step on batch `x`: (loss, reconstruction MSE, KL) before the update.
     pub fn step(&self, opt: &mut NAdam, x: &Tensor) -> (f64, f64, f64) {
-        let (loss, recon, kl) = self.loss(x);
-        opt.step(&loss);
-        // One device-to-host copy for the three numbers.
-        let parts = Tensor::stack(&[loss.detach(), recon.detach(), kl.detach()], 0)
+        let [loss, recon, kl, _] = self.step_labelled(opt, x, None);
+        (loss, recon, kl)
+    }
+
+    /// One NAdam step on batch `x` and, when given, a labelled batch: [loss, reconstruction
+    /// MSE, KL, label MSE] before the update.
+    pub fn step_labelled(
+        &self,
+        opt: &mut NAdam,
+        x: &Tensor,
+        labelled: Option<&LabelBatch>,
+    ) -> [f64; 4] {
+        let parts = self.losses(x, labelled);
+        opt.step(&parts[0]);
+        // One device-to-host copy for the four numbers.
+        let parts = Tensor::stack(&parts.each_ref().map(|t| t.detach()), 0)
             .to_kind(Kind::Double)
             .to_device(Device::Cpu);
-        let v = Vec::<f64>::try_from(&parts).expect("three f64 values");
-        (v[0], v[1], v[2])
+        let v = Vec::<f64>::try_from(&parts).expect("four f64 values");
+        [v[0], v[1], v[2], v[3]]
     }
 
     /// (loss, reconstruction MSE, KL) of a batch, with a reparameterised sample.
     pub fn loss(&self, x: &Tensor) -> (Tensor, Tensor, Tensor) {
-        let (mu, logvar) = self.encode_tensor(x);
+        let [loss, recon, kl, _] = self.losses(x, None);
+        (loss, recon, kl)
+    }
+
+    /// [loss, reconstruction MSE, KL, label MSE] of a batch with a reparameterised sample.
+    /// A labelled batch joins the reconstruction and the KL, and the label head reads its
+    /// anchors from μ (the code the regressors see); without one the label MSE is 0.
+    pub fn losses(&self, x: &Tensor, labelled: Option<&LabelBatch>) -> [Tensor; 4] {
+        let all = match labelled {
+            Some(l) => Tensor::cat(&[x, &l.x], 0),
+            None => x.shallow_clone(),
+        };
+        let (mu, logvar) = self.encode_tensor(&all);
         // One runaway log-variance would make exp() infinite and end the run; e^±20 is far
         // outside any posterior a trained encoder gives.
         let logvar = logvar.clamp(-20.0, 20.0);
         let eps = mu.randn_like();
         let z = &mu + (&logvar * 0.5).exp() * eps;
-        let recon = self.decode_tensor(&z).mse_loss(x, tch::Reduction::Mean);
+        let recon = self.decode_tensor(&z).mse_loss(&all, tch::Reduction::Mean);
         let kl =
             ((&logvar + 1.0 - mu.square() - logvar.exp()).sum_dim_intlist(1, false, Kind::Float)
                 * -0.5)
                 .mean(Kind::Float);
-        let loss = &recon + &kl * self.config.kl_weight;
-        (loss, recon, kl)
+        let mut loss = &recon + &kl * self.config.kl_weight;
+        let label = match (labelled, &self.layers.head) {
+            (Some(l), Some(head)) => {
+                let n = x.size()[0];
+                let pred = mu.narrow(0, n, l.x.size()[0]).apply(head);
+                masked_mse(&pred, &l.y, &l.mask)
+            }
+            _ => Tensor::zeros([], (Kind::Float, mu.device())),
+        };
+        if let Some(l) = labelled {
+            loss = loss + &label * l.weight;
+        }
+        [loss, recon, kl, label]
     }
 }
+
+/// A labelled mini-batch on the device: rasters, standardised targets (missing = 0), their
+/// mask (1 = present) and the weight of the label MSE in the loss.
+pub struct LabelBatch {
+    pub x: Tensor,
+    pub y: Tensor,
+    pub mask: Tensor,
+    pub weight: f64,
+}
+
+/// Labelled structures that steer the codes during [`Vae::train_supervised`]: each step
+/// adds `batch` of them to the unlabelled batch, and the label head must read their
+/// targets (standardised per column over these records) from μ.
+pub struct Supervision<'a> {
+    pub source: &'a dyn RasterSource,
+    /// Records of `source`, each once.
+    pub ids: Vec<usize>,
+    /// Targets [ids.len(), labels] in `ids` order; NaN where missing.
+    pub targets: Array2<f64>,
+    /// Weight of the label MSE against the per-cell reconstruction MSE.
+    pub weight: f64,
+    pub batch: usize,
+}
+
+/// The labelled batches of a run, cycled: pass k over the labelled records is shuffled by
+/// (seed, k), and epoch e starts at pass e·2¹⁶, so an epoch's draws do not depend on
+/// where training resumed.
+struct LabelStream<'a> {
+    sup: &'a Supervision<'a>,
+    encoding: Encoding,
+    seed: u64,
+    augment: bool,
+    row: std::collections::HashMap<usize, usize>,
+    y: Array2<f32>,
+    mask: Array2<f32>,
+    pass: u64,
+    batches: Batches<'a>,
+}
+
+impl<'a> LabelStream<'a> {
+    fn new(
+        sup: &'a Supervision<'a>,
+        encoding: Encoding,
+        seed: u64,
+        augment: bool,
+    ) -> LabelStream<'a> {
+        let scaler = Scaler::fit(sup.targets.view());
+        let (y, mask) = targets_and_mask(&scaler.transform(sup.targets.view()));
+        let row = sup.ids.iter().enumerate().map(|(k, &id)| (id, k)).collect();
+        let seed = crate::grains::rng::splitmix64(seed, LABEL_STREAM);
+        let batches = Batches::new(sup.source, &sup.ids, encoding, sup.batch, seed, 0);
+        LabelStream {
+            sup,
+            encoding,
+            seed,
+            augment,
+            row,
+            y,
+            mask,
+            pass: 0,
+            batches,
+        }
+    }
+
+    fn start_epoch(&mut self, epoch: u64) {
+        self.restart(epoch << 16);
+    }
+
+    fn restart(&mut self, pass: u64) {
+        self.pass = pass;
+        let s = self.sup;
+        self.batches = Batches::new(s.source, &s.ids, self.encoding, s.batch, self.seed, pass);
+    }
+
+    fn next(&mut self, device: Device) -> Result<LabelBatch> {
+        let (ids, mut x) = match self.batches.next() {
+            Some(b) => b.map_err(LearnError::Source)?,
+            None => {
+                self.restart(self.pass + 1);
+                let b = self.batches.next().expect("a labelled set is never empty");
+                b.map_err(LearnError::Source)?
+            }
+        };
+        if self.augment {
+            augment_batch(&mut x, &ids, self.encoding, self.seed, self.pass)?;
+        }
+        let rows: Vec<usize> = ids.iter().map(|id| self.row[id]).collect();
+        Ok(LabelBatch {
+            x: to_tensor(&x, device),
+            y: to_tensor(&self.y.select(ndarray::Axis(0), &rows), device),
+            mask: to_tensor(&self.mask.select(ndarray::Axis(0), &rows), device),
+            weight: self.sup.weight,
+        })
+    }
+}
+
+/// Stream key of the labelled batches' shuffles and symmetries (apart from the unlabelled).
+const LABEL_STREAM: u64 = 0x4c41_4245_4c53;
 
 impl Vae {
     /// A freshly initialised VAE on `device` (weights drawn from `seed`).
@@ -440,19 +588,30 @@ impl Vae {
         ids: &[usize],
         opts: &VaeTrain,
     ) -> Result<()> {
+        self.train_supervised(source, ids, opts, None)
+    }
+
+    /// [`Vae::train`], with labelled structures steering the codes when `labelled` is
+    /// given (the VAE needs a label head of as many outputs as the targets have columns).
+    pub fn train_supervised(
+        &mut self,
+        source: &dyn RasterSource,
+        ids: &[usize],
+        opts: &VaeTrain,
+        labelled: Option<&Supervision>,
+    ) -> Result<()> {
         self.check_grid(source)?;
         ensure(!ids.is_empty(), || "no records to train on".into())?;
-        if let Some(&bad) = ids.iter().find(|&&i| i >= source.len()) {
-            return Err(LearnError::msg(format!(
-                "record {bad} is out of range (the data have {})",
-                source.len()
-            )));
+        check_ids(source, ids)?;
+        if let Some(sup) = labelled {
+            self.check_supervision(sup)?;
         }
         let encoding = self.net.config.encoding;
         let batches = ids.len().div_ceil(opts.batch.max(1));
         let net = &self.net;
         let (vs, opt, history) = self.weights.parts(opts.lr);
         let device = vs.device();
+        let mut stream = labelled.map(|s| LabelStream::new(s, encoding, opts.seed, opts.augment));
         run_epochs(
             vs,
             opt,
@@ -463,36 +622,88 @@ impl Vae {
             |e, opt, tick| {
                 let start = Instant::now();
                 seed_torch(opts.seed, e as u64);
-                let (mut sum, mut rsum, mut ksum, mut n) = (0.0, 0.0, 0.0, 0usize);
+                if let Some(s) = stream.as_mut() {
+                    s.start_epoch(e as u64);
+                }
+                let (mut sum, mut rsum, mut ksum, mut lsum, mut n) = (0.0, 0.0, 0.0, 0.0, 0usize);
                 for b in Batches::new(source, ids, encoding, opts.batch, opts.seed, e as u64) {
                     let (bid, mut x) = b.map_err(LearnError::Source)?;
                     if opts.augment {
                         augment_batch(&mut x, &bid, encoding, opts.seed, e as u64)?;
                     }
                     let x = to_tensor(&x, device);
-                    let (loss, recon, kl) = net.step(opt, &x);
+                    let lb = stream.as_mut().map(|s| s.next(device)).transpose()?;
+                    let [loss, recon, kl, label] = net.step_labelled(opt, &x, lb.as_ref());
                     let w = bid.len() as f64;
                     sum += loss * w;
                     rsum += recon * w;
                     ksum += kl * w;
+                    lsum += label * w;
                     n += bid.len();
                     tick(loss)?;
                 }
                 let n_f = n.max(1) as f64;
+                let mut parts: std::collections::BTreeMap<String, f64> = [
+                    ("reconstruction".to_string(), rsum / n_f),
+                    ("kl".to_string(), ksum / n_f),
+                ]
+                .into_iter()
+                .collect();
+                if stream.is_some() {
+                    parts.insert("labels".to_string(), lsum / n_f);
+                }
                 Ok(EpochRecord {
                     epoch: e,
                     loss: sum / n_f,
-                    parts: [
-                        ("reconstruction".to_string(), rsum / n_f),
-                        ("kl".to_string(), ksum / n_f),
-                    ]
-                    .into_iter()
-                    .collect(),
+                    parts,
                     seconds: start.elapsed().as_secs_f64(),
                     samples: n,
                 })
             },
         )
+    }
+
+    fn check_supervision(&self, sup: &Supervision) -> Result<()> {
+        let heads = self.net.config.labels;
+        ensure(heads > 0, || {
+            "labelled structures need a VAE with a label head (`vae::create(#{ label_head: true })`)".into()
+        })?;
+        self.check_grid(sup.source)?;
+        ensure(!sup.ids.is_empty(), || "no labelled records".into())?;
+        check_ids(sup.source, &sup.ids)?;
+        let mut seen = std::collections::HashSet::new();
+        if let Some(&twice) = sup.ids.iter().find(|&&i| !seen.insert(i)) {
+            return Err(LearnError::msg(format!(
+                "labelled record {twice} is given twice"
+            )));
+        }
+        ensure(sup.targets.dim() == (sup.ids.len(), heads), || {
+            format!(
+                "labelled targets must have shape [{}, {heads}] (records, label head), got {:?}",
+                sup.ids.len(),
+                sup.targets.shape()
+            )
+        })?;
+        ensure(sup.targets.iter().any(|v| v.is_finite()), || {
+            "the labelled targets are all missing".into()
+        })?;
+        ensure(sup.weight.is_finite() && sup.weight >= 0.0, || {
+            format!(
+                "label weight must be a finite number ≥ 0, got {}",
+                sup.weight
+            )
+        })?;
+        ensure(sup.batch >= 1, || "labelled batch must be ≥ 1".into())
+    }
+}
+
+fn check_ids(source: &dyn RasterSource, ids: &[usize]) -> Result<()> {
+    match ids.iter().find(|&&i| i >= source.len()) {
+        Some(&bad) => Err(LearnError::msg(format!(
+            "record {bad} is out of range (the data have {})",
+            source.len()
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -608,6 +819,49 @@ mod tests {
         let err = Vae::load(&path, Device::Cpu).err().unwrap().to_string();
         assert!(err.contains("does not match its config"), "{err}");
         assert!(err.contains("shape"), "{err}");
+    }
+
+    #[test]
+    fn labelled_training_refuses_what_it_cannot_use() {
+        let sample = Sample::new(VoronoiOptions::square(32), 3, 4).unwrap();
+        let ids: Vec<usize> = (0..4).collect();
+        let opts = VaeTrain {
+            epochs: 1,
+            batch: 2,
+            ..VaeTrain::default()
+        };
+        let sup = |ids: Vec<usize>, targets: Array2<f64>, weight: f64| Supervision {
+            source: &sample,
+            ids,
+            targets,
+            weight,
+            batch: 2,
+        };
+        let err = |v: &mut Vae, s: &Supervision| {
+            v.train_supervised(&sample, &ids, &opts, Some(s))
+                .unwrap_err()
+                .to_string()
+        };
+        let y = Array2::from_elem((4, 6), 0.5);
+        let mut plain = Vae::new(VaeConfig::new(32, 32, Encoding::Kx, 4), Device::Cpu, 0).unwrap();
+        assert!(err(&mut plain, &sup(ids.clone(), y.clone(), 1.0)).contains("label head"));
+        let mut cfg = VaeConfig::new(32, 32, Encoding::Kx, 4);
+        cfg.labels = 6;
+        let mut v = Vae::new(cfg, Device::Cpu, 0).unwrap();
+        let e = err(&mut v, &sup(vec![0, 1, 1, 2], y.clone(), 1.0));
+        assert!(e.contains("record 1 is given twice"), "{e}");
+        let e = err(&mut v, &sup(ids.clone(), Array2::zeros((4, 5)), 1.0));
+        assert!(e.contains("[4, 6]"), "{e}");
+        let e = err(
+            &mut v,
+            &sup(ids.clone(), Array2::from_elem((4, 6), f64::NAN), 1.0),
+        );
+        assert!(e.contains("all missing"), "{e}");
+        let e = err(&mut v, &sup(ids.clone(), y.clone(), f64::NAN));
+        assert!(e.contains("label weight"), "{e}");
+        let e = err(&mut v, &sup(vec![0, 9], Array2::zeros((2, 6)), 1.0));
+        assert!(e.contains("record 9 is out of range"), "{e}");
+        assert!(v.history().is_empty(), "nothing was trained");
     }
 
     /// The draws of augmentation (training with them is checked for reproducibility in
