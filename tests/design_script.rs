@@ -1,0 +1,88 @@
+//! scripts/design.rhai end to end in its `quick` mode on a small labelled dataset, with a
+//! distilled VAE (label head taught the descriptor model's anchors): every space and the
+//! closed loop run, the report records the VAE, and the options refuse what they cannot do.
+
+use std::process::{Command, Output};
+
+fn coercive(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coercive"))
+        .args(["--quiet", "--threads", "2"])
+        .args(args)
+        .output()
+        .expect("run coercive")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let data = p("curves");
+    let made = coercive(&[
+        "data",
+        "generate",
+        "--out",
+        &data,
+        "--count",
+        "40",
+        "--n",
+        "32",
+        "--grains-range",
+        "density",
+        "--label",
+        "--seed",
+        "5",
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/design.rhai");
+    let (out, vae) = (p("out"), p("vae"));
+    let ran = coercive(&["run", script, &data, &out, &vae, "quick", "distill=2"]);
+    assert!(ran.status.success(), "{}", text(&ran));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/design.json")).unwrap())
+            .unwrap();
+    let v = &report["latent"]["vae"];
+    assert_eq!(v["label_head"], true, "{v}");
+    assert_eq!(v["distill"], 2, "{v}");
+    assert_eq!(v["latent"], 16, "{v}");
+    assert!(report["latent"]["codes_test_mae"]["Hk90"].as_f64().unwrap() >= 0.0);
+
+    // The checkpoint is reused; a plain one cannot be distilled after the fact.
+    let plain = p("plain");
+    let made = coercive(&["run", script, &data, &p("out2"), &plain, "quick"]);
+    assert!(made.status.success(), "{}", text(&made));
+    let refused = coercive(&[
+        "run",
+        script,
+        &data,
+        &p("out3"),
+        &plain,
+        "quick",
+        "distill=2",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("has no label head"),
+        "{}",
+        text(&refused)
+    );
+    for (bad, says) in [
+        (vec!["distill=2"], "needs a VAE path"),
+        (vec![vae.as_str(), "distill=0"], "distill must be ≥ 1"),
+        (vec![vae.as_str(), "distil=2"], "unknown option distil=2"),
+    ] {
+        let mut args = vec!["run", script, &data, &out];
+        args.extend(bad.iter().copied());
+        args.push("quick");
+        let o = coercive(&args);
+        assert!(!o.status.success(), "{bad:?}");
+        assert!(text(&o).contains(says), "{bad:?}: {}", text(&o));
+    }
+}
