@@ -2,6 +2,8 @@
 //! predictor runs, the JSON has the documented layout, the default predictor beats the mean
 //! predictor, and its predictions are ordered like the anchors.
 
+mod common;
+
 use std::process::Command;
 
 fn run(args: &[&str]) -> String {
@@ -23,21 +25,7 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("curves");
     let json = dir.path().join("accuracy.json");
-    run(&[
-        "data",
-        "generate",
-        "--out",
-        data.to_str().unwrap(),
-        "--count",
-        "60",
-        "--n",
-        "32",
-        "--grains-range",
-        "density",
-        "--label",
-        "--seed",
-        "5",
-    ]);
+    common::labelled_dataset(&data, 60, 32, 5);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/accuracy.rhai");
     let printed = run(&[
         "run",

@@ -2,6 +2,9 @@
 //! distilled VAE (label head taught the descriptor model's anchors): every space and the
 //! closed loop run, the report records the VAE, and the options refuse what they cannot do.
 
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn coercive(args: &[&str]) -> Output {
@@ -25,22 +28,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let data = p("curves");
-    let made = coercive(&[
-        "data",
-        "generate",
-        "--out",
-        &data,
-        "--count",
-        "40",
-        "--n",
-        "32",
-        "--grains-range",
-        "density",
-        "--label",
-        "--seed",
-        "5",
-    ]);
-    assert!(made.status.success(), "{}", text(&made));
+    common::labelled_dataset(Path::new(&data), 40, 32, 5);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/design.rhai");
     let (out, vae) = (p("out"), p("vae"));
     let ran = coercive(&["run", script, &data, &out, &vae, "quick", "distill=2"]);

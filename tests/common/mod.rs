@@ -31,3 +31,20 @@ pub fn run_ok(mut c: Command) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Writes a labelled density-law dataset of `count` `n`² curves to `out` with the binary.
+#[allow(dead_code)] // not every test crate that shares this module needs labelled data
+pub fn labelled_dataset(out: &Path, count: usize, n: usize, seed: u64) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_coercive"));
+    c.args(["--quiet", "--threads", "2", "data", "generate", "--out"])
+        .arg(out)
+        .args(["--count", &count.to_string(), "--n", &n.to_string()])
+        .args([
+            "--grains-range",
+            "density",
+            "--label",
+            "--seed",
+            &seed.to_string(),
+        ]);
+    run_ok(c);
+}
