@@ -10,7 +10,9 @@
 //! Loss per batch = MSE(reconstruction, input) (mean over cells and channels) plus
 //! `kl_weight` · KL, KL = mean over the batch of −½ Σ_latent (1 + log σ² − μ² − σ²).
 //! The paper does not state its KL weight; the default 1e-4 keeps the KL term at the scale
-//! of the per-cell reconstruction error for a 512-dim latent space.
+//! of the per-cell reconstruction error for a 512-dim latent space. An optional label head
+//! (not in the paper) adds `weight` · MSE of the anchors it reads from μ on a labelled
+//! batch ([`Vae::train_supervised`]).
 
 use super::checkpoint;
 use super::error::ensure;
