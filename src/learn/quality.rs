@@ -6,7 +6,7 @@ use super::baselines::Baseline;
 use super::cv;
 use super::error::ensure;
 use super::tensor::to_tensor;
-use super::vae::Vae;
+use super::vae::{Vae, check_ids};
 use super::{LearnError, Result};
 use crate::grains::RasterSource;
 use ndarray::{Array2, ArrayView2, Axis};
@@ -46,12 +46,7 @@ impl Vae {
         ensure(!ids.is_empty(), || {
             "reconstruction: no records given".into()
         })?;
-        if let Some(&bad) = ids.iter().find(|&&i| i >= source.len()) {
-            return Err(LearnError::msg(format!(
-                "reconstruction: record {bad} is out of range (the data have {})",
-                source.len()
-            )));
-        }
+        check_ids(source, ids).map_err(|e| LearnError::msg(format!("reconstruction: {e}")))?;
         let encoding = c.encoding;
         // Sums in f64 over all values: Σ(x̂ − x)², Σx, Σx².
         let (mut sse, mut sum, mut sum_sq, mut count) = (0.0, 0.0, 0.0, 0usize);

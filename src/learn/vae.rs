@@ -699,7 +699,8 @@ impl Vae {
     }
 }
 
-fn check_ids(source: &dyn RasterSource, ids: &[usize]) -> Result<()> {
+/// Refuses record indices beyond the end of `source`.
+pub(super) fn check_ids(source: &dyn RasterSource, ids: &[usize]) -> Result<()> {
     match ids.iter().find(|&&i| i >= source.len()) {
         Some(&bad) => Err(LearnError::msg(format!(
             "record {bad} is out of range (the data have {})",
