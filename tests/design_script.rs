@@ -41,6 +41,16 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
     assert_eq!(v["distill"], 2, "{v}");
     assert_eq!(v["latent"], 16, "{v}");
     assert!(report["latent"]["codes_test_mae"]["Hk90"].as_f64().unwrap() >= 0.0);
+    // The test error is taken on the 8 test records (id % 5 == 0) and 6 hold-out structures
+    // labelled into OUT/holdout; the feasible region's count is among them.
+    assert_eq!(report["holdout"], 6);
+    assert_eq!(report["test_count"], 8 + 6);
+    let holdout = coercive(&["data", "info", &p("out/holdout")]);
+    assert!(holdout.status.success(), "{}", text(&holdout));
+    for o in ["max_Hc", "max_Hk90"] {
+        let n = report["objectives"][o]["test_in_region"].as_i64().unwrap();
+        assert!((0..=14).contains(&n), "{o}: {n}");
+    }
 
     // The checkpoint is reused; a plain one cannot be distilled after the fact.
     let plain = p("plain");
@@ -65,6 +75,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         (vec!["distill=2"], "needs a VAE path"),
         (vec![vae.as_str(), "distill=0"], "distill must be ≥ 1"),
         (vec![vae.as_str(), "distil=2"], "unknown option distil=2"),
+        (vec!["holdout=-1"], "holdout must be ≥ 0"),
     ] {
         let mut args = vec!["run", script, &data, &out];
         args.extend(bad.iter().copied());
