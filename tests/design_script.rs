@@ -84,4 +84,21 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         assert!(!o.status.success(), "{bad:?}");
         assert!(text(&o).contains(says), "{bad:?}: {}", text(&o));
     }
+
+    // The seed study refuses what it cannot read before any work, naming the line.
+    let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/design_seeds.rhai");
+    let holdout = p("out/holdout");
+    for (bad, says) in [
+        (vec![data.as_str(), &vae], "usage: coercive run scripts/design_seeds.rhai"),
+        (vec![data.as_str(), &vae, &holdout, "9", "spread6"], "must be FIRST-LAST"),
+        (vec![data.as_str(), &vae, &holdout, "9-7", "spread6"], "FIRST ≤ LAST"),
+        (vec![data.as_str(), &vae, &holdout, "7-8", "spread7"], "unknown guard spread7"),
+    ] {
+        let mut args = vec!["run", seeds];
+        args.extend(bad.iter().copied());
+        let o = coercive(&args);
+        assert!(!o.status.success(), "{bad:?}");
+        assert!(text(&o).contains(says), "{bad:?}: {}", text(&o));
+        assert!(text(&o).contains("design_seeds.rhai:"), "{}", text(&o));
+    }
 }
