@@ -89,10 +89,22 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
     let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/design_seeds.rhai");
     let holdout = p("out/holdout");
     for (bad, says) in [
-        (vec![data.as_str(), &vae], "usage: coercive run scripts/design_seeds.rhai"),
-        (vec![data.as_str(), &vae, &holdout, "9", "spread6"], "must be FIRST-LAST"),
-        (vec![data.as_str(), &vae, &holdout, "9-7", "spread6"], "FIRST ≤ LAST"),
-        (vec![data.as_str(), &vae, &holdout, "7-8", "spread7"], "unknown guard spread7"),
+        (
+            vec![data.as_str(), &vae],
+            "usage: coercive run scripts/design_seeds.rhai",
+        ),
+        (
+            vec![data.as_str(), &vae, &holdout, "9", "spread6"],
+            "must be FIRST-LAST",
+        ),
+        (
+            vec![data.as_str(), &vae, &holdout, "9-7", "spread6"],
+            "FIRST ≤ LAST",
+        ),
+        (
+            vec![data.as_str(), &vae, &holdout, "7-8", "spread7"],
+            "unknown guard spread7",
+        ),
     ] {
         let mut args = vec!["run", seeds];
         args.extend(bad.iter().copied());
