@@ -205,6 +205,13 @@ pub enum Bench {
         /// Largest turn of a cell per iteration (rad), instead of the default's.
         #[arg(long)]
         max_turn: Option<f64>,
+        /// Secant predictor of each field's start where the last step turned no cell more
+        /// than this (rad; 0 = off, the default).
+        #[arg(long)]
+        predict_max: Option<f64>,
+        /// Start each field's descent with the last BB step of the previous field.
+        #[arg(long)]
+        carry_step: bool,
         /// JSON file of the short-step reference anchors (computed for the seeds it lacks
         /// and written back; slow the first time): compare every anchor with that path.
         #[arg(long)]
@@ -347,6 +354,8 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
             n,
             method,
             max_turn,
+            predict_max,
+            carry_step,
             reference,
             single_curve,
             batch,
@@ -370,6 +379,11 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
             if let Some(t) = max_turn {
                 opts.sweep.min.max_turn = t;
             }
+            if let Some(p) = predict_max {
+                opts.sweep.predict_max = p;
+            }
+            opts.sweep.carry_step = carry_step;
+            opts.sweep.fields().map_err(|e| e.to_string())?;
             opts.sweep.min = opts.sweep.min.validated().map_err(|e| e.to_string())?;
             if let Some(path) = write_anchors {
                 return crate::bench::solver_tensor::write_anchors(

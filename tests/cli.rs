@@ -328,6 +328,18 @@ fn the_cluster_example_passes_its_shard_so_one_task_can_be_resubmitted() {
     );
 }
 
+/// `coercive bench solver` on two 12² structures, no cache.
+const SMALL_SOLVER_BENCH: [&str; 8] = [
+    "-q",
+    "--no-cache",
+    "bench",
+    "solver",
+    "--n",
+    "12",
+    "--structures",
+    "2",
+];
+
 /// The GPU check's two commands, at small n on the CPU: `bench solver --write-anchors`
 /// (plain solver) and `bench solver --batch … --anchors` (tensor solver against them);
 /// the tensor options of a script call; `--device cuda` refused clearly on this build.
@@ -336,16 +348,7 @@ fn tensor_bench_and_anchor_file_commands() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("anchors.json");
     let f = file.to_str().unwrap();
-    let common = [
-        "-q",
-        "--no-cache",
-        "bench",
-        "solver",
-        "--n",
-        "12",
-        "--structures",
-        "2",
-    ];
+    let common = SMALL_SOLVER_BENCH;
     let (code, out, err) = coercive(&[&common[..], &["--write-anchors", f]].concat());
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -375,4 +378,24 @@ fn tensor_bench_and_anchor_file_commands() {
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("CUDA is not available"), "{err}");
     }
+}
+
+/// The sweep's two speed-ups are bench options: named in the report's header when on, and
+/// a bad value refused naming the option.
+#[test]
+fn bench_solver_takes_the_sweep_speed_ups() {
+    let common = SMALL_SOLVER_BENCH;
+    let (code, out, err) =
+        coercive(&[&common[..], &["--predict-max", "0.05", "--carry-step"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("predict_max 0.05, carry_step"), "{out}");
+    let (code, out, _) = coercive(&common);
+    assert_eq!(code, 0);
+    assert!(
+        !out.contains("predict_max") && !out.contains("carry_step"),
+        "{out}"
+    );
+    let (code, _, err) = coercive(&[&common[..], &["--predict-max=-1"]].concat());
+    assert_ne!(code, 0);
+    assert!(err.contains("predict_max") && err.contains("≥ 0"), "{err}");
 }

@@ -203,13 +203,22 @@ impl fmt::Display for SolverBenchReport {
         let m = &self.sweep.min;
         writeln!(
             f,
-            "solver bench: {} curves of {}×{} cells, descent {} (max_turn {}, tau_max {}), tol {:e} HA, {} threads",
+            "solver bench: {} curves of {}×{} cells, descent {} (max_turn {}, tau_max {}{}{}), tol {:e} HA, {} threads",
             self.curves.len(),
             self.n,
             self.n,
             m.method.name(),
             m.max_turn,
             m.tau_max,
+            match self.sweep.predict_max {
+                0.0 => String::new(),
+                p => format!(", predict_max {p}"),
+            },
+            if self.sweep.carry_step {
+                ", carry_step"
+            } else {
+                ""
+            },
             m.tol,
             self.threads
         )?;
