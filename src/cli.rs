@@ -383,8 +383,7 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
                 opts.sweep.predict_max = p;
             }
             opts.sweep.carry_step = carry_step;
-            opts.sweep.fields().map_err(|e| e.to_string())?;
-            opts.sweep.min = opts.sweep.min.validated().map_err(|e| e.to_string())?;
+            opts.sweep = opts.sweep.validated().map_err(|e| e.to_string())?;
             if let Some(path) = write_anchors {
                 return crate::bench::solver_tensor::write_anchors(
                     &path,

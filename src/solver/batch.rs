@@ -70,8 +70,7 @@ pub fn sweep_many_cached(
     threads: usize,
     cache: Option<&CurveCache>,
 ) -> Result<Vec<Result<Curve, SolverError>>, SolverError> {
-    opts.fields()?;
-    opts.min.validated()?;
+    opts.validated()?;
     // One kernel per distinct mesh, before the parallel part.
     let mut kernels: Vec<DemagKernel> = Vec::new();
     for p in problems {

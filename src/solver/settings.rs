@@ -50,8 +50,7 @@ impl Default for SolverSettings {
 impl SolverSettings {
     /// The one check of every solver limit, used by scripts and the command line alike.
     pub fn validate(&self) -> Result<(), SolverError> {
-        self.sweep.fields()?;
-        self.sweep.min.validated()?;
+        self.sweep.validated()?;
         self.material.validated()?;
         self.backend.validated()?;
         if matches!(self.backend, Backend::Tensor(_))

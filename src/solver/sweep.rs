@@ -43,6 +43,16 @@ impl Default for SweepOptions {
 }
 
 impl SweepOptions {
+    /// Every limit of a sweep: its field schedule and predictor ([`Self::fields`]) and its
+    /// minimiser's ([`MinimizeOptions::validated`]).
+    pub fn validated(self) -> Result<Self, SolverError> {
+        self.fields()?;
+        Ok(SweepOptions {
+            min: self.min.validated()?,
+            ..self
+        })
+    }
+
     /// The applied fields h_k = h_start ± k·h_step up to h_end (included when on the grid).
     pub fn fields(&self) -> Result<Vec<f64>, SolverError> {
         let bad = |name: &'static str, v: f64, expected: &'static str| SolverError::BadOption {
