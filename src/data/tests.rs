@@ -94,6 +94,20 @@ fn data_records_regenerate_exactly_the_sample_and_stream_as_a_raster_source() {
     );
 }
 
+/// A refused resume names the settings that differ down to the nested key, so an older
+/// dataset's solver settings can be given back (`--max-turn 0.3 …`).
+#[test]
+fn differing_keys_follow_nested_settings() {
+    let old = serde_json::json!({ "count": 8, "solver": { "sweep": { "min": { "max_turn": 0.3, "tol": 1e-4 }, "carry_step": false } } });
+    let new = serde_json::json!({ "count": 8, "solver": { "sweep": { "min": { "max_turn": 0.5, "tol": 1e-4 }, "carry_step": true } }, "extra": 1 });
+    assert_eq!(
+        crate::data::generate::differing_keys(&old, &new),
+        "solver.sweep.carry_step: false there, true asked; \
+         solver.sweep.min.max_turn: 0.3 there, 0.5 asked; extra: null there, 1 asked"
+    );
+    assert_eq!(crate::data::generate::differing_keys(&old, &old), "");
+}
+
 #[test]
 fn data_labelled_records_keep_curves_and_anchors() {
     let t = tempfile::tempdir().unwrap();
