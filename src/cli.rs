@@ -166,6 +166,52 @@ pub struct GenerateArgs {
     /// Structures in flight on the tensor backend (default 64).
     #[arg(long)]
     pub batch: Option<usize>,
+    #[command(flatten)]
+    pub descent: DescentArgs,
+}
+
+/// The descent and the sweep's speed-ups, where a command departs from the defaults (an
+/// older dataset's settings, or a bench of another descent).
+#[derive(clap::Args, Debug, Default)]
+pub struct DescentArgs {
+    /// Descent method: bb (the default), lbfgs or lbfgs-bb.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Largest turn of a cell per iteration (rad; default 0.3).
+    #[arg(long)]
+    pub max_turn: Option<f64>,
+    /// Secant predictor of each field's start where the last step turned no cell more than
+    /// this (rad; default 0.05, 0 = off as before December 2026).
+    #[arg(long)]
+    pub predict_max: Option<f64>,
+    /// Whether each field's descent starts with the last BB step of the previous field
+    /// (off by default; `--carry-step` or `--carry-step true` turns it on).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub carry_step: Option<bool>,
+}
+
+impl DescentArgs {
+    fn given(&self) -> bool {
+        self.method.is_some()
+            || self.max_turn.is_some()
+            || self.predict_max.is_some()
+            || self.carry_step.is_some()
+    }
+
+    /// `sweep` with the given settings in place of its own (limits checked by the caller);
+    /// an unknown method is refused with what --method expects.
+    fn apply(&self, sweep: &mut crate::solver::SweepOptions) -> Result<(), String> {
+        if let Some(m) = &self.method {
+            sweep.min.method = crate::solver::Method::from_name(m).ok_or(format!(
+                "one of {}",
+                crate::solver::Method::NAMES.join(", ")
+            ))?;
+        }
+        sweep.min.max_turn = self.max_turn.unwrap_or(sweep.min.max_turn);
+        sweep.predict_max = self.predict_max.unwrap_or(sweep.predict_max);
+        sweep.carry_step = self.carry_step.unwrap_or(sweep.carry_step);
+        Ok(())
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -199,19 +245,8 @@ pub enum Bench {
         /// Grid size n (n × n cells of 2 nm).
         #[arg(long, default_value_t = 160)]
         n: usize,
-        /// Descent method: the default, or bb / lbfgs / lbfgs-bb.
-        #[arg(long)]
-        method: Option<String>,
-        /// Largest turn of a cell per iteration (rad), instead of the default's.
-        #[arg(long)]
-        max_turn: Option<f64>,
-        /// Secant predictor of each field's start where the last step turned no cell more
-        /// than this (rad; 0 = off, the default).
-        #[arg(long)]
-        predict_max: Option<f64>,
-        /// Start each field's descent with the last BB step of the previous field.
-        #[arg(long)]
-        carry_step: bool,
+        #[command(flatten)]
+        descent: DescentArgs,
         /// JSON file of the short-step reference anchors (computed for the seeds it lacks
         /// and written back; slow the first time): compare every anchor with that path.
         #[arg(long)]
@@ -352,10 +387,7 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
         Bench::Solver {
             structures,
             n,
-            method,
-            max_turn,
-            predict_max,
-            carry_step,
+            descent,
             reference,
             single_curve,
             batch,
@@ -370,19 +402,12 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
                 single_curve,
                 ..Default::default()
             };
-            if let Some(m) = method {
-                opts.sweep.min.method = crate::solver::Method::from_name(&m).ok_or(format!(
-                    "--method {m:?}: expected one of {}",
-                    crate::solver::Method::NAMES.join(", ")
-                ))?;
-            }
-            if let Some(t) = max_turn {
-                opts.sweep.min.max_turn = t;
-            }
-            if let Some(p) = predict_max {
-                opts.sweep.predict_max = p;
-            }
-            opts.sweep.carry_step = carry_step;
+            descent.apply(&mut opts.sweep).map_err(|e| {
+                format!(
+                    "--method {:?}: expected {e}",
+                    descent.method.as_deref().unwrap_or("")
+                )
+            })?;
             opts.sweep = opts.sweep.validated().map_err(|e| e.to_string())?;
             if let Some(path) = write_anchors {
                 return crate::bench::solver_tensor::write_anchors(
@@ -481,6 +506,13 @@ fn generate_spec(a: &GenerateArgs, seed: u64) -> crate::data::Result<crate::data
     let solver = match solver {
         Some(mut s) => {
             s.backend = solver_backend(a.solver_backend.as_deref(), a.batch)?;
+            a.descent
+                .apply(&mut s.sweep)
+                .map_err(|e| crate::data::DataError::BadOption {
+                    name: "--method",
+                    got: a.descent.method.clone().unwrap_or_default(),
+                    expected: e,
+                })?;
             Some(s)
         }
         None => None,
@@ -491,10 +523,12 @@ fn generate_spec(a: &GenerateArgs, seed: u64) -> crate::data::Result<crate::data
             || a.h_step.is_some()
             || boundary.is_some()
             || a.solver_backend.is_some()
-            || a.batch.is_some())
+            || a.batch.is_some()
+            || a.descent.given())
     {
         return Err(crate::data::DataError::BadOption {
-            name: "--tol/--max-iter/--h-step/--boundary/--solver-backend/--batch",
+            name: "--tol/--max-iter/--h-step/--boundary/--solver-backend/--batch/--method/\
+                   --max-turn/--predict-max/--carry-step",
             got: "given".into(),
             expected: "--label as well (they are solver settings)".into(),
         });

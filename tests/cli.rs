@@ -260,6 +260,62 @@ fn data_generate_takes_its_shard_from_a_slurm_job_array() {
     );
 }
 
+/// A dataset labelled with another descent (the default before December 2026: no secant
+/// start) is extended by giving its settings back; a rerun with other settings is refused
+/// naming each one.
+#[test]
+fn data_generate_takes_an_older_datasets_descent() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d");
+    let old = ["--predict-max", "0"];
+    let run = |extra: &[&str]| {
+        let base = [
+            "--quiet",
+            "data",
+            "generate",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let size = [
+            "--count", "2", "--n", "8", "--grains", "2", "--label", "--h-step", "0.5",
+        ];
+        coercive(&[&base[..], &size[..], extra].concat())
+    };
+    let (code, _, err) = run(&old);
+    assert_eq!(code, 0, "{err}");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"predict_max\": 0.0"), "{manifest}");
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("solver.sweep.predict_max: 0.0 there, 0.05 asked"),
+        "{err}"
+    );
+    let (code, _, err) = run(&[&old[..], &["--max-turn", "0.25", "--carry-step"]].concat());
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("solver.sweep.min.max_turn: 0.3 there, 0.25 asked")
+            && err.contains("solver.sweep.carry_step: false there, true asked")
+            && !err.contains("predict_max"),
+        "{err}"
+    );
+    let (code, out_text, err) = run(&old);
+    assert_eq!(code, 0, "{err}");
+    assert!(out_text.contains("0 made now, 2 resumed"), "{out_text}");
+    let (code, _, err) = coercive(&[
+        "data",
+        "generate",
+        "--out",
+        "x",
+        "--count",
+        "1",
+        "--max-turn",
+        "0.3",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--label as well"), "{err}");
+}
+
 /// Runs `examples/cluster/label.sbatch` as Slurm would run one task, with `coercive`
 /// replaced by a stub that prints its arguments: (exit code, arguments, stderr).
 fn run_sbatch_task(id: &str, count: &str) -> (i32, String, String) {
@@ -380,19 +436,29 @@ fn tensor_bench_and_anchor_file_commands() {
     }
 }
 
-/// The sweep's two speed-ups are bench options: named in the report's header when on, and
-/// a bad value refused naming the option.
+/// The sweep's two speed-ups are bench options (the secant start on by default, the
+/// carried step off): named in the report's header either way, and a bad value refused
+/// naming the option.
 #[test]
 fn bench_solver_takes_the_sweep_speed_ups() {
     let common = SMALL_SOLVER_BENCH;
-    let (code, out, err) =
-        coercive(&[&common[..], &["--predict-max", "0.05", "--carry-step"]].concat());
+    let (code, out, err) = coercive(&common);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("predict_max 0.05, carry_step"), "{out}");
-    let (code, out, _) = coercive(&common);
-    assert_eq!(code, 0);
+    assert!(out.contains("predict_max 0.05, carry_step off"), "{out}");
+    let (code, out, err) = coercive(
+        &[
+            &common[..],
+            &["--predict-max", "0", "--carry-step", "false"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("predict_max 0, carry_step off"), "{out}");
+    let (code, out, err) =
+        coercive(&[&common[..], &["--carry-step", "--max-turn", "0.5"]].concat());
+    assert_eq!(code, 0, "{err}");
     assert!(
-        !out.contains("predict_max") && !out.contains("carry_step"),
+        out.contains("max_turn 0.5,") && out.contains("carry_step on"),
         "{out}"
     );
     let (code, _, err) = coercive(&[&common[..], &["--predict-max=-1"]].concat());

@@ -320,7 +320,7 @@ pub mod solver_module {
     /// h_end: -1.0, h_step: 0.01, method: "bb" | "lbfgs", tau_max: 100.0 (longest BB
     /// step, 1/HA), max_turn: 0.3 (largest turn of a cell per iteration, rad), memory: 5
     /// and keep_memory: false (L-BFGS pairs, and whether they carry to the next field),
-    /// predict_max: 0.0 (secant predictor where the last step turned no cell more than
+    /// predict_max: 0.05 (secant predictor where the last step turned no cell more than
     /// this, rad; 0 = off), carry_step: false (start each field with the last BB step),
     /// precision: "f32" | "f64",
     /// thickness_nm: 36000.0, material: #{ A: 8e-12, Js: 1.61, K1: 4.2e6 }, exchange,
@@ -341,7 +341,8 @@ pub mod solver_module {
     /// let c = c2.sqrt();
     /// let t = (1.0 - c2).sqrt();
     /// let h_sw = 1.0 / (c ** (2.0 / 3.0) + t ** (2.0 / 3.0)) ** 1.5;
-    /// let a = solver::demag_curve(s, #{ demag: false }).anchors();
+    /// // A tight tolerance: torque < 1e-4 HA (the default) leaves a cell up to ~1e-4 rad off.
+    /// let a = solver::demag_curve(s, #{ demag: false, tol: 1e-7 }).anchors();
     /// assert_close(a.Mr, c, 1e-6, "remanence: the axis's projection on the field");
     /// assert_close(a.Hc, h_sw, 0.01, "the Stoner–Wohlfarth switching field");
     /// ```

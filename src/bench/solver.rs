@@ -6,7 +6,7 @@
 //! `seed + k`, so the default set is seeds 1 … 32) with the full default sweep (h = 1 … −1
 //! in steps of 0.01), one curve per structure on all cores, and reports seconds per curve,
 //! throughput, evaluations (by class of θ) and µs per evaluation. With a reference file it
-//! compares every anchor with the short-step path ([`MinimizeOptions::short_step`]); the
+//! compares every anchor with the short-step path ([`SweepOptions::short_step`]); the
 //! file keeps the reference anchors, so they are computed once (and only for the seeds it
 //! lacks). With `single_curve` it also times the first structure's curve alone on one
 //! thread and split over two.
@@ -14,8 +14,7 @@
 use crate::solver::demag::DemagKernel;
 use crate::solver::fork::LANES;
 use crate::solver::{
-    ANCHOR_NAMES, Anchor, Anchors, Energy, Mesh, MinimizeOptions, Problem, SolverError,
-    SweepOptions, sweep_many,
+    ANCHOR_NAMES, Anchor, Anchors, Energy, Mesh, Problem, SolverError, SweepOptions, sweep_many,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -203,22 +202,15 @@ impl fmt::Display for SolverBenchReport {
         let m = &self.sweep.min;
         writeln!(
             f,
-            "solver bench: {} curves of {}×{} cells, descent {} (max_turn {}, tau_max {}{}{}), tol {:e} HA, {} threads",
+            "solver bench: {} curves of {}×{} cells, descent {} (max_turn {}, tau_max {}, predict_max {}, carry_step {}), tol {:e} HA, {} threads",
             self.curves.len(),
             self.n,
             self.n,
             m.method.name(),
             m.max_turn,
             m.tau_max,
-            match self.sweep.predict_max {
-                0.0 => String::new(),
-                p => format!(", predict_max {p}"),
-            },
-            if self.sweep.carry_step {
-                ", carry_step"
-            } else {
-                ""
-            },
+            self.sweep.predict_max,
+            if self.sweep.carry_step { "on" } else { "off" },
             m.tol,
             self.threads
         )?;
@@ -490,12 +482,7 @@ fn reference_anchors(
     problems: &[Problem],
     threads: usize,
 ) -> Result<Vec<Anchors>, SolverError> {
-    let reference_sweep = SweepOptions {
-        min: MinimizeOptions::short_step(sweep.min),
-        predict_max: 0.0,
-        carry_step: false,
-        ..*sweep
-    };
+    let reference_sweep = sweep.short_step();
     let mut file = if path.exists() {
         let f = ReferenceFile::load(path)?;
         if f.n != n || f.sweep != reference_sweep {
@@ -675,7 +662,7 @@ mod tests {
         assert_eq!(stored.structures.len(), 1);
         assert!(r.fidelity().is_some() && r.to_string().contains("against the short-step path"));
         // The short-step path itself, run as the method under test, is at distance zero.
-        o.sweep.min = MinimizeOptions::short_step(o.sweep.min);
+        o.sweep = o.sweep.short_step();
         o.structures = 2;
         let r = run(&o).unwrap();
         let stored: ReferenceFile =

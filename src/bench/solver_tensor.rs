@@ -207,7 +207,8 @@ pub fn write_anchors(
     ))
 }
 
-/// The anchors of `path` for `seeds`, checked against the grid and sweep.
+/// The anchors of `path` for `seeds`, checked against the grid and the whole sweep (the
+/// descent too: parity means the same descent on two backends).
 fn read_anchors(
     path: &Path,
     n: usize,
@@ -215,17 +216,10 @@ fn read_anchors(
     seeds: &[u64],
 ) -> Result<Vec<Anchors>, SolverError> {
     let f = ReferenceFile::load(path)?;
-    let same = |a: &SweepOptions| {
-        (a.h_start, a.h_end, a.h_step, a.min.tol)
-            == (sweep.h_start, sweep.h_end, sweep.h_step, sweep.min.tol)
-    };
-    if f.n != n || !same(&f.sweep) {
+    if f.n != n || f.sweep != *sweep {
         return Err(bad_reference(
             path,
-            format!(
-                "made for n = {} with another field schedule or tolerance",
-                f.n
-            ),
+            format!("made for n = {} with another sweep or descent", f.n),
         ));
     }
     f.anchors_of(path, seeds)
@@ -320,7 +314,7 @@ mod tests {
     use super::*;
 
     /// At small n on the CPU: the anchors file is written, read back and the tensor run is
-    /// within the limits of it; a file of another grid is refused.
+    /// within the limits of it; a file of another grid or descent is refused.
     #[test]
     fn tensor_bench_runs_against_written_anchors() {
         let dir = tempfile::tempdir().unwrap();
@@ -353,10 +347,22 @@ mod tests {
                 .iter()
                 .all(|row| row.memory.is_none() && row.eval_us > 0.0)
         );
-        let e = run(&TensorBenchOptions { n: 24, ..opts })
-            .unwrap_err()
-            .to_string();
+        let e = run(&TensorBenchOptions {
+            n: 24,
+            ..opts.clone()
+        })
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("n = 16"), "{e}");
+        let mut other = opts.sweep;
+        other.min.max_turn *= 0.5;
+        let e = run(&TensorBenchOptions {
+            sweep: other,
+            ..opts
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("another sweep or descent"), "{e}");
     }
 
     /// The carried file of scripts/device/check.sh is the default sweep's (regenerate it

@@ -246,21 +246,38 @@ mod tests {
         assert_ne!(row(7, 2), row(8, 2));
     }
 
-    /// The physics behind the augmentation: the solver's curve (default minimiser, F32
-    /// demag) of every image equals the original's, on structures that switch inside the
-    /// sweep. Measured (24², 4–6 grains): |ΔM| ≤ 3e-7 off the switching steps, ≤ 3e-6 on
-    /// them (the F32 demag's rounding differs inside an avalanche), anchors ≤ 4e-8.
+    /// The physics behind the augmentation: the solver's curve (F32 demag) of every image
+    /// equals the original's, on structures that switch inside the sweep. With each field's
+    /// descent started from the last state (no secant start) the images take the same path
+    /// up to rounding: measured (24², 4–6 grains) |ΔM| ≤ 3e-7 off the switching steps, ≤
+    /// 3e-6 on them (the F32 demag's rounding differs inside an avalanche), anchors ≤ 4e-8.
+    /// The default's secant start is taken where the last step turned no cell more than
+    /// 0.05 rad, a threshold rounding can tip one way in one image and the other in
+    /// another; each descent then stops elsewhere within the stopping rule (torque < 1e-4 HA
+    /// leaves a cell about 1e-4 rad from its minimum): measured |ΔM| ≤ 1.5e-5 and anchors ≤
+    /// 3.5e-7, held to that resolution, 1e-4.
     #[test]
     fn grains_symmetries_keep_the_demagnetisation_curve() {
-        use crate::solver::{Curve, Mesh, Problem, SweepOptions, sweep};
+        use crate::solver::SweepOptions;
         let n = 24;
-        let opts = SweepOptions {
+        let default = SweepOptions {
             h_step: 0.02,
             ..Default::default()
         };
+        let afresh = SweepOptions {
+            predict_max: 0.0,
+            ..default
+        };
+        for (opts, limit) in [(afresh, 1e-6), (default, 1e-4)] {
+            check_symmetries(n, &opts, limit);
+        }
+    }
+
+    fn check_symmetries(n: usize, opts: &crate::solver::SweepOptions, limit: f64) {
+        use crate::solver::{Curve, Mesh, Problem, sweep};
         let curve = |s: &Structure| -> Curve {
             let p = Problem::new(Mesh::paper(n, n).unwrap(), &s.cell_angles()).unwrap();
-            let c = sweep(&p, &opts).unwrap();
+            let c = sweep(&p, opts).unwrap();
             assert_eq!(c.non_converged(), 0);
             c
         };
@@ -281,12 +298,12 @@ mod tests {
                         worst = worst.max((m[k] - b[k]).abs());
                     }
                 }
-                assert!(worst <= 1e-6, "seed {seed} {t:?}: worst |ΔM| {worst:e}");
+                assert!(worst <= limit, "seed {seed} {t:?}: worst |ΔM| {worst:e}");
                 let mut worst_anchor = 0.0f64;
                 for ((name, u), (_, v)) in anchors_of(&h, &m).iter().zip(&anchors_of(&h, &b)) {
                     let (u, v) = (u.expect("anchor"), v.expect("anchor"));
                     assert!(
-                        (u - v).abs() <= 1e-6,
+                        (u - v).abs() <= limit,
                         "seed {seed} {t:?} {name}: {u} vs {v}"
                     );
                     worst_anchor = worst_anchor.max((u - v).abs());

@@ -12,9 +12,11 @@
 //! structures. With the long steps allowed and each cell's turn capped at 0.3 rad, the eight
 //! bench structures need 2.2× fewer evaluations in all, their curves stay within 7e-4 Ms of
 //! the short-step ones off the switching steps and their anchors within 2e-5
-//! (`scripts/validate_descent.rhai`; a 40² version is a test in `validation.rs`). A cap of
-//! 1 rad saves a fifth of the evaluations but on the 32 structures of `coercive bench
-//! solver` moves Hk70 by 0.014 HA and Hc by 0.011 HA on one structure each.
+//! (`scripts/validate_descent.rhai`; a 40² version is a test in `validation.rs`). Larger
+//! caps leave that path on some structures: 0.5 rad (13 % fewer evaluations on the 32
+//! structures of `coercive bench solver`) on 1 of the 600 small ones of
+//! `scripts/validate_sweep_speedups.rhai` and 1 of the 6 of `examples/sample_anchors.rhai`;
+//! 1 rad (a fifth fewer) moves Hk70 by 0.014 HA and Hc by 0.011 HA on bench structures.
 //!
 //! Stops when the largest torque |m × h_eff| (units of HA) falls below `tol`, or after
 //! `max_iter` gradient evaluations (then `converged` is false).

@@ -23,9 +23,10 @@ pub struct SweepOptions {
     pub min: MinimizeOptions,
     /// Start each field from the previous state plus the previous step's change (secant
     /// predictor), but only where that change is small (max |Δφ| ≤ `predict_max` rad), so
-    /// the prediction never carries an avalanche on. 0 turns it off.
+    /// the prediction never carries an avalanche on. 0 turns it off; the default 0.05.
     pub predict_max: f64,
-    /// Start each field's descent with the last BB step of the previous field.
+    /// Start each field's descent with the last BB step of the previous field (default off:
+    /// a long first step can carry a cell over a barrier, docs/physics.md §3.7).
     pub carry_step: bool,
 }
 
@@ -36,13 +37,24 @@ impl Default for SweepOptions {
             h_end: -1.0,
             h_step: 0.01,
             min: MinimizeOptions::default(),
-            predict_max: 0.0,
+            predict_max: 0.05,
             carry_step: false,
         }
     }
 }
 
 impl SweepOptions {
+    /// The slow, safe path every faster descent is judged against: this field schedule,
+    /// [`MinimizeOptions::short_step`] and neither speed-up of the sweep.
+    pub fn short_step(&self) -> Self {
+        SweepOptions {
+            min: MinimizeOptions::short_step(self.min),
+            predict_max: 0.0,
+            carry_step: false,
+            ..*self
+        }
+    }
+
     /// Every limit of a sweep: its field schedule and predictor ([`Self::fields`]) and its
     /// minimiser's ([`MinimizeOptions::validated`]).
     pub fn validated(self) -> Result<Self, SolverError> {

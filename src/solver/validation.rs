@@ -106,13 +106,8 @@ fn compare(folder: &str, terms: Terms, opts: &SweepOptions) -> (f64, f64, f64) {
 /// structures with many grains, whose soft modes are what the long steps speed up.
 #[test]
 fn long_steps_follow_the_short_step_path() {
-    let short = {
-        let mut o = SweepOptions::default();
-        o.min.tau_max = 1.0;
-        o.min.max_turn = 1e9;
-        o
-    };
     let long = SweepOptions::default();
+    let short = long.short_step();
     let mesh = Mesh::paper(40, 40).unwrap();
     let (mut evals_long, mut evals_short) = (0, 0);
     for seed in 1..=4 {
