@@ -130,6 +130,69 @@ fn long_steps_follow_the_short_step_path() {
     eprintln!("evaluations: long steps {evals_long}, short steps {evals_short}");
 }
 
+/// The default descent keeps the short-step path on the structures where faster settings
+/// were seen to leave it: among the 600 small ones of `scripts/validate_sweep_speedups.rhai`
+/// (16², 6 grains, no demag), a carried first step takes Hc of structure 60 0.021 HA off at
+/// h_step 0.05, a 0.5 rad cap that of structure 76 0.013 HA off at h_step 0.01, and a 0.5 rad
+/// cap with both speed-ups that of structure 105 0.029 HA off. Each faster setting is run
+/// as a control: the test can tell a descent that leaves the path from one that keeps it.
+#[test]
+fn the_default_descent_keeps_the_short_step_path_where_faster_ones_leave_it() {
+    use crate::bench::solver::fidelity_limits;
+    use crate::grains::{Sample, VoronoiOptions};
+    let options = VoronoiOptions {
+        nx: 16,
+        ny: 16,
+        grains: Some(6),
+        seed: 23,
+        ..Default::default()
+    };
+    let sample = Sample::new(options, 23, 150).unwrap();
+    let mut carry = SweepOptions::default();
+    carry.carry_step = true;
+    carry.predict_max = 0.0;
+    let mut cap = SweepOptions::default();
+    cap.min.max_turn = 0.5;
+    cap.predict_max = 0.0;
+    let mut both = cap;
+    both.predict_max = 0.05;
+    both.carry_step = true;
+    let mesh = Mesh::paper(16, 16).unwrap();
+    for (k, h_step, faster) in [(60, 0.05, carry), (76, 0.01, cap), (105, 0.01, both)] {
+        let angles = sample.get(k).unwrap().cell_angles();
+        let p = Problem::new(mesh, &angles)
+            .unwrap()
+            .with_terms(Terms::all().without_demag());
+        let default = SweepOptions {
+            h_step,
+            ..Default::default()
+        };
+        let reference = sweep(&p, &default.short_step()).unwrap().anchors();
+        let left = |o: &SweepOptions| {
+            let a = sweep(&p, o).unwrap().anchors();
+            Anchor::ALL
+                .into_iter()
+                .filter(|&x| match (a.get(x), reference.get(x)) {
+                    (Some(u), Some(v)) => (u - v).abs() > fidelity_limits(x).0,
+                    (u, v) => u.is_some() != v.is_some(),
+                })
+                .map(|x| x.name())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            left(&default),
+            Vec::<&str>::new(),
+            "structure {k}: the default"
+        );
+        let control = SweepOptions { h_step, ..faster };
+        assert!(
+            !left(&control).is_empty(),
+            "structure {k}: the faster setting now keeps the path; find another control \
+             with scripts/validate_sweep_speedups.rhai"
+        );
+    }
+}
+
 fn with_method(method: Method) -> SweepOptions {
     let mut o = SweepOptions::default();
     o.min.method = method;
