@@ -253,6 +253,21 @@ pub mod solver_module {
             .collect()
     }
 
+    /// The largest |Δ| per anchor that a faster descent may leave against the slow,
+    /// short-step path (Ms for M1 and Mr, HA for the fields), as `coercive bench solver
+    /// --reference` judges it.
+    ///
+    /// ```rhai
+    /// let l = solver::path_limits();
+    /// assert(l.Mr == 1e-3 && l.Hk90 == 2e-3 && l.Hc == 0.01, "limits");
+    /// ```
+    pub fn path_limits() -> Map {
+        crate::solver::Anchor::ALL
+            .into_iter()
+            .map(|a| (a.name().into(), Dynamic::from_float(a.path_limits().0)))
+            .collect()
+    }
+
     /// The anchors of curves as a table, one row per curve, in the form of
     /// `ds.anchors_table()`: `M1` … `Hc` (NaN where missing), `M1_unreliable` …
     /// `Hc_unreliable` and `non_converged`.

@@ -78,19 +78,9 @@ fn class_of(theta: f64) -> usize {
     }
 }
 
-/// The largest |Δ| a faster descent may leave per anchor against the short-step path
-/// (issue 11), and the limit on the mean |Δ| (fields only).
-pub fn fidelity_limits(a: Anchor) -> (f64, Option<f64>) {
-    match a {
-        Anchor::M1 | Anchor::Mr => (1e-3, None),
-        Anchor::Hk90 => (2e-3, None),
-        _ => (0.01, Some(0.003)),
-    }
-}
-
-/// Whether an anchor's largest and mean |Δ| are within [`fidelity_limits`].
+/// Whether an anchor's largest and mean |Δ| are within [`Anchor::path_limits`].
 fn within_limit(a: Anchor, worst: f64, mean: f64) -> bool {
-    let (lim, mean_lim) = fidelity_limits(a);
+    let (lim, mean_lim) = a.path_limits();
     worst <= lim && mean_lim.is_none_or(|m| mean <= m)
 }
 
@@ -327,7 +317,7 @@ impl fmt::Display for SolverBenchReport {
                 "  against the short-step path:   largest |Δ| (seed)   mean |Δ|   limit"
             )?;
             for (&a, (worst, seed, mean, count)) in Anchor::ALL.iter().zip(fid) {
-                let (lim, mean_lim) = fidelity_limits(a);
+                let (lim, mean_lim) = a.path_limits();
                 let ok = within_limit(a, worst, mean);
                 writeln!(
                     f,

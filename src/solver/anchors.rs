@@ -51,6 +51,17 @@ impl Anchor {
         self as usize
     }
 
+    /// The largest |Δ| a faster descent may leave against the short-step path
+    /// ([`super::SweepOptions::short_step`]; issue 11), and the limit on the mean |Δ| over
+    /// many structures (fields only).
+    pub const fn path_limits(self) -> (f64, Option<f64>) {
+        match self {
+            Anchor::M1 | Anchor::Mr => (1e-3, None),
+            Anchor::Hk90 => (2e-3, None),
+            _ => (0.01, Some(0.003)),
+        }
+    }
+
     /// Ms for magnetisations, HA for fields (reported as positive magnitudes).
     pub const fn unit(self) -> &'static str {
         match self {

@@ -138,7 +138,6 @@ fn long_steps_follow_the_short_step_path() {
 /// as a control: the test can tell a descent that leaves the path from one that keeps it.
 #[test]
 fn the_default_descent_keeps_the_short_step_path_where_faster_ones_leave_it() {
-    use crate::bench::solver::fidelity_limits;
     use crate::grains::{Sample, VoronoiOptions};
     let options = VoronoiOptions {
         nx: 16,
@@ -173,7 +172,7 @@ fn the_default_descent_keeps_the_short_step_path_where_faster_ones_leave_it() {
             Anchor::ALL
                 .into_iter()
                 .filter(|&x| match (a.get(x), reference.get(x)) {
-                    (Some(u), Some(v)) => (u - v).abs() > fidelity_limits(x).0,
+                    (Some(u), Some(v)) => (u - v).abs() > x.path_limits().0,
                     (u, v) => u.is_some() != v.is_some(),
                 })
                 .map(|x| x.name())
