@@ -285,6 +285,13 @@ fn data_generate_takes_an_older_datasets_descent() {
     assert_eq!(code, 0, "{err}");
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"predict_max\": 0.0"), "{manifest}");
+    // `data info` names the descent, so what to give back can be read off the dataset.
+    let (code, info, err) = coercive(&["data", "info", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        info.contains("descent bb (max_turn 0.3, tau_max 100, predict_max 0, carry_step off)"),
+        "{info}"
+    );
     let (code, _, err) = run(&[]);
     assert_eq!(code, 1);
     assert!(

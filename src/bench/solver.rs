@@ -189,19 +189,13 @@ impl SolverBenchReport {
 
 impl fmt::Display for SolverBenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let m = &self.sweep.min;
         writeln!(
             f,
-            "solver bench: {} curves of {}×{} cells, descent {} (max_turn {}, tau_max {}, predict_max {}, carry_step {}), tol {:e} HA, {} threads",
+            "solver bench: {} curves of {}×{} cells, descent {}, {} threads",
             self.curves.len(),
             self.n,
             self.n,
-            m.method.name(),
-            m.max_turn,
-            m.tau_max,
-            self.sweep.predict_max,
-            if self.sweep.carry_step { "on" } else { "off" },
-            m.tol,
+            self.sweep.descent(),
             self.threads
         )?;
         let compared = self.fidelity().is_some();

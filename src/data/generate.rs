@@ -117,8 +117,12 @@ pub fn describe(dir: &Path, m: &Manifest) -> String {
             "by the paper's law"
         ),
         g.base_seed,
-        if s.labelled() {
-            format!("labelled ({} field steps)", s.steps)
+        if let Some(solver) = &s.solver {
+            format!(
+                "labelled ({} field steps, descent {})",
+                s.steps,
+                solver.sweep.descent()
+            )
         } else {
             "unlabelled".into()
         },

@@ -55,6 +55,21 @@ impl SweepOptions {
         }
     }
 
+    /// The descent in words, as reports and dataset summaries name it: "bb (max_turn 0.3,
+    /// tau_max 100, predict_max 0.05, carry_step off), tol 1e-4 HA".
+    pub fn descent(&self) -> String {
+        let m = &self.min;
+        format!(
+            "{} (max_turn {}, tau_max {}, predict_max {}, carry_step {}), tol {:e} HA",
+            m.method.name(),
+            m.max_turn,
+            m.tau_max,
+            self.predict_max,
+            if self.carry_step { "on" } else { "off" },
+            m.tol
+        )
+    }
+
     /// Every limit of a sweep: its field schedule and predictor ([`Self::fields`]) and its
     /// minimiser's ([`MinimizeOptions::validated`]).
     pub fn validated(self) -> Result<Self, SolverError> {
