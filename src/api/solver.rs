@@ -268,6 +268,25 @@ pub mod solver_module {
             .collect()
     }
 
+    /// The options of the slow, safe short-step descent every faster one is judged against
+    /// (`SweepOptions::short_step`: steps ≤ 1/HA, no turn cap, no secant start or carried
+    /// step), to merge into a curve's options.
+    ///
+    /// ```rhai
+    /// let o = solver::short_step();
+    /// assert(o.tau_max == 1.0 && o.predict_max == 0.0 && !o.carry_step, "short steps");
+    /// ```
+    pub fn short_step() -> Map {
+        let s = SweepOptions::default().short_step();
+        let mut m = Map::new();
+        m.insert("method".into(), s.min.method.name().into());
+        m.insert("tau_max".into(), Dynamic::from_float(s.min.tau_max));
+        m.insert("max_turn".into(), Dynamic::from_float(s.min.max_turn));
+        m.insert("predict_max".into(), Dynamic::from_float(s.predict_max));
+        m.insert("carry_step".into(), s.carry_step.into());
+        m
+    }
+
     /// The anchors of curves as a table, one row per curve, in the form of
     /// `ds.anchors_table()`: `M1` … `Hc` (NaN where missing), `M1_unreliable` …
     /// `Hc_unreliable` and `non_converged`.
