@@ -177,15 +177,16 @@ pub struct DescentArgs {
     /// Descent method: bb (the default), lbfgs or lbfgs-bb.
     #[arg(long)]
     pub method: Option<String>,
-    /// Largest turn of a cell per iteration (rad; default 0.3).
+    /// Largest turn of a cell per iteration (rad; default 0.5; 0.3 in datasets labelled by
+    /// earlier versions).
     #[arg(long)]
     pub max_turn: Option<f64>,
     /// Secant predictor of each field's start where the last step turned no cell more than
-    /// this (rad; default 0.05, 0 = off as before December 2026).
+    /// this (rad; default 0.05; 0 = off, as in the first datasets).
     #[arg(long)]
     pub predict_max: Option<f64>,
     /// Whether each field's descent starts with the last BB step of the previous field
-    /// (off by default; `--carry-step` or `--carry-step true` turns it on).
+    /// (on by default; `--carry-step false` for datasets labelled by earlier versions).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub carry_step: Option<bool>,
 }

@@ -260,14 +260,21 @@ fn data_generate_takes_its_shard_from_a_slurm_job_array() {
     );
 }
 
-/// A dataset labelled with another descent (the default before December 2026: no secant
-/// start) is extended by giving its settings back; a rerun with other settings is refused
-/// naming each one.
+/// A dataset labelled with another descent (the first default: 0.3 rad cap, neither of the
+/// sweep's speed-ups) is extended by giving its settings back; a rerun with other settings
+/// is refused naming each one.
 #[test]
 fn data_generate_takes_an_older_datasets_descent() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("d");
-    let old = ["--predict-max", "0"];
+    let old = [
+        "--predict-max",
+        "0",
+        "--max-turn",
+        "0.3",
+        "--carry-step",
+        "false",
+    ];
     let run = |extra: &[&str]| {
         let base = [
             "--quiet",
@@ -295,10 +302,12 @@ fn data_generate_takes_an_older_datasets_descent() {
     let (code, _, err) = run(&[]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("solver.sweep.predict_max: 0.0 there, 0.05 asked"),
+        err.contains("solver.sweep.predict_max: 0.0 there, 0.05 asked")
+            && err.contains("solver.sweep.min.max_turn: 0.3 there, 0.5 asked")
+            && err.contains("solver.sweep.carry_step: false there, true asked"),
         "{err}"
     );
-    let (code, _, err) = run(&[&old[..], &["--max-turn", "0.25", "--carry-step"]].concat());
+    let (code, _, err) = run(&["--predict-max", "0", "--max-turn", "0.25", "--carry-step"]);
     assert_eq!(code, 1);
     assert!(
         err.contains("solver.sweep.min.max_turn: 0.3 there, 0.25 asked")
@@ -443,15 +452,18 @@ fn tensor_bench_and_anchor_file_commands() {
     }
 }
 
-/// The sweep's two speed-ups are bench options (the secant start on by default, the
-/// carried step off): named in the report's header either way, and a bad value refused
-/// naming the option.
+/// The sweep's two speed-ups and the turn cap are bench options (both speed-ups on by
+/// default): named in the report's header either way, and a bad value refused naming the
+/// option.
 #[test]
 fn bench_solver_takes_the_sweep_speed_ups() {
     let common = SMALL_SOLVER_BENCH;
     let (code, out, err) = coercive(&common);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("predict_max 0.05, carry_step off"), "{out}");
+    assert!(
+        out.contains("max_turn 0.5,") && out.contains("predict_max 0.05, carry_step on"),
+        "{out}"
+    );
     let (code, out, err) = coercive(
         &[
             &common[..],
@@ -462,10 +474,10 @@ fn bench_solver_takes_the_sweep_speed_ups() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("predict_max 0, carry_step off"), "{out}");
     let (code, out, err) =
-        coercive(&[&common[..], &["--carry-step", "--max-turn", "0.5"]].concat());
+        coercive(&[&common[..], &["--carry-step", "--max-turn", "0.3"]].concat());
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("max_turn 0.5,") && out.contains("carry_step on"),
+        out.contains("max_turn 0.3,") && out.contains("carry_step on"),
         "{out}"
     );
     let (code, _, err) = coercive(&[&common[..], &["--predict-max=-1"]].concat());

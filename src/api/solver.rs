@@ -352,10 +352,10 @@ pub mod solver_module {
 
     /// The demagnetisation curve with options `#{ tol: 1e-4, max_iter, h_start: 1.0,
     /// h_end: -1.0, h_step: 0.01, method: "bb" | "lbfgs", tau_max: 100.0 (longest BB
-    /// step, 1/HA), max_turn: 0.3 (largest turn of a cell per iteration, rad), memory: 5
+    /// step, 1/HA), max_turn: 0.5 (largest turn of a cell per iteration, rad), memory: 5
     /// and keep_memory: false (L-BFGS pairs, and whether they carry to the next field),
     /// predict_max: 0.05 (secant predictor where the last step turned no cell more than
-    /// this, rad; 0 = off), carry_step: false (start each field with the last BB step),
+    /// this, rad; 0 = off), carry_step: true (start each field with the last BB step),
     /// precision: "f32" | "f64",
     /// thickness_nm: 36000.0, material: #{ A: 8e-12, Js: 1.61, K1: 4.2e6 }, exchange,
     /// anisotropy, demag, zeeman (true/false), snapshots: [h, …] | "anchors", backend:

@@ -12,11 +12,12 @@
 //! structures. With the long steps allowed and each cell's turn capped at 0.3 rad, the eight
 //! bench structures need 2.2× fewer evaluations in all, their curves stay within 7e-4 Ms of
 //! the short-step ones off the switching steps and their anchors within 2e-5
-//! (`scripts/validate_descent.rhai`; a 40² version is a test in `validation.rs`). Larger
-//! caps leave that path on some structures: 0.5 rad (13 % fewer evaluations on the 32
-//! structures of `coercive bench solver`) on 1 of the 600 small ones of
-//! `scripts/validate_sweep_speedups.rhai` and 1 of the 6 of `examples/sample_anchors.rhai`;
-//! 1 rad (a fifth fewer) moves Hk70 by 0.014 HA and Hc by 0.011 HA on bench structures.
+//! (`scripts/validate_descent.rhai`; a 40² version is a test in `validation.rs`). The
+//! default cap is 0.5 rad (13 % fewer evaluations than 0.3 on the 32 structures of
+//! `coercive bench solver`): on 4 200 small structures (`scripts/validate_sweep_speedups.rhai`)
+//! both caps leave the short-step path about equally rarely (0.3–0.4 % of the curves reach
+//! another local minimum inside an avalanche), while a 2 rad cap leaves it several times as
+//! often and 1 rad moves Hk70 by 0.014 HA and Hc by 0.011 HA on bench structures.
 //!
 //! Stops when the largest torque |m × h_eff| (units of HA) falls below `tol`, or after
 //! `max_iter` gradient evaluations (then `converged` is false).
@@ -98,7 +99,7 @@ impl Default for MinimizeOptions {
             tau_min: 1e-6,
             tau_max: 100.0,
             method: Method::BarzilaiBorwein,
-            max_turn: 0.3,
+            max_turn: 0.5,
             memory: 5,
             keep_memory: false,
             precision: Precision::F32,

@@ -25,8 +25,8 @@ pub struct SweepOptions {
     /// predictor), but only where that change is small (max |Δφ| ≤ `predict_max` rad), so
     /// the prediction never carries an avalanche on. 0 turns it off; the default 0.05.
     pub predict_max: f64,
-    /// Start each field's descent with the last BB step of the previous field (default off:
-    /// a long first step can carry a cell over a barrier, docs/physics.md §3.7).
+    /// Start each field's descent with the last BB step of the previous field (default on
+    /// since December 2026; off gives the descent before, docs/physics.md §3.7).
     pub carry_step: bool,
 }
 
@@ -38,7 +38,7 @@ impl Default for SweepOptions {
             h_step: 0.01,
             min: MinimizeOptions::default(),
             predict_max: 0.05,
-            carry_step: false,
+            carry_step: true,
         }
     }
 }
@@ -55,8 +55,8 @@ impl SweepOptions {
         }
     }
 
-    /// The descent in words, as reports and dataset summaries name it: "bb (max_turn 0.3,
-    /// tau_max 100, predict_max 0.05, carry_step off), tol 1e-4 HA".
+    /// The descent in words, as reports and dataset summaries name it: "bb (max_turn 0.5,
+    /// tau_max 100, predict_max 0.05, carry_step on), tol 1e-4 HA".
     pub fn descent(&self) -> String {
         let m = &self.min;
         format!(

@@ -130,66 +130,69 @@ fn long_steps_follow_the_short_step_path() {
     eprintln!("evaluations: long steps {evals_long}, short steps {evals_short}");
 }
 
-/// The default descent keeps the short-step path on the structures where faster settings
-/// were seen to leave it: among the 600 small ones of `scripts/validate_sweep_speedups.rhai`
-/// (16², 6 grains, no demag), a carried first step takes Hc of structure 60 0.021 HA off at
-/// h_step 0.05, a 0.5 rad cap that of structure 76 0.013 HA off at h_step 0.01, and a 0.5 rad
-/// cap with both speed-ups that of structure 105 0.029 HA off. Each faster setting is run
-/// as a control: the test can tell a descent that leaves the path from one that keeps it.
+/// How often the default descent leaves the short-step path, against a reckless one. Inside
+/// an avalanche every long-step descent sometimes reaches another local minimum than the
+/// short steps do: on the 4 200 small structures of seven runs of
+/// `scripts/validate_sweep_speedups.rhai` each setting measured (0.3 or 0.5 rad cap, with
+/// or without the sweep's speed-ups) left it on 14–18, mostly not the same ones. Here, 300
+/// structures of the setup where it happens most (20², 12 grains, h_step 0.02, demag on):
+/// the default left it on 2 (as the 0.3 rad cap without speed-ups did), a 2 rad cap with
+/// both speed-ups on 14. The line at 2 % of the curves lies between the two, so the test
+/// tells a descent that crosses barriers from one that keeps the path.
 #[test]
-fn the_default_descent_keeps_the_short_step_path_where_faster_ones_leave_it() {
+fn the_default_descent_rarely_leaves_the_short_step_path() {
     use crate::grains::{Sample, VoronoiOptions};
+    let count = 300;
     let options = VoronoiOptions {
-        nx: 16,
-        ny: 16,
-        grains: Some(6),
-        seed: 23,
+        nx: 20,
+        ny: 20,
+        grains: Some(12),
         ..Default::default()
     };
-    let sample = Sample::new(options, 23, 150).unwrap();
-    let mut carry = SweepOptions::default();
-    carry.carry_step = true;
-    carry.predict_max = 0.0;
-    let mut cap = SweepOptions::default();
-    cap.min.max_turn = 0.5;
-    cap.predict_max = 0.0;
-    let mut both = cap;
-    both.predict_max = 0.05;
-    both.carry_step = true;
-    let mesh = Mesh::paper(16, 16).unwrap();
-    for (k, h_step, faster) in [(60, 0.05, carry), (76, 0.01, cap), (105, 0.01, both)] {
-        let angles = sample.get(k).unwrap().cell_angles();
-        let p = Problem::new(mesh, &angles)
+    let sample = Sample::new(options, 23, count).unwrap();
+    let mesh = Mesh::paper(20, 20).unwrap();
+    let default = SweepOptions {
+        h_step: 0.02,
+        ..Default::default()
+    };
+    let mut reckless = default;
+    reckless.min.max_turn = 2.0;
+    let problems: Vec<Problem> = (0..count)
+        .map(|k| Problem::new(mesh, &sample.get(k).unwrap().cell_angles()).unwrap())
+        .collect();
+    let anchors = |o: &SweepOptions| -> Vec<Anchors> {
+        super::batch::sweep_many(&problems, o, 0)
             .unwrap()
-            .with_terms(Terms::all().without_demag());
-        let default = SweepOptions {
-            h_step,
-            ..Default::default()
-        };
-        let reference = sweep(&p, &default.short_step()).unwrap().anchors();
-        let left = |o: &SweepOptions| {
-            let a = sweep(&p, o).unwrap().anchors();
-            Anchor::ALL
-                .into_iter()
-                .filter(|&x| match (a.get(x), reference.get(x)) {
-                    (Some(u), Some(v)) => (u - v).abs() > x.path_limits().0,
-                    (u, v) => u.is_some() != v.is_some(),
-                })
-                .map(|x| x.name())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            left(&default),
-            Vec::<&str>::new(),
-            "structure {k}: the default"
-        );
-        let control = SweepOptions { h_step, ..faster };
-        assert!(
-            !left(&control).is_empty(),
-            "structure {k}: the faster setting now keeps the path; find another control \
-             with scripts/validate_sweep_speedups.rhai"
-        );
-    }
+            .into_iter()
+            .map(|c| c.unwrap().anchors())
+            .collect()
+    };
+    let reference = anchors(&default.short_step());
+    let left = |o: &SweepOptions| {
+        let a = anchors(o);
+        (0..count)
+            .filter(|&k| {
+                Anchor::ALL
+                    .into_iter()
+                    .any(|x| match (a[k].get(x), reference[k].get(x)) {
+                        (Some(u), Some(v)) => (u - v).abs() > x.path_limits().0,
+                        (u, v) => u.is_some() != v.is_some(),
+                    })
+            })
+            .count()
+    };
+    let (by_default, by_reckless) = (left(&default), left(&reckless));
+    let line = count / 50;
+    eprintln!("left the short-step path: default {by_default}, 2 rad cap {by_reckless} of {count}");
+    assert!(
+        by_default <= line,
+        "the default left the path on {by_default} of {count}"
+    );
+    assert!(
+        by_reckless > line,
+        "the 2 rad cap left it on only {by_reckless} of {count}: the count no longer tells \
+         a reckless descent apart; find another control with scripts/validate_sweep_speedups.rhai"
+    );
 }
 
 fn with_method(method: Method) -> SweepOptions {
