@@ -25,8 +25,8 @@ pub struct SweepOptions {
     /// predictor), but only where that change is small (max |Δφ| ≤ `predict_max` rad), so
     /// the prediction never carries an avalanche on. 0 turns it off; the default 0.05.
     pub predict_max: f64,
-    /// Start each field's descent with the last BB step of the previous field (default on
-    /// since December 2026; off gives the descent before, docs/physics.md §3.7).
+    /// Start each field's descent with the last BB step of the previous field (default on;
+    /// off in datasets labelled by earlier versions, docs/physics.md §3.7).
     pub carry_step: bool,
 }
 
