@@ -93,3 +93,142 @@ fn a_script_that_fails_after_its_batch_does_not_pay_for_it_twice() {
         String::from_utf8_lossy(&first.stdout)
     );
 }
+
+#[path = "../build/solver_source.rs"]
+mod fingerprint;
+
+/// The cache's key holds a fingerprint of the solver's code (build/solver_source.rs):
+/// what cannot change a curve must not move it, what can must.
+mod solver_source {
+    use super::fingerprint::fingerprint;
+    use std::path::Path;
+
+    const MOD_RS: &str = "//! The solver.\nmod energy;\n#[cfg(test)]\nmod validation;\n";
+    const ENERGY_RS: &str = "\
+/// Zeeman energy density.
+pub fn zeeman(m: f64, h: f64) -> f64 {
+    -m * h // per unit Ms
+}
+const TOL: f64 = 1e-4;
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zero() { assert_eq!(super::zeeman(0.0, 1.0), 0.0); }
+}
+";
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    fn of(files: &[(&str, &str)]) -> String {
+        fingerprint(tree(files).path())
+    }
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("mod.rs", MOD_RS),
+            ("energy.rs", ENERGY_RS),
+            ("validation.rs", "#[test]\nfn a() {}\n"),
+        ]
+    }
+
+    fn with(name: &'static str, text: &'static str) -> Vec<(&'static str, &'static str)> {
+        let mut files = base();
+        match files.iter_mut().find(|(n, _)| *n == name) {
+            Some(f) => f.1 = text,
+            None => files.push((name, text)),
+        }
+        files
+    }
+
+    #[test]
+    fn comments_docs_layout_and_test_code_leave_it_alone() {
+        let reference = of(&base());
+        let same = [
+            // comments and docs
+            with(
+                "energy.rs",
+                "\
+//! Zeeman.
+/// The Zeeman energy density, -m·h.
+pub fn zeeman(m: f64, h: f64) -> f64 {
+    /* reduced units */ -m * h
+}
+const TOL: f64 = 1e-4;
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zero() { assert_eq!(super::zeeman(0.0, 1.0), 0.0); }
+}
+",
+            ),
+            // layout (what rustfmt changes) and another test module
+            with(
+                "energy.rs",
+                "pub fn zeeman(m:f64,h:f64)->f64{-m*h}\nconst TOL : f64 = 1e-4 ;\n\
+                 #[cfg(test)] mod tests { #[test] fn one() { assert!(true) } }\n",
+            ),
+            // a file declared `#[cfg(test)] mod validation;`
+            with("validation.rs", "#[test]\nfn b() { assert_eq!(1, 1) }\n"),
+        ];
+        for files in same {
+            assert_eq!(of(&files), reference, "{:?}", files[1]);
+        }
+    }
+
+    #[test]
+    fn a_change_to_compiled_code_moves_it() {
+        let reference = of(&base());
+        let moved = [
+            with(
+                "energy.rs",
+                &ENERGY_RS.replacen("1e-4", "2e-4", 1).leak()[..],
+            ),
+            with(
+                "energy.rs",
+                &ENERGY_RS.replacen("-m * h", "m * h", 1).leak()[..],
+            ),
+            with(
+                "energy.rs",
+                &ENERGY_RS.replacen("zeeman(m", "zeeman_density(m", 1).leak()[..],
+            ),
+            // the test module's attribute gone: it is compiled code now
+            with(
+                "energy.rs",
+                &ENERGY_RS.replacen("#[cfg(test)]", "", 1).leak()[..],
+            ),
+            // validation.rs compiled in every build
+            with("mod.rs", "//! The solver.\nmod energy;\nmod validation;\n"),
+            // a new file
+            with("exchange.rs", "pub const A: f64 = 1.0;\n"),
+            // not Rust tokens: hashed as bytes
+            with("exchange.rs", "\"unclosed\n"),
+        ];
+        for files in moved {
+            assert_ne!(of(&files), reference, "{files:?}");
+        }
+        assert_ne!(
+            of(&with("exchange.rs", "\"unclosed\n")),
+            of(&with("exchange.rs", "\"unclosed \n"))
+        );
+    }
+
+    #[test]
+    fn the_build_keys_the_cache_with_this_fingerprint() {
+        assert_eq!(
+            fingerprint(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("src/solver")
+                    .as_path()
+            ),
+            env!("COERCIVE_SOLVER_SOURCE")
+        );
+    }
+}

@@ -9,8 +9,9 @@ use super::tensor::Backend;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// The solver's source, hashed at build time: a curve cached by other solver code is
-/// never taken.
+/// The solver's code, fingerprinted at build time (build/solver_source.rs: tokens
+/// without comments, docs or test code): a curve cached by other solver code is never
+/// taken.
 const SOLVER_SOURCE: &str = env!("COERCIVE_SOLVER_SOURCE");
 
 /// A directory of finished curves, one JSON file per key.
