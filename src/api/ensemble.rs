@@ -10,6 +10,7 @@ use super::{MAX_EPOCHS, RResult, error_in, fail};
 use crate::array::NdArray;
 use crate::learn::boosting::BoostConfig;
 use crate::learn::ensemble::{Ensemble, EnsembleTrain};
+use crate::learn::gp::GpConfig;
 use crate::learn::{RegressorConfig, metrics, ordering};
 use rhai::plugin::*;
 use rhai::{Array, Map};
@@ -79,6 +80,7 @@ pub fn ensemble_options(
                 }),
             }
         },
+        gp: o.bool("gp", true)?.then(GpConfig::default),
         priors: vec![],
     };
     let priors = o.value("priors");
@@ -111,11 +113,12 @@ pub mod ensemble_module {
     /// Trains an ensemble on inputs [n, inputs] (codes, descriptors or both) and targets
     /// (anchor maps or an NdArray [n, targets]): `ensemble::train(x, anchors, #{ members: 8,
     /// epochs: 150, batch: 32, lr: 2e-3, seed: 0, trunk: [128, 128, 64], head: [32, 16],
-    /// scale_inputs: true, trees: 300, tree_depth: 3, priors: #{ Mr: 10, … }, targets:
-    /// [...], device: "cpu" })`. Member f trains a network and boosted trees per target on
-    /// every row outside fold f (both stopped at their best on fold f); each member
-    /// predicts a blend of the two with weights per target chosen on the out-of-fold
-    /// predictions (`trees: 0`: networks only). `priors` names per target an input column
+    /// scale_inputs: true, trees: 300, tree_depth: 3, gp: true, priors: #{ Mr: 10, … },
+    /// targets: [...], device: "cpu" })`. Member f trains a network, boosted trees and a
+    /// Gaussian process (Matérn 5/2, a length scale per input) per target on every row
+    /// outside fold f (network and trees stopped at their best on fold f); each member
+    /// predicts a blend of the three with weights per target chosen on the out-of-fold
+    /// predictions (`trees: 0`, `gp: false`: without them). `priors` names per target an input column
     /// holding a prior estimate (`grains::descriptor_priors()` for descriptors) whose
     /// correction the trees may learn instead. σ = a member's expected |error| at the
     /// input (small trees cross-fitted on the out-of-fold residuals) × a factor per
@@ -181,9 +184,9 @@ pub mod ensemble_module {
     }
 
     /// What training found: `#{ best_epochs: [...], calibration: #{ M1: …, … },
-    /// oof_mae: #{ M1: …, … }, blend: #{ M1: …, … }, priors: #{ Mr: 10, … } }` (σ factor,
-    /// single members' out-of-fold MAE, the trees' weight in the blend, and the prior
-    /// columns the trees kept, per target).
+    /// oof_mae: #{ M1: …, … }, blend: #{ M1: …, … }, gp_blend: #{ M1: …, … }, priors: #{
+    /// Mr: 10, … } }` (σ factor, single members' out-of-fold MAE, the trees' and the GP's
+    /// weights in the blend, and the prior columns the trees kept, per target).
     #[rhai_fn(global, pure)]
     pub fn report(e: &mut SharedEnsemble) -> Map {
         let e = lock(e);
@@ -208,6 +211,15 @@ pub mod ensemble_module {
         m.insert(
             "blend".into(),
             named_values(&e.config.targets, &r.blend).into(),
+        );
+        let gp_blend = if r.gp_blend.is_empty() {
+            vec![0.0; r.blend.len()]
+        } else {
+            r.gp_blend.clone()
+        };
+        m.insert(
+            "gp_blend".into(),
+            named_values(&e.config.targets, &gp_blend).into(),
         );
         let priors: Map = e
             .config

@@ -2,10 +2,10 @@
 //! row outside fold f, from its own seed, and keeps the weights of its least loss on fold f
 //! (k-fold bagging with early stopping: no row is held back from the ensemble as a whole).
 //! Beside its network each member holds boosted trees per target fitted on the same rows
-//! and stopped early on the same fold;
-//! the member predicts a blend of the two with a weight per target chosen on the
-//! out-of-fold predictions (trees win where thresholds matter, networks where the response
-//! is smooth). The prediction is the members' mean — ordered like the anchors, since each
+//! and stopped early on the same fold, and a Gaussian process per target on the same rows;
+//! the member predicts a blend of the three with weights per target chosen on the
+//! out-of-fold predictions (trees win where thresholds matter, the GP and the network
+//! where the response is smooth). The prediction is the members' mean — ordered like the anchors, since each
 //! member's is and the ordered set is convex. The uncertainty is the size of a member's
 //! error expected at the input, learnt by small trees from the out-of-fold residuals, times
 //! a factor per target calibrated on those residuals.
@@ -20,10 +20,12 @@
 use super::boosting::{BoostConfig, Boosted};
 use super::cv;
 use super::error::ensure;
+use super::gp::{Gp, GpConfig};
 use super::regressor::{Regressor, RegressorConfig};
+use super::scaler::Scaler;
 use super::train::Fit;
 use super::{LearnError, Result};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::Device;
@@ -38,8 +40,10 @@ pub struct EnsembleTrain {
     pub batch: usize,
     pub lr: f64,
     pub seed: u64,
-    /// Boosted trees beside each member's network (`None`: networks only).
+    /// Boosted trees beside each member's network (`None`: none).
     pub trees: Option<BoostConfig>,
+    /// A Gaussian process per target beside each member's network (`None`: none).
+    pub gp: Option<GpConfig>,
     /// Per target, an input column holding a prior estimate of it (trees may learn the
     /// correction to it instead of the target; out-of-fold error decides). Empty: none.
     pub priors: Vec<Option<usize>>,
@@ -54,12 +58,14 @@ impl Default for EnsembleTrain {
             lr: 2e-3,
             seed: 0,
             trees: Some(BoostConfig::default()),
+            gp: Some(GpConfig::default()),
             priors: vec![],
         }
     }
 }
 
-/// Blend weights on the trees tried per target: 0 (network only) to 1 (trees only).
+/// Blend weights tried per target, in steps of 1/BLEND_STEPS: trees and GP each from 0 to
+/// 1, the network taking the rest.
 const BLEND_STEPS: usize = 20;
 
 /// What training learnt about the ensemble besides its weights.
@@ -75,6 +81,93 @@ pub struct EnsembleReport {
     /// Per target: the trees' weight in each member's prediction (0 = network only).
     #[serde(default)]
     pub blend: Vec<f64>,
+    /// Per target: the GP's weight in each member's prediction (empty: no GPs, as in
+    /// checkpoints made before them).
+    #[serde(default)]
+    pub gp_blend: Vec<f64>,
+}
+
+/// The members' Gaussian processes and the inputs they were fitted on (kept once for all).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpPart {
+    /// Of the training inputs: the GPs see standardised inputs.
+    pub scaler: Scaler,
+    /// The standardised training inputs, row-major [rows, inputs].
+    pub x: Vec<f64>,
+    pub rows: usize,
+    /// Per member, per target.
+    pub models: Vec<Vec<Gp>>,
+}
+
+impl GpPart {
+    fn standardise(&self, x: ArrayView2<f32>) -> Array2<f64> {
+        self.scaler.transform(x.mapv(f64::from).view())
+    }
+
+    fn train_x(&self) -> ArrayView2<'_, f64> {
+        ArrayView2::from_shape((self.rows, self.scaler.mean.len()), &self.x).expect("checked shape")
+    }
+
+    /// Member `f`'s GP predictions at standardised `q`, [m, targets].
+    fn predict(&self, f: usize, q: ArrayView2<f64>) -> Array2<f64> {
+        let models = &self.models[f];
+        let mut p = Array2::zeros((q.nrows(), models.len()));
+        for (t, gp) in models.iter().enumerate() {
+            p.column_mut(t)
+                .assign(&ndarray::Array1::from(gp.predict(self.train_x(), q)));
+        }
+        p
+    }
+
+    /// Fits member f's GPs on the rows outside fold f, every member and target at once.
+    fn fit(
+        x: ArrayView2<f32>,
+        y: ArrayView2<f64>,
+        folds: &[Vec<usize>],
+        cfg: &GpConfig,
+    ) -> Result<GpPart> {
+        use rayon::prelude::*;
+        let mut part = GpPart {
+            scaler: Scaler::fit(x.mapv(f64::from).view()),
+            x: vec![],
+            rows: x.nrows(),
+            models: vec![],
+        };
+        let xs = part.standardise(x);
+        let jobs: Vec<(usize, usize)> = (0..folds.len())
+            .flat_map(|f| (0..y.ncols()).map(move |t| (f, t)))
+            .collect();
+        let fitted = jobs
+            .par_iter()
+            .map(|&(f, t)| {
+                let col = y.column(t).to_vec();
+                Gp::fit(xs.view(), &col, &cv::complement(folds, f), cfg)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut fitted = fitted.into_iter();
+        part.models = (0..folds.len())
+            .map(|_| {
+                (0..y.ncols())
+                    .map(|_| fitted.next().expect("one per job"))
+                    .collect()
+            })
+            .collect();
+        part.x = xs.into_raw_vec_and_offset().0;
+        Ok(part)
+    }
+
+    /// Whether it fits an ensemble of `members` members, `targets` targets and `inputs`
+    /// inputs.
+    fn fits(&self, members: usize, targets: usize, inputs: usize) -> bool {
+        self.scaler.fits(inputs)
+            && self.scaler.std.iter().all(|s| s.is_finite() && *s > 0.0)
+            && self.x.len() == self.rows * inputs
+            && self.models.len() == members
+            && self
+                .models
+                .iter()
+                .all(|m| m.len() == targets && m.iter().all(|g| g.fits(self.rows, inputs)))
+    }
 }
 
 pub struct Ensemble {
@@ -82,6 +175,8 @@ pub struct Ensemble {
     pub members: Vec<Regressor>,
     /// Per member, per target (empty without trees).
     pub trees: Vec<Vec<Boosted>>,
+    /// The members' Gaussian processes (`None` without).
+    pub gp: Option<GpPart>,
     /// Per target: the expected |error| of a member (`None`: too few labels, or a
     /// checkpoint from before error models; σ then follows the member spread).
     pub error_models: Vec<Option<ErrorModel>>,
@@ -172,6 +267,35 @@ impl ErrorModel {
 fn mean_abs(r: &[f64]) -> f64 {
     let fin: Vec<f64> = r.iter().copied().filter(|v| v.is_finite()).collect();
     fin.iter().map(|v| v.abs()).sum::<f64>() / fin.len().max(1) as f64
+}
+
+/// The weights (trees, GP) of least mean |error| for one target, the network taking the
+/// rest, on the grid of BLEND_STEPS (rows without a label are skipped); with that error.
+fn blend_weights(
+    y: ArrayView1<f64>,
+    net: ArrayView1<f64>,
+    tree: Option<ArrayView1<f64>>,
+    gp: Option<ArrayView1<f64>>,
+) -> (f64, f64, f64) {
+    let steps = |on: bool, room: usize| if on { room } else { 0 };
+    let mut best = (0.0, 0.0, f64::INFINITY);
+    for a in 0..=steps(tree.is_some(), BLEND_STEPS) {
+        for b in 0..=steps(gp.is_some(), BLEND_STEPS - a) {
+            let (wt, wg) = (a as f64 / BLEND_STEPS as f64, b as f64 / BLEND_STEPS as f64);
+            let r: Vec<f64> = (0..y.len())
+                .map(|i| {
+                    let t = tree.map_or(0.0, |v| wt * v[i]);
+                    let g = gp.map_or(0.0, |v| wg * v[i]);
+                    y[i] - ((1.0 - wt - wg) * net[i] + t + g)
+                })
+                .collect();
+            let mae = mean_abs(&r);
+            if mae < best.2 {
+                best = (wt, wg, mae);
+            }
+        }
+    }
+    best
 }
 
 /// Rows of each fold predicted by that fold's model, assembled into [n, targets].
@@ -306,16 +430,40 @@ impl Ensemble {
             config,
             members,
             trees: vec![],
+            gp: None,
             error_models: vec![],
             report: EnsembleReport {
                 best_epochs,
                 calibration: vec![],
                 oof_mae: vec![],
                 blend: vec![0.0; y.ncols()],
+                gp_blend: vec![],
             },
         };
-        if let Some(cfg) = &opts.trees {
-            ens.fit_trees(x, y, &folds, &net_oof, cfg, opts)?;
+        let gp_oof = match &opts.gp {
+            Some(cfg) => {
+                let part = GpPart::fit(x, y, &folds, cfg)?;
+                let xs = part.standardise(x);
+                let oof = out_of_fold(&folds, y.raw_dim(), |f, rows| {
+                    Ok(part.predict(f, xs.select(Axis(0), rows).view()))
+                })?;
+                ens.gp = Some(part);
+                ens.report.gp_blend = vec![0.0; y.ncols()];
+                Some(oof)
+            }
+            None => None,
+        };
+        match &opts.trees {
+            Some(cfg) => ens.fit_trees(x, y, &folds, &net_oof, gp_oof.as_ref(), cfg, opts)?,
+            None => {
+                if let Some(g) = &gp_oof {
+                    for t in 0..y.ncols() {
+                        let (_, w_gp, _) =
+                            blend_weights(y.column(t), net_oof.column(t), None, Some(g.column(t)));
+                        ens.report.gp_blend[t] = w_gp;
+                    }
+                }
+            }
         }
         let oof = out_of_fold(&folds, y.raw_dim(), |f, rows| {
             Ok(ens.member_predict(f, x.select(Axis(0), rows).view())?)
@@ -356,14 +504,16 @@ impl Ensemble {
     }
 
     /// Boosted trees per member and target on the member's rows, with and without the
-    /// target's prior column; per target the variant and blend weight of least out-of-fold
-    /// MAE are kept.
+    /// target's prior column; per target the variant and blend weights (with the GP's
+    /// out-of-fold predictions `gp_oof`, if any) of least out-of-fold MAE are kept.
+    #[allow(clippy::too_many_arguments)]
     fn fit_trees(
         &mut self,
         x: ArrayView2<f32>,
         y: ArrayView2<f64>,
         folds: &[Vec<usize>],
         net_oof: &Array2<f64>,
+        gp_oof: Option<&Array2<f64>>,
         cfg: &BoostConfig,
         opts: &EnsembleTrain,
     ) -> Result<()> {
@@ -408,27 +558,26 @@ impl Ensemble {
                     .collect()
             })
             .collect();
-        // Per target, the variant and weight of least out-of-fold MAE.
+        // Per target, the variant and weights of least out-of-fold MAE.
         let mut kept = vec![0; targets];
         for t in 0..targets {
-            let mut best = (f64::INFINITY, 0, 0.0);
+            let mut best = (f64::INFINITY, 0, 0.0, 0.0);
             for v in 0..variants(t).count() {
                 let tree_oof = out_of_fold(folds, ndarray::Ix2(y.nrows(), 1), |f, rows| {
                     let p = fitted_at[f][t][v].predict(x.select(Axis(0), rows).view());
                     Ok(Array2::from_shape_vec((rows.len(), 1), p).expect("one value per row"))
                 })?;
-                for step in 0..=BLEND_STEPS {
-                    let w = step as f64 / BLEND_STEPS as f64;
-                    let r: Vec<f64> = (0..y.nrows())
-                        .map(|i| y[[i, t]] - (w * tree_oof[[i, 0]] + (1.0 - w) * net_oof[[i, t]]))
-                        .collect();
-                    let mae = mean_abs(&r);
-                    if mae < best.0 {
-                        best = (mae, v, w);
-                    }
+                let gp = gp_oof.map(|g| g.column(t));
+                let (w_tree, w_gp, mae) =
+                    blend_weights(y.column(t), net_oof.column(t), Some(tree_oof.column(0)), gp);
+                if mae < best.0 {
+                    best = (mae, v, w_tree, w_gp);
                 }
             }
             self.report.blend[t] = best.2;
+            if gp_oof.is_some() {
+                self.report.gp_blend[t] = best.3;
+            }
             kept[t] = best.1;
         }
         self.trees = fitted_at
@@ -444,21 +593,41 @@ impl Ensemble {
         Ok(())
     }
 
-    /// Member `f`'s prediction: its network blended with its trees, ordered.
+    /// Member `f`'s prediction: its network blended with its trees and GPs, ordered.
     fn member_predict(&self, f: usize, x: ArrayView2<f32>) -> Result<Array2<f64>> {
-        let mut p = self.members[f].predict(x)?;
-        if let Some(trees) = self.trees.get(f) {
-            for (t, b) in trees.iter().enumerate() {
-                let w = self.report.blend[t];
-                if w > 0.0 {
-                    let q = b.predict(x);
-                    for (v, q) in p.column_mut(t).iter_mut().zip(q) {
-                        *v = w * q + (1.0 - w) * *v;
-                    }
-                }
-            }
-            super::ordering::order_anchors(&self.config.targets, &mut p);
+        let net = self.members[f].predict(x)?;
+        let trees = self.trees.get(f);
+        let gp = self
+            .gp
+            .as_ref()
+            .map(|g| g.predict(f, g.standardise(x).view()));
+        if trees.is_none() && gp.is_none() {
+            return Ok(net);
         }
+        let mut p = net.clone();
+        for t in 0..p.ncols() {
+            let w_tree = if trees.is_some() {
+                self.report.blend[t]
+            } else {
+                0.0
+            };
+            let w_gp = match &gp {
+                Some(_) => self.report.gp_blend[t],
+                None => 0.0,
+            };
+            let tree = trees.filter(|_| w_tree > 0.0).map(|tr| tr[t].predict(x));
+            for i in 0..p.nrows() {
+                let mut v = (1.0 - w_tree - w_gp) * net[[i, t]];
+                if let Some(q) = &tree {
+                    v += w_tree * q[i];
+                }
+                if let Some(g) = &gp {
+                    v += w_gp * g[[i, t]];
+                }
+                p[[i, t]] = v;
+            }
+        }
+        super::ordering::order_anchors(&self.config.targets, &mut p);
         Ok(p)
     }
 
@@ -515,6 +684,7 @@ impl Ensemble {
             members: self.members.len(),
             report: self.report.clone(),
             trees: self.trees.clone(),
+            gp: self.gp.clone(),
             error_models: self.error_models.clone(),
         };
         let text = serde_json::to_string_pretty(&meta)
@@ -556,14 +726,22 @@ impl Ensemble {
                             .iter()
                             .all(|b| b.max_feature().is_none_or(|c| c < meta.config.inputs))
                 }));
+        let gp_fit = match &meta.gp {
+            None => meta.report.gp_blend.is_empty(),
+            Some(g) => {
+                g.fits(meta.members, targets, meta.config.inputs)
+                    && meta.report.gp_blend.len() == targets
+            }
+        };
         ensure(
             meta.report.calibration.len() == targets
                 && meta.members >= 1
                 && trees_fit
+                && gp_fit
                 && errors_fit,
             || {
                 format!(
-                    "{}: calibration, member count, trees or error models do not fit",
+                    "{}: calibration, member count, trees, GPs or error models do not fit",
                     json.display()
                 )
             },
@@ -581,6 +759,7 @@ impl Ensemble {
             config: meta.config,
             members,
             trees: meta.trees,
+            gp: meta.gp,
             error_models: meta.error_models,
             report: meta.report,
         })
@@ -595,6 +774,8 @@ struct EnsembleMeta {
     report: EnsembleReport,
     #[serde(default)]
     trees: Vec<Vec<Boosted>>,
+    #[serde(default)]
+    gp: Option<GpPart>,
     #[serde(default)]
     error_models: Vec<Option<ErrorModel>>,
 }
@@ -672,6 +853,7 @@ mod tests {
                 trees: 50,
                 ..Default::default()
             }),
+            gp: Some(GpConfig::default()),
             priors: vec![None, Some(2)],
         };
         let e = Ensemble::train(cfg, x.view(), y.view(), &opts, Device::Cpu).unwrap();
@@ -693,6 +875,79 @@ mod tests {
         assert_eq!(back.report, e.report);
     }
 
+    /// A small member network predicting Hc from `inputs` columns.
+    fn small_hc_regressor(inputs: usize) -> RegressorConfig {
+        RegressorConfig {
+            inputs,
+            targets: vec!["Hc".into()],
+            trunk: vec![16],
+            head: vec![8],
+            scale_inputs: true,
+            linear_skip: false,
+        }
+    }
+
+    #[test]
+    fn a_smooth_target_is_left_to_the_gp_and_old_checkpoints_load_without_one() {
+        // y = sin(3 x0) + x1²: smooth, which a few epochs of a small network underfit and
+        // trees approximate in steps; the out-of-fold blend should lean on the GP.
+        tch::set_num_threads(1);
+        let n = 160;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| {
+            ((i * 37 + j * 101 + i * j * 7) % 97) as f32 / 97.0
+        });
+        let y = Array2::from_shape_fn((n, 1), |(i, _)| {
+            (3.0 * x[[i, 0]] as f64).sin() + (x[[i, 1]] as f64).powi(2)
+        });
+        let cfg = small_hc_regressor(3);
+        let opts = EnsembleTrain {
+            members: 3,
+            epochs: 10,
+            seed: 4,
+            trees: Some(BoostConfig {
+                trees: 60,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let e = Ensemble::train(cfg.clone(), x.view(), y.view(), &opts, Device::Cpu).unwrap();
+        assert!(e.report.gp_blend[0] >= 0.5, "{:?}", e.report);
+        let without = EnsembleTrain { gp: None, ..opts };
+        let plain = Ensemble::train(cfg, x.view(), y.view(), &without, Device::Cpu).unwrap();
+        assert!(plain.gp.is_none() && plain.report.gp_blend.is_empty());
+        assert!(
+            e.report.oof_mae[0] < 0.2 * plain.report.oof_mae[0],
+            "with the GP {} against without {}",
+            e.report.oof_mae[0],
+            plain.report.oof_mae[0]
+        );
+        // A checkpoint from before GPs (no `gp`, no `gp_blend`) loads and predicts as saved.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old");
+        plain.save(&path).unwrap();
+        let json = super::super::checkpoint::paths(&path).config;
+        let mut meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        meta.as_object_mut().unwrap().remove("gp");
+        meta["report"].as_object_mut().unwrap().remove("gp_blend");
+        std::fs::write(&json, meta.to_string()).unwrap();
+        let back = Ensemble::load(&path, Device::Cpu).unwrap();
+        assert_eq!(
+            back.predict(x.view()).unwrap(),
+            plain.predict(x.view()).unwrap()
+        );
+        // GPs that do not fit the ensemble are refused.
+        let path = dir.path().join("bad");
+        e.save(&path).unwrap();
+        let json = super::super::checkpoint::paths(&path).config;
+        let mut meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        meta["gp"]["models"].as_array_mut().unwrap().pop();
+        std::fs::write(&json, meta.to_string()).unwrap();
+        let err = Ensemble::load(&path, Device::Cpu).err().unwrap();
+        assert!(err.to_string().contains("GPs"), "{err}");
+    }
+
     #[test]
     fn sigma_follows_the_noise_and_covers_fresh_rows() {
         // Noise whose size grows tenfold with x0: σ must grow with it, and ±1σ, ±2σ must
@@ -711,14 +966,7 @@ mod tests {
         };
         let (x, y) = draw(480);
         let (xt, yt) = draw(2000);
-        let cfg = RegressorConfig {
-            inputs: 2,
-            targets: vec!["Hc".into()],
-            trunk: vec![16],
-            head: vec![8],
-            scale_inputs: true,
-            linear_skip: false,
-        };
+        let cfg = small_hc_regressor(2);
         let opts = EnsembleTrain {
             members: 4,
             epochs: 30,

@@ -23,6 +23,7 @@ pub mod checkpoint;
 pub mod cv;
 pub mod ensemble;
 mod error;
+pub mod gp;
 pub mod graphnet;
 pub mod learning_curve;
 pub mod metrics;
