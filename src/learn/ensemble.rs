@@ -269,6 +269,12 @@ fn mean_abs(r: &[f64]) -> f64 {
     fin.iter().map(|v| v.abs()).sum::<f64>() / fin.len().max(1) as f64
 }
 
+/// A member's prediction of one target from its network's, trees' and GP's, with weights
+/// `w_tree` and `w_gp` (an absent part has weight 0 and any value).
+fn blend(net: f64, tree: f64, gp: f64, w_tree: f64, w_gp: f64) -> f64 {
+    (1.0 - w_tree - w_gp) * net + w_tree * tree + w_gp * gp
+}
+
 /// The weights (trees, GP) of least mean |error| for one target, the network taking the
 /// rest, on the grid of BLEND_STEPS (rows without a label are skipped); with that error.
 fn blend_weights(
@@ -284,9 +290,8 @@ fn blend_weights(
             let (wt, wg) = (a as f64 / BLEND_STEPS as f64, b as f64 / BLEND_STEPS as f64);
             let r: Vec<f64> = (0..y.len())
                 .map(|i| {
-                    let t = tree.map_or(0.0, |v| wt * v[i]);
-                    let g = gp.map_or(0.0, |v| wg * v[i]);
-                    y[i] - ((1.0 - wt - wg) * net[i] + t + g)
+                    let (t, g) = (tree.map_or(0.0, |v| v[i]), gp.map_or(0.0, |v| v[i]));
+                    y[i] - blend(net[i], t, g, wt, wg)
                 })
                 .collect();
             let mae = mean_abs(&r);
@@ -595,36 +600,31 @@ impl Ensemble {
 
     /// Member `f`'s prediction: its network blended with its trees and GPs, ordered.
     fn member_predict(&self, f: usize, x: ArrayView2<f32>) -> Result<Array2<f64>> {
-        let net = self.members[f].predict(x)?;
+        let mut p = self.members[f].predict(x)?;
         let trees = self.trees.get(f);
         let gp = self
             .gp
             .as_ref()
             .map(|g| g.predict(f, g.standardise(x).view()));
         if trees.is_none() && gp.is_none() {
-            return Ok(net);
+            return Ok(p);
         }
-        let mut p = net.clone();
-        for t in 0..p.ncols() {
+        for (t, mut col) in p.axis_iter_mut(Axis(1)).enumerate() {
             let w_tree = if trees.is_some() {
                 self.report.blend[t]
             } else {
                 0.0
             };
-            let w_gp = match &gp {
-                Some(_) => self.report.gp_blend[t],
-                None => 0.0,
+            let w_gp = if gp.is_some() {
+                self.report.gp_blend[t]
+            } else {
+                0.0
             };
             let tree = trees.filter(|_| w_tree > 0.0).map(|tr| tr[t].predict(x));
-            for i in 0..p.nrows() {
-                let mut v = (1.0 - w_tree - w_gp) * net[[i, t]];
-                if let Some(q) = &tree {
-                    v += w_tree * q[i];
-                }
-                if let Some(g) = &gp {
-                    v += w_gp * g[[i, t]];
-                }
-                p[[i, t]] = v;
+            for (i, v) in col.iter_mut().enumerate() {
+                let q = tree.as_ref().map_or(0.0, |q| q[i]);
+                let g = gp.as_ref().map_or(0.0, |g| g[[i, t]]);
+                *v = blend(*v, q, g, w_tree, w_gp);
             }
         }
         super::ordering::order_anchors(&self.config.targets, &mut p);

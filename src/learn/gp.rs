@@ -85,14 +85,17 @@ fn evidence(x: ArrayView2<f64>, y: &[f64], theta: &[f64]) -> Option<(f64, Vec<f6
     let inv_len2: Vec<f64> = theta[..d].iter().map(|l| (-2.0 * l).exp()).collect();
     let signal = theta[d].exp();
     let noise = theta[d + 1].exp();
+    // K, and the length-scale factor g of each pair below the diagonal for the gradient.
     let mut k = Mat::<f64>::zeros(n, n);
+    let mut g_below = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for i in 0..n {
-        for j in 0..=i {
-            let (v, _) = matern52(scaled_distance2(x.row(i), x.row(j), &inv_len2), signal);
+        for j in 0..i {
+            let (v, g) = matern52(scaled_distance2(x.row(i), x.row(j), &inv_len2), signal);
             k[(i, j)] = v;
             k[(j, i)] = v;
+            g_below.push(g);
         }
-        k[(i, i)] += noise;
+        k[(i, i)] = matern52(0.0, signal).0 + noise;
     }
     let llt = k.llt(Side::Lower).ok()?;
     let yv = Mat::from_fn(n, 1, |i, _| y[i]);
@@ -105,21 +108,23 @@ fn evidence(x: ArrayView2<f64>, y: &[f64], theta: &[f64]) -> Option<(f64, Vec<f6
     // ∂/∂θ = ½ tr(W ∂K/∂θ), W = ααᵀ − K⁻¹ (symmetric: each off-diagonal pair twice).
     let inv = llt.inverse();
     let mut grad = vec![0.0; d + 2];
+    let mut g_below = g_below.into_iter();
     for i in 0..n {
         for j in 0..=i {
             let w = alpha[i] * alpha[j] - inv[(i, j)];
-            let w = if i == j { 0.5 * w } else { w };
-            let r2 = scaled_distance2(x.row(i), x.row(j), &inv_len2);
-            let (kv, g) = matern52(r2, signal);
-            grad[d] += w * kv;
-            if i != j {
-                let wg = w * g;
+            if i == j {
+                let w = 0.5 * w;
+                grad[d] += w * matern52(0.0, signal).0;
+                grad[d + 1] += w * noise;
+            } else {
+                grad[d] += w * k[(i, j)];
+                let wg = w * g_below
+                    .next()
+                    .expect("one factor per pair below the diagonal");
                 for (c, gr) in grad[..d].iter_mut().enumerate() {
                     let dx = x[[i, c]] - x[[j, c]];
                     *gr += wg * dx * dx * inv_len2[c];
                 }
-            } else {
-                grad[d + 1] += w * noise;
             }
         }
     }
