@@ -3,7 +3,7 @@
 //! It reads the code as tokens, so only a change that can alter a compiled curve moves
 //! it: comments, doc comments, layout (rustfmt) and `#[cfg(test)]` items (test modules,
 //! and files declared as `#[cfg(test)] mod x;`) are left out. Shared by build.rs and
-//! tests/solver_source.rs.
+//! tests/solver_cache.rs.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use sha2::{Digest, Sha256};
@@ -17,23 +17,45 @@ pub fn fingerprint(dir: &Path) -> String {
     let mut files = Vec::new();
     collect(dir, &mut files);
     files.sort();
-    let test_only = test_only_files(&files);
+    let sources: Vec<Source> = files.into_iter().map(Source::read).collect();
+    let test_only = test_only_files(&sources);
     let mut h = Sha256::new();
-    for f in files
+    for src in sources
         .iter()
-        .filter(|f| !test_only.iter().any(|t| f.starts_with(t)))
+        .filter(|s| !test_only.iter().any(|t| s.path.starts_with(t)))
     {
-        let rel = f.strip_prefix(dir).unwrap_or(f);
+        let rel = src.path.strip_prefix(dir).unwrap_or(&src.path);
         h.update(rel.to_string_lossy().as_bytes());
         h.update([0]);
-        let text = std::fs::read_to_string(f).unwrap_or_default();
-        match TokenStream::from_str(&text) {
-            Ok(tokens) => write_code(&tokens, &mut h),
-            Err(_) => h.update(text.as_bytes()),
+        match &src.tokens {
+            Some(tokens) => write_code(tokens, &mut h),
+            None => h.update(&src.bytes),
         }
         h.update([0xff]);
     }
     format!("{:x}", h.finalize())
+}
+
+/// One file, read once: its bytes and, when they are UTF-8 Rust tokens, the tokens.
+struct Source {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    tokens: Option<Vec<TokenTree>>,
+}
+
+impl Source {
+    fn read(path: PathBuf) -> Source {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let tokens = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| TokenStream::from_str(text).ok())
+            .map(|t| t.into_iter().collect());
+        Source {
+            path,
+            bytes,
+            tokens,
+        }
+    }
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -52,14 +74,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Files and folders of the modules declared `#[cfg(test)] mod name;`: `name.rs` and
 /// `name/` beside the declaring file (mod.rs) or in its own folder (other files).
-fn test_only_files(files: &[PathBuf]) -> Vec<PathBuf> {
+fn test_only_files(sources: &[Source]) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(f).unwrap_or_default();
-        let Ok(tokens) = TokenStream::from_str(&text) else {
-            continue;
-        };
-        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for src in sources {
+        let Some(tokens) = &src.tokens else { continue };
+        let f = &src.path;
         let base = match f.file_stem().and_then(|s| s.to_str()) {
             Some("mod") | Some("lib") | Some("main") => f.parent().map(Path::to_path_buf),
             _ => Some(f.with_extension("")),
@@ -126,8 +145,7 @@ fn item_end(tokens: &[TokenTree], start: usize) -> usize {
 
 /// Writes the code of `tokens` (no comments, no doc attributes, no `#[cfg(test)]`
 /// items), each token with its kind, so that layout cannot move the hash.
-fn write_code(tokens: &TokenStream, h: &mut Sha256) {
-    let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
+fn write_code(tokens: &[TokenTree], h: &mut Sha256) {
     let mut i = 0;
     while i < tokens.len() {
         if let Some(after) = cfg_test_attribute(&tokens, i) {
@@ -147,7 +165,7 @@ fn write_code(tokens: &TokenStream, h: &mut Sha256) {
                     Delimiter::None => ("\u{1}", "\u{2}"),
                 };
                 h.update(open.as_bytes());
-                write_code(&g.stream(), h);
+                write_code(&g.stream().into_iter().collect::<Vec<_>>(), h);
                 h.update(close.as_bytes());
             }
             TokenTree::Ident(id) => {

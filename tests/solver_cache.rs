@@ -218,6 +218,13 @@ mod tests {
             of(&with("exchange.rs", "\"unclosed\n")),
             of(&with("exchange.rs", "\"unclosed \n"))
         );
+        // Not UTF-8: hashed as bytes too.
+        let bytes = |b: &[u8]| {
+            let dir = tree(&base());
+            std::fs::write(dir.path().join("exchange.rs"), b).unwrap();
+            fingerprint(dir.path())
+        };
+        assert_ne!(bytes(&[0xff, 1]), bytes(&[0xff, 2]));
     }
 
     #[test]
