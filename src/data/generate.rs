@@ -25,7 +25,7 @@ use super::spec::{Manifest, Spec};
 use super::store::{self, finalise};
 use crate::grains::{Sample, draw};
 use crate::progress::Progress;
-use crate::solver::cache::{CurveCache, keep};
+use crate::solver::cache::{CurveCache, cached_sweep};
 use crate::solver::demag::DemagKernel;
 use crate::solver::sweep::sweep_with_kernel;
 use crate::solver::tensor::{Backend, sweep_stream};
@@ -181,19 +181,9 @@ pub fn make_record_cached(
         Some((spec, kernel)) => {
             let p = problem_of(sample, id, spec)?;
             let solver = spec.solver.as_ref().expect("labelled spec");
-            let key = cache.map(|_| CurveCache::key(&p, &solver.sweep));
-            Some(
-                match cache.zip(key.as_deref()).and_then(|(c, k)| c.get(k)) {
-                    Some(c) => c,
-                    None => {
-                        let c = sweep_with_kernel(&p, kernel, &solver.sweep, false)?;
-                        if let Some((cache, key)) = cache.zip(key.as_deref()) {
-                            keep(cache, key, &c);
-                        }
-                        c
-                    }
-                },
-            )
+            Some(cached_sweep(cache, &p, &solver.sweep, || {
+                sweep_with_kernel(&p, kernel, &solver.sweep, false)
+            })?)
         }
     };
     record_with(sample, id, curve.as_ref())

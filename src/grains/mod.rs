@@ -4,6 +4,8 @@
 
 mod boundary_layer;
 mod cleanup;
+mod coarsen;
+mod descriptor_set;
 mod descriptors;
 mod encode;
 mod error;
@@ -24,6 +26,7 @@ mod symmetry;
 mod voronoi;
 
 pub use cleanup::{CleanOptions, clean};
+pub use descriptor_set::{DescriptorSet, MAX_COARSE, coarse_anchors, descriptor_rows};
 pub use descriptors::{
     DESCRIPTORS, Descriptor, anchor_priors, descriptor_index, fold_axis, stoner_wohlfarth,
     switching_field,

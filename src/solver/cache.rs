@@ -79,6 +79,24 @@ impl CurveCache {
     }
 }
 
+/// The curve of `problem` swept with `opts`: from `cache` when it holds one, else
+/// computed by `sweep` and kept there.
+pub fn cached_sweep(
+    cache: Option<&CurveCache>,
+    problem: &Problem,
+    opts: &SweepOptions,
+    sweep: impl FnOnce() -> Result<Curve, super::SolverError>,
+) -> Result<Curve, super::SolverError> {
+    let Some(cache) = cache else { return sweep() };
+    let key = CurveCache::key(problem, opts);
+    if let Some(c) = cache.get(&key) {
+        return Ok(c);
+    }
+    let c = sweep()?;
+    keep(cache, &key, &c);
+    Ok(c)
+}
+
 /// Keeps `curve` in `cache`; a cache that cannot be written costs only the warning, never
 /// the curve.
 pub fn keep(cache: &CurveCache, key: &str, curve: &Curve) {
