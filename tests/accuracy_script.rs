@@ -38,6 +38,7 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["default"], "ensemble");
+    assert_eq!(v["calibrated"], "ensemble");
     assert_eq!(v["split"]["test"], 12, "ids 0, 5, …, 55");
     assert_eq!(v["ordering_violations"], 0);
     let anchors = ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"];
@@ -51,6 +52,7 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
         "ensemble_codes",
         "graphnet",
         "ensemble",
+        "ensemble_coarse",
     ] {
         let p = &predictors[name];
         for a in anchors {

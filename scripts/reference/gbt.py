@@ -1,8 +1,10 @@
 # Reference check, not part of the tool: scikit-learn gradient-boosted trees on the same
 # split as scripts/accuracy.rhai (test = id % 5 == 0), on 11 simple raster statistics and on
 # the descriptors; then a Gaussian process on the descriptors (Matérn 5/2, a length scale
-# per descriptor, ~6 min) and its mean with the trees. Input: the folder written by
-# scripts/reference/export.rhai.
+# per descriptor, ~6 min) and its mean with the trees; where the export holds the
+# descriptors with the coarse-mesh anchors (desc_coarse2.npy), the GP and trees on those
+# too. Input: the folder written by scripts/reference/export.rhai.
+import os
 import numpy as np, sys, warnings
 from sklearn.ensemble import HistGradientBoostingRegressor, GradientBoostingRegressor
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -54,3 +56,7 @@ run("GBT descriptors", X)
 run("GBT descriptors + 11", np.column_stack([X, simple]))
 run("GP descriptors", X, seeds=(0,), fit=gp)
 run("mean of GP and GBT", X, fit=lambda F, m, t, k, s: 0.5 * (gp(F, m, t, k, s) + gbt(F, m, t, k, s)))
+if os.path.exists(f"{d}/desc_coarse2.npy"):
+    XC = np.load(f"{d}/desc_coarse2.npy")
+    run("GBT descriptors + coarse 2", XC)
+    run("GP descriptors + coarse 2", XC, seeds=(0,), fit=gp)

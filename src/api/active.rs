@@ -77,7 +77,8 @@ pub mod active_module {
     /// epochs: 60, trees: 100 }, solver: #{ … }, reveal: true, out: "run.json", device:
     /// "cpu" })`. Round 0 labels `initial` structures of the Dataset `pool` drawn at random;
     /// then every round trains an ensemble (`model`: the options of `ensemble::train`,
-    /// on the records' descriptors, priors the Stoner–Wohlfarth columns) on all labels so
+    /// on the records' descriptors, priors the Stoner–Wohlfarth columns; `coarse: f` adds
+    /// their coarse-mesh anchors, see `s.descriptors(#{ coarse })`) on all labels so
     /// far, records its MAE per anchor on the labelled Dataset `test`, and — for `rounds`
     /// rounds — picks `per_round` more structures of the pool by `acquisition`: "random"
     /// (the baseline), "uncertainty" (largest ensemble σ, each anchor's σ over its median)
@@ -90,6 +91,18 @@ pub mod active_module {
     /// stopped; `rounds` may grow on a rerun). Returns `#{ acquisition, seed, labelled,
     /// labels: [...], mae: #{ M1: [...], … }, batches: [[ids], …] }`; `out` also writes
     /// the loop's state there.
+    ///
+    /// ```rhai
+    /// let all = data::generate(#{ out: "ac", n: 16, grains: 4, count: 30, label: true, seed: 1 });
+    /// let opts = #{ pool: all.filter(|r| r.id % 5 != 0), test: all.filter(|r| r.id % 5 == 0),
+    ///     labelled: "ac_loop", initial: 6, rounds: 1, per_round: 4,
+    ///     model: #{ members: 2, epochs: 5, trees: 10 } };
+    /// let r = active::run(opts + #{ coarse: 2 });
+    /// assert(r.labels == [6, 10], "two rounds on the descriptors with coarse-mesh anchors");
+    /// let refused = "";
+    /// try { active::run(opts); } catch (e) { refused = `${e}`; }
+    /// assert(refused.contains("coarse"), "the loop's directory keeps its inputs: " + refused);
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn run(ctx: NativeCallContext, opts: Map) -> RResult<Map> {
         let f = "active::run";
@@ -128,11 +141,11 @@ pub mod active_module {
                         })?,
                     )?),
                 };
+                let descriptors = o.descriptor_set()?;
                 let device = super::super::convert::device_option(f, &mut o)?;
                 o.finish()?;
                 let mut mo = Opts::new(f, model);
-                let (config, train) =
-                    ensemble_options(f, &mut mo, crate::grains::DESCRIPTORS.len())?;
+                let (config, train) = ensemble_options(f, &mut mo, descriptors.len())?;
                 mo.finish()?;
                 if config.targets != crate::learn::regressor::anchor_names() {
                     return fail(
@@ -153,6 +166,7 @@ pub mod active_module {
                     seed,
                     model: config,
                     train,
+                    descriptors,
                     solver,
                     reveal,
                 };

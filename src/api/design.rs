@@ -35,7 +35,8 @@ enum Space {
 /// What the model reads.
 #[derive(Clone, Copy, PartialEq)]
 enum Inputs {
-    Descriptors,
+    /// The candidates' descriptors (with `coarse`, their coarse-mesh anchors too).
+    Descriptors(crate::grains::DescriptorSet),
     /// The search's own genes z.
     Codes,
     /// encode(clean(decode(z))): the code of the structure the solver will see.
@@ -221,14 +222,10 @@ impl Problem {
             // Recoded inputs exist only in the latent space, which `problem` enforces.
             Inputs::Recoded => recoded
                 .ok_or_else(|| error(f, "option `inputs: \"recoded\"` needs space: \"latent\""))?,
-            Inputs::Descriptors => {
-                let rows = structures
-                    .par_iter()
-                    .map(|s| s.descriptors().map_err(|e| e.to_string()))
-                    .collect::<Result<Vec<_>, String>>()
-                    .map_err(|e| error(f, e))?;
-                let k = rows.first().map_or(0, |r| r.len());
-                Array2::from_shape_fn((rows.len(), k), |(i, j)| rows[i][j] as f32)
+            Inputs::Descriptors(set) => {
+                crate::grains::descriptor_rows(&set, structures.len(), |k| Ok(&structures[k]))
+                    .map_err(|e| error(f, e))?
+                    .mapv(|v| v as f32)
             }
         };
         Ok((structures, inputs, consistency))
@@ -308,7 +305,10 @@ impl Problem {
                         match self.inputs {
                             Inputs::Codes => "latent codes",
                             Inputs::Recoded => "codes of the cleaned structures",
-                            Inputs::Descriptors => "descriptors",
+                            Inputs::Descriptors(set) if set.coarse.is_some() =>
+                                "descriptors with coarse-mesh anchors",
+                            Inputs::Descriptors(_) =>
+                                "descriptors; a model trained with coarse-mesh anchors needs the same `coarse`",
                         }
                     ),
                 );
@@ -475,11 +475,18 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         .transpose()?;
     let seed = o.seed("seed", crate::settings::seed())?;
     let space = o.choice("space", &["generator", "latent"])?;
+    let set = o.descriptor_set()?;
     let inputs = match o.choice("inputs", &["descriptors", "codes", "recoded"])? {
         "codes" => Inputs::Codes,
         "recoded" => Inputs::Recoded,
-        _ => Inputs::Descriptors,
+        _ => Inputs::Descriptors(set),
     };
+    if set.coarse.is_some() && !matches!(inputs, Inputs::Descriptors(_)) {
+        return fail(
+            f,
+            "option `coarse` adds to descriptors; it does not go with inputs: \"codes\" or \"recoded\"",
+        );
+    }
     let (space, bounds) = if space == "generator" {
         let law = match o.value("generator") {
             None => VoronoiOptions::square(64),
@@ -518,7 +525,7 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
                  space; the prior without points is for space: \"latent\"",
             );
         }
-        if inputs != Inputs::Descriptors {
+        if !matches!(inputs, Inputs::Descriptors(_)) {
             return fail(
                 f,
                 "option `inputs: \"codes\"` or `\"recoded\"` needs space: \"latent\" (a \
@@ -733,7 +740,9 @@ pub mod design_module {
     /// "latent"`, on latent codes: `inputs: "codes"` gives it the search's code z,
     /// `inputs: "recoded"` the code of the structure the solver will see,
     /// encode(clean(decode(z))), as the training records' codes are those of real
-    /// structures (`v.encode(records)`). `objective` is maximised; every
+    /// structures (`v.encode(records)`); `coarse: f` for a model trained on
+    /// `grains::descriptors(…, #{ coarse: f })` (each candidate's curve on the coarse mesh
+    /// is then computed, through the curve cache). `objective` is maximised; every
     /// constraint must be ≥ 0 (a broken one costs 1e6·(1 + violation)). Both are closures
     /// over `p = #{ M1, Mr, Hk90, Hk80, Hk70, Hc, sigma: #{ … }, spread: #{ … } }`: the
     /// predicted mean, its calibrated σ and the members' spread.

@@ -144,6 +144,14 @@ fn png_options(func: &'static str, map: Map) -> RResult<PngOptions> {
     Ok(p)
 }
 
+/// The descriptor set of options that hold nothing else (`#{ coarse: f }`).
+fn descriptor_set(f: &'static str, opts: Map) -> RResult<crate::grains::DescriptorSet> {
+    let mut o = Opts::new(f, opts);
+    let set = o.descriptor_set()?;
+    o.finish()?;
+    Ok(set)
+}
+
 #[export_module]
 pub mod grains_module {
     use super::*;
@@ -446,6 +454,27 @@ pub mod grains_module {
         m
     }
 
+    /// The same magnet on cells `factor` times larger: each factor × factor block takes the
+    /// grain owning most of it (the first met in raster order on a tie); grain ids and
+    /// angles are kept. `factor` must divide nx and ny.
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 32, grains: 5, seed: 3 });
+    /// let c = s.coarsen(4);
+    /// assert(c.nx == 8 && c.cell_nm == 4.0 * s.cell_nm && c.grains == s.grains, "8² cells of 8 nm, the same grains");
+    /// ```
+    #[rhai_fn(global, pure, return_raw)]
+    pub fn coarsen(s: &mut SharedStructure, factor: i64) -> RResult<SharedStructure> {
+        let f = "Structure.coarsen";
+        let factor = usize::try_from(factor).map_err(|_| {
+            error(
+                f,
+                format!("factor must be a whole number ≥ 1, got {factor}"),
+            )
+        })?;
+        s.coarsen(factor).map(Arc::new).map_err(error_in(f))
+    }
+
     /// Physical descriptors by name (see `grains::descriptor_info()` for what each
     /// measures): `s.descriptors().sw_Hc`.
     ///
@@ -457,13 +486,32 @@ pub mod grains_module {
     /// ```
     #[rhai_fn(global, name = "descriptors", pure, return_raw)]
     pub fn descriptors_map(s: &mut SharedStructure) -> RResult<Map> {
-        let values = s
-            .descriptors()
-            .map_err(|e| error("descriptors", e.to_string()))?;
-        Ok(crate::grains::DESCRIPTORS
-            .iter()
+        descriptors_map_with(s, Map::new())
+    }
+
+    /// Descriptors by name with options `#{ coarse: f }`: `coarse` adds `coarse{f}_M1` …
+    /// `coarse{f}_Hc`, the anchors of the same magnet's curve on cells f times larger
+    /// (`s.coarsen(f)`, f = 2 … 8 dividing nx and ny; the solver's defaults, swept on to
+    /// h = −2 so that every anchor exists), a cheap second fidelity of the label.
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 4 });
+    /// let d = s.descriptors(#{ coarse: 2 });
+    /// let c = solver::demag_curve(s.coarsen(2), #{ h_end: -2.0 }).anchors();
+    /// assert_close(d.coarse2_Hc, c.Hc, 1e-12, "the anchors of the coarse mesh's curve");
+    /// assert(d.len() == grains::descriptor_names(#{ coarse: 2 }).len(), "one name per value");
+    /// ```
+    #[rhai_fn(global, name = "descriptors", pure, return_raw)]
+    pub fn descriptors_map_with(s: &mut SharedStructure, opts: Map) -> RResult<Map> {
+        let f = "Structure.descriptors";
+        let set = descriptor_set(f, opts)?;
+        let cache = crate::settings::curve_cache().map(crate::solver::CurveCache::at);
+        let values = set.of(s, cache.as_ref()).map_err(error_in(f))?;
+        Ok(set
+            .names()
+            .into_iter()
             .zip(values)
-            .map(|(d, v)| (d.name.into(), Dynamic::from_float(v)))
+            .map(|(n, v)| (n.into(), Dynamic::from_float(v)))
             .collect())
     }
 
@@ -472,29 +520,35 @@ pub mod grains_module {
     /// for a Dataset, a Sample or an array of Structures (one Structure: a 1-d row).
     #[rhai_fn(name = "descriptors", return_raw)]
     pub fn descriptors_table(ctx: NativeCallContext, source: Dynamic) -> RResult<NdArray> {
+        descriptors_table_with(ctx, source, Map::new())
+    }
+
+    /// `grains::descriptors(src, #{ coarse: f })`: with the coarse-mesh anchors (see
+    /// `s.descriptors(#{ coarse })`), one coarse curve per structure on all cores, through
+    /// the curve cache, with a progress line.
+    #[rhai_fn(name = "descriptors", return_raw)]
+    pub fn descriptors_table_with(
+        ctx: NativeCallContext,
+        source: Dynamic,
+        opts: Map,
+    ) -> RResult<NdArray> {
         let f = "grains::descriptors";
         crate::api::located(
             &ctx,
             (|| {
-                use rayon::prelude::*;
+                let set = descriptor_set(f, opts)?;
                 let src = crate::api::structures::Structures::from_value(f, &source)?;
-                let k = crate::grains::DESCRIPTORS.len();
-                let rows = (0..src.len())
-                    .into_par_iter()
-                    .map(|i| {
-                        crate::interrupt::check().map_err(|e| e.to_string())?;
-                        src.get(i)?.descriptors().map_err(|e| e.to_string())
-                    })
-                    .collect::<Result<Vec<Vec<f64>>, String>>()
+                let x = crate::grains::descriptor_rows(&set, src.len(), |i| src.get(i))
                     .map_err(|e| error(f, e))?;
-                let flat: Vec<f64> = rows.into_iter().flatten().collect();
                 let shape = if src.single() {
-                    vec![k]
+                    vec![set.len()]
                 } else {
-                    vec![src.len(), k]
+                    vec![src.len(), set.len()]
                 };
                 Ok(NdArray::new(
-                    ArrayD::from_shape_vec(shape, flat).expect("rows of equal length"),
+                    x.into_dyn()
+                        .into_shape_with_order(shape)
+                        .expect("rows of equal length"),
                 ))
             })(),
         )
@@ -506,11 +560,16 @@ pub mod grains_module {
     /// let names = grains::descriptor_names();
     /// assert(names[0] == "cos2_mean" && names.len() == grains::voronoi(#{ n: 16, seed: 1 }).descriptors().len(), "one name per value");
     /// ```
-    pub fn descriptor_names() -> Array {
-        crate::grains::DESCRIPTORS
-            .iter()
-            .map(|d| Dynamic::from(d.name.to_string()))
-            .collect()
+    #[rhai_fn(return_raw)]
+    pub fn descriptor_names() -> RResult<Array> {
+        descriptor_names_with(Map::new())
+    }
+
+    /// Names with options `#{ coarse: f }` (see `s.descriptors(#{ coarse })`).
+    #[rhai_fn(name = "descriptor_names", return_raw)]
+    pub fn descriptor_names_with(opts: Map) -> RResult<Array> {
+        let set = descriptor_set("grains::descriptor_names", opts)?;
+        Ok(set.names().into_iter().map(Dynamic::from).collect())
     }
 
     /// Per anchor, the descriptor column of its Stoner–Wohlfarth estimate, `#{ M1: 9, … }`:
@@ -529,17 +588,26 @@ pub mod grains_module {
     }
 
     /// What each descriptor measures: an array of `#{ name, unit, doc }`.
-    pub fn descriptor_info() -> Array {
-        crate::grains::DESCRIPTORS
-            .iter()
-            .map(|d| {
+    #[rhai_fn(return_raw)]
+    pub fn descriptor_info() -> RResult<Array> {
+        descriptor_info_with(Map::new())
+    }
+
+    /// `grains::descriptor_info(#{ coarse: f })`: with the coarse-mesh anchors.
+    #[rhai_fn(name = "descriptor_info", return_raw)]
+    pub fn descriptor_info_with(opts: Map) -> RResult<Array> {
+        let set = descriptor_set("grains::descriptor_info", opts)?;
+        Ok(set
+            .info()
+            .into_iter()
+            .map(|(name, unit, doc)| {
                 let mut m = Map::new();
-                m.insert("name".into(), d.name.into());
-                m.insert("unit".into(), d.unit.into());
-                m.insert("doc".into(), d.doc.into());
+                m.insert("name".into(), name.into());
+                m.insert("unit".into(), unit.into());
+                m.insert("doc".into(), doc.into());
                 Dynamic::from_map(m)
             })
-            .collect()
+            .collect())
     }
 
     /// The network input: `"kx"` (sin ψ, shape [1, ny, nx], the paper's encoding) or

@@ -133,6 +133,15 @@ impl Opts {
         }
     }
 
+    /// The descriptors a model takes: option `coarse: f` adds the anchors of the curve on
+    /// cells f times larger.
+    pub fn descriptor_set(&mut self) -> RResult<crate::grains::DescriptorSet> {
+        let coarse = self.int_opt("coarse", 2, crate::grains::MAX_COARSE as i64)?;
+        Ok(crate::grains::DescriptorSet {
+            coarse: coarse.map(|f| f as usize),
+        })
+    }
+
     /// Any value (the caller converts it), or `None`.
     pub fn value(&mut self, key: &'static str) -> Option<Dynamic> {
         self.take(key)

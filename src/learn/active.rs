@@ -31,6 +31,7 @@ use super::ensemble::{Ensemble, EnsembleTrain};
 use super::{LearnError, RegressorConfig, Result, metrics};
 use crate::data::log::{Lock, Log, fingerprint};
 use crate::data::{DatasetView, Record, Spec};
+use crate::grains::DescriptorSet;
 use crate::progress::Progress;
 use crate::solver::SolverSettings;
 use crate::solver::demag::DemagKernel;
@@ -62,6 +63,8 @@ pub struct ActiveConfig {
     /// Stoner–Wohlfarth columns).
     pub model: RegressorConfig,
     pub train: EnsembleTrain,
+    /// The model's inputs.
+    pub descriptors: DescriptorSet,
     /// Solver settings for labelling an unlabelled pool (a labelled pool's own are used).
     pub solver: Option<SolverSettings>,
     /// Reveal a labelled pool's stored labels instead of simulating them again.
@@ -128,20 +131,14 @@ fn data_err(e: impl std::fmt::Display) -> LearnError {
     LearnError::msg(e.to_string())
 }
 
-/// Descriptors [n, d] of the records of `view`, computed on all cores.
-pub fn descriptors(view: &DatasetView) -> Result<Array2<f64>> {
+/// Descriptors of `set` [n, set.len()] of the records of `view`, computed on all cores.
+pub fn descriptors(view: &DatasetView, set: &DescriptorSet) -> Result<Array2<f64>> {
     let data = view.dataset();
-    let rows = view
-        .rows()
-        .par_iter()
-        .map(|&pos| {
-            crate::interrupt::check().map_err(data_err)?;
-            let s = data.structure(pos).map_err(data_err)?;
-            s.descriptors().map_err(data_err)
-        })
-        .collect::<Result<Vec<Vec<f64>>>>()?;
-    let d = crate::grains::DESCRIPTORS.len();
-    Ok(Array2::from_shape_vec((rows.len(), d), rows.concat()).expect("rows of equal length"))
+    let rows = view.rows();
+    crate::grains::descriptor_rows(set, rows.len(), |k| {
+        data.structure(rows[k]).map_err(|e| e.to_string())
+    })
+    .map_err(LearnError::msg)
 }
 
 /// Anchors [n, 6] of labelled records, NaN where missing.
@@ -185,7 +182,7 @@ fn settings_of(
         let bytes: Vec<u8> = v.ids().iter().flat_map(|i| i.to_le_bytes()).collect();
         hex(&sha2::Sha256::digest(bytes))
     };
-    serde_json::json!({
+    let mut settings = serde_json::json!({
         "acquisition": cfg.acquisition.name(),
         "per_round": cfg.per_round,
         "initial": cfg.initial,
@@ -197,7 +194,12 @@ fn settings_of(
         "pool": { "records": pool.len(), "ids_sha256": ids(pool) },
         "test": { "records": test.len(), "ids_sha256": ids(test),
                   "base_seed": test.dataset().spec().generator.base_seed },
-    })
+    });
+    // Only when set, so that loops from before coarse descriptors resume.
+    if let Some(f) = cfg.descriptors.coarse {
+        settings["coarse"] = f.into();
+    }
+    settings
 }
 
 /// Refuses a rerun in `dir` with other settings, naming the keys that differ.
@@ -395,8 +397,8 @@ pub fn run(
         .enumerate()
         .map(|(k, &id)| (id, pool.rows()[k]))
         .collect();
-    let x_pool = descriptors(pool)?;
-    let x_test = descriptors(test)?.mapv(|v| v as f32);
+    let x_pool = descriptors(pool, &cfg.descriptors)?;
+    let x_test = descriptors(test, &cfg.descriptors)?.mapv(|v| v as f32);
     let y_test = anchors_of((0..test.len()).map(|k| test.record(k)))?;
     let z_pool = acquisition::standardise(x_pool.view(), x_pool.view());
     let row_of: BTreeMap<u64, usize> = ids.iter().enumerate().map(|(k, &id)| (id, k)).collect();
