@@ -12,6 +12,7 @@ use crate::array::NdArray;
 use crate::design::cmaes::{Cmaes, CmaesConfig};
 use crate::design::ga::{Ga, GaConfig};
 use crate::design::{Bounds, DesignError, Optimiser, Search, Stop, drive};
+use crate::grains::DescriptorSet;
 use crate::grains::rng::mix64;
 use crate::grains::{CleanOptions, Structure, VoronoiOptions};
 use ndarray::{Array2, Array4};
@@ -36,7 +37,7 @@ enum Space {
 #[derive(Clone, Copy, PartialEq)]
 enum Inputs {
     /// The candidates' descriptors (with `coarse`, their coarse-mesh anchors too).
-    Descriptors(crate::grains::DescriptorSet),
+    Descriptors(DescriptorSet),
     /// The search's own genes z.
     Codes,
     /// encode(clean(decode(z))): the code of the structure the solver will see.
@@ -126,6 +127,52 @@ impl NearData {
             })
             .fold(f64::INFINITY, f64::min))
     }
+}
+
+/// The descriptor set a model on descriptors reads: from its column names when it has
+/// them (`ensemble::train(…, #{ columns })`), which an explicit `coarse` must agree with;
+/// else what was asked.
+fn descriptors_of_model(
+    f: &str,
+    model: &SharedEnsemble,
+    asked: DescriptorSet,
+) -> RResult<DescriptorSet> {
+    let e = super::convert::lock(model);
+    let Some(columns) = &e.columns else {
+        return Ok(asked);
+    };
+    let sets = std::iter::once(None)
+        .chain((2..=crate::grains::MAX_COARSE).map(Some))
+        .map(|coarse| DescriptorSet { coarse });
+    let Some(own) = sets.into_iter().find(|s| s.names() == *columns) else {
+        return fail(
+            f,
+            format!(
+                "the model's input columns ({}, …) are not the descriptors of \
+                 grains::descriptor_names(); with inputs: \"descriptors\" a design computes those",
+                columns
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    };
+    if asked.coarse.is_some() && asked != own {
+        return fail(
+            f,
+            format!(
+                "option `coarse: {}` disagrees with the model, trained on {}",
+                asked.coarse.unwrap_or(0),
+                own.coarse.map_or(
+                    "the descriptors without coarse-mesh anchors".into(),
+                    |c| format!("the descriptors with coarse: {c}")
+                )
+            ),
+        );
+    }
+    Ok(own)
 }
 
 /// Everything a design run reads from its options.
@@ -475,8 +522,14 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         .transpose()?;
     let seed = o.seed("seed", crate::settings::seed())?;
     let space = o.choice("space", &["generator", "latent"])?;
-    let set = o.descriptor_set()?;
-    let inputs = match o.choice("inputs", &["descriptors", "codes", "recoded"])? {
+    let asked = o.descriptor_set()?;
+    let choice = o.choice("inputs", &["descriptors", "codes", "recoded"])?;
+    let set = if choice == "descriptors" {
+        descriptors_of_model(f, &model, asked)?
+    } else {
+        asked
+    };
+    let inputs = match choice {
         "codes" => Inputs::Codes,
         "recoded" => Inputs::Recoded,
         _ => Inputs::Descriptors(set),

@@ -6,7 +6,7 @@ use super::convert::{device_option, lock, shared};
 use super::latent::codes_in;
 use super::opts::Opts;
 use super::regressor::{target_names, targets_in, targets_out};
-use super::{MAX_EPOCHS, RResult, error_in, fail};
+use super::{MAX_EPOCHS, RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::learn::boosting::BoostConfig;
 use crate::learn::ensemble::{Ensemble, EnsembleTrain};
@@ -106,6 +106,22 @@ fn named_values(names: &[String], v: &[f64]) -> Map {
         .collect()
 }
 
+/// Option `columns`: one name per input column.
+fn column_names(f: &str, v: Dynamic, inputs: usize) -> RResult<Vec<String>> {
+    let expected = || {
+        format!("option `columns` must be an array of {inputs} strings, one name per input column")
+    };
+    let a = v.try_cast::<Array>().ok_or_else(|| error(f, expected()))?;
+    let names: Vec<String> = a
+        .into_iter()
+        .map(|n| n.into_string().map_err(|_| error(f, expected())))
+        .collect::<RResult<_>>()?;
+    if names.len() != inputs {
+        return fail(f, format!("{}, got {}", expected(), names.len()));
+    }
+    Ok(names)
+}
+
 #[export_module]
 pub mod ensemble_module {
     use super::*;
@@ -122,7 +138,9 @@ pub mod ensemble_module {
     /// holding a prior estimate (`grains::descriptor_priors()` for descriptors) whose
     /// correction the trees may learn instead. σ = a member's expected |error| at the
     /// input (small trees cross-fitted on the out-of-fold residuals) × a factor per
-    /// target calibrated on those residuals.
+    /// target calibrated on those residuals. `columns: grains::descriptor_names(…)` names
+    /// the input columns; the checkpoint keeps them (`e.columns`), and a design on
+    /// descriptors takes its `coarse` from them.
     #[rhai_fn(return_raw)]
     pub fn train(
         ctx: NativeCallContext,
@@ -137,6 +155,10 @@ pub mod ensemble_module {
                 let (x, _) = codes_in(f, &inputs)?;
                 let mut o = Opts::new(f, opts);
                 let (config, t) = ensemble_options(f, &mut o, x.ncols())?;
+                let columns = o
+                    .value("columns")
+                    .map(|v| column_names(f, v, x.ncols()))
+                    .transpose()?;
                 let device = device_option(f, &mut o)?;
                 o.finish()?;
                 let y = targets_in(f, &targets, &config.targets)?;
@@ -146,7 +168,10 @@ pub mod ensemble_module {
                         format!("{} input rows but {} target rows", x.nrows(), y.nrows()),
                     );
                 }
-                shared(f, Ensemble::train(config, x.view(), y.view(), &t, device))
+                let mut e =
+                    Ensemble::train(config, x.view(), y.view(), &t, device).map_err(error_in(f))?;
+                e.columns = columns;
+                shared(f, Ok(e))
             })(),
         )
     }
@@ -236,6 +261,20 @@ pub mod ensemble_module {
     }
 
     /// Trainable parameters over all members.
+    /// The input columns' names given at training (`columns`), or `()`.
+    #[rhai_fn(global, get = "columns", pure)]
+    pub fn columns(e: &mut SharedEnsemble) -> Dynamic {
+        match &lock(e).columns {
+            None => Dynamic::UNIT,
+            Some(c) => c
+                .iter()
+                .cloned()
+                .map(Dynamic::from)
+                .collect::<Array>()
+                .into(),
+        }
+    }
+
     #[rhai_fn(global, pure)]
     pub fn parameter_count(e: &mut SharedEnsemble) -> i64 {
         lock(e).parameter_count() as i64

@@ -181,6 +181,9 @@ pub struct Ensemble {
     /// checkpoint from before error models; σ then follows the member spread).
     pub error_models: Vec<Option<ErrorModel>>,
     pub report: EnsembleReport,
+    /// What each input column is (e.g. the descriptor names), when the trainer said so: a
+    /// checkpoint then keeps what its inputs must be.
+    pub columns: Option<Vec<String>>,
 }
 
 /// The size of a member's error as a function of the inputs, for one target: boosted trees
@@ -437,6 +440,7 @@ impl Ensemble {
             trees: vec![],
             gp: None,
             error_models: vec![],
+            columns: None,
             report: EnsembleReport {
                 best_epochs,
                 calibration: vec![],
@@ -686,6 +690,7 @@ impl Ensemble {
             trees: self.trees.clone(),
             gp: self.gp.clone(),
             error_models: self.error_models.clone(),
+            columns: self.columns.clone(),
         };
         // Compact: trees, GPs and error models are numbers nobody reads by eye, and pretty
         // printing made the file 2.7× larger (8 members at 560 rows: 23 MB against 8.7 MB).
@@ -735,15 +740,20 @@ impl Ensemble {
                     && meta.report.gp_blend.len() == targets
             }
         };
+        let columns_fit = meta
+            .columns
+            .as_ref()
+            .is_none_or(|c| c.len() == meta.config.inputs);
         ensure(
             meta.report.calibration.len() == targets
                 && meta.members >= 1
                 && trees_fit
                 && gp_fit
-                && errors_fit,
+                && errors_fit
+                && columns_fit,
             || {
                 format!(
-                    "{}: calibration, member count, trees, GPs or error models do not fit",
+                    "{}: calibration, member count, trees, GPs, error models or column names do not fit",
                     json.display()
                 )
             },
@@ -764,6 +774,7 @@ impl Ensemble {
             gp: meta.gp,
             error_models: meta.error_models,
             report: meta.report,
+            columns: meta.columns,
         })
     }
 }
@@ -780,6 +791,8 @@ struct EnsembleMeta {
     gp: Option<GpPart>,
     #[serde(default)]
     error_models: Vec<Option<ErrorModel>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    columns: Option<Vec<String>>,
 }
 
 #[cfg(test)]
@@ -858,7 +871,8 @@ mod tests {
             gp: Some(GpConfig::default()),
             priors: vec![None, Some(2)],
         };
-        let e = Ensemble::train(cfg, x.view(), y.view(), &opts, Device::Cpu).unwrap();
+        let mut e = Ensemble::train(cfg, x.view(), y.view(), &opts, Device::Cpu).unwrap();
+        e.columns = Some(vec!["a".into(), "b".into(), "c".into()]);
         assert_eq!(e.members.len(), 3);
         assert!(e.report.best_epochs.iter().all(|&b| (1..=40).contains(&b)));
         let (p, s) = e.predict(x.view()).unwrap();
@@ -875,6 +889,20 @@ mod tests {
         let (p2, s2) = back.predict(x.view()).unwrap();
         assert_eq!((p2, s2), (p, s));
         assert_eq!(back.report, e.report);
+        assert_eq!(back.columns, e.columns, "column names kept");
+        // A checkpoint whose names do not fit its inputs is refused.
+        let json = super::super::checkpoint::paths(&path).config;
+        let text = std::fs::read_to_string(&json).unwrap();
+        std::fs::write(
+            &json,
+            text.replace(r#""columns":["a","b","c"]"#, r#""columns":["a"]"#),
+        )
+        .unwrap();
+        let Err(err) = Ensemble::load(&path, Device::Cpu) else {
+            panic!("a checkpoint with 1 name for 3 inputs loaded");
+        };
+        let err = err.to_string();
+        assert!(err.contains("column names do not fit"), "{err}");
     }
 
     /// A small member network predicting Hc from `inputs` columns.
