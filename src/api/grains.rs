@@ -505,12 +505,12 @@ pub mod grains_module {
     pub fn descriptors_map_with(s: &mut SharedStructure, opts: Map) -> RResult<Map> {
         let f = "Structure.descriptors";
         let set = descriptor_set(f, opts)?;
-        let cache = crate::settings::curve_cache().map(crate::solver::CurveCache::at);
-        let values = set.of(s, cache.as_ref()).map_err(error_in(f))?;
+        let s: &Structure = s;
+        let values = crate::grains::descriptor_rows(&set, 1, |_| Ok(s)).map_err(|e| error(f, e))?;
         Ok(set
             .names()
             .into_iter()
-            .zip(values)
+            .zip(values.row(0).iter().copied())
             .map(|(n, v)| (n.into(), Dynamic::from_float(v)))
             .collect())
     }
