@@ -286,6 +286,16 @@ pub enum Bench {
         #[arg(long, default_value_t = 16)]
         batch: usize,
     },
+    /// Seconds of one Gaussian-process fit of the default ensemble at `--rows` labels.
+    Gp {
+        #[arg(long, default_value_t = 3200)]
+        rows: usize,
+        #[arg(long, default_value_t = 46)]
+        inputs: usize,
+        /// Rows the hyperparameter search sees (the weights use all).
+        #[arg(long, default_value_t = crate::learn::gp::FIT_ROWS)]
+        fit_rows: usize,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -452,6 +462,11 @@ fn bench(b: Bench, threads: Option<usize>) -> i32 {
         Bench::Regressor { steps, batch } => crate::bench::learn::regressor(batch, steps)
             .map(|r| r.to_string())
             .map_err(|e| e.to_string()),
+        Bench::Gp {
+            rows,
+            inputs,
+            fit_rows,
+        } => crate::bench::gp::run(rows, inputs, fit_rows).map_err(|e| e.to_string()),
     };
     match result {
         Ok(report) => {

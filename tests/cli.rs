@@ -400,6 +400,25 @@ fn the_cluster_example_passes_its_shard_so_one_task_can_be_resubmitted() {
     );
 }
 
+/// `coercive bench gp` times one fit whose search sees `--fit-rows` of the rows and whose
+/// weights use all, and says so in its summary line.
+#[test]
+fn gp_bench_reports_the_rows_searched_and_weighted() {
+    let args: Vec<&str> = "bench gp --rows 80 --inputs 3 --fit-rows 30"
+        .split_whitespace()
+        .collect();
+    let (code, out, err) = coercive(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("150 search steps on 30 rows, weights on 80"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bench-summary gp rows=80 inputs=3 fit_rows=30 seconds="),
+        "{out}"
+    );
+}
+
 /// `coercive bench solver` on two 12² structures, no cache.
 const SMALL_SOLVER_BENCH: [&str; 8] = [
     "-q",

@@ -212,6 +212,12 @@ fn item11_huge_counts_and_batches_are_refused_before_allocating() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--batch 100000000 would need about"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    let (code, _, err) = coercive(&["bench", "gp", "--rows", "100000000"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--rows 100000000 would need about"), "{err}");
+    let (code, _, err) = coercive(&["bench", "gp", "--fit-rows", "0"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("must be at least 1"), "{err}");
 }
 
 // Item 12: --threads bounded.

@@ -10,7 +10,7 @@ use super::{MAX_EPOCHS, RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::learn::boosting::BoostConfig;
 use crate::learn::ensemble::{Ensemble, EnsembleTrain};
-use crate::learn::gp::GpConfig;
+use crate::learn::gp::{FIT_ROWS, GpConfig};
 use crate::learn::{RegressorConfig, metrics, ordering};
 use rhai::plugin::*;
 use rhai::{Array, Map};
@@ -80,7 +80,14 @@ pub fn ensemble_options(
                 }),
             }
         },
-        gp: o.bool("gp", true)?.then(GpConfig::default),
+        gp: {
+            let on = o.bool("gp", true)?;
+            let fit_rows = o.int("gp_rows", FIT_ROWS as i64, 1, 1 << 20)? as usize;
+            on.then(|| GpConfig {
+                fit_rows,
+                ..GpConfig::default()
+            })
+        },
         priors: vec![],
     };
     let priors = o.value("priors");
@@ -129,12 +136,15 @@ pub mod ensemble_module {
     /// Trains an ensemble on inputs [n, inputs] (codes, descriptors or both) and targets
     /// (anchor maps or an NdArray [n, targets]): `ensemble::train(x, anchors, #{ members: 8,
     /// epochs: 150, batch: 32, lr: 2e-3, seed: 0, trunk: [128, 128, 64], head: [32, 16],
-    /// scale_inputs: true, trees: 300, tree_depth: 3, gp: true, priors: #{ Mr: 10, … },
+    /// scale_inputs: true, trees: 300, tree_depth: 3, gp: true, gp_rows: 1000,
+    /// priors: #{ Mr: 10, … },
     /// targets: [...], device: "cpu" })`. Member f trains a network, boosted trees and a
     /// Gaussian process (Matérn 5/2, a length scale per input) per target on every row
     /// outside fold f (network and trees stopped at their best on fold f); each member
     /// predicts a blend of the three with weights per target chosen on the out-of-fold
-    /// predictions (`trees: 0`, `gp: false`: without them). `priors` names per target an input column
+    /// predictions (`trees: 0`, `gp: false`: without them). A GP's hyperparameters are
+    /// searched on at most `gp_rows` of its rows (spread evenly); its weights use all.
+    /// `priors` names per target an input column
     /// holding a prior estimate (`grains::descriptor_priors()` for descriptors) whose
     /// correction the trees may learn instead. σ = a member's expected |error| at the
     /// input (small trees cross-fitted on the out-of-fold residuals) × a factor per

@@ -137,13 +137,23 @@ impl GpPart {
         let jobs: Vec<(usize, usize)> = (0..folds.len())
             .flat_map(|f| (0..y.ncols()).map(move |t| (f, t)))
             .collect();
+        let side_by_side = rayon::current_num_threads().min(jobs.len()) as u128;
+        crate::memory::check(
+            &format!("GPs on {} rows", x.nrows()),
+            side_by_side * Gp::memory(x.nrows(), cfg),
+        )
+        .map_err(super::LearnError::Msg)?;
+        let progress = crate::progress::Progress::new(jobs.len() as u64, "GPs");
         let fitted = jobs
             .par_iter()
             .map(|&(f, t)| {
                 let col = y.column(t).to_vec();
-                Gp::fit(xs.view(), &col, &cv::complement(folds, f), cfg)
+                let gp = Gp::fit(xs.view(), &col, &cv::complement(folds, f), cfg);
+                progress.inc(1);
+                gp
             })
             .collect::<Result<Vec<_>>>()?;
+        progress.finish();
         let mut fitted = fitted.into_iter();
         part.models = (0..folds.len())
             .map(|_| {
