@@ -3,7 +3,9 @@
 # the descriptors; then a Gaussian process on the descriptors (Matérn 5/2, a length scale
 # per descriptor, ~6 min) and its mean with the trees; where the export holds the
 # descriptors with the coarse-mesh anchors (desc_coarse2.npy), the GP and trees on those
-# too. Input: the folder written by scripts/reference/export.rhai.
+# too. Beyond GP_ROWS (environment, default 1000) training rows the GP's kernel is searched
+# on that many, as coercive's `gp_rows` does. Input: the folder written by
+# scripts/reference/export.rhai.
 import os
 import numpy as np, sys, warnings
 from sklearn.ensemble import HistGradientBoostingRegressor, GradientBoostingRegressor
@@ -11,6 +13,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 from sklearn.preprocessing import StandardScaler
 d = sys.argv[1]
+GP_ROWS = int(os.environ.get("GP_ROWS", "1000"))
 X = np.load(f"{d}/desc.npy"); ids = np.load(f"{d}/id.npy").astype(int); Y = np.load(f"{d}/anchors.npy")
 kx = np.load(f"{d}/kx.npy")[:, 0]
 names = open(f"{d}/names.txt").read().split("\n")
@@ -35,9 +38,16 @@ def gp_fit(F, m, t, k):
     sc = StandardScaler().fit(F[m])
     kernel = ConstantKernel(1.0) * Matern(np.full(F.shape[1], 3.0), nu=2.5, length_scale_bounds=(1e-2, 1e5)) \
         + WhiteKernel(0.05, (1e-6, 1.0))
+    # Like coercive's `gp_rows`: beyond GP_ROWS training rows the kernel is searched on
+    # that many spread evenly, then the GP is refitted on all rows with that kernel.
+    rows = np.where(m)[0]
+    seen = rows[(np.arange(min(GP_ROWS, len(rows))) * len(rows)) // min(GP_ROWS, len(rows))]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g = GaussianProcessRegressor(kernel, normalize_y=True).fit(sc.transform(F[m]), Y[m, k])
+        g = GaussianProcessRegressor(kernel, normalize_y=True).fit(sc.transform(F[seen]), Y[seen, k])
+        if len(seen) < len(rows):
+            g = GaussianProcessRegressor(g.kernel_, normalize_y=True, optimizer=None) \
+                .fit(sc.transform(F[rows]), Y[rows, k])
     return g.predict(sc.transform(F[t]))
 def run(label, F, seeds=(0, 1, 2), fit=gbt):
     res = []
