@@ -90,7 +90,6 @@ fn matern52(r2: f64, signal: f64) -> (f64, f64) {
 /// small matrix.
 const PAR: Par = Par::Seq;
 
-/// The inputs divided by their length scales, [n, d].
 /// Clears the upper halves of the vector registers after faer's AVX-512 kernels, which
 /// leave them dirty: until then every SSE instruction on this thread (libm's `exp`, the
 /// scalar loops) pays a transition penalty, 4–5× on the whole fit (measured with
@@ -103,9 +102,10 @@ fn clean_upper() {
     }
 }
 
-fn scaled(x: ArrayView2<f64>, inv_len2: &[f64]) -> Mat<f64> {
-    let root: Vec<f64> = inv_len2.iter().map(|w| w.sqrt()).collect();
-    Mat::from_fn(x.nrows(), x.ncols(), |i, c| x[[i, c]] * root[c])
+/// The inputs divided by their length scales ℓ = e^(log_length), [n, d].
+fn scaled(x: ArrayView2<f64>, log_length: &[f64]) -> Mat<f64> {
+    let inv: Vec<f64> = log_length.iter().map(|l| (-l).exp()).collect();
+    Mat::from_fn(x.nrows(), x.ncols(), |i, c| x[[i, c]] * inv[c])
 }
 
 fn squared_norms(m: MatRef<f64>) -> Vec<f64> {
@@ -156,10 +156,9 @@ fn kernel_matrix(
 /// gradient with respect to θ = (log ℓ₁ … log ℓ_d, log signal, log noise); with α.
 fn evidence(x: ArrayView2<f64>, y: &[f64], theta: &[f64]) -> Option<(f64, Vec<f64>, Vec<f64>)> {
     let (n, d) = x.dim();
-    let inv_len2: Vec<f64> = theta[..d].iter().map(|l| (-2.0 * l).exp()).collect();
     let signal = theta[d].exp();
     let noise = theta[d + 1].exp();
-    let xs = scaled(x, &inv_len2);
+    let xs = scaled(x, &theta[..d]);
     let (k, g) = kernel_matrix(xs.as_ref(), signal, noise, true);
     let g = g.expect("asked for the factors");
     let (value, alpha, l) = solve(k.clone(), y)?;
@@ -335,9 +334,8 @@ impl Gp {
             // Every row's weight, at the search's hyperparameters (more noise if the larger
             // matrix is not positive definite in floating point).
             loop {
-                let inv_len2: Vec<f64> = theta[..d].iter().map(|l| (-2.0 * l).exp()).collect();
                 let (k, _) = kernel_matrix(
-                    scaled(xs.view(), &inv_len2).as_ref(),
+                    scaled(xs.view(), &theta[..d]).as_ref(),
                     theta[d].exp(),
                     theta[d + 1].exp(),
                     false,
@@ -366,11 +364,10 @@ impl Gp {
     /// The posterior mean at each row of `q` [m, d], given the training inputs `x` the
     /// model was fitted on (standardised the same way).
     pub fn predict(&self, x: ArrayView2<f64>, q: ArrayView2<f64>) -> Vec<f64> {
-        let inv_len2: Vec<f64> = self.log_length.iter().map(|l| (-2.0 * l).exp()).collect();
         let signal = self.log_signal.exp();
         let rows: Vec<usize> = self.rows.iter().map(|&i| i as usize).collect();
-        let xs = scaled(x.select(ndarray::Axis(0), &rows).view(), &inv_len2);
-        let qs = scaled(q, &inv_len2);
+        let xs = scaled(x.select(ndarray::Axis(0), &rows).view(), &self.log_length);
+        let qs = scaled(q, &self.log_length);
         // In blocks of queries, side by side: the distance matrix stays small.
         use rayon::prelude::*;
         const BLOCK: usize = 256;
