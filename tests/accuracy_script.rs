@@ -53,6 +53,7 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
         "graphnet",
         "ensemble",
         "ensemble_coarse",
+        "ensemble_scaled",
     ] {
         let p = &predictors[name];
         for a in anchors {

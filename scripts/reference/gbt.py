@@ -2,8 +2,8 @@
 # split as scripts/accuracy.rhai (test = id % 5 == 0), on 11 simple raster statistics and on
 # the descriptors; then a Gaussian process on the descriptors (Matérn 5/2, a length scale
 # per descriptor, ~6 min) and its mean with the trees; where the export holds the
-# descriptors with the coarse-mesh anchors (desc_coarse2.npy), the GP and trees on those
-# too. Beyond GP_ROWS (environment, default 1000) training rows the GP's kernel is searched
+# descriptors with the coarse-mesh anchors (desc_coarse2.npy; desc_coarse2_A4.npy with the
+# coarse cells' exchange scaled), the GP and trees on those too. Beyond GP_ROWS (environment, default 1000) training rows the GP's kernel is searched
 # on that many, as coercive's `gp_rows` does. Input: the folder written by
 # scripts/reference/export.rhai.
 import os
@@ -66,7 +66,8 @@ run("GBT descriptors", X)
 run("GBT descriptors + 11", np.column_stack([X, simple]))
 run("GP descriptors", X, seeds=(0,), fit=gp)
 run("mean of GP and GBT", X, fit=lambda F, m, t, k, s: 0.5 * (gp(F, m, t, k, s) + gbt(F, m, t, k, s)))
-if os.path.exists(f"{d}/desc_coarse2.npy"):
-    XC = np.load(f"{d}/desc_coarse2.npy")
-    run("GBT descriptors + coarse 2", XC)
-    run("GP descriptors + coarse 2", XC, seeds=(0,), fit=gp)
+for coarse in ("coarse2", "coarse2_A4"):
+    if os.path.exists(f"{d}/desc_{coarse}.npy"):
+        XC = np.load(f"{d}/desc_{coarse}.npy")
+        run(f"GBT descriptors + {coarse}", XC)
+        run(f"GP descriptors + {coarse}", XC, seeds=(0,), fit=gp)

@@ -141,10 +141,7 @@ fn descriptors_of_model(
     let Some(columns) = &e.columns else {
         return Ok(asked);
     };
-    let sets = std::iter::once(None)
-        .chain((2..=crate::grains::MAX_COARSE).map(Some))
-        .map(|coarse| DescriptorSet { coarse });
-    let Some(own) = sets.into_iter().find(|s| s.names() == *columns) else {
+    let Some(own) = DescriptorSet::all().find(|s| s.names() == *columns) else {
         return fail(
             f,
             format!(
@@ -159,15 +156,16 @@ fn descriptors_of_model(
             ),
         );
     };
-    if asked.coarse.is_some() && asked != own {
+    if let Some(c) = asked.coarse
+        && asked != own
+    {
         return fail(
             f,
             format!(
-                "option `coarse: {}` disagrees with the model, trained on {}",
-                asked.coarse.unwrap_or(0),
+                "option `{c}` disagrees with the model, trained on {}",
                 own.coarse.map_or(
                     "the descriptors without coarse-mesh anchors".into(),
-                    |c| format!("the descriptors with coarse: {c}")
+                    |c| format!("the descriptors with {c}")
                 )
             ),
         );

@@ -144,12 +144,35 @@ fn png_options(func: &'static str, map: Map) -> RResult<PngOptions> {
     Ok(p)
 }
 
-/// The descriptor set of options that hold nothing else (`#{ coarse: f }`).
+/// The descriptor set of options that hold nothing else (`#{ coarse: f, coarse_exchange
+/// }`).
 fn descriptor_set(f: &'static str, opts: Map) -> RResult<crate::grains::DescriptorSet> {
     let mut o = Opts::new(f, opts);
     let set = o.descriptor_set()?;
     o.finish()?;
     Ok(set)
+}
+
+/// `grains::descriptor_names(opts)`.
+fn names_of(opts: Map) -> RResult<Array> {
+    let set = descriptor_set("grains::descriptor_names", opts)?;
+    Ok(set.names().into_iter().map(Dynamic::from).collect())
+}
+
+/// `grains::descriptor_info(opts)`.
+fn info_of(opts: Map) -> RResult<Array> {
+    let set = descriptor_set("grains::descriptor_info", opts)?;
+    Ok(set
+        .info()
+        .into_iter()
+        .map(|(name, unit, doc)| {
+            let mut m = Map::new();
+            m.insert("name".into(), name.into());
+            m.insert("unit".into(), unit.into());
+            m.insert("doc".into(), doc.into());
+            Dynamic::from_map(m)
+        })
+        .collect())
 }
 
 #[export_module]
@@ -485,14 +508,18 @@ pub mod grains_module {
     /// assert_close(d.sw_Mr, 1.0, 1e-12, "independent aligned grains keep full remanence");
     /// ```
     #[rhai_fn(global, name = "descriptors", pure, return_raw)]
-    pub fn descriptors_map(s: &mut SharedStructure) -> RResult<Map> {
-        descriptors_map_with(s, Map::new())
+    pub fn descriptors_map(ctx: NativeCallContext, s: &mut SharedStructure) -> RResult<Map> {
+        descriptors_map_with(ctx, s, Map::new())
     }
 
-    /// Descriptors by name with options `#{ coarse: f }`: `coarse` adds `coarse{f}_M1` …
-    /// `coarse{f}_Hc`, the anchors of the same magnet's curve on cells f times larger
-    /// (`s.coarsen(f)`, f = 2 … 8 dividing nx and ny; the solver's defaults, swept on to
-    /// h = −2 so that every anchor exists), a cheap second fidelity of the label.
+    /// Descriptors by name with options `#{ coarse: f, coarse_exchange }`: `coarse` adds
+    /// `coarse{f}_M1` … `coarse{f}_Hc`, the anchors of the same magnet's curve on cells f
+    /// times larger (`s.coarsen(f)`, f = 2 … 8 dividing nx and ny; the solver's defaults,
+    /// swept on to h = −2 so that every anchor exists), a cheap second fidelity of the
+    /// label. `coarse_exchange: "scaled"` (default `"kept"`) multiplies the exchange
+    /// stiffness on those cells by f², so that they resolve the exchange length as the
+    /// label's 2 nm cells do (columns `coarse{f}_A{f²}_M1` …): the coarse curve then
+    /// follows the label more closely on Hk80, Hk70 and Hc.
     ///
     /// ```rhai
     /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 4 });
@@ -500,19 +527,33 @@ pub mod grains_module {
     /// let c = solver::demag_curve(s.coarsen(2), #{ h_end: -2.0 }).anchors();
     /// assert_close(d.coarse2_Hc, c.Hc, 1e-12, "the anchors of the coarse mesh's curve");
     /// assert(d.len() == grains::descriptor_names(#{ coarse: 2 }).len(), "one name per value");
+    /// let a = s.descriptors(#{ coarse: 2, coarse_exchange: "scaled" });
+    /// let m = #{ A: 4 * 8e-12, Js: 1.61, K1: 4.2e6 };
+    /// let c4 = solver::demag_curve(s.coarsen(2), #{ h_end: -2.0, material: m }).anchors();
+    /// assert_close(a.coarse2_A4_Hc, c4.Hc, 1e-12, "exchange stiffness × 4 on 4 nm cells");
     /// ```
     #[rhai_fn(global, name = "descriptors", pure, return_raw)]
-    pub fn descriptors_map_with(s: &mut SharedStructure, opts: Map) -> RResult<Map> {
+    pub fn descriptors_map_with(
+        ctx: NativeCallContext,
+        s: &mut SharedStructure,
+        opts: Map,
+    ) -> RResult<Map> {
         let f = "Structure.descriptors";
-        let set = descriptor_set(f, opts)?;
         let s: &Structure = s;
-        let values = crate::grains::descriptor_rows(&set, 1, |_| Ok(s)).map_err(|e| error(f, e))?;
-        Ok(set
-            .names()
-            .into_iter()
-            .zip(values.row(0).iter().copied())
-            .map(|(n, v)| (n.into(), Dynamic::from_float(v)))
-            .collect())
+        crate::api::located(
+            &ctx,
+            (|| {
+                let set = descriptor_set(f, opts)?;
+                let values =
+                    crate::grains::descriptor_rows(&set, 1, |_| Ok(s)).map_err(|e| error(f, e))?;
+                Ok(set
+                    .names()
+                    .into_iter()
+                    .zip(values.row(0).iter().copied())
+                    .map(|(n, v)| (n.into(), Dynamic::from_float(v)))
+                    .collect())
+            })(),
+        )
     }
 
     /// Descriptors of many structures as one array [n, descriptors] (columns in the order
@@ -523,9 +564,9 @@ pub mod grains_module {
         descriptors_table_with(ctx, source, Map::new())
     }
 
-    /// `grains::descriptors(src, #{ coarse: f })`: with the coarse-mesh anchors (see
-    /// `s.descriptors(#{ coarse })`), one coarse curve per structure on all cores, through
-    /// the curve cache, with a progress line.
+    /// `grains::descriptors(src, #{ coarse: f, coarse_exchange })`: with the coarse-mesh
+    /// anchors (see `s.descriptors(#{ coarse })`), one coarse curve per structure on all
+    /// cores, through the curve cache, with a progress line.
     #[rhai_fn(name = "descriptors", return_raw)]
     pub fn descriptors_table_with(
         ctx: NativeCallContext,
@@ -554,6 +595,37 @@ pub mod grains_module {
         )
     }
 
+    /// The coarse-mesh curves behind `grains::descriptors(src, #{ coarse: f,
+    /// coarse_exchange })`, one per structure, on all cores through the curve cache: to
+    /// plot the second fidelity beside the label or count its evaluations.
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 4 });
+    /// let o = #{ coarse: 2, coarse_exchange: "scaled" };
+    /// let c = grains::coarse_curves([s], o)[0];
+    /// assert(c.h[c.h.len() - 1] < -1.99, "swept on to h = −2");
+    /// assert_close(c.anchors().Hc, s.descriptors(o).coarse2_A4_Hc, 1e-12, "the same curve");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn coarse_curves(ctx: NativeCallContext, source: Dynamic, opts: Map) -> RResult<Array> {
+        let f = "grains::coarse_curves";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let Some(c) = descriptor_set(f, opts)?.coarse else {
+                    return fail(f, "needs option `coarse: f` (2 … 8), the coarsening factor");
+                };
+                let src = crate::api::structures::Structures::from_value(f, &source)?;
+                let curves = crate::grains::coarse_curves(c, src.len(), |i| src.get(i))
+                    .map_err(|e| error(f, e))?;
+                Ok(curves
+                    .into_iter()
+                    .map(|c| Dynamic::from(Arc::new(c)))
+                    .collect())
+            })(),
+        )
+    }
+
     /// Names of the descriptors, in column order.
     ///
     /// ```rhai
@@ -562,14 +634,14 @@ pub mod grains_module {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn descriptor_names() -> RResult<Array> {
-        descriptor_names_with(Map::new())
+        names_of(Map::new())
     }
 
-    /// Names with options `#{ coarse: f }` (see `s.descriptors(#{ coarse })`).
+    /// Names with options `#{ coarse: f, coarse_exchange }` (see `s.descriptors(#{ coarse
+    /// })`).
     #[rhai_fn(name = "descriptor_names", return_raw)]
-    pub fn descriptor_names_with(opts: Map) -> RResult<Array> {
-        let set = descriptor_set("grains::descriptor_names", opts)?;
-        Ok(set.names().into_iter().map(Dynamic::from).collect())
+    pub fn descriptor_names_with(ctx: NativeCallContext, opts: Map) -> RResult<Array> {
+        crate::api::located(&ctx, names_of(opts))
     }
 
     /// Per anchor, the descriptor column of its Stoner–Wohlfarth estimate, `#{ M1: 9, … }`:
@@ -590,24 +662,14 @@ pub mod grains_module {
     /// What each descriptor measures: an array of `#{ name, unit, doc }`.
     #[rhai_fn(return_raw)]
     pub fn descriptor_info() -> RResult<Array> {
-        descriptor_info_with(Map::new())
+        info_of(Map::new())
     }
 
-    /// `grains::descriptor_info(#{ coarse: f })`: with the coarse-mesh anchors.
+    /// `grains::descriptor_info(#{ coarse: f, coarse_exchange })`: with the coarse-mesh
+    /// anchors.
     #[rhai_fn(name = "descriptor_info", return_raw)]
-    pub fn descriptor_info_with(opts: Map) -> RResult<Array> {
-        let set = descriptor_set("grains::descriptor_info", opts)?;
-        Ok(set
-            .info()
-            .into_iter()
-            .map(|(name, unit, doc)| {
-                let mut m = Map::new();
-                m.insert("name".into(), name.into());
-                m.insert("unit".into(), unit.into());
-                m.insert("doc".into(), doc.into());
-                Dynamic::from_map(m)
-            })
-            .collect())
+    pub fn descriptor_info_with(ctx: NativeCallContext, opts: Map) -> RResult<Array> {
+        crate::api::located(&ctx, info_of(opts))
     }
 
     /// The network input: `"kx"` (sin ψ, shape [1, ny, nx], the paper's encoding) or

@@ -134,11 +134,28 @@ impl Opts {
     }
 
     /// The descriptors a model takes: option `coarse: f` adds the anchors of the curve on
-    /// cells f times larger.
+    /// cells f times larger, `coarse_exchange: "kept" | "scaled"` (with `coarse` only) the
+    /// exchange stiffness those cells take.
     pub fn descriptor_set(&mut self) -> RResult<crate::grains::DescriptorSet> {
-        let coarse = self.int_opt("coarse", 2, crate::grains::MAX_COARSE as i64)?;
+        use crate::grains::{Coarse, CoarseExchange};
+        let factor = self.int_opt("coarse", 2, crate::grains::MAX_COARSE as i64)?;
+        let given = self
+            .map
+            .get("coarse_exchange")
+            .is_some_and(|v| !v.is_unit());
+        let exchange = self.choice("coarse_exchange", &CoarseExchange::NAMES)?;
+        let exchange = CoarseExchange::from_name(exchange).expect("one of its names");
+        if given && factor.is_none() {
+            return Err(error(
+                self.func,
+                "option `coarse_exchange` sets the coarse mesh's exchange: it needs `coarse: f`",
+            ));
+        }
         Ok(crate::grains::DescriptorSet {
-            coarse: coarse.map(|f| f as usize),
+            coarse: factor.map(|f| Coarse {
+                factor: f as usize,
+                exchange,
+            }),
         })
     }
 

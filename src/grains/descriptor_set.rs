@@ -1,15 +1,17 @@
 //! Which descriptors a model takes: the cheap ones of [`DESCRIPTORS`], and optionally the
 //! six anchors of the same magnet's curve on a coarser mesh (cells f times larger: f²
 //! fewer cells, about as many evaluations, so a 2× coarser curve costs about 0.3 of the
-//! label at 64²). The coarse curve has the physics the statistics only approximate
+//! label at 64², half that with the exchange scaled). The coarse curve has the physics the statistics only approximate
 //! (exchange, demagnetisation, the avalanche), with the mesh's bias, which a model learns
-//! away: a second, cheaper fidelity of the label as an input.
+//! away: a second, cheaper fidelity of the label as an input. With the exchange stiffness
+//! scaled by f² the coarse cells resolve the exchange length as the label's cells do, and
+//! the coarse curve follows the label's more closely (README, "Accuracy per label").
 
 use super::descriptors::DESCRIPTORS;
 use super::structure::Structure;
 use crate::solver::cache::{CurveCache, cached_sweep};
 use crate::solver::demag::DemagKernel;
-use crate::solver::{ANCHOR_NAMES, Anchor, SolverError, SolverSettings, SweepOptions};
+use crate::solver::{ANCHOR_NAMES, Anchor, Curve, SolverError, SolverSettings, SweepOptions};
 
 /// Largest coarsening factor scripts may ask for (beyond it a 2 nm grid keeps little of a
 /// grain's shape).
@@ -17,13 +19,98 @@ pub const MAX_COARSE: usize = 8;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DescriptorSet {
-    /// With `Some(f)`: the anchors of the curve on cells f times larger
-    /// ([`Structure::coarsen`]), after the cheap descriptors.
-    pub coarse: Option<usize>,
+    /// With `Some`: the anchors of the curve on a coarser mesh, after the cheap
+    /// descriptors.
+    pub coarse: Option<Coarse>,
+}
+
+/// The coarse mesh of a [`DescriptorSet`]: cells `factor` times larger
+/// ([`Structure::coarsen`]) and the exchange stiffness they take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coarse {
+    pub factor: usize,
+    pub exchange: CoarseExchange,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CoarseExchange {
+    /// The material's A: the cells resolve the exchange length f times worse than the
+    /// label's, so walls pin on the mesh and reversal nucleates late.
+    #[default]
+    Kept,
+    /// A·f²: the cells resolve the exchange length as the label's do. This is the label's
+    /// mesh on the same magnet f times smaller (the 36 µm layer's demagnetising field does
+    /// not change with scale), so the mesh's bias on nucleation is the label's own.
+    Scaled,
+}
+
+impl CoarseExchange {
+    pub const ALL: [CoarseExchange; 2] = [CoarseExchange::Kept, CoarseExchange::Scaled];
+    /// The names scripts use, in the order of [`CoarseExchange::ALL`].
+    pub const NAMES: [&'static str; 2] = ["kept", "scaled"];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn from_name(name: &str) -> Option<CoarseExchange> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+impl Coarse {
+    /// Plain coarse cells (`exchange: Kept`).
+    pub fn kept(factor: usize) -> Coarse {
+        Coarse {
+            factor,
+            exchange: CoarseExchange::Kept,
+        }
+    }
+
+    /// The multiplier on the material's exchange stiffness.
+    pub fn exchange_scale(&self) -> f64 {
+        match self.exchange {
+            CoarseExchange::Kept => 1.0,
+            CoarseExchange::Scaled => (self.factor * self.factor) as f64,
+        }
+    }
+
+    /// The column prefix: `coarse2`, or `coarse2_A4` with the exchange scaled.
+    fn prefix(&self) -> String {
+        match self.exchange {
+            CoarseExchange::Kept => format!("coarse{}", self.factor),
+            CoarseExchange::Scaled => format!("coarse{}_A{}", self.factor, self.exchange_scale()),
+        }
+    }
+
+    /// Every coarse mesh scripts may ask for.
+    pub fn all() -> impl Iterator<Item = Coarse> {
+        (2..=MAX_COARSE)
+            .flat_map(|factor| CoarseExchange::ALL.map(|exchange| Coarse { factor, exchange }))
+    }
+}
+
+impl std::fmt::Display for Coarse {
+    /// As a script writes it: `coarse: 2` or `coarse: 2, coarse_exchange: "scaled"`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "coarse: {}", self.factor)?;
+        if self.exchange != CoarseExchange::Kept {
+            write!(f, ", coarse_exchange: \"{}\"", self.exchange.name())?;
+        }
+        Ok(())
+    }
 }
 
 impl DescriptorSet {
-    /// Column names, in order: the cheap descriptors, then `coarse{f}_{anchor}`.
+    /// Every set scripts may ask for: the cheap descriptors alone, then with each coarse
+    /// mesh.
+    pub fn all() -> impl Iterator<Item = DescriptorSet> {
+        std::iter::once(DescriptorSet::default())
+            .chain(Coarse::all().map(|c| DescriptorSet { coarse: Some(c) }))
+    }
+
+    /// Column names, in order: the cheap descriptors, then `coarse{f}_{anchor}` (or
+    /// `coarse{f}_A{f²}_{anchor}` with the exchange scaled).
     pub fn names(&self) -> Vec<String> {
         self.info().into_iter().map(|(name, _, _)| name).collect()
     }
@@ -34,13 +121,18 @@ impl DescriptorSet {
             .iter()
             .map(|d| (d.name.to_string(), d.unit, d.doc.to_string()))
             .collect();
-        if let Some(f) = self.coarse {
+        if let Some(c) = self.coarse {
+            let f = c.factor;
+            let exchange = match c.exchange {
+                CoarseExchange::Kept => String::new(),
+                CoarseExchange::Scaled => format!(", exchange stiffness × {}", c.exchange_scale()),
+            };
             info.extend(Anchor::ALL.map(|a| {
                 (
-                    format!("coarse{f}_{}", a.name()),
+                    format!("{}_{}", c.prefix(), a.name()),
                     a.unit(),
                     format!(
-                        "{} of the curve on cells {f}× larger (majority of each {f} × {f} block; the solver's defaults)",
+                        "{} of the curve on cells {f}× larger (majority of each {f} × {f} block; the solver's defaults{exchange})",
                         a.name()
                     ),
                 )
@@ -62,8 +154,8 @@ impl DescriptorSet {
     /// `lr_` descriptors) on to h = −2, through `cache` when given.
     pub fn of(&self, s: &Structure, cache: Option<&CurveCache>) -> Result<Vec<f64>, SolverError> {
         let mut v = s.descriptors()?;
-        if let Some(f) = self.coarse {
-            v.extend(coarse_anchors(s, f, cache)?);
+        if let Some(c) = self.coarse {
+            v.extend(coarse_anchors(s, c, cache)?);
         }
         Ok(v)
     }
@@ -77,47 +169,80 @@ pub fn descriptor_rows<S: std::borrow::Borrow<Structure>>(
     n: usize,
     get: impl Fn(usize) -> Result<S, String> + Sync,
 ) -> Result<ndarray::Array2<f64>, String> {
-    use rayon::prelude::*;
-    let cache = set
-        .coarse
-        .and(crate::settings::curve_cache())
-        .map(CurveCache::at);
-    let progress = set
-        .coarse
-        .map(|_| crate::progress::Progress::new(n as u64, "descriptors"));
-    let rows = (0..n)
-        .into_par_iter()
-        .map(|k| {
-            crate::interrupt::check().map_err(|e| e.to_string())?;
-            let row = set
-                .of(get(k)?.borrow(), cache.as_ref())
-                .map_err(|e| e.to_string());
-            if let Some(p) = &progress {
-                p.inc(1);
-            }
-            row
-        })
-        .collect::<Result<Vec<Vec<f64>>, String>>();
-    if let Some(p) = &progress {
-        p.finish();
-    }
-    let flat: Vec<f64> = rows?.concat();
+    let rows = per_structure(n, set.coarse.is_some(), "descriptors", get, |s, cache| {
+        set.of(s, cache)
+    })?;
+    let flat: Vec<f64> = rows.concat();
     Ok(ndarray::Array2::from_shape_vec((n, set.len()), flat).expect("rows of equal length"))
 }
 
-/// The anchors of `s` on cells `factor` times larger, swept from h = 1 to −2 (NaN where
-/// the curve still has none: only a magnet that never reverses).
+/// The curves on the mesh `c` of structures `0..n`, as [`descriptor_rows`] sweeps them.
+pub fn coarse_curves<S: std::borrow::Borrow<Structure>>(
+    c: Coarse,
+    n: usize,
+    get: impl Fn(usize) -> Result<S, String> + Sync,
+) -> Result<Vec<Curve>, String> {
+    per_structure(n, true, "coarse curves", get, |s, cache| {
+        coarse_curve(s, c, cache)
+    })
+}
+
+/// `work` on structures `0..n` on all cores, stopping at Ctrl-C; with `sweeps` (work that
+/// sweeps curves) through the curve cache and with a progress line.
+fn per_structure<S: std::borrow::Borrow<Structure>, T: Send>(
+    n: usize,
+    sweeps: bool,
+    what: &str,
+    get: impl Fn(usize) -> Result<S, String> + Sync,
+    work: impl Fn(&Structure, Option<&CurveCache>) -> Result<T, SolverError> + Sync,
+) -> Result<Vec<T>, String> {
+    use rayon::prelude::*;
+    let cache = crate::settings::curve_cache()
+        .filter(|_| sweeps)
+        .map(CurveCache::at);
+    let progress = sweeps.then(|| crate::progress::Progress::new(n as u64, what));
+    let done = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            crate::interrupt::check().map_err(|e| e.to_string())?;
+            let out = work(get(k)?.borrow(), cache.as_ref()).map_err(|e| e.to_string());
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            out
+        })
+        .collect::<Result<Vec<T>, String>>();
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    done
+}
+
+/// The anchors of `s` on the mesh `c` ([`coarse_curve`]; NaN where the curve still has
+/// none: only a magnet that never reverses).
 pub fn coarse_anchors(
     s: &Structure,
-    factor: usize,
+    c: Coarse,
     cache: Option<&CurveCache>,
 ) -> Result<[f64; 6], SolverError> {
-    let coarse = s.coarsen(factor).map_err(|_| SolverError::BadOption {
+    let curve = coarse_curve(s, c, cache)?;
+    Ok(curve.anchors().values().map(|a| a.unwrap_or(f64::NAN)))
+}
+
+/// The curve of `s` on the mesh `c` with the solver's defaults (the exchange stiffness
+/// scaled as `c` says), swept from h = 1 to −2, through `cache` when given.
+pub fn coarse_curve(
+    s: &Structure,
+    c: Coarse,
+    cache: Option<&CurveCache>,
+) -> Result<Curve, SolverError> {
+    let coarse = s.coarsen(c.factor).map_err(|_| SolverError::BadOption {
         name: "coarse",
-        value: format!("{factor} (grid {} × {})", s.nx(), s.ny()),
+        value: format!("{} (grid {} × {})", c.factor, s.nx(), s.ny()),
         expected: "a coarsening factor that divides nx and ny",
     })?;
-    let settings = SolverSettings::default();
+    let mut settings = SolverSettings::default();
+    settings.material.a *= c.exchange_scale();
     let p = coarse.problem(&settings)?;
     // On to h = −2 (as the Stoner–Wohlfarth descriptors) so that a magnet holding out past
     // −1 still has every anchor: a model's input must not be missing.
@@ -125,11 +250,10 @@ pub fn coarse_anchors(
         h_end: -2.0,
         ..settings.sweep.clone()
     };
-    let curve = cached_sweep(cache, &p, opts, || {
+    cached_sweep(cache, &p, opts, || {
         let kernel = DemagKernel::cached(p.mesh(), opts.min.precision)?;
         crate::solver::sweep::sweep_with_kernel(&p, &kernel, opts, false)
-    })?;
-    Ok(curve.anchors().values().map(|a| a.unwrap_or(f64::NAN)))
+    })
 }
 
 #[cfg(test)]
@@ -138,51 +262,117 @@ mod tests {
 
     #[test]
     fn names_and_units_follow_the_columns() {
-        let set = DescriptorSet { coarse: Some(2) };
+        let set = DescriptorSet {
+            coarse: Some(Coarse::kept(2)),
+        };
         let names = set.names();
         assert_eq!(names.len(), set.len());
         assert_eq!(names[DESCRIPTORS.len()], "coarse2_M1");
         assert_eq!(names.last().unwrap(), "coarse2_Hc");
         assert_eq!(set.info()[DESCRIPTORS.len() + 2].1, "HA", "Hk90 is a field");
         assert_eq!(DescriptorSet::default().len(), DESCRIPTORS.len());
+        let scaled = DescriptorSet {
+            coarse: Some(Coarse {
+                factor: 3,
+                exchange: CoarseExchange::Scaled,
+            }),
+        };
+        assert_eq!(scaled.names().last().unwrap(), "coarse3_A9_Hc");
+        assert!(
+            scaled
+                .info()
+                .last()
+                .unwrap()
+                .2
+                .contains("exchange stiffness × 9")
+        );
+        // Names tell every set apart: a model's columns name the one it reads.
+        let all: Vec<_> = DescriptorSet::all().map(|s| s.names()).collect();
+        for (i, a) in all.iter().enumerate() {
+            assert!(all[i + 1..].iter().all(|b| b != a), "{:?}", a.last());
+        }
+        for name in CoarseExchange::NAMES {
+            assert_eq!(CoarseExchange::from_name(name).unwrap().name(), name);
+        }
     }
 
-    #[test]
-    fn coarse_anchors_are_the_default_curve_of_the_coarsened_magnet() {
-        // Two grains, one along the field and one at 60°: M1 and Mr are the cells' mean
-        // projections, and the coarse mesh keeps the grains' areas.
+    fn two_grains() -> Structure {
+        // One grain along the field and one at 60°, side by side.
         let grain: Vec<u32> = (0..256).map(|c| u32::from(c % 16 >= 8)).collect();
-        let s = Structure::from_grains(16, 16, 2.0, grain, vec![0.0, 60f64.to_radians()]).unwrap();
-        let set = DescriptorSet { coarse: Some(2) };
-        let v = set.of(&s, None).unwrap();
-        assert_eq!(&v[..DESCRIPTORS.len()], &s.descriptors().unwrap()[..]);
-        let a = &v[DESCRIPTORS.len()..];
+        Structure::from_grains(16, 16, 2.0, grain, vec![0.0, 60f64.to_radians()]).unwrap()
+    }
+
+    fn anchors_of(s: &Structure) -> [f64; 6] {
         let settings = SolverSettings::default();
         let opts = SweepOptions {
             h_end: -2.0,
             ..settings.sweep.clone()
         };
-        let direct =
-            crate::solver::sweep(&s.coarsen(2).unwrap().problem(&settings).unwrap(), &opts)
-                .unwrap()
-                .anchors()
-                .values();
-        for (k, d) in direct.iter().enumerate() {
-            assert_eq!(
-                a[k].to_bits(),
-                d.unwrap_or(f64::NAN).to_bits(),
-                "anchor {k}"
+        crate::solver::sweep(&s.problem(&settings).unwrap(), &opts)
+            .unwrap()
+            .anchors()
+            .values()
+            .map(|a| a.unwrap_or(f64::NAN))
+    }
+
+    #[test]
+    fn scaled_exchange_is_the_label_mesh_on_the_magnet_made_smaller() {
+        // Cells 2× larger with A × 4 is the 2 nm mesh on the same grains at half the size:
+        // exchange fields scale as A/Δx², and the demagnetising field of a layer far
+        // thicker than its cells does not change with scale (the kernels differ only in
+        // the 36 µm thickness's ratio to the cell, 9 000 against 18 000).
+        let s = two_grains();
+        let c = s.coarsen(2).unwrap();
+        let smaller =
+            Structure::from_grains(8, 8, 2.0, c.grains().to_vec(), c.grain_angles().to_vec())
+                .unwrap();
+        let reference = anchors_of(&smaller);
+        let scaled = coarse_anchors(
+            &s,
+            Coarse {
+                factor: 2,
+                exchange: CoarseExchange::Scaled,
+            },
+            None,
+        )
+        .unwrap();
+        let kept = coarse_anchors(&s, Coarse::kept(2), None).unwrap();
+        for k in 0..6 {
+            assert!(
+                (scaled[k] - reference[k]).abs() < 1e-4,
+                "anchor {k}: {scaled:?} against {reference:?}"
             );
+        }
+        // And it is another curve than the plain coarse mesh's.
+        assert!((kept[0] - scaled[0]).abs() > 1e-3, "{kept:?} {scaled:?}");
+    }
+
+    #[test]
+    fn coarse_anchors_are_the_default_curve_of_the_coarsened_magnet() {
+        // M1 and Mr are the cells' mean projections, and the coarse mesh keeps the grains'
+        // areas.
+        let s = two_grains();
+        let set = DescriptorSet {
+            coarse: Some(Coarse::kept(2)),
+        };
+        let v = set.of(&s, None).unwrap();
+        assert_eq!(&v[..DESCRIPTORS.len()], &s.descriptors().unwrap()[..]);
+        let a = &v[DESCRIPTORS.len()..];
+        let direct = anchors_of(&s.coarsen(2).unwrap());
+        for (k, d) in direct.iter().enumerate() {
+            assert_eq!(a[k].to_bits(), d.to_bits(), "anchor {k}");
         }
         // Mr near the grains' mean cos ψ (0.75), exchange and charges pull it a little.
         assert!(
             (a[1] - 0.75).abs() < 0.1 && a[0] >= a[1] && a[5] > 0.0,
             "{a:?}"
         );
-        let e = DescriptorSet { coarse: Some(3) }
-            .of(&s, None)
-            .unwrap_err()
-            .to_string();
+        let e = DescriptorSet {
+            coarse: Some(Coarse::kept(3)),
+        }
+        .of(&s, None)
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("divides nx and ny"), "{e}");
     }
 }

@@ -196,8 +196,11 @@ fn settings_of(
                   "base_seed": test.dataset().spec().generator.base_seed },
     });
     // Only when set, so that loops from before coarse descriptors resume.
-    if let Some(f) = cfg.descriptors.coarse {
-        settings["coarse"] = f.into();
+    if let Some(c) = cfg.descriptors.coarse {
+        settings["coarse"] = c.factor.into();
+        if c.exchange != crate::grains::CoarseExchange::Kept {
+            settings["coarse_exchange"] = c.exchange.name().into();
+        }
     }
     settings
 }
