@@ -80,10 +80,10 @@ pub mod active_module {
     /// on the records' descriptors, priors the Stoner–Wohlfarth columns; `coarse: f` and
     /// `coarse_exchange` add their coarse-mesh anchors, see `s.descriptors(#{ coarse })`)
     /// on all labels so far, records its MAE per anchor on the labelled Dataset `test`,
-    /// and — for `rounds` rounds — picks `per_round` more structures of the pool by `acquisition`: "random"
-    /// (the baseline), "uncertainty" (largest ensemble σ, each anchor's σ over its median)
-    /// or "diverse" (greedy farthest points in standardised descriptor space, weighted by
-    /// that σ score) and labels them with the solver on all cores (`solver`: options as
+    /// and — for `rounds` rounds — picks `per_round` more structures of the pool by
+    /// `acquisition`: "random" (the baseline), "uncertainty" (largest ensemble σ, each
+    /// anchor's σ over its median) or "diverse" (greedy farthest points in standardised
+    /// descriptor space, weighted by that σ score) and labels them with the solver on all cores (`solver`: options as
     /// `solver::demag_curve`, for an unlabelled pool). A labelled pool's stored labels
     /// are revealed instead of simulated again (`reveal: false` simulates them).
     /// `labelled` is the directory of the labelled records (crash-safe: rerunning the
