@@ -75,17 +75,18 @@ pub mod active_module {
     /// The active-learning loop: `active::run(#{ pool, test, labelled, acquisition:
     /// "random", rounds: 11, per_round: 50, initial: 50, seed: 0, model: #{ members: 4,
     /// epochs: 60, trees: 100 }, solver: #{ … }, reveal: true, out: "run.json", device:
-    /// "cpu" })`. Round 0 labels `initial` structures of the Dataset `pool` drawn at random;
-    /// then every round trains an ensemble (`model`: the options of `ensemble::train`,
-    /// on the records' descriptors, priors the Stoner–Wohlfarth columns; `coarse: f` and
-    /// `coarse_exchange` add their coarse-mesh anchors, see `s.descriptors(#{ coarse })`)
-    /// on all labels so far, records its MAE per anchor on the labelled Dataset `test`,
-    /// and — for `rounds` rounds — picks `per_round` more structures of the pool by
-    /// `acquisition`: "random" (the baseline), "uncertainty" (largest ensemble σ, each
-    /// anchor's σ over its median) or "diverse" (greedy farthest points in standardised
-    /// descriptor space, weighted by that σ score) and labels them with the solver on all cores (`solver`: options as
-    /// `solver::demag_curve`, for an unlabelled pool). A labelled pool's stored labels
-    /// are revealed instead of simulated again (`reveal: false` simulates them).
+    /// "cpu" })`. Round 0 labels `initial` structures of the Dataset `pool` drawn at
+    /// random; then every round trains an ensemble (`model`: the options of
+    /// `ensemble::train`, on the records' descriptors, priors the Stoner–Wohlfarth columns;
+    /// `coarse: f` and `coarse_exchange` add their coarse-mesh anchors, see
+    /// `s.descriptors(#{ coarse })`) on all labels so far, records its MAE per anchor on
+    /// the labelled Dataset `test`, and — for `rounds` rounds — picks `per_round` more
+    /// structures of the pool by `acquisition`: "random" (the baseline), "uncertainty"
+    /// (largest ensemble σ, each anchor's σ over its median) or "diverse" (greedy farthest
+    /// points in standardised descriptor space, weighted by that σ score) and labels them
+    /// with the solver on all cores (`solver`: options as `solver::demag_curve`, for an
+    /// unlabelled pool). A labelled pool's stored labels are revealed instead of simulated
+    /// again (`reveal: false` simulates them).
     /// `labelled` is the directory of the labelled records (crash-safe: rerunning the
     /// same call after a crash or Ctrl-C resumes at the round and record where it
     /// stopped; `rounds` may grow on a rerun). Returns `#{ acquisition, seed, labelled,
