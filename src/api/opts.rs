@@ -103,15 +103,29 @@ impl Opts {
 
     /// One of `choices` (the first is the default).
     pub fn choice(&mut self, key: &'static str, choices: &[&'static str]) -> RResult<&'static str> {
+        Ok(self.choice_opt(key, choices)?.unwrap_or(choices[0]))
+    }
+
+    /// One of `choices`, or `None` when not given.
+    pub fn choice_opt(
+        &mut self,
+        key: &'static str,
+        choices: &[&'static str],
+    ) -> RResult<Option<&'static str>> {
         let Some(s) = self.string_opt(key)? else {
-            return Ok(choices[0]);
+            return Ok(None);
         };
-        choices.iter().find(|c| **c == s).copied().ok_or_else(|| {
-            error(
-                self.func,
-                format!("option `{key}` must be one of {choices:?}, got \"{s}\""),
-            )
-        })
+        choices
+            .iter()
+            .find(|c| **c == s)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| {
+                error(
+                    self.func,
+                    format!("option `{key}` must be one of {choices:?}, got \"{s}\""),
+                )
+            })
     }
 
     /// Layer widths: an array of integers in 1..=65536 (at least one), or `default`.
@@ -139,18 +153,16 @@ impl Opts {
     pub fn descriptor_set(&mut self) -> RResult<crate::grains::DescriptorSet> {
         use crate::grains::{Coarse, CoarseExchange};
         let factor = self.int_opt("coarse", 2, crate::grains::MAX_COARSE as i64)?;
-        let given = self
-            .map
-            .get("coarse_exchange")
-            .is_some_and(|v| !v.is_unit());
-        let exchange = self.choice("coarse_exchange", &CoarseExchange::NAMES)?;
-        let exchange = CoarseExchange::from_name(exchange).expect("one of its names");
-        if given && factor.is_none() {
+        let exchange = self.choice_opt("coarse_exchange", &CoarseExchange::NAMES)?;
+        if exchange.is_some() && factor.is_none() {
             return Err(error(
                 self.func,
                 "option `coarse_exchange` sets the coarse mesh's exchange: it needs `coarse: f`",
             ));
         }
+        let exchange = exchange.map_or(CoarseExchange::default(), |name| {
+            CoarseExchange::from_name(name).expect("one of its names")
+        });
         Ok(crate::grains::DescriptorSet {
             coarse: factor.map(|f| Coarse {
                 factor: f as usize,

@@ -40,16 +40,8 @@ pub(crate) fn setup(func: &'static str, opts: Map) -> RResult<Setup> {
     sweep.h_start = o.number("h_start", sweep.h_start)?;
     sweep.h_end = o.number("h_end", sweep.h_end)?;
     sweep.h_step = o.number("h_step", sweep.h_step)?;
-    if let Some(name) = o.string_opt("method")? {
-        sweep.min.method = Method::from_name(&name).ok_or_else(|| {
-            crate::api::error(
-                func,
-                format!(
-                    "option `method` must be one of {:?}, got \"{name}\"",
-                    Method::NAMES
-                ),
-            )
-        })?;
+    if let Some(name) = o.choice_opt("method", &Method::NAMES)? {
+        sweep.min.method = Method::from_name(name).expect("one of its names");
     }
     sweep.min.precision = match o.choice("precision", &["f32", "f64"])? {
         "f64" => Precision::F64,
