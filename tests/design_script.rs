@@ -71,7 +71,69 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         "{}",
         text(&refused)
     );
+    // The generator space with the scaled coarse-mesh anchors: the model keeps its columns,
+    // and the same OUT_DIR refuses other inputs.
+    let coarse_out = p("coarse");
+    let ran = coercive(&["run", script, &data, &coarse_out, "quick", "inputs=scaled"]);
+    assert!(ran.status.success(), "{}", text(&ran));
+    let model = std::fs::read_to_string(dir.path().join("coarse/ensemble.json")).unwrap();
+    assert!(model.contains("coarse2_A4_Hc"), "{model}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("coarse/design.json")).unwrap(),
+    )
+    .unwrap();
+    let guards = &report["objectives"]["max_Hc"]["guards"];
+    assert!(
+        guards["none"]["runs"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{guards}"
+    );
+    let other = coercive(&["run", script, &data, &coarse_out, "quick"]);
+    assert!(!other.status.success());
+    assert!(
+        text(&other).contains("reads other inputs"),
+        "{}",
+        text(&other)
+    );
+
+    // Labels of another descent are refused before any work (designs are verified by the
+    // defaults).
+    let older = p("older");
+    let made = coercive(&[
+        "data",
+        "generate",
+        "--out",
+        &older,
+        "--count",
+        "5",
+        "--n",
+        "16",
+        "--label",
+        "--max-turn",
+        "0.3",
+        "--carry-step",
+        "false",
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let refused = coercive(&["run", script, &older, &p("out4"), "quick"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("other solver settings"),
+        "{}",
+        text(&refused)
+    );
+    assert!(
+        !dir.path().join("out4/holdout").exists(),
+        "nothing labelled before the check"
+    );
+
     for (bad, says) in [
+        (
+            vec!["inputs=fine"],
+            "inputs must be descriptors, coarse or scaled",
+        ),
+        (vec![vae.as_str(), "inputs=scaled"], "generator space only"),
         (vec!["distill=2"], "needs a VAE path"),
         (vec![vae.as_str(), "distill=0"], "distill must be ≥ 1"),
         (vec![vae.as_str(), "distil=2"], "unknown option distil=2"),

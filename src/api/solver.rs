@@ -279,6 +279,24 @@ pub mod solver_module {
         m
     }
 
+    /// The solver settings that options `opts` give a dataset's curves (`#{}`: the
+    /// defaults), in the form a labelled dataset's manifest records them
+    /// (`ds.manifest().solver`): a script compares the two before it computes curves that
+    /// must match the dataset's labels.
+    ///
+    /// ```rhai
+    /// let d = solver::settings(#{});
+    /// assert(d.sweep.h_step == 0.01 && d.material.A == 8e-12, `${d}`);
+    /// let s = solver::settings(#{ max_turn: 0.3, carry_step: false });
+    /// assert(s.sweep.min.max_turn == 0.3 && !s.sweep.carry_step, `${s}`);
+    /// assert(`${s}` != `${d}`, "other settings compare unequal");
+    /// ```
+    #[rhai_fn(name = "settings", return_raw)]
+    pub fn settings_of(ctx: NativeCallContext, opts: Map) -> RResult<Dynamic> {
+        let set = super::settings("solver::settings", opts);
+        crate::api::located(&ctx, set.and_then(rhai::serde::to_dynamic))
+    }
+
     /// The anchors of curves as a table, one row per curve, in the form of
     /// `ds.anchors_table()`: `M1` … `Hc` (NaN where missing), `M1_unreliable` …
     /// `Hc_unreliable` and `non_converged`.
