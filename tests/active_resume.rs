@@ -148,3 +148,35 @@ fn active_loop_killed_mid_round_resumes_to_the_uninterrupted_result() {
         );
     }
 }
+
+/// scripts/active.rhai refuses what it cannot read before any work, naming its line.
+#[test]
+fn active_script_refuses_bad_arguments() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/active.rhai");
+    for (args, says) in [
+        (
+            vec!["out", "pool"],
+            "usage: coercive run scripts/active.rhai",
+        ),
+        (
+            vec!["out", "d", "d", "0", "inputs=fine"],
+            "unknown option inputs=fine",
+        ),
+        (
+            vec!["out", "d", "d", "0", "rounds=3"],
+            "unknown option rounds=3",
+        ),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_coercive"))
+            .args(["--quiet", "run", script])
+            .args(&args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            text.contains(says) && text.contains("active.rhai:"),
+            "{args:?}: {text}"
+        );
+    }
+}
