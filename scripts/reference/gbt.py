@@ -3,9 +3,9 @@
 # the descriptors; then a Gaussian process on the descriptors (Matérn 5/2, a length scale
 # per descriptor, ~6 min) and its mean with the trees; where the export holds the
 # descriptors with the coarse-mesh anchors (desc_coarse2.npy; desc_coarse2_A4.npy with the
-# coarse cells' exchange scaled), the GP and trees on those too. Beyond GP_ROWS (environment, default 1000) training rows the GP's kernel is searched
-# on that many, as coercive's `gp_rows` does. Input: the folder written by
-# scripts/reference/export.rhai.
+# coarse cells' exchange scaled), the GP and trees on those too. Beyond GP_ROWS
+# (environment, default 1000) training rows the GP's kernel is searched on that many, as
+# coercive's `gp_rows` does. Input: the folder written by scripts/reference/export.rhai.
 import os
 import numpy as np, sys, warnings
 from sklearn.ensemble import HistGradientBoostingRegressor, GradientBoostingRegressor

@@ -1,11 +1,12 @@
 //! Which descriptors a model takes: the cheap ones of [`DESCRIPTORS`], and optionally the
-//! six anchors of the same magnet's curve on a coarser mesh (cells f times larger: f²
-//! fewer cells, about as many evaluations, so a 2× coarser curve costs about 0.3 of the
-//! label at 64², half that with the exchange scaled). The coarse curve has the physics the statistics only approximate
-//! (exchange, demagnetisation, the avalanche), with the mesh's bias, which a model learns
-//! away: a second, cheaper fidelity of the label as an input. With the exchange stiffness
-//! scaled by f² the coarse cells resolve the exchange length as the label's cells do, and
-//! the coarse curve follows the label's more closely (README, "Accuracy per label").
+//! six anchors of the same magnet's curve on a coarser mesh (cells f times larger: f² fewer
+//! cells, about as many evaluations, so a 2× coarser curve costs about 0.3 of the label at
+//! 64², half that with the exchange scaled). The coarse curve has the physics the
+//! statistics only approximate (exchange, demagnetisation, the avalanche), with the mesh's
+//! bias, which a model learns away: a second, cheaper fidelity of the label as an input.
+//! With the exchange stiffness scaled by f² the coarse cells resolve the exchange length as
+//! the label's cells do, and the coarse curve follows the label's more closely (README,
+//! "Accuracy per label").
 
 use super::descriptors::DESCRIPTORS;
 use super::structure::Structure;
