@@ -23,6 +23,16 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// The run failed, saying `says`.
+fn assert_refused(o: &Output, says: &str) {
+    assert!(
+        !o.status.success(),
+        "accepted; expected \"{says}\": {}",
+        text(o)
+    );
+    assert!(text(o).contains(says), "expected \"{says}\": {}", text(o));
+}
+
 #[test]
 fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,12 +75,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         "quick",
         "distill=2",
     ]);
-    assert!(!refused.status.success());
-    assert!(
-        text(&refused).contains("has no label head"),
-        "{}",
-        text(&refused)
-    );
+    assert_refused(&refused, "has no label head");
     // The generator space with the scaled coarse-mesh anchors: the model keeps its columns,
     // and the same OUT_DIR refuses other inputs.
     let coarse_out = p("coarse");
@@ -90,12 +95,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         "{guards}"
     );
     let other = coercive(&["run", script, &data, &coarse_out, "quick"]);
-    assert!(!other.status.success());
-    assert!(
-        text(&other).contains("reads other inputs"),
-        "{}",
-        text(&other)
-    );
+    assert_refused(&other, "reads other inputs");
 
     // Labels of another descent are refused before any work (designs are verified by the
     // defaults).
@@ -117,12 +117,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
     ]);
     assert!(made.status.success(), "{}", text(&made));
     let refused = coercive(&["run", script, &older, &p("out4"), "quick"]);
-    assert!(!refused.status.success());
-    assert!(
-        text(&refused).contains("other solver settings"),
-        "{}",
-        text(&refused)
-    );
+    assert_refused(&refused, "other solver settings");
     assert!(
         !dir.path().join("out4/holdout").exists(),
         "nothing labelled before the check"
@@ -143,8 +138,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         args.extend(bad.iter().copied());
         args.push("quick");
         let o = coercive(&args);
-        assert!(!o.status.success(), "{bad:?}");
-        assert!(text(&o).contains(says), "{bad:?}: {}", text(&o));
+        assert_refused(&o, says);
     }
 
     // The seed study refuses what it cannot read before any work, naming the line.
@@ -171,8 +165,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         let mut args = vec!["run", seeds];
         args.extend(bad.iter().copied());
         let o = coercive(&args);
-        assert!(!o.status.success(), "{bad:?}");
-        assert!(text(&o).contains(says), "{bad:?}: {}", text(&o));
+        assert_refused(&o, says);
         assert!(text(&o).contains("design_seeds.rhai:"), "{}", text(&o));
     }
 }
