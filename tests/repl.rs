@@ -9,8 +9,9 @@ use std::process::Command;
 
 const PROMPT: &str = "coercive> ";
 
-/// Types `line`, waits for output that the echo of the typed line cannot contain, then for
-/// the next prompt: keys typed before the editor is ready again would be dropped.
+/// Types `line`, waits for output that neither the echo of the typed line nor a history
+/// hint shown while typing it can contain, then for the next prompt: keys typed before the
+/// editor is ready again would be dropped.
 fn step(p: &mut PtySession, line: &str, expect: &str) -> Result<(), Error> {
     p.send_line(line)?;
     p.exp_string(expect)?;
@@ -111,7 +112,9 @@ fn repl_session_in_a_terminal() -> Result<(), Error> {
     p.send_control('c')?;
     p.exp_string("interrupted by Ctrl-C")?;
     p.exp_string(PROMPT)?;
-    step(p, "twice(50)", "100")?;
+    // Not "100": typing `twice(` hints `twice(4) + 100` from the history, and a match there
+    // would send Ctrl-D below into a line still being typed.
+    step(p, "twice(60)", "120")?;
 
     // Ctrl-D exits and the history was written.
     p.send_control('d')?;
