@@ -1,6 +1,7 @@
 //! scripts/label_noise.rhai end to end on a small labelled dataset: each record labelled
 //! again as itself comes back as stored, its images are labelled, the JSON has the
-//! documented layout, and a dataset labelled with other solver settings is refused.
+//! documented layout; a dataset labelled with other solver settings, or a run with a curve
+//! cache (which would make the control vacuous), is refused.
 
 mod common;
 
@@ -23,6 +24,7 @@ fn label_noise_relabels_every_record_and_its_images() {
     let json = dir.path().join("noise.json");
     common::labelled_dataset(&data, 12, 24, 3);
     let out = coercive(&[
+        "--no-cache",
         "run",
         SCRIPT,
         data.to_str().unwrap(),
@@ -66,11 +68,32 @@ fn label_noise_refuses_a_dataset_of_other_solver_settings() {
         .arg(&data)
         .args(["--count", "2", "--n", "16", "--label", "--max-turn", "0.3"]);
     common::run_ok(c);
-    let out = coercive(&["run", SCRIPT, data.to_str().unwrap()]);
+    let out = coercive(&["--no-cache", "run", SCRIPT, data.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
         err.contains("label_noise") && err.contains("solver settings"),
+        "{err}"
+    );
+}
+
+#[test]
+fn label_noise_refuses_to_run_with_a_curve_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("curves");
+    common::labelled_dataset(&data, 2, 16, 1);
+    let cache = dir.path().join("cache");
+    let out = coercive(&[
+        "--cache",
+        cache.to_str().unwrap(),
+        "run",
+        SCRIPT,
+        data.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("label_noise") && err.contains("--no-cache"),
         "{err}"
     );
 }

@@ -260,6 +260,18 @@ pub mod solver_module {
             .collect()
     }
 
+    /// Where finished curves are kept (`--cache DIR`, $COERCIVE_CACHE, else the user's cache
+    /// folder), or `()` with `--no-cache`. A script that times the solver, or checks that
+    /// it repeats itself, must see every curve computed: it asks this first.
+    ///
+    /// ```rhai
+    /// let dir = solver::curve_cache();
+    /// assert(dir == () || type_of(dir) == "string", "a folder, or none");
+    /// ```
+    pub fn curve_cache() -> Dynamic {
+        crate::settings::curve_cache().map_or(Dynamic::UNIT, |d| d.display().to_string().into())
+    }
+
     /// The options of the slow, safe short-step descent every faster one is judged against
     /// (`SweepOptions::short_step`: steps ≤ 1/HA, no turn cap, no secant start or carried
     /// step), to merge into a curve's options.
