@@ -28,6 +28,7 @@ pub mod solver;
 // Services the domain shares.
 pub mod array;
 pub mod colormap;
+pub mod cpu;
 pub mod display;
 pub mod fsio;
 pub mod guard;

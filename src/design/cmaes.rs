@@ -139,6 +139,7 @@ impl Cmaes {
         let e = c
             .self_adjoint_eigen(Side::Lower)
             .map_err(|e| DesignError::Msg(format!("cmaes: eigendecomposition failed: {e:?}")))?;
+        crate::cpu::clean_upper();
         let (u, s) = (e.U(), e.S());
         let b = (0..d * d).map(|k| u[(k / d, k % d)]).collect();
         let dd = (0..d).map(|k| s[k].max(1e-20).sqrt()).collect();

@@ -78,6 +78,7 @@ impl Baseline {
                 .llt(Side::Lower)
                 .map_err(|e| LearnError::msg(format!("ridge: {e:?}")))?
                 .solve(&b);
+            crate::cpu::clean_upper();
             for (j, wj) in w.iter_mut().enumerate() {
                 wj[t] = sol[(j, 0)];
             }

@@ -90,18 +90,6 @@ fn matern52(r2: f64, signal: f64) -> (f64, f64) {
 /// small matrix.
 const PAR: Par = Par::Seq;
 
-/// Clears the upper halves of the vector registers after faer's AVX-512 kernels, which
-/// leave them dirty: until then every SSE instruction on this thread (libm's `exp`, the
-/// scalar loops) pays a transition penalty, 4–5× on the whole fit (measured with
-/// `coercive bench gp`: 5.8 s against 1.2 s at 490 rows).
-fn clean_upper() {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU has AVX (checked above), all `vzeroupper` needs.
-        unsafe { std::arch::x86_64::_mm256_zeroupper() }
-    }
-}
-
 /// The inputs divided by their length scales ℓ = e^(log_length), [n, d].
 fn scaled(x: ArrayView2<f64>, log_length: &[f64]) -> Mat<f64> {
     let inv: Vec<f64> = log_length.iter().map(|l| (-l).exp()).collect();
@@ -120,7 +108,7 @@ fn distances2(a: MatRef<f64>, b: MatRef<f64>) -> Mat<f64> {
     let (na, nb) = (squared_norms(a), squared_norms(b));
     let mut r2 = Mat::<f64>::zeros(a.nrows(), b.nrows());
     matmul(r2.as_mut(), Accum::Replace, a, b.transpose(), -2.0, PAR);
-    clean_upper();
+    crate::cpu::clean_upper();
     for j in 0..b.nrows() {
         for i in 0..a.nrows() {
             r2[(i, j)] = (r2[(i, j)] + na[i] + nb[j]).max(0.0);
@@ -218,14 +206,14 @@ fn solve(mut k: Mat<f64>, y: &[f64]) -> Option<(f64, Vec<f64>, Mat<f64>)> {
         Default::default(),
     )
     .is_ok();
-    clean_upper();
+    crate::cpu::clean_upper();
     if !factored {
         return None;
     }
     let mut a = Mat::from_fn(n, 1, |i, _| y[i]);
     let mut none = MemBuffer::new(llt::solve::solve_in_place_scratch::<f64>(n, 1, PAR));
     llt::solve::solve_in_place(k.as_ref(), a.as_mut(), PAR, MemStack::new(&mut none));
-    clean_upper();
+    crate::cpu::clean_upper();
     let alpha: Vec<f64> = (0..n).map(|i| a[(i, 0)]).collect();
     let log_det: f64 = (0..n).map(|i| 2.0 * k[(i, i)].ln()).sum();
     let fit: f64 = y.iter().zip(&alpha).map(|(a, b)| a * b).sum();
@@ -239,7 +227,7 @@ fn inverse_lower(l: MatRef<f64>) -> Mat<f64> {
     let mut out = Mat::<f64>::zeros(n, n);
     let mut buf = MemBuffer::new(llt::inverse::inverse_scratch::<f64>(n, PAR));
     llt::inverse::inverse(out.as_mut(), l, PAR, MemStack::new(&mut buf));
-    clean_upper();
+    crate::cpu::clean_upper();
     out
 }
 
