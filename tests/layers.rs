@@ -15,6 +15,7 @@ const DOMAIN: &[&str] = &[
     "solver",
     "array",
     "colormap",
+    "cpu",
     "display",
     "fsio",
     "guard",
