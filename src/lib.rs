@@ -13,7 +13,7 @@
 //!   [`solver`] (one file per energy term, the minimiser, sweeps, anchors), [`data`]
 //!   (datasets), [`learn`] (networks, trees, ensembles), [`design`] (optimisers for
 //!   inverse design), [`plot`]; and the services they share: [`array`], [`fsio`] (atomic
-//!   writes, checked readers), [`memory`], [`progress`], [`interrupt`], [`guard`],
+//!   writes, checked readers), [`memory`], [`named`], [`progress`], [`interrupt`], [`guard`],
 //!   [`settings`], [`colormap`], [`display`] (figures and progress for an attached front
 //!   end).
 
@@ -34,6 +34,7 @@ pub mod fsio;
 pub mod guard;
 pub mod interrupt;
 pub mod memory;
+pub mod named;
 pub mod progress;
 pub mod settings;
 

@@ -54,6 +54,7 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
         "ensemble",
         "ensemble_coarse",
         "ensemble_scaled",
+        "ensemble_averaged",
     ] {
         let p = &predictors[name];
         for a in anchors {

@@ -126,7 +126,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
     for (bad, says) in [
         (
             vec!["inputs=fine"],
-            "inputs must be descriptors, coarse or scaled",
+            "inputs must be descriptors, coarse, scaled or averaged",
         ),
         (vec![vae.as_str(), "inputs=scaled"], "generator space only"),
         (vec!["distill=2"], "needs a VAE path"),

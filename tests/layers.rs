@@ -21,6 +21,7 @@ const DOMAIN: &[&str] = &[
     "guard",
     "interrupt",
     "memory",
+    "named",
     "progress",
     "settings",
 ];

@@ -3,7 +3,8 @@
 # the descriptors; then a Gaussian process on the descriptors (Matérn 5/2, a length scale
 # per descriptor, ~6 min) and its mean with the trees; where the export holds the
 # descriptors with the coarse-mesh anchors (desc_coarse2.npy; desc_coarse2_A4.npy with the
-# coarse cells' exchange scaled), the GP and trees on those too, and the coarse anchors
+# coarse cells' exchange scaled; desc_coarse2_avg_A4.npy with their anisotropy averaged too),
+# the GP and trees on those too, and the coarse anchors
 # themselves shifted by their mean offset on the training rows. Beyond GP_ROWS
 # (environment, default 1000) training rows the GP's kernel is searched on that many, as
 # coercive's `gp_rows` does. Input: the folder written by scripts/reference/export.rhai.
@@ -67,7 +68,7 @@ run("GBT descriptors", X)
 run("GBT descriptors + 11", np.column_stack([X, simple]))
 run("GP descriptors", X, seeds=(0,), fit=gp)
 run("mean of GP and GBT", X, fit=lambda F, m, t, k, s: 0.5 * (gp(F, m, t, k, s) + gbt(F, m, t, k, s)))
-for coarse in ("coarse2", "coarse2_A4"):
+for coarse in ("coarse2", "coarse2_A4", "coarse2_avg_A4"):
     if os.path.exists(f"{d}/desc_{coarse}.npy"):
         XC = np.load(f"{d}/desc_{coarse}.npy")
         # What one would try first: the coarse curve's own anchor (the last six columns),

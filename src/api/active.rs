@@ -78,7 +78,7 @@ pub mod active_module {
     /// "cpu" })`. Round 0 labels `initial` structures of the Dataset `pool` drawn at
     /// random; then every round trains an ensemble (`model`: the options of
     /// `ensemble::train`, on the records' descriptors, priors the Stoner–Wohlfarth columns;
-    /// `coarse: f` and `coarse_exchange` add their coarse-mesh anchors, see
+    /// `coarse: f` (with `coarse_exchange`, `coarse_anisotropy`) adds its coarse-mesh anchors, see
     /// `s.descriptors(#{ coarse })`) on all labels so far, records its MAE per anchor on
     /// the labelled Dataset `test`, and — for `rounds` rounds — picks `per_round` more
     /// structures of the pool by `acquisition`: "random" (the baseline), "uncertainty"
@@ -119,8 +119,9 @@ pub mod active_module {
                         "option `labelled` (the directory of the labelled records) is required",
                     )
                 })?);
-                let acquisition = Acquisition::parse(o.choice("acquisition", &Acquisition::NAMES)?)
-                    .expect("a listed name");
+                let acquisition =
+                    Acquisition::from_name(o.choice("acquisition", &Acquisition::NAMES)?)
+                        .expect("a listed name");
                 let rounds = o.int("rounds", 11, 0, 100_000)? as usize;
                 let per_round = o.int("per_round", 50, 1, 1 << 30)? as usize;
                 let initial = o.int("initial", per_round as i64, 1, 1 << 30)? as usize;

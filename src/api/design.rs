@@ -791,7 +791,7 @@ pub mod design_module {
     /// "latent"`, on latent codes: `inputs: "codes"` gives it the search's code z,
     /// `inputs: "recoded"` the code of the structure the solver will see,
     /// encode(clean(decode(z))), as the training records' codes are those of real
-    /// structures (`v.encode(records)`); `coarse: f` (and `coarse_exchange`) for a model
+    /// structures (`v.encode(records)`); `coarse: f` (and `coarse_exchange`, `coarse_anisotropy`) for a model
     /// trained on `grains::descriptors(…, #{ coarse: f })` (each candidate's curve on the
     /// coarse mesh is then computed, through the curve cache). `objective` is maximised; every
     /// constraint must be ≥ 0 (a broken one costs 1e6·(1 + violation)). Both are closures

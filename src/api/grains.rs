@@ -146,8 +146,8 @@ fn png_options(func: &'static str, map: Map) -> RResult<PngOptions> {
     Ok(p)
 }
 
-/// The descriptor set of options that hold nothing else (`#{ coarse: f, coarse_exchange
-/// }`).
+/// The descriptor set of options that hold nothing else (`#{ coarse: f, coarse_exchange,
+/// coarse_anisotropy }`).
 fn descriptor_set(f: &'static str, opts: Map) -> RResult<crate::grains::DescriptorSet> {
     let mut o = Opts::new(f, opts);
     let set = o.descriptor_set()?;
@@ -539,14 +539,18 @@ pub mod grains_module {
         descriptors_map_with(ctx, s, Map::new())
     }
 
-    /// Descriptors by name with options `#{ coarse: f, coarse_exchange }`: `coarse` adds
+    /// Descriptors by name with options `#{ coarse: f, coarse_exchange, coarse_anisotropy }`: `coarse` adds
     /// `coarse{f}_M1` … `coarse{f}_Hc`, the anchors of the same magnet's curve on cells f
     /// times larger (`s.coarsen(f)`, f = 2 … 8 dividing nx and ny; the solver's defaults,
     /// swept on to h = −2 so that every anchor exists), a cheap second fidelity of the
     /// label. `coarse_exchange: "scaled"` (default `"kept"`) multiplies the exchange
     /// stiffness on those cells by f², so that they resolve the exchange length as the
     /// label's 2 nm cells do (columns `coarse{f}_A{f²}_M1` …): the coarse curve then
-    /// follows the label more closely on Hk80, Hk70 and Hc.
+    /// follows the label more closely on Hk80, Hk70 and Hc. `coarse_anisotropy:
+    /// "averaged"` (default `"majority"`, the grain owning most of each f × f block) gives
+    /// each coarse cell its block's mean anisotropy instead (columns `coarse{f}_avg_…`): no
+    /// tie between grains to break, so the coarse anchors are the same on every image of
+    /// the magnet (`s.transformed(…)`), as the other descriptors are.
     ///
     /// ```rhai
     /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 4 });
@@ -558,6 +562,10 @@ pub mod grains_module {
     /// let m = #{ A: 4 * 8e-12, Js: 1.61, K1: 4.2e6 };
     /// let c4 = solver::demag_curve(s.coarsen(2), #{ h_end: -2.0, material: m }).anchors();
     /// assert_close(a.coarse2_A4_Hc, c4.Hc, 1e-12, "exchange stiffness × 4 on 4 nm cells");
+    /// let o = #{ coarse: 2, coarse_anisotropy: "averaged" };
+    /// let own = s.descriptors(o).coarse2_avg_Hc;
+    /// let image = s.transformed("mirror_x").descriptors(o).coarse2_avg_Hc;
+    /// assert_close(own, image, 1e-4, "the same on a mirror image, to the solver's tolerance");
     /// ```
     #[rhai_fn(global, name = "descriptors", pure, return_raw)]
     pub fn descriptors_map_with(
@@ -591,7 +599,7 @@ pub mod grains_module {
         descriptors_table_with(ctx, source, Map::new())
     }
 
-    /// `grains::descriptors(src, #{ coarse: f, coarse_exchange })`: with the coarse-mesh
+    /// `grains::descriptors(src, #{ coarse: f, coarse_exchange, coarse_anisotropy })`: with the coarse-mesh
     /// anchors (see `s.descriptors(#{ coarse })`), one coarse curve per structure on all
     /// cores, through the curve cache, with a progress line.
     #[rhai_fn(name = "descriptors", return_raw)]
@@ -623,7 +631,7 @@ pub mod grains_module {
     }
 
     /// The coarse-mesh curves behind `grains::descriptors(src, #{ coarse: f,
-    /// coarse_exchange })`, one per structure, on all cores through the curve cache: to
+    /// coarse_exchange, coarse_anisotropy })`, one per structure, on all cores through the curve cache: to
     /// plot the second fidelity beside the label or count its evaluations.
     ///
     /// ```rhai
@@ -664,7 +672,7 @@ pub mod grains_module {
         names_of(Map::new())
     }
 
-    /// Names with options `#{ coarse: f, coarse_exchange }` (see `s.descriptors(#{ coarse
+    /// Names with options `#{ coarse: f, coarse_exchange, coarse_anisotropy }` (see `s.descriptors(#{ coarse
     /// })`).
     #[rhai_fn(name = "descriptor_names", return_raw)]
     pub fn descriptor_names_with(ctx: NativeCallContext, opts: Map) -> RResult<Array> {
@@ -692,7 +700,7 @@ pub mod grains_module {
         info_of(Map::new())
     }
 
-    /// `grains::descriptor_info(#{ coarse: f, coarse_exchange })`: with the coarse-mesh
+    /// `grains::descriptor_info(#{ coarse: f, coarse_exchange, coarse_anisotropy })`: with the coarse-mesh
     /// anchors.
     #[rhai_fn(name = "descriptor_info", return_raw)]
     pub fn descriptor_info_with(ctx: NativeCallContext, opts: Map) -> RResult<Array> {

@@ -148,25 +148,36 @@ impl Opts {
     }
 
     /// The descriptors a model takes: option `coarse: f` adds the anchors of the curve on
-    /// cells f times larger, `coarse_exchange: "kept" | "scaled"` (with `coarse` only) the
-    /// exchange stiffness those cells take.
+    /// cells f times larger; with it, `coarse_exchange: "kept" | "scaled"` the exchange
+    /// stiffness those cells take and `coarse_anisotropy: "majority" | "averaged"` their
+    /// anisotropy.
     pub fn descriptor_set(&mut self) -> RResult<crate::grains::DescriptorSet> {
-        use crate::grains::{Coarse, CoarseExchange};
+        use crate::grains::{Coarse, CoarseAnisotropy, CoarseExchange};
         let factor = self.int_opt("coarse", 2, crate::grains::MAX_COARSE as i64)?;
         let exchange = self.choice_opt("coarse_exchange", &CoarseExchange::NAMES)?;
-        if exchange.is_some() && factor.is_none() {
-            return Err(error(
-                self.func,
-                "option `coarse_exchange` sets the coarse mesh's exchange: it needs `coarse: f`",
-            ));
+        let anisotropy = self.choice_opt("coarse_anisotropy", &CoarseAnisotropy::NAMES)?;
+        for (key, sets, given) in [
+            ("coarse_exchange", "exchange", exchange.is_some()),
+            ("coarse_anisotropy", "anisotropy", anisotropy.is_some()),
+        ] {
+            if given && factor.is_none() {
+                return Err(error(
+                    self.func,
+                    format!("option `{key}` sets the coarse mesh's {sets}: it needs `coarse: f`"),
+                ));
+            }
         }
         let exchange = exchange.map_or(CoarseExchange::default(), |name| {
             CoarseExchange::from_name(name).expect("one of its names")
+        });
+        let anisotropy = anisotropy.map_or(CoarseAnisotropy::default(), |name| {
+            CoarseAnisotropy::from_name(name).expect("one of its names")
         });
         Ok(crate::grains::DescriptorSet {
             coarse: factor.map(|f| Coarse {
                 factor: f as usize,
                 exchange,
+                anisotropy,
             }),
         })
     }

@@ -25,13 +25,30 @@ pub struct DescriptorSet {
     pub coarse: Option<Coarse>,
 }
 
-/// The coarse mesh of a [`DescriptorSet`]: cells `factor` times larger
-/// ([`Structure::coarsen`]) and the exchange stiffness they take.
+/// The coarse mesh of a [`DescriptorSet`]: cells `factor` times larger, the anisotropy
+/// and the exchange stiffness they take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Coarse {
     pub factor: usize,
     pub exchange: CoarseExchange,
+    pub anisotropy: CoarseAnisotropy,
 }
+
+/// How a coarse cell takes the anisotropy of the f × f cells it covers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CoarseAnisotropy {
+    /// The axis of the grain owning most of the block ([`Structure::coarsen`]; a tie goes
+    /// to the cell met first in raster order, so a magnet's mirror images can coarsen
+    /// differently).
+    #[default]
+    Majority,
+    /// The block's mean anisotropy ([`Structure::block_anisotropy`]): a boundary cell takes
+    /// a weaker, intermediate axis, as the block would feel turning as one. No ties: the
+    /// same on every image of a magnet.
+    Averaged,
+}
+
+crate::named::named!(CoarseAnisotropy { Majority => "majority", Averaged => "averaged" });
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CoarseExchange {
@@ -45,19 +62,7 @@ pub enum CoarseExchange {
     Scaled,
 }
 
-impl CoarseExchange {
-    pub const ALL: [CoarseExchange; 2] = [CoarseExchange::Kept, CoarseExchange::Scaled];
-    /// The names scripts use, in the order of [`CoarseExchange::ALL`].
-    pub const NAMES: [&'static str; 2] = ["kept", "scaled"];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-
-    pub fn from_name(name: &str) -> Option<CoarseExchange> {
-        Self::ALL.into_iter().find(|e| e.name() == name)
-    }
-}
+crate::named::named!(CoarseExchange { Kept => "kept", Scaled => "scaled" });
 
 impl Coarse {
     /// Plain coarse cells (`exchange: Kept`).
@@ -65,6 +70,7 @@ impl Coarse {
         Coarse {
             factor,
             exchange: CoarseExchange::Kept,
+            anisotropy: CoarseAnisotropy::Majority,
         }
     }
 
@@ -76,18 +82,66 @@ impl Coarse {
         }
     }
 
-    /// The column prefix: `coarse2`, or `coarse2_A4` with the exchange scaled.
+    /// The column prefix: `coarse2`, then `_avg` with the anisotropy averaged and `_A4`
+    /// with the exchange scaled.
     fn prefix(&self) -> String {
-        match self.exchange {
-            CoarseExchange::Kept => format!("coarse{}", self.factor),
-            CoarseExchange::Scaled => format!("coarse{}_A{}", self.factor, self.exchange_scale()),
+        let mut p = format!("coarse{}", self.factor);
+        if self.anisotropy == CoarseAnisotropy::Averaged {
+            p += "_avg";
         }
+        if self.exchange == CoarseExchange::Scaled {
+            p += &format!("_A{}", self.exchange_scale());
+        }
+        p
     }
 
     /// Every coarse mesh scripts may ask for.
     pub fn all() -> impl Iterator<Item = Coarse> {
-        (2..=MAX_COARSE)
-            .flat_map(|factor| CoarseExchange::ALL.map(|exchange| Coarse { factor, exchange }))
+        (2..=MAX_COARSE).flat_map(|factor| {
+            CoarseAnisotropy::ALL
+                .into_iter()
+                .flat_map(move |anisotropy| {
+                    CoarseExchange::ALL.map(move |exchange| Coarse {
+                        factor,
+                        exchange,
+                        anisotropy,
+                    })
+                })
+        })
+    }
+
+    /// The micromagnetic problem of `s` on this mesh under `settings` (whose exchange
+    /// stiffness the caller has scaled).
+    pub fn problem(
+        &self,
+        s: &Structure,
+        settings: &SolverSettings,
+    ) -> Result<crate::solver::Problem, SolverError> {
+        let refused = |_| SolverError::BadOption {
+            name: "coarse",
+            value: format!("{} (grid {} × {})", self.factor, s.nx(), s.ny()),
+            expected: "a coarsening factor that divides nx and ny",
+        };
+        let (cx, cy, cell_nm) = (
+            s.nx() / self.factor.max(1),
+            s.ny() / self.factor.max(1),
+            s.cell_nm() * self.factor as f64,
+        );
+        match self.anisotropy {
+            CoarseAnisotropy::Majority => {
+                s.coarsen(self.factor).map_err(refused)?.problem(settings)
+            }
+            CoarseAnisotropy::Averaged => {
+                let (axis, strength) = s.block_anisotropy(self.factor).map_err(refused)?;
+                let m = settings.material;
+                let cells = strength
+                    .iter()
+                    .map(|r| crate::solver::Material { k1: r * m.k1, ..m });
+                settings
+                    .problem(cx, cy, cell_nm, &axis)?
+                    .with_cell_materials(cells.collect())
+            }
+        }
     }
 }
 
@@ -95,6 +149,9 @@ impl std::fmt::Display for Coarse {
     /// As a script writes it: `coarse: 2` or `coarse: 2, coarse_exchange: "scaled"`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "coarse: {}", self.factor)?;
+        if self.anisotropy != CoarseAnisotropy::Majority {
+            write!(f, ", coarse_anisotropy: \"{}\"", self.anisotropy.name())?;
+        }
         if self.exchange != CoarseExchange::Kept {
             write!(f, ", coarse_exchange: \"{}\"", self.exchange.name())?;
         }
@@ -128,12 +185,16 @@ impl DescriptorSet {
                 CoarseExchange::Kept => String::new(),
                 CoarseExchange::Scaled => format!(", exchange stiffness × {}", c.exchange_scale()),
             };
+            let cells = match c.anisotropy {
+                CoarseAnisotropy::Majority => "majority",
+                CoarseAnisotropy::Averaged => "mean anisotropy",
+            };
             info.extend(Anchor::ALL.map(|a| {
                 (
                     format!("{}_{}", c.prefix(), a.name()),
                     a.unit(),
                     format!(
-                        "{} of the curve on cells {f}× larger (majority of each {f} × {f} block; the solver's defaults{exchange})",
+                        "{} of the curve on cells {f}× larger ({cells} of each {f} × {f} block; the solver's defaults{exchange})",
                         a.name()
                     ),
                 )
@@ -237,14 +298,9 @@ pub fn coarse_curve(
     c: Coarse,
     cache: Option<&CurveCache>,
 ) -> Result<Curve, SolverError> {
-    let coarse = s.coarsen(c.factor).map_err(|_| SolverError::BadOption {
-        name: "coarse",
-        value: format!("{} (grid {} × {})", c.factor, s.nx(), s.ny()),
-        expected: "a coarsening factor that divides nx and ny",
-    })?;
     let mut settings = SolverSettings::default();
     settings.material.a *= c.exchange_scale();
-    let p = coarse.problem(&settings)?;
+    let p = c.problem(s, &settings)?;
     // On to h = −2 (as the Stoner–Wohlfarth descriptors) so that a magnet holding out past
     // −1 still has every anchor: a model's input must not be missing.
     let opts = &SweepOptions {
@@ -276,6 +332,7 @@ mod tests {
             coarse: Some(Coarse {
                 factor: 3,
                 exchange: CoarseExchange::Scaled,
+                anisotropy: CoarseAnisotropy::Majority,
             }),
         };
         assert_eq!(scaled.names().last().unwrap(), "coarse3_A9_Hc");
@@ -294,6 +351,9 @@ mod tests {
         }
         for name in CoarseExchange::NAMES {
             assert_eq!(CoarseExchange::from_name(name).unwrap().name(), name);
+        }
+        for name in CoarseAnisotropy::NAMES {
+            assert_eq!(CoarseAnisotropy::from_name(name).unwrap().name(), name);
         }
     }
 
@@ -331,8 +391,8 @@ mod tests {
         let scaled = coarse_anchors(
             &s,
             Coarse {
-                factor: 2,
                 exchange: CoarseExchange::Scaled,
+                ..Coarse::kept(2)
             },
             None,
         )
@@ -346,6 +406,51 @@ mod tests {
         }
         // And it is another curve than the plain coarse mesh's.
         assert!((kept[0] - scaled[0]).abs() > 1e-3, "{kept:?} {scaled:?}");
+    }
+
+    #[test]
+    fn averaged_anisotropy_is_the_same_on_every_image_of_a_magnet() {
+        // A boundary through the middle of a column of blocks: each such block ties 2 to 2.
+        let grain: Vec<u32> = (0..256).map(|c| u32::from(c % 16 >= 7)).collect();
+        let s = Structure::from_grains(16, 16, 2.0, grain, vec![0.0, 60f64.to_radians()]).unwrap();
+        let averaged = Coarse {
+            anisotropy: CoarseAnisotropy::Averaged,
+            ..Coarse::kept(2)
+        };
+        let mirror = s.transformed(super::super::Symmetry::MirrorX);
+        let a = coarse_anchors(&s, averaged, None).unwrap();
+        let b = coarse_anchors(&mirror, averaged, None).unwrap();
+        // Equal to the solver's tolerance: the images' sums run in other orders.
+        for k in 0..6 {
+            assert!(
+                (a[k] - b[k]).abs() < 1e-4,
+                "anchor {k}: {a:?} against {b:?}"
+            );
+        }
+        // The majority breaks the ties by raster order: the mirror image coarsens to
+        // another magnet.
+        let a = coarse_anchors(&s, Coarse::kept(2), None).unwrap();
+        let b = coarse_anchors(&mirror, Coarse::kept(2), None).unwrap();
+        assert!((a[0] - b[0]).abs() > 1e-3, "{a:?} against {b:?}");
+        // Where no block straddles a boundary the two rules are one magnet.
+        let s = two_grains();
+        let a = coarse_anchors(&s, averaged, None).unwrap();
+        let b = coarse_anchors(&s, Coarse::kept(2), None).unwrap();
+        for k in 0..6 {
+            assert!(
+                (a[k] - b[k]).abs() < 1e-4,
+                "anchor {k}: {a:?} against {b:?}"
+            );
+        }
+        let names = DescriptorSet {
+            coarse: Some(averaged),
+        }
+        .names();
+        assert_eq!(names.last().unwrap(), "coarse2_avg_Hc");
+        assert_eq!(
+            averaged.to_string(),
+            "coarse: 2, coarse_anisotropy: \"averaged\""
+        );
     }
 
     #[test]

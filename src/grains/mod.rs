@@ -27,8 +27,8 @@ mod voronoi;
 
 pub use cleanup::{CleanOptions, clean};
 pub use descriptor_set::{
-    Coarse, CoarseExchange, DescriptorSet, MAX_COARSE, coarse_anchors, coarse_curve, coarse_curves,
-    descriptor_rows,
+    Coarse, CoarseAnisotropy, CoarseExchange, DescriptorSet, MAX_COARSE, coarse_anchors,
+    coarse_curve, coarse_curves, descriptor_rows,
 };
 pub use descriptors::{
     DESCRIPTORS, Descriptor, anchor_priors, descriptor_index, fold_axis, stoner_wohlfarth,

@@ -32,30 +32,17 @@ pub enum Symmetry {
     Rotate180,
 }
 
-impl Symmetry {
-    pub const ALL: [Symmetry; 4] = [
-        Symmetry::Identity,
-        Symmetry::MirrorX,
-        Symmetry::MirrorY,
-        Symmetry::Rotate180,
-    ];
+crate::named::named!(Symmetry {
+    Identity => "identity",
+    MirrorX => "mirror_x",
+    MirrorY => "mirror_y",
+    Rotate180 => "rotate180",
+});
 
+impl Symmetry {
     /// What a name must be, for error messages.
     pub const EXPECTED: &str =
         "\"identity\", \"mirror_x\" (x → −x), \"mirror_y\" (y → −y) or \"rotate180\"";
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Symmetry::Identity => "identity",
-            Symmetry::MirrorX => "mirror_x",
-            Symmetry::MirrorY => "mirror_y",
-            Symmetry::Rotate180 => "rotate180",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Symmetry> {
-        Symmetry::ALL.into_iter().find(|t| t.name() == name)
-    }
 
     /// (flip columns, flip rows).
     pub fn flips(self) -> (bool, bool) {

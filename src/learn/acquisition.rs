@@ -25,27 +25,13 @@ pub enum Acquisition {
     Diverse,
 }
 
+crate::named::named!(Acquisition {
+    Random => "random",
+    Uncertainty => "uncertainty",
+    Diverse => "diverse",
+});
+
 impl Acquisition {
-    pub const NAMES: [&'static str; 3] = ["random", "uncertainty", "diverse"];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Acquisition::Random => "random",
-            Acquisition::Uncertainty => "uncertainty",
-            Acquisition::Diverse => "diverse",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Acquisition> {
-        [
-            Acquisition::Random,
-            Acquisition::Uncertainty,
-            Acquisition::Diverse,
-        ]
-        .into_iter()
-        .find(|a| a.name() == s)
-    }
-
     /// Whether the rule needs the model's σ (random does not).
     pub fn uses_model(self) -> bool {
         self != Acquisition::Random

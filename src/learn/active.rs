@@ -201,6 +201,9 @@ fn settings_of(
         if c.exchange != crate::grains::CoarseExchange::Kept {
             settings["coarse_exchange"] = c.exchange.name().into();
         }
+        if c.anisotropy != crate::grains::CoarseAnisotropy::Majority {
+            settings["coarse_anisotropy"] = c.anisotropy.name().into();
+        }
     }
     settings
 }

@@ -48,22 +48,11 @@ pub enum Method {
     LbfgsBb,
 }
 
-impl Method {
-    /// Script and command-line names, in [`Method::ALL`] order.
-    pub const NAMES: [&'static str; 3] = ["bb", "lbfgs", "lbfgs-bb"];
-    pub const ALL: [Method; 3] = [Method::BarzilaiBorwein, Method::Lbfgs, Method::LbfgsBb];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[Self::ALL.iter().position(|&m| m == self).unwrap_or(0)]
-    }
-
-    pub fn from_name(name: &str) -> Option<Method> {
-        Self::NAMES
-            .iter()
-            .position(|&n| n == name)
-            .map(|i| Self::ALL[i])
-    }
-}
+crate::named::named!(Method {
+    BarzilaiBorwein => "bb",
+    Lbfgs => "lbfgs",
+    LbfgsBb => "lbfgs-bb",
+});
 
 /// Minimiser settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
