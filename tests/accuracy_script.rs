@@ -55,6 +55,7 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
         "ensemble_coarse",
         "ensemble_scaled",
         "ensemble_averaged",
+        "ensemble_scaled_images",
     ] {
         let p = &predictors[name];
         for a in anchors {
