@@ -525,6 +525,19 @@ pub mod grains_module {
         Ok(Arc::new(s.transformed(t)))
     }
 
+    /// The names `s.transformed` takes, the identity first: a magnet's images are
+    /// `grains::symmetries().map(|t| s.transformed(t))`.
+    ///
+    /// ```rhai
+    /// let names = grains::symmetries();
+    /// assert(names.len() == 4 && names[0] == "identity", `${names}`);
+    /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 1 });
+    /// for t in names { assert(s.transformed(t).grains == s.grains, t); }
+    /// ```
+    pub fn symmetries() -> Array {
+        Symmetry::NAMES.iter().map(|&n| n.into()).collect()
+    }
+
     /// Physical descriptors by name (see `grains::descriptor_info()` for what each
     /// measures): `s.descriptors().sw_Hc`.
     ///

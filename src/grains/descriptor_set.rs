@@ -110,9 +110,9 @@ impl Coarse {
         })
     }
 
-    /// The micromagnetic problem of `s` on this mesh under `settings` (whose exchange
-    /// stiffness the caller has scaled).
-    pub fn problem(
+    /// The micromagnetic problem of `s` on this mesh under `settings` ([`coarse_curve`]'s:
+    /// the defaults with the exchange stiffness scaled, no boundary phase).
+    fn problem(
         &self,
         s: &Structure,
         settings: &SolverSettings,
@@ -122,17 +122,14 @@ impl Coarse {
             value: format!("{} (grid {} × {})", self.factor, s.nx(), s.ny()),
             expected: "a coarsening factor that divides nx and ny",
         };
-        let (cx, cy, cell_nm) = (
-            s.nx() / self.factor.max(1),
-            s.ny() / self.factor.max(1),
-            s.cell_nm() * self.factor as f64,
-        );
         match self.anisotropy {
             CoarseAnisotropy::Majority => {
                 s.coarsen(self.factor).map_err(refused)?.problem(settings)
             }
             CoarseAnisotropy::Averaged => {
                 let (axis, strength) = s.block_anisotropy(self.factor).map_err(refused)?;
+                let f = self.factor;
+                let (cx, cy, cell_nm) = (s.nx() / f, s.ny() / f, s.cell_nm() * f as f64);
                 let m = settings.material;
                 let cells = strength
                     .iter()
