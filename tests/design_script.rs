@@ -76,10 +76,19 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         "distill=2",
     ]);
     assert_refused(&refused, "has no label head");
-    // The generator space with the scaled coarse-mesh anchors: the model keeps its columns,
-    // and the same OUT_DIR refuses other inputs.
+    // The generator space with the scaled coarse-mesh anchors, predicted over each magnet's
+    // symmetric images: the model keeps its columns, and the same OUT_DIR refuses other
+    // inputs.
     let coarse_out = p("coarse");
-    let ran = coercive(&["run", script, &data, &coarse_out, "quick", "inputs=scaled"]);
+    let ran = coercive(&[
+        "run",
+        script,
+        &data,
+        &coarse_out,
+        "quick",
+        "inputs=scaled",
+        "images",
+    ]);
     assert!(ran.status.success(), "{}", text(&ran));
     let model = std::fs::read_to_string(dir.path().join("coarse/ensemble.json")).unwrap();
     assert!(model.contains("coarse2_A4_Hc"), "{model}");
@@ -87,6 +96,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
         &std::fs::read_to_string(dir.path().join("coarse/design.json")).unwrap(),
     )
     .unwrap();
+    assert_eq!(report["images"], true);
     let guards = &report["objectives"]["max_Hc"]["guards"];
     assert!(
         guards["none"]["runs"]
@@ -129,6 +139,7 @@ fn design_script_runs_with_a_distilled_vae_and_refuses_bad_options() {
             "inputs must be descriptors, coarse, scaled or averaged",
         ),
         (vec![vae.as_str(), "inputs=scaled"], "generator space only"),
+        (vec![vae.as_str(), "images"], "generator space only"),
         (vec!["distill=2"], "needs a VAE path"),
         (vec![vae.as_str(), "distill=0"], "distill must be ≥ 1"),
         (vec![vae.as_str(), "distil=2"], "unknown option distil=2"),

@@ -15,6 +15,7 @@ use crate::design::{Bounds, DesignError, Optimiser, Search, Stop, drive};
 use crate::grains::DescriptorSet;
 use crate::grains::rng::mix64;
 use crate::grains::{CleanOptions, Structure, VoronoiOptions};
+use crate::learn::images::IMAGES;
 use ndarray::{Array2, Array4};
 use rhai::plugin::*;
 use rhai::{Array, FnPtr, Map};
@@ -129,50 +130,6 @@ impl NearData {
     }
 }
 
-/// The descriptor set a model on descriptors reads: from its column names when it has
-/// them (`ensemble::train(…, #{ columns })`), which an explicit `coarse` must agree with;
-/// else what was asked.
-fn descriptors_of_model(
-    f: &str,
-    model: &SharedEnsemble,
-    asked: DescriptorSet,
-) -> RResult<DescriptorSet> {
-    let e = super::convert::lock(model);
-    let Some(columns) = &e.columns else {
-        return Ok(asked);
-    };
-    let Some(own) = DescriptorSet::all().find(|s| s.names() == *columns) else {
-        return fail(
-            f,
-            format!(
-                "the model's input columns ({}, …) are not the descriptors of \
-                 grains::descriptor_names(); with inputs: \"descriptors\" a design computes those",
-                columns
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    };
-    if let Some(c) = asked.coarse
-        && asked != own
-    {
-        return fail(
-            f,
-            format!(
-                "option `{c}` disagrees with the model, trained on {}",
-                own.coarse.map_or(
-                    "the descriptors without coarse-mesh anchors".into(),
-                    |c| format!("the descriptors with {c}")
-                )
-            ),
-        );
-    }
-    Ok(own)
-}
-
 /// Everything a design run reads from its options.
 struct Problem {
     space: Space,
@@ -184,6 +141,9 @@ struct Problem {
     spread: f64,
     /// κ: constraints are judged at g(μ) − κ·σ_g (σ_g from the calibrated σ).
     margin: f64,
+    /// Predictions averaged over each candidate's four symmetric images
+    /// (`crate::learn::images`); descriptor inputs only.
+    images: bool,
     /// Fewest grains a candidate's structure may have (a decoded image that cleans up
     /// into a handful of grains is not a nanocrystalline magnet).
     min_grains: usize,
@@ -267,6 +227,11 @@ impl Problem {
             // Recoded inputs exist only in the latent space, which `problem` enforces.
             Inputs::Recoded => recoded
                 .ok_or_else(|| error(f, "option `inputs: \"recoded\"` needs space: \"latent\""))?,
+            Inputs::Descriptors(set) if self.images => {
+                crate::learn::images::image_rows(&set, structures.len(), |k| Ok(&structures[k]))
+                    .map_err(|e| error(f, e))?
+                    .mapv(|v| v as f32)
+            }
             Inputs::Descriptors(set) => {
                 crate::grains::descriptor_rows(&set, structures.len(), |k| Ok(&structures[k]))
                     .map_err(|e| error(f, e))?
@@ -358,7 +323,12 @@ impl Problem {
                     ),
                 );
             }
-            let (m, s, d) = e.predict_spread(inputs.view()).map_err(error_in(f))?;
+            let (m, s, d) = if self.images {
+                crate::learn::images::predict_images(&e, inputs.view())
+            } else {
+                e.predict_spread(inputs.view())
+            }
+            .map_err(error_in(f))?;
             (m, s, d, e.config.targets.clone())
         };
         let mut out = Vec::with_capacity(xs.len());
@@ -419,7 +389,9 @@ impl Problem {
                 // Near the data the model learned from: its inputs (descriptors of the
                 // candidate's structure, or its code); without points, the latent prior.
                 let x: Vec<f64> = if nd.points.is_some() {
-                    inputs.row(i).iter().map(|&v| v as f64).collect()
+                    // With images, the candidate's own (the identity image's) descriptors.
+                    let own = if self.images { i * IMAGES } else { i };
+                    inputs.row(own).iter().map(|&v| v as f64).collect()
                 } else {
                     xs[i].clone()
                 };
@@ -523,7 +495,7 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
     let asked = o.descriptor_set()?;
     let choice = o.choice("inputs", &["descriptors", "codes", "recoded"])?;
     let set = if choice == "descriptors" {
-        descriptors_of_model(f, &model, asked)?
+        super::ensemble::descriptor_set_of(f, &model, asked)?
     } else {
         asked
     };
@@ -532,6 +504,14 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         "recoded" => Inputs::Recoded,
         _ => Inputs::Descriptors(set),
     };
+    let images = o.bool("images", false)?;
+    if images && !matches!(inputs, Inputs::Descriptors(_)) {
+        return fail(
+            f,
+            "option `images` averages predictions over a structure's symmetric images: it \
+             needs inputs: \"descriptors\" (codes have no images)",
+        );
+    }
     if set.coarse.is_some() && !matches!(inputs, Inputs::Descriptors(_)) {
         return fail(
             f,
@@ -615,6 +595,7 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         disagreement,
         spread,
         margin,
+        images,
         min_grains,
         near_data,
         consistency,
@@ -813,6 +794,9 @@ pub mod design_module {
     /// `consistency: w` (latent only) adds w·‖encode(clean(decode(z))) − z‖/√d;
     /// `margin: κ` judges every constraint at g(μ) − κ·σ_g (σ_g propagated like the
     /// objective's), so a constraint the model is unsure of is not taken as met.
+    /// `images: true` averages each candidate's prediction (mean, σ, spread) over its four
+    /// symmetric images (`e.predict_images`), so a magnet and its mirror image score the
+    /// same: with coarse-mesh anchors, four coarse curves per candidate.
     /// `min_grains: n` (default 1) makes a candidate whose structure has fewer than n
     /// grains infeasible (decoded latent codes can clean up into a handful of grains).
     ///

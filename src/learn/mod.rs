@@ -25,6 +25,7 @@ pub mod ensemble;
 mod error;
 pub mod gp;
 pub mod graphnet;
+pub mod images;
 pub mod learning_curve;
 pub mod metrics;
 pub mod nadam;
