@@ -79,7 +79,9 @@ pub mod active_module {
     /// random; then every round trains an ensemble (`model`: the options of
     /// `ensemble::train`, on the records' descriptors, priors the Stoner–Wohlfarth columns;
     /// `coarse: f` (with `coarse_exchange`, `coarse_anisotropy`) adds its coarse-mesh anchors, see
-    /// `s.descriptors(#{ coarse })`) on all labels so far, records its MAE per anchor on
+    /// `s.descriptors(#{ coarse })`; `images: true` averages its test predictions and σ
+    /// over each structure's four symmetric images, as `e.predict_images`) on all labels
+    /// so far, records its MAE per anchor on
     /// the labelled Dataset `test`, and — for `rounds` rounds — picks `per_round` more
     /// structures of the pool by `acquisition`: "random" (the baseline), "uncertainty"
     /// (largest ensemble σ, each anchor's σ over its median) or "diverse" (greedy farthest
@@ -103,6 +105,10 @@ pub mod active_module {
     /// let refused = "";
     /// try { active::run(opts); } catch (e) { refused = `${e}`; }
     /// assert(refused.contains("coarse"), "the loop's directory keeps its inputs: " + refused);
+    /// let sym = active::run(opts + #{ coarse: 2, images: true, labelled: "ac_images",
+    ///                                 acquisition: "uncertainty" });
+    /// assert(sym.batches[0] == r.batches[0], "round 0: the same random draw");
+    /// assert(sym.mae.Hc[0] != r.mae.Hc[0], "its test error from the images' mean");
     /// ```
     #[rhai_fn(return_raw)]
     pub fn run(ctx: NativeCallContext, opts: Map) -> RResult<Map> {
@@ -144,6 +150,7 @@ pub mod active_module {
                     )?),
                 };
                 let descriptors = o.descriptor_set()?;
+                let images = o.bool("images", false)?;
                 let device = super::super::convert::device_option(f, &mut o)?;
                 o.finish()?;
                 let mut mo = Opts::new(f, model);
@@ -169,6 +176,7 @@ pub mod active_module {
                     model: config,
                     train,
                     descriptors,
+                    images,
                     solver,
                     reveal,
                 };

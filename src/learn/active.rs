@@ -28,6 +28,7 @@
 
 use super::acquisition::{self, Acquisition};
 use super::ensemble::{Ensemble, EnsembleTrain};
+use super::images::IMAGES;
 use super::{LearnError, RegressorConfig, Result, metrics};
 use crate::data::log::{Lock, Log, fingerprint};
 use crate::data::{DatasetView, Record, Spec};
@@ -65,6 +66,9 @@ pub struct ActiveConfig {
     pub train: EnsembleTrain,
     /// The model's inputs.
     pub descriptors: DescriptorSet,
+    /// Test predictions and the acquisition's σ averaged over each structure's four
+    /// symmetric images ([`super::images`]); the model trains on the records' own rows.
+    pub images: bool,
     /// Solver settings for labelling an unlabelled pool (a labelled pool's own are used).
     pub solver: Option<SolverSettings>,
     /// Reveal a labelled pool's stored labels instead of simulating them again.
@@ -141,6 +145,61 @@ pub fn descriptors(view: &DatasetView, set: &DescriptorSet) -> Result<Array2<f64
     .map_err(LearnError::msg)
 }
 
+/// Descriptors of `set` of every symmetric image of the records of `view`, [n·IMAGES,
+/// set.len()] ([`super::images::image_rows`]).
+fn image_descriptors(view: &DatasetView, set: &DescriptorSet) -> Result<Array2<f64>> {
+    let data = view.dataset();
+    let rows = view.rows();
+    super::images::image_rows(set, rows.len(), |k| {
+        data.structure(rows[k]).map_err(|e| e.to_string())
+    })
+    .map_err(LearnError::msg)
+}
+
+/// The rows of a model's inputs for records `0..n`: their own descriptors, and with
+/// `images` those of all their images.
+struct Inputs {
+    own: Array2<f64>,
+    images: Option<Array2<f32>>,
+}
+
+impl Inputs {
+    fn of(view: &DatasetView, set: &DescriptorSet, images: bool) -> Result<Inputs> {
+        if !images {
+            return Ok(Inputs {
+                own: descriptors(view, set)?,
+                images: None,
+            });
+        }
+        let all = image_descriptors(view, set)?;
+        let own = all.select(
+            Axis(0),
+            &(0..view.len()).map(|k| k * IMAGES).collect::<Vec<_>>(),
+        );
+        Ok(Inputs {
+            own,
+            images: Some(all.mapv(|v| v as f32)),
+        })
+    }
+
+    /// (mean, σ) of `model` on records `ks`: on their own rows, or averaged over their
+    /// images.
+    fn predict(&self, model: &Ensemble, ks: &[usize]) -> Result<(Array2<f64>, Array2<f64>)> {
+        match &self.images {
+            None => model.predict(self.own.select(Axis(0), ks).mapv(|v| v as f32).view()),
+            Some(all) => {
+                let rows: Vec<usize> = ks
+                    .iter()
+                    .flat_map(|&k| (0..IMAGES).map(move |i| k * IMAGES + i))
+                    .collect();
+                let (m, s, _) =
+                    super::images::predict_images(model, all.select(Axis(0), &rows).view())?;
+                Ok((m, s))
+            }
+        }
+    }
+}
+
 /// Anchors [n, 6] of labelled records, NaN where missing.
 fn anchors_of<'a>(records: impl Iterator<Item = &'a Record>) -> Result<Array2<f64>> {
     let rows = records
@@ -204,6 +263,9 @@ fn settings_of(
         if c.anisotropy != crate::grains::CoarseAnisotropy::Majority {
             settings["coarse_anisotropy"] = c.anisotropy.name().into();
         }
+    }
+    if cfg.images {
+        settings["images"] = true.into();
     }
     settings
 }
@@ -403,8 +465,10 @@ pub fn run(
         .enumerate()
         .map(|(k, &id)| (id, pool.rows()[k]))
         .collect();
-    let x_pool = descriptors(pool, &cfg.descriptors)?;
-    let x_test = descriptors(test, &cfg.descriptors)?.mapv(|v| v as f32);
+    let pool_in = Inputs::of(pool, &cfg.descriptors, cfg.images)?;
+    let test_in = Inputs::of(test, &cfg.descriptors, cfg.images)?;
+    let x_pool = &pool_in.own;
+    let all_test: Vec<usize> = (0..test.len()).collect();
     let y_test = anchors_of((0..test.len()).map(|k| test.record(k)))?;
     let z_pool = acquisition::standardise(x_pool.view(), x_pool.view());
     let row_of: BTreeMap<u64, usize> = ids.iter().enumerate().map(|(k, &id)| (id, k)).collect();
@@ -480,7 +544,7 @@ pub fn run(
         };
         let model = Ensemble::train(cfg.model.clone(), x.view(), y.view(), &train, device)?;
         if !done {
-            let (pred, _) = model.predict(x_test.view())?;
+            let (pred, _) = test_in.predict(&model, &all_test)?;
             state.rounds[r].mae = Some(metrics::mae(pred.view(), y_test.view()));
             progress.inc(1);
         }
@@ -497,8 +561,7 @@ pub fn run(
                     crate::grains::rng::splitmix64(cfg.seed, 1 + r as u64),
                 ),
                 Acquisition::Uncertainty | Acquisition::Diverse => {
-                    let xc = x_pool.select(Axis(0), &cand).mapv(|v| v as f32);
-                    let (_, sigma) = model.predict(xc.view())?;
+                    let (_, sigma) = pool_in.predict(&model, &cand)?;
                     let s = acquisition::scores(sigma.view());
                     if cfg.acquisition == Acquisition::Uncertainty {
                         acquisition::top(&s, k)
