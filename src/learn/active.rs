@@ -137,23 +137,18 @@ fn data_err(e: impl std::fmt::Display) -> LearnError {
 
 /// Descriptors of `set` [n, set.len()] of the records of `view`, computed on all cores.
 pub fn descriptors(view: &DatasetView, set: &DescriptorSet) -> Result<Array2<f64>> {
-    let data = view.dataset();
-    let rows = view.rows();
-    crate::grains::descriptor_rows(set, rows.len(), |k| {
-        data.structure(rows[k]).map_err(|e| e.to_string())
-    })
-    .map_err(LearnError::msg)
+    crate::grains::descriptor_rows(set, view.len(), structure_of(view)).map_err(LearnError::msg)
 }
 
-/// Descriptors of `set` of every symmetric image of the records of `view`, [n·IMAGES,
-/// set.len()] ([`super::images::image_rows`]).
-fn image_descriptors(view: &DatasetView, set: &DescriptorSet) -> Result<Array2<f64>> {
-    let data = view.dataset();
-    let rows = view.rows();
-    super::images::image_rows(set, rows.len(), |k| {
-        data.structure(rows[k]).map_err(|e| e.to_string())
-    })
-    .map_err(LearnError::msg)
+/// Structure k of `view`, built from its record.
+fn structure_of(
+    view: &DatasetView,
+) -> impl Fn(usize) -> std::result::Result<crate::grains::Structure, String> + Sync + '_ {
+    move |k| {
+        view.dataset()
+            .structure(view.rows()[k])
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The rows of a model's inputs for records `0..n`: their own descriptors, and with
@@ -171,7 +166,8 @@ impl Inputs {
                 images: None,
             });
         }
-        let all = image_descriptors(view, set)?;
+        let all = super::images::image_rows(set, view.len(), structure_of(view))
+            .map_err(LearnError::msg)?;
         let own = all.select(
             Axis(0),
             &(0..view.len()).map(|k| k * IMAGES).collect::<Vec<_>>(),
