@@ -262,7 +262,7 @@ pub mod ensemble_module {
     /// same for every image of a magnet. `src` as `grains::descriptors` takes it; the
     /// descriptors are the model's own (its `columns`), else the plain ones. Worth it
     /// with coarse-mesh anchors, which coarsening makes differ between images: four
-    /// coarse curves per magnet, and lower errors on every anchor (README, "Coarse cells
+    /// coarse curves per magnet, and lower errors on the field anchors (README, "Coarse cells
     /// without ties").
     ///
     /// ```rhai
