@@ -1,6 +1,7 @@
 //! scripts/accuracy.rhai end to end on a small labelled dataset in its `quick` mode: every
 //! predictor runs, the JSON has the documented layout, the default predictor beats the mean
-//! predictor, and its predictions are ordered like the anchors.
+//! predictor, and its predictions are ordered like the anchors; `coarse=F` sets the coarse
+//! factor, and a bad option is refused before any work.
 
 mod common;
 
@@ -41,6 +42,7 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
     assert_eq!(v["calibrated"], "ensemble");
     assert_eq!(v["split"]["test"], 12, "ids 0, 5, …, 55");
     assert_eq!(v["ordering_violations"], 0);
+    assert_eq!(v["coarse"], 2, "the coarse inputs' default factor");
     let anchors = ["M1", "Mr", "Hk90", "Hk80", "Hk70", "Hc"];
     let predictors = v["predictors"].as_object().unwrap();
     for name in [
@@ -83,4 +85,77 @@ fn accuracy_script_writes_every_predictor_and_the_calibration() {
     }
     assert!(v["vae"]["reconstruction_r2"].as_f64().is_some());
     assert!(v["vae"]["probe_r2"]["cos2_mean"].as_f64().is_some());
+}
+
+#[test]
+fn accuracy_script_takes_the_coarse_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("curves");
+    let json = dir.path().join("accuracy.json");
+    common::labelled_dataset(&data, 30, 32, 6);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/accuracy.rhai");
+    let (d, j) = (data.to_str().unwrap(), json.to_str().unwrap());
+    for (bad, says) in [
+        ("coarse=1", "the factor must be ≥ 2"),
+        ("coarse=four", "the factor must be a whole number"),
+        ("fine=2", "unknown option fine=2"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_coercive"))
+            .args(["--quiet", "run", script, d, j, "quick", bad])
+            .output()
+            .expect("run coercive");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{bad}: {err}");
+        assert!(
+            err.contains("accuracy.rhai:") && err.contains(says),
+            "{bad}: {err}"
+        );
+    }
+    assert!(!json.exists(), "nothing written for a refused option");
+    let printed = run(&["run", script, d, j, "quick", "coarse=4"]);
+    assert!(printed.contains("cells 4 times as wide"), "{printed}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["coarse"], 4);
+    for name in [
+        "ensemble_coarse",
+        "ensemble_scaled",
+        "ensemble_scaled_images",
+    ] {
+        let hc = v["predictors"][name]["mae"]["Hc"][0].as_f64();
+        assert!(
+            hc.is_some_and(f64::is_finite),
+            "{name}: {}",
+            v["predictors"]
+        );
+    }
+}
+
+#[test]
+fn reference_export_writes_the_coarse_inputs_of_any_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("curves");
+    common::labelled_dataset(&data, 10, 32, 7);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/reference/export.rhai");
+    let d = data.to_str().unwrap();
+    for (args, file) in [
+        (vec!["scaled"], "desc_coarse2_A4.npy"),
+        (vec!["scaled", "coarse=4"], "desc_coarse4_A16.npy"),
+        (vec!["coarse=4", "averaged"], "desc_coarse4_avg_A16.npy"),
+    ] {
+        let out = dir.path().join(file);
+        let o = out.to_str().unwrap();
+        run(&[&["run", script, d, o][..], &args].concat());
+        let shape = |f: &str| {
+            let expr = format!("io::load_npy(\"{o}/{f}\").shape");
+            run(&["eval", &expr]).trim().to_string()
+        };
+        assert_eq!(
+            shape(file),
+            "[10, 52]",
+            "{args:?}: 46 descriptors + 6 anchors"
+        );
+        assert_eq!(shape("desc.npy"), "[10, 46]");
+        assert_eq!(shape("anchors.npy"), "[10, 6]");
+    }
 }

@@ -3,12 +3,12 @@
 # the descriptors; then a Gaussian process on the descriptors (Matérn 5/2, a length scale
 # per descriptor, ~6 min) and its mean with the trees; where the export holds the
 # descriptors with the coarse-mesh anchors (desc_coarse2.npy; desc_coarse2_A4.npy with the
-# coarse cells' exchange scaled; desc_coarse2_avg_A4.npy with their anisotropy averaged too),
-# the GP and trees on those too, and the coarse anchors
-# themselves shifted by their mean offset on the training rows. Beyond GP_ROWS
+# coarse cells' exchange scaled; desc_coarse2_avg_A4.npy with their anisotropy averaged too;
+# desc_coarse4_A16.npy and the like for other factors), the GP and trees on those too, and
+# the coarse anchors themselves shifted by their mean offset on the training rows. Beyond GP_ROWS
 # (environment, default 1000) training rows the GP's kernel is searched on that many, as
 # coercive's `gp_rows` does. Input: the folder written by scripts/reference/export.rhai.
-import os
+import glob, os
 import numpy as np, sys, warnings
 from sklearn.ensemble import HistGradientBoostingRegressor, GradientBoostingRegressor
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -68,14 +68,14 @@ run("GBT descriptors", X)
 run("GBT descriptors + 11", np.column_stack([X, simple]))
 run("GP descriptors", X, seeds=(0,), fit=gp)
 run("mean of GP and GBT", X, fit=lambda F, m, t, k, s: 0.5 * (gp(F, m, t, k, s) + gbt(F, m, t, k, s)))
-for coarse in ("coarse2", "coarse2_A4", "coarse2_avg_A4"):
-    if os.path.exists(f"{d}/desc_{coarse}.npy"):
-        XC = np.load(f"{d}/desc_{coarse}.npy")
-        # What one would try first: the coarse curve's own anchor (the last six columns),
-        # shifted by its mean offset from the label on the training rows.
-        def offset(F, m, t, k, s):
-            c = F[:, F.shape[1] - 6 + k]
-            return c[t] + np.nanmean(Y[m, k] - c[m])
-        run(f"{coarse} anchors + mean offset", XC, seeds=(0,), fit=offset)
-        run(f"GBT descriptors + {coarse}", XC)
-        run(f"GP descriptors + {coarse}", XC, seeds=(0,), fit=gp)
+for path in sorted(glob.glob(f"{d}/desc_coarse*.npy")):
+    coarse = os.path.basename(path)[len("desc_"):-len(".npy")]
+    XC = np.load(path)
+    # What one would try first: the coarse curve's own anchor (the last six columns),
+    # shifted by its mean offset from the label on the training rows.
+    def offset(F, m, t, k, s):
+        c = F[:, F.shape[1] - 6 + k]
+        return c[t] + np.nanmean(Y[m, k] - c[m])
+    run(f"{coarse} anchors + mean offset", XC, seeds=(0,), fit=offset)
+    run(f"GBT descriptors + {coarse}", XC)
+    run(f"GP descriptors + {coarse}", XC, seeds=(0,), fit=gp)
