@@ -166,6 +166,11 @@ pub struct GenerateArgs {
     /// Structures in flight on the tensor backend (default 64).
     #[arg(long)]
     pub batch: Option<usize>,
+    /// A finished dataset of the same settings but another count or shard (repeatable):
+    /// the records it holds are taken, not made again (label 500 curves, then ask for
+    /// 1 000 into a new directory with `--from` the first: 500 more curves are computed).
+    #[arg(long = "from", value_name = "DIR")]
+    pub from: Vec<PathBuf>,
     #[command(flatten)]
     pub descent: DescentArgs,
 }
@@ -718,7 +723,7 @@ pub fn slurm_shard(v: &SlurmArray) -> crate::data::Result<Option<crate::data::Sh
 fn data_command(d: DataCommand, seed: u64) -> i32 {
     let result = match d {
         DataCommand::Generate(a) => generate_spec(&a, seed)
-            .and_then(|spec| crate::data::generate(&a.out, &spec))
+            .and_then(|spec| crate::data::generate_from(&a.out, &spec, &a.from))
             .map(|(m, summary)| format!("{summary}\n{}", crate::data::describe(&a.out, &m))),
         DataCommand::Merge { out, parts } => {
             crate::data::merge(&out, &parts).map(|m| crate::data::describe(&out, &m))

@@ -1,7 +1,8 @@
 //! Crash safety of `coercive data generate` through the real binary: SIGKILL at random
 //! moments, resume each time, and the finished dataset equals an uninterrupted run byte for
 //! byte; the log never loses or repeats a record. Also: Ctrl-C stops cleanly and resumes,
-//! shards merged by the CLI equal a single run, and damaged files are reported by name.
+//! shards merged by the CLI equal a single run, records taken `--from` a finished dataset
+//! survive a kill, and damaged files are reported by name.
 
 use rand::{Rng, SeedableRng};
 mod common;
@@ -116,6 +117,34 @@ fn data_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run() {
     run_ok(generate(&crashed, "1", &[]));
     assert!(!crashed.join(".partial").exists());
     assert_eq!(files(&crashed), files(&reference), "finished files differ");
+}
+
+#[test]
+fn data_from_takes_finished_records_and_a_kill_loses_none_of_them() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |name: &str| -> PathBuf { t.path().join(name) };
+    run_ok(generate(&p("reference"), "2", &[]));
+    run_ok(generate(&p("first"), "2", &["--count", "24"]));
+    let first = p("first");
+    let from = ["--from", first.to_str().unwrap()];
+    let grown = p("grown");
+    let mut child = generate(&grown, "2", &from).spawn().unwrap();
+    let start = Instant::now();
+    while logged_ids(&grown).len() < 26 {
+        assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if child.try_wait().unwrap().is_some() {
+        panic!("generation finished before the kill; raise COUNT");
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let ids = logged_ids(&grown);
+    assert!((0..24).all(|id| ids.contains(&id)), "taken records lost");
+    assert!(ids.len() < 96, "{} records logged", ids.len());
+    // The taken records are in the log: the resume needs no --from.
+    run_ok(generate(&grown, "1", &[]));
+    assert_eq!(files(&grown), files(&p("reference")), "finished files differ");
 }
 
 #[test]

@@ -15,8 +15,22 @@ use std::sync::Arc;
 /// A dataset (or a subset of one) as scripts hold it.
 pub type SharedDataset = DatasetView;
 
-/// The output directory and spec of `data::generate`'s options.
-fn generate_spec(func: &'static str, map: Map) -> RResult<(PathBuf, Spec)> {
+/// Directory names given as one string or an array of strings (option or argument `what`).
+fn directories(func: &str, what: &str, v: Dynamic) -> RResult<Vec<PathBuf>> {
+    let bad = |t: &str| error(func, format!("{what} must be directory names, got {t}"));
+    if v.is_string() {
+        return Ok(vec![PathBuf::from(v.into_string().map_err(|t| bad(t))?)]);
+    }
+    let items = v.into_array().map_err(|t| bad(t))?;
+    items
+        .into_iter()
+        .map(|p| p.into_string().map(PathBuf::from).map_err(|t| bad(t)))
+        .collect()
+}
+
+/// The output directory and spec of `data::generate`'s options, and the finished datasets
+/// its records may be taken from (`from`).
+fn generate_spec(func: &'static str, map: Map) -> RResult<(PathBuf, Spec, Vec<PathBuf>)> {
     let mut o = Opts::new(func, map);
     let options = read_voronoi_options(func, &mut o)?;
     let out = o
@@ -31,6 +45,10 @@ fn generate_spec(func: &'static str, map: Map) -> RResult<(PathBuf, Spec)> {
     let shard = match o.string_opt("shard")? {
         Some(s) => Shard::parse(&s).map_err(error_in(func))?,
         None => Shard::WHOLE,
+    };
+    let from = match o.value("from") {
+        Some(v) => directories(func, "from", v)?,
+        None => Vec::new(),
     };
     o.finish()?;
     let solver = match (label, solver_map) {
@@ -59,7 +77,7 @@ fn generate_spec(func: &'static str, map: Map) -> RResult<(PathBuf, Spec)> {
         shard,
     )
     .map_err(error_in(func))?;
-    Ok((PathBuf::from(out), spec))
+    Ok((PathBuf::from(out), spec, from))
 }
 
 fn position(func: &str, d: &SharedDataset, i: i64) -> RResult<usize> {
@@ -136,14 +154,24 @@ pub mod data_module {
     /// is `grains::sample(count, opts)[i]`; `label: true` adds its demagnetisation curve
     /// and anchors (`solver` options as `solver::demag_curve`). Rerunning after a crash or
     /// Ctrl-C continues where it stopped; the finished files do not depend on it.
+    /// `from: "d500"` (or an array) takes the records that finished datasets of the same
+    /// settings but another count or shard hold, instead of making them again:
+    /// ```rhai
+    /// let law = #{ n: 8, grains: 2, label: true, seed: 5, solver: #{ h_step: 0.25 } };
+    /// let few = data::generate(law + #{ out: "few", count: 3 });
+    /// let more = data::generate(law + #{ out: "more", count: 5, from: "few" });
+    /// assert(more.len == 5, "three records taken, two made");
+    /// assert(more[2].anchors.Hc == few[2].anchors.Hc, "record 2 is the one already made");
+    /// ```
     #[rhai_fn(return_raw)]
     pub fn generate(ctx: NativeCallContext, opts: Map) -> RResult<SharedDataset> {
         let f = "data::generate";
         crate::api::located(
             &ctx,
             (|| {
-                let (dir, spec) = generate_spec(f, opts)?;
-                let (_, summary) = crate::data::generate(&dir, &spec).map_err(error_in(f))?;
+                let (dir, spec, from) = generate_spec(f, opts)?;
+                let (_, summary) =
+                    crate::data::generate_from(&dir, &spec, &from).map_err(error_in(f))?;
                 if !crate::progress::is_quiet() {
                     crate::display::note(&summary.to_string());
                 }
@@ -167,14 +195,7 @@ pub mod data_module {
         crate::api::located(
             &ctx,
             (|| {
-                let parts = parts
-                    .iter()
-                    .map(|p| {
-                        p.clone().into_string().map(PathBuf::from).map_err(|t| {
-                            error(f, format!("parts must be directory names, got {t}"))
-                        })
-                    })
-                    .collect::<RResult<Vec<_>>>()?;
+                let parts = directories(f, "parts", Dynamic::from_array(parts))?;
                 crate::data::merge(std::path::Path::new(out), &parts).map_err(error_in(f))?;
                 opened(f, std::path::Path::new(out))
             })(),

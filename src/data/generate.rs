@@ -30,7 +30,7 @@ use crate::solver::demag::DemagKernel;
 use crate::solver::sweep::sweep_with_kernel;
 use crate::solver::tensor::{Backend, sweep_stream};
 use rayon::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -43,8 +43,11 @@ const SYNC_EVERY: Duration = Duration::from_secs(1);
 pub struct Summary {
     /// Records of the part.
     pub records: u64,
-    /// Records made by this run (the rest came from an earlier, interrupted run).
+    /// Records made by this run (the rest came from an earlier, interrupted run, or were
+    /// taken from finished datasets).
     pub generated: u64,
+    /// Records taken from finished datasets (`--from`).
+    pub taken: u64,
     /// Bytes of a torn log tail cut off on resume.
     pub cut_bytes: u64,
     pub seconds: f64,
@@ -136,10 +139,15 @@ impl std::fmt::Display for Summary {
         let what = if self.labelled { "curves" } else { "records" };
         write!(
             f,
-            "data: {} records ({} made now, {} resumed) in {:.2} s: {:.4} {what}/s",
+            "data: {} records ({} made now, {} resumed{}) in {:.2} s: {:.4} {what}/s",
             self.records,
             self.generated,
-            self.records - self.generated,
+            self.records - self.generated - self.taken,
+            if self.taken > 0 {
+                format!(", {} taken from finished datasets", self.taken)
+            } else {
+                String::new()
+            },
             self.seconds,
             self.rate()
         )?;
@@ -271,6 +279,12 @@ fn check_memory(spec: &Spec) -> Result<()> {
 
 /// Generates (or resumes, or finds finished) the part described by `spec` in `dir`.
 pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
+    generate_from(dir, spec, &[])
+}
+
+/// [`generate`], taking the records that the finished datasets `from` (same settings, any
+/// count or shard) hold instead of making them again (see `reuse.rs`).
+pub fn generate_from(dir: &Path, spec: &Spec, from: &[PathBuf]) -> Result<(Manifest, Summary)> {
     check_memory(spec)?;
     let t0 = Instant::now();
     // Everything that can be refused is refused before anything is written.
@@ -279,6 +293,7 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
     if let Some(solver) = &spec.solver {
         spec.generator.check_solver(&solver)?;
     }
+    let sources = super::reuse::Sources::open(from, spec)?;
     std::fs::create_dir_all(dir).map_err(super::error::io_at(dir))?;
     let mut summary = Summary {
         records: spec.len(),
@@ -316,11 +331,21 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<(Manifest, Summary)> {
         store::write_file(&partial, "spec.json", &json)?;
     }
     let ids = spec.ids[0]..spec.ids[1];
-    let rec = Log::recover(&log_path, spec.steps, ids.clone(), &fingerprint)?;
+    let mut rec = Log::recover(&log_path, spec.steps, ids.clone(), &fingerprint)?;
     summary.cut_bytes = rec.cut_bytes;
     let mut done = vec![false; spec.len() as usize];
     for r in &rec.records {
         done[(r.id - ids.start) as usize] = true;
+    }
+    let at = |id: u64| (id - ids.start) as usize;
+    let taken = sources.take(&sample, |id| ids.contains(&id) && !done[at(id)])?;
+    // Taken records go to the log like made ones: a kill now loses none of them.
+    rec.log.append(&taken)?;
+    rec.log.sync()?;
+    summary.taken = taken.len() as u64;
+    for r in taken {
+        done[at(r.id)] = true;
+        rec.records.push(r);
     }
     let pending: Vec<u64> = ids
         .filter(|id| !done[(id - spec.ids[0]) as usize])

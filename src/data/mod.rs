@@ -13,6 +13,8 @@
 //!   (`store.rs`), byte-identical whatever the threads, shards or interruptions.
 //! * **Shards** (`Shard`, `--shard i/n`) write ids [i·N/n, (i+1)·N/n) to their own
 //!   directory; `merge.rs` checks and combines them.
+//! * **Reuse** (`reuse.rs`, `--from`): a finished dataset of the same settings but another
+//!   count or shard gives its records to a generation instead of their being made again.
 //! * **Upgrade** (`upgrade.rs`): a dataset of an older format rewritten as the current one,
 //!   its records checked and kept, what the format derives from them derived again.
 //! * **Reading** (`dataset.rs`): [`Dataset::open`] checks every file and record;
@@ -24,13 +26,14 @@ pub mod generate;
 pub mod log;
 pub mod merge;
 pub mod record;
+pub mod reuse;
 pub mod spec;
 pub mod store;
 pub mod upgrade;
 
 pub use dataset::{Dataset, DatasetView, in_train};
 pub use error::{DataError, Result};
-pub use generate::{Summary, describe, generate};
+pub use generate::{Summary, describe, generate, generate_from};
 pub use merge::merge;
 pub use record::{Label, Record};
 pub use spec::{GeneratorSpec, Manifest, Shard, Spec};

@@ -268,3 +268,64 @@ fn data_one_writer_per_directory() {
     drop(held);
     log::Lock::take(&path).unwrap();
 }
+
+#[test]
+fn data_generation_takes_the_records_of_finished_datasets_of_other_counts_and_shards() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |name: &str| t.path().join(name);
+    let (single, _) = generate(&p("single"), &tiny(10, 8, true, Shard::WHOLE)).unwrap();
+    generate(&p("first6"), &tiny(6, 8, true, Shard::WHOLE)).unwrap();
+    // Grown: the 6 finished records taken, 4 made.
+    let (m, s) = generate_from(
+        &p("grown"),
+        &tiny(10, 8, true, Shard::WHOLE),
+        &[p("first6")],
+    )
+    .unwrap();
+    assert_eq!((m.records, s.taken, s.generated), (10, 6, 4));
+    assert!(
+        s.to_string().contains("4 made now, 0 resumed, 6 taken"),
+        "{s}"
+    );
+    assert_eq!(files(&p("grown")), files(&p("single")));
+    assert_eq!(m, single);
+    // From a smaller dataset and a shard of another count that overlap on id 5: nothing
+    // left to make.
+    let last = tiny(12, 8, true, Shard { index: 1, count: 2 });
+    assert_eq!(last.ids, [6, 12]);
+    generate(&p("last"), &last).unwrap();
+    let (_, s) = generate_from(
+        &p("whole"),
+        &tiny(10, 8, true, Shard::WHOLE),
+        &[p("first6"), p("last")],
+    )
+    .unwrap();
+    assert_eq!((s.taken, s.generated), (10, 0));
+    assert_eq!(files(&p("whole")), files(&p("single")));
+    // A shard takes only its own ids.
+    let (m, s) = generate_from(
+        &p("part"),
+        &tiny(10, 8, true, Shard { index: 0, count: 2 }),
+        &[p("last"), p("first6")],
+    )
+    .unwrap();
+    assert_eq!((m.records, s.taken, s.generated), (5, 5, 0));
+    // Other settings (seed, labels) and a directory that is no dataset are refused before
+    // anything is written.
+    let mut other_seed = tiny(10, 8, true, Shard::WHOLE);
+    other_seed.generator.base_seed = 4;
+    let e = generate_from(&p("r1"), &other_seed, &[p("first6")]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("generator.base_seed: 3 there, 4 asked"),
+        "{e}"
+    );
+    let e = generate_from(&p("r2"), &tiny(10, 8, false, Shard::WHOLE), &[p("first6")]).unwrap_err();
+    assert!(e.to_string().contains("solver"), "{e}");
+    std::fs::create_dir(p("empty")).unwrap();
+    let e = generate_from(&p("r3"), &tiny(10, 8, true, Shard::WHOLE), &[p("empty")]).unwrap_err();
+    assert!(e.to_string().contains("not a coercive dataset"), "{e}");
+    for r in ["r1", "r2", "r3"] {
+        assert!(!p(r).exists(), "{r} was written");
+    }
+}
