@@ -139,7 +139,7 @@ impl std::fmt::Display for Summary {
         let what = if self.labelled { "curves" } else { "records" };
         write!(
             f,
-            "data: {} records ({} made now, {} resumed{}) in {:.2} s: {:.4} {what}/s",
+            "data: {} records ({} made now, {} resumed{}) in {:.2} s",
             self.records,
             self.generated,
             self.records - self.generated - self.taken,
@@ -149,15 +149,16 @@ impl std::fmt::Display for Summary {
                 String::new()
             },
             self.seconds,
-            self.rate()
         )?;
+        // With nothing made there is no rate to tell.
+        if self.generated > 0 {
+            write!(f, ": {:.4} {what}/s", self.rate())?;
+            if self.labelled {
+                write!(f, " ({:.2} curves/min)", self.rate() * 60.0)?;
+            }
+        }
         if self.labelled {
-            write!(
-                f,
-                " ({:.2} curves/min); {}",
-                self.rate() * 60.0,
-                self.labels()
-            )?;
+            write!(f, "; {}", self.labels())?;
         }
         if self.cut_bytes > 0 {
             write!(f, "; cut a torn log tail of {} bytes", self.cut_bytes)?;
@@ -437,15 +438,18 @@ pub fn check_same(dir: &Path, old: &Spec, new: &Spec, what: &str) -> Result<()> 
     if old == new {
         return Ok(());
     }
-    let differ = differing_keys(
-        &serde_json::to_value(old).expect("spec"),
-        &serde_json::to_value(new).expect("spec"),
-    );
     Err(DataError::Incompatible(format!(
         "{} holds {what} with other settings ({}); use another output directory",
         dir.display(),
-        differ
+        spec_differences(old, new)
     )))
+}
+
+/// The settings in which `new` differs from `old`, as [`differing_keys`] names them.
+pub fn spec_differences(old: &Spec, new: &Spec) -> String {
+    // A Spec is plain fields and maps with string keys: it always converts.
+    let json = |s: &Spec| serde_json::to_value(s).expect("a Spec converts to JSON");
+    differing_keys(&json(old), &json(new))
 }
 
 /// The keys of JSON object `old` whose value `new` does not share, as

@@ -8,7 +8,7 @@
 //! own draw (seed, grains, θ) before it counts as done.
 
 use super::error::{DataError, Result};
-use super::generate::differing_keys;
+use super::generate::spec_differences;
 use super::record::Record;
 use super::spec::{Manifest, Shard, Spec};
 use super::store;
@@ -43,10 +43,7 @@ impl Sources {
                     "{} (to take records from) holds a dataset with other settings ({}): its \
                      records are not this dataset's",
                     dir.display(),
-                    differing_keys(
-                        &serde_json::to_value(&there).expect("spec"),
-                        &serde_json::to_value(&asked).expect("spec"),
-                    )
+                    spec_differences(&there, &asked)
                 )));
             }
             parts.push((dir.clone(), m));

@@ -301,6 +301,12 @@ fn data_generation_takes_the_records_of_finished_datasets_of_other_counts_and_sh
     )
     .unwrap();
     assert_eq!((s.taken, s.generated), (10, 0));
+    // Nothing made: no rate, but the labels' statistics.
+    let line = s.to_string();
+    assert!(
+        !line.contains("/s") && !line.contains("/min") && line.contains("non-converged"),
+        "{line}"
+    );
     assert_eq!(files(&p("whole")), files(&p("single")));
     // A shard takes only its own ids.
     let (m, s) = generate_from(
