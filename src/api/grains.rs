@@ -753,6 +753,13 @@ pub mod grains_module {
         s.write_npy(path).map_err(error_in("Structure.to_npy"))
     }
 
+    /// Writes VTK XML image data (`.vti`, for ParaView or VisIt), coordinates in nm, with
+    /// the cell arrays `grain` (id), `easy_axis` (k = (sin ψ, cos ψ, 0)) and `psi` (radians).
+    #[rhai_fn(global, return_raw, pure)]
+    pub fn to_vtk(s: &mut SharedStructure, path: &str) -> RResult<()> {
+        s.write_vtk(path).map_err(error_in("Structure.to_vtk"))
+    }
+
     /// Writes `.npz` with `grain` ([ny, nx] ids), `angle` (per grain) and `cell_nm`.
     #[rhai_fn(global, return_raw, pure)]
     pub fn to_npz(s: &mut SharedStructure, path: &str) -> RResult<()> {

@@ -221,6 +221,83 @@ fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
     c.points.iter().map(f).collect()
 }
 
+/// The kept states of `c`, refused when it kept none.
+fn kept_states<'c>(f: &str, c: &'c Curve) -> RResult<&'c [crate::solver::Snapshot]> {
+    if c.snapshots.is_empty() {
+        return fail(
+            f,
+            "this curve kept no states (give solver::demag_curve the `snapshots` option)",
+        );
+    }
+    Ok(&c.snapshots)
+}
+
+/// `dir`, made when missing, and the path of kept state `k` labelled `label` in it with
+/// extension `ext` (`m003_Hk80.ovf`; other characters of a label become `_`).
+fn snapshot_path(
+    f: &str,
+    dir: &str,
+    k: usize,
+    label: &str,
+    ext: &str,
+) -> RResult<std::path::PathBuf> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| error(f, format!("cannot create the directory {dir}: {e}")))?;
+    let name: String = label
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == '.' || ch == '-' {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(std::path::Path::new(dir).join(format!("m{k:03}_{name}.{ext}")))
+}
+
+/// The cell arrays of the `structure` option (its grains and easy axes) for a VTK file of
+/// a state on `mesh`; none without it. Refuses another option and a structure of another
+/// grid.
+fn vtk_structure(
+    f: &'static str,
+    mesh: &crate::solver::Mesh,
+    opts: Map,
+) -> RResult<Vec<crate::fsio::vtk::CellArray<'static>>> {
+    let mut o = Opts::new(f, opts);
+    let v = o.value("structure");
+    o.finish()?;
+    let Some(v) = v else {
+        return Ok(vec![]);
+    };
+    let ty = crate::docs::type_of(&v);
+    let Some(s) = v.try_cast::<SharedStructure>() else {
+        return fail(
+            f,
+            format!("option `structure` must be a Structure, got {ty}"),
+        );
+    };
+    let (dx, dy) = (mesh.dx * 1e9, mesh.dy * 1e9);
+    let same_cell = |d: f64| (d - s.cell_nm()).abs() <= 1e-9 * s.cell_nm();
+    if (s.nx(), s.ny()) != (mesh.nx, mesh.ny) || !same_cell(dx) || !same_cell(dy) {
+        return fail(
+            f,
+            format!(
+                "the structure is {} × {} cells of {} nm, the state {} × {} of {} × {} nm: \
+                 give the structure the state was computed on",
+                s.nx(),
+                s.ny(),
+                s.cell_nm(),
+                mesh.nx,
+                mesh.ny,
+                crate::array::fmt_g(dx),
+                crate::array::fmt_g(dy)
+            ),
+        );
+    }
+    Ok(s.vtk_cells())
+}
+
 #[export_module]
 pub mod solver_module {
     use super::*;
@@ -603,40 +680,68 @@ pub mod solver_module {
     }
 
     /// Writes every kept state as OVF 2.0 into `dir` (`m000_Mr.ovf`, … in sweep order, a
-    /// series for ParaView or Ubermag) and returns the paths.
+    /// series for mumax3 tools or Ubermag) and returns the paths.
     #[rhai_fn(global, name = "snapshots_to_ovf", return_raw, pure)]
     pub fn curve_snapshots_to_ovf(c: &mut SharedCurve, dir: &str) -> RResult<Array> {
         let f = "Curve.snapshots_to_ovf";
-        if c.snapshots.is_empty() {
-            return fail(
-                f,
-                "this curve kept no states (give solver::demag_curve the `snapshots` option)",
-            );
-        }
-        std::fs::create_dir_all(dir)
-            .map_err(|e| error(f, format!("cannot create the directory {dir}: {e}")))?;
-        c.snapshots
+        kept_states(f, c)?
             .iter()
             .enumerate()
             .map(|(k, s)| {
-                let name: String = s
-                    .label
-                    .chars()
-                    .map(|ch| {
-                        if ch.is_ascii_alphanumeric() || ch == '.' || ch == '-' {
-                            ch
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let path = std::path::Path::new(dir).join(format!("m{k:03}_{name}.ovf"));
+                let path = snapshot_path(f, dir, k, &s.label, "ovf")?;
                 s.state
                     .write_ovf(&path, OvfFormat::Binary4)
                     .map_err(error_in(f))?;
                 Ok(path.display().to_string().into())
             })
             .collect()
+    }
+
+    /// Writes every kept state as VTK image data into `dir` (`m000_Mr.vti`, … in sweep
+    /// order, each with the cell vectors `m`) and the series `snapshots.pvd`, which ParaView
+    /// opens as one data set stepping through the states (time = position in the sweep);
+    /// returns the paths, the series last.
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 2 });
+    /// let c = solver::demag_curve(s, #{ snapshots: "anchors", demag: false });
+    /// let paths = c.snapshots_to_vtk("states");
+    /// assert(paths.len() == c.snapshots.len() + 1, "a file per state and the series");
+    /// assert(paths[-1].ends_with("snapshots.pvd"), "the series last");
+    /// ```
+    #[rhai_fn(global, name = "snapshots_to_vtk", return_raw, pure)]
+    pub fn curve_snapshots_to_vtk(c: &mut SharedCurve, dir: &str) -> RResult<Array> {
+        curve_snapshots_to_vtk_with(c, dir, Map::new())
+    }
+
+    /// [`snapshots_to_vtk`] with `#{ structure: s }`: each file also holds the grains of
+    /// `s`, the structure the curve was computed on (cell arrays `grain`, `easy_axis`,
+    /// `psi`), to colour by grain and glyph m in one view.
+    #[rhai_fn(global, name = "snapshots_to_vtk", return_raw, pure)]
+    pub fn curve_snapshots_to_vtk_with(
+        c: &mut SharedCurve,
+        dir: &str,
+        opts: Map,
+    ) -> RResult<Array> {
+        let f = "Curve.snapshots_to_vtk";
+        let states = kept_states(f, c)?;
+        let with = vtk_structure(f, &states[0].state.mesh, opts)?;
+        let mut paths = Array::new();
+        let mut series = Vec::new();
+        for (k, s) in states.iter().enumerate() {
+            let path = snapshot_path(f, dir, k, &s.label, "vti")?;
+            s.state
+                .write_vtk(&path, with.clone())
+                .map_err(error_in(f))?;
+            let name = path.file_name().expect("a file name").to_string_lossy();
+            series.push((k as f64, name.into_owned()));
+            paths.push(path.display().to_string().into());
+        }
+        let pvd = std::path::Path::new(dir).join("snapshots.pvd");
+        crate::fsio::vtk::write_collection(&pvd, &series)
+            .map_err(|e| error(f, format!("cannot write {}: {e}", pvd.display())))?;
+        paths.push(pvd.display().to_string().into());
+        Ok(paths)
     }
 
     /// Applied fields h (units of HA), in sweep order.
@@ -790,6 +895,30 @@ pub mod solver_module {
     pub fn state_to_ovf(st: &mut SharedState, path: &str) -> RResult<()> {
         st.write_ovf(path, OvfFormat::Binary4)
             .map_err(error_in("State.to_ovf"))
+    }
+
+    /// Writes VTK XML image data (`.vti`, for ParaView or VisIt): the cell vectors `m` on
+    /// the grid, coordinates in nm.
+    #[rhai_fn(global, name = "to_vtk", return_raw, pure)]
+    pub fn state_to_vtk(st: &mut SharedState, path: &str) -> RResult<()> {
+        state_to_vtk_with(st, path, Map::new())
+    }
+
+    /// [`to_vtk`] with `#{ structure: s }`: the file also holds the grains of `s`, the
+    /// structure the state was computed on (cell arrays `grain`, `easy_axis`, `psi`).
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 2 });
+    /// let st = solver::relax(s, -0.3, #{ demag: false });
+    /// st.to_vtk("state.vti", #{ structure: s });
+    /// let text = io::read_text("state.vti");
+    /// assert(text.contains("Name=\"m\"") && text.contains("Name=\"grain\""), "m and the grains");
+    /// ```
+    #[rhai_fn(global, name = "to_vtk", return_raw, pure)]
+    pub fn state_to_vtk_with(st: &mut SharedState, path: &str, opts: Map) -> RResult<()> {
+        let f = "State.to_vtk";
+        let with = vtk_structure(f, &st.mesh, opts)?;
+        st.write_vtk(path, with).map_err(error_in(f))
     }
 
     /// Writes a PNG of m_y (red −1 … blue +1) with a colorbar.

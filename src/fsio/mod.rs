@@ -4,6 +4,7 @@
 //! previous file intact. Readers of foreign formats check sizes before allocating (`npy`).
 
 pub mod npy;
+pub mod vtk;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};

@@ -14,6 +14,7 @@ mod io_csv;
 mod io_native;
 mod io_npy;
 mod io_png;
+mod io_vtk;
 mod nearest;
 mod raster;
 mod regions;

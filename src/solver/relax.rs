@@ -1,6 +1,6 @@
 //! One field: minimise from a given (or uniform +y) state and keep the state with its
 //! energies per term; `write_ovf` saves m as OVF 2.0 (text or binary-4), readable by
-//! mumax3, OOMMF and Ubermag (m_z = 0).
+//! mumax3, OOMMF and Ubermag (m_z = 0), `write_vtk` as VTK image data for ParaView.
 
 use super::energy::{Energies, Energy, mean_m};
 use super::mesh::Mesh;
@@ -93,6 +93,32 @@ impl Relaxed {
             source,
         };
         crate::fsio::write_with(path, |w| self.write_ovf_to(w, format)).map_err(io)
+    }
+
+    /// Writes m (cell vectors `m`) and `with`, arrays of the same cells (a structure's
+    /// grains and axes), as VTK XML image data (`.vti`).
+    pub fn write_vtk(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        with: Vec<crate::fsio::vtk::CellArray>,
+    ) -> Result<(), SolverError> {
+        let path = path.as_ref();
+        let m = &self.mesh;
+        let grid = crate::fsio::vtk::Grid {
+            nx: m.nx,
+            ny: m.ny,
+            dx_nm: m.dx * 1e9,
+            dy_nm: m.dy * 1e9,
+        };
+        let mut arrays = vec![crate::fsio::vtk::CellArray::Vector("m", self.m())];
+        arrays.extend(with);
+        let title = format!("coercive state at h = ({}, {}) HA", self.h[0], self.h[1]);
+        crate::fsio::vtk::write_cells(path, grid, &title, arrays).map_err(|source| {
+            SolverError::Io {
+                path: path.display().to_string(),
+                source,
+            }
+        })
     }
 
     fn write_ovf_to(&self, w: &mut impl Write, format: OvfFormat) -> std::io::Result<()> {
