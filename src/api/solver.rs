@@ -217,6 +217,13 @@ pub fn state_figure(st: &Relaxed) -> FieldImage {
         .colorbar_label("m_y")
 }
 
+/// A vector per cell of `st`'s grid (`v(c)`, c = j·nx + i) as an array [3, ny, nx].
+fn vector_cells(st: &Relaxed, v: impl Fn(usize) -> [f64; 3]) -> NdArray {
+    let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+    let a = ndarray::Array3::from_shape_fn((3, ny, nx), |(k, j, i)| v(j * nx + i)[k]);
+    NdArray::new(a.into_dyn())
+}
+
 fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
     c.points.iter().map(f).collect()
 }
@@ -698,9 +705,9 @@ pub mod solver_module {
     }
 
     /// Writes every kept state as VTK image data into `dir` (`m000_Mr.vti`, … in sweep
-    /// order, each with the cell vectors `m`) and the series `snapshots.pvd`, which ParaView
-    /// opens as one data set stepping through the states (time = position in the sweep);
-    /// returns the paths, the series last.
+    /// order, each with the cell arrays of `State.to_vtk`) and the series `snapshots.pvd`,
+    /// which ParaView opens as one data set stepping through the states (time = position in
+    /// the sweep); returns the paths, the series last.
     ///
     /// ```rhai
     /// let s = grains::voronoi(#{ n: 16, grains: 3, seed: 2 });
@@ -849,10 +856,41 @@ pub mod solver_module {
     /// The relaxed magnetisation as an array [3, ny, nx] of (m_x, m_y, m_z).
     #[rhai_fn(global, get = "m", pure)]
     pub fn state_m(st: &mut SharedState) -> NdArray {
-        let (nx, ny) = (st.mesh.nx, st.mesh.ny);
         let m = st.m();
-        let a = ndarray::Array3::from_shape_fn((3, ny, nx), |(k, j, i)| m[j * nx + i][k]);
-        NdArray::new(a.into_dyn())
+        vector_cells(st, |c| m[c])
+    }
+
+    /// The effective field of every cell, all terms, as an array [3, ny, nx] (units of HA;
+    /// the z part is 0 in this in-plane model).
+    ///
+    /// ```rhai
+    /// // Aligned grains, saturated along +y, no demag: only anisotropy and field act.
+    /// let s = grains::voronoi(#{ n: 8, grains: 3, theta_deg: 0.0, seed: 1 });
+    /// let st = solver::relax(s, 0.25, #{ demag: false });
+    /// assert_close(st.h_eff[1].mean(), 1.25, 1e-9, "h_K + h along y");
+    /// assert(st.torque.abs().max() < 1e-9, "no torque on m ∥ h_eff");
+    /// ```
+    #[rhai_fn(global, get = "h_eff", pure)]
+    pub fn state_h_eff(st: &mut SharedState) -> NdArray {
+        let f = &st.fields.h_eff;
+        vector_cells(st, |c| [f[c][0], f[c][1], 0.0])
+    }
+
+    /// The demagnetising field of every cell as an array [3, ny, nx] (units of HA; zero
+    /// with `demag: false`).
+    #[rhai_fn(global, get = "h_demag", pure)]
+    pub fn state_h_demag(st: &mut SharedState) -> NdArray {
+        let f = &st.fields.h_demag;
+        vector_cells(st, |c| [f[c][0], f[c][1], 0.0])
+    }
+
+    /// The torque (m × h_eff)_z of every cell as an array [ny, nx] (units of HA): what the
+    /// descent drives below `tol`; its largest values mark where the state is still moving.
+    #[rhai_fn(global, get = "torque", pure)]
+    pub fn state_torque(st: &mut SharedState) -> NdArray {
+        let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+        let t = &st.fields.torque;
+        NdArray::new(ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| t[j * nx + i]).into_dyn())
     }
 
     /// Mean M/Ms along y.
@@ -897,8 +935,8 @@ pub mod solver_module {
             .map_err(error_in("State.to_ovf"))
     }
 
-    /// Writes VTK XML image data (`.vti`, for ParaView or VisIt): the cell vectors `m` on
-    /// the grid, coordinates in nm.
+    /// Writes VTK XML image data (`.vti`, for ParaView or VisIt), coordinates in nm: the
+    /// cell vectors `m`, `h_eff` and `h_demag` and the scalar `torque` (fields in HA).
     #[rhai_fn(global, name = "to_vtk", return_raw, pure)]
     pub fn state_to_vtk(st: &mut SharedState, path: &str) -> RResult<()> {
         state_to_vtk_with(st, path, Map::new())

@@ -121,6 +121,19 @@ impl Exchange {
         (&self.wx, &self.wy)
     }
 
+    /// Σ_j w_cj over the links of cell c: the Laplacian's −m_c part is this times m_c.
+    pub fn cell_weight(&self, c: usize) -> f64 {
+        let (i, j) = (c % self.nx, c / self.nx);
+        let mut w = self.wx[c] + self.wy[c];
+        if i > 0 {
+            w += self.wx[c - 1];
+        }
+        if j > 0 {
+            w += self.wy[c - self.nx];
+        }
+        w
+    }
+
     /// Σ_links w: with h = Σ_j w m_j the energy is this − ½Σ h·m.
     pub fn link_sum(&self) -> f64 {
         self.total

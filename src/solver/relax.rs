@@ -2,7 +2,7 @@
 //! energies per term; `write_ovf` saves m as OVF 2.0 (text or binary-4), readable by
 //! mumax3, OOMMF and Ubermag (m_z = 0), `write_vtk` as VTK image data for ParaView.
 
-use super::energy::{Energies, Energy, mean_m};
+use super::energy::{Energies, Energy, LocalFields, mean_m};
 use super::mesh::Mesh;
 use super::minimizer::{MinimizeOptions, StepStats, minimize};
 use super::problem::Problem;
@@ -19,6 +19,8 @@ pub struct Relaxed {
     pub phi: Vec<f64>,
     pub energies: Energies,
     pub stats: StepStats,
+    /// The effective field, its demag part and the torque of every cell.
+    pub fields: LocalFields,
 }
 
 /// OVF 2.0 data encoding.
@@ -55,12 +57,14 @@ pub fn relax(
     energy.set_split(super::fork::fits(1, rayon::current_num_threads()));
     let stats = minimize(&mut energy, &mut phi, h, opts)?;
     let energies = energy.energies(&phi, h)?;
+    let fields = energy.local_fields(&phi, h)?;
     Ok(Relaxed {
         mesh: *problem.mesh(),
         h,
         phi,
         energies,
         stats,
+        fields,
     })
 }
 
@@ -95,8 +99,9 @@ impl Relaxed {
         crate::fsio::write_with(path, |w| self.write_ovf_to(w, format)).map_err(io)
     }
 
-    /// Writes m (cell vectors `m`) and `with`, arrays of the same cells (a structure's
-    /// grains and axes), as VTK XML image data (`.vti`).
+    /// Writes m, the effective and demag fields (cell vectors `m`, `h_eff`, `h_demag`), the
+    /// torque (`torque`) and `with`, arrays of the same cells (a structure's grains and
+    /// axes), as VTK XML image data (`.vti`).
     pub fn write_vtk(
         &self,
         path: impl AsRef<std::path::Path>,
@@ -110,7 +115,15 @@ impl Relaxed {
             dx_nm: m.dx * 1e9,
             dy_nm: m.dy * 1e9,
         };
-        let mut arrays = vec![crate::fsio::vtk::CellArray::Vector("m", self.m())];
+        use crate::fsio::vtk::CellArray;
+        let in_plane = |v: &[[f64; 2]]| v.iter().map(|[x, y]| [*x, *y, 0.0]).collect();
+        let f = &self.fields;
+        let mut arrays = vec![
+            CellArray::Vector("m", self.m()),
+            CellArray::Vector("h_eff", in_plane(&f.h_eff)),
+            CellArray::Vector("h_demag", in_plane(&f.h_demag)),
+            CellArray::Scalar("torque", f.torque.clone()),
+        ];
         arrays.extend(with);
         let title = format!("coercive state at h = ({}, {}) HA", self.h[0], self.h[1]);
         crate::fsio::vtk::write_cells(path, grid, &title, arrays).map_err(|source| {
@@ -208,6 +221,13 @@ mod tests {
     fn relaxes_and_reports_energies() {
         let r = small();
         assert!(r.stats.converged && r.stats.torque < 1e-8);
+        // The torque map is the one the stopping rule read.
+        let largest = r.fields.torque.iter().fold(0.0f64, |a, t| a.max(t.abs()));
+        assert!(
+            (largest - r.stats.torque).abs() < 1e-12,
+            "{largest} {}",
+            r.stats.torque
+        );
         let e = r.energies;
         assert!(
             (e.total - (e.exchange + e.anisotropy + e.zeeman + e.demag)).abs()

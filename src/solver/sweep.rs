@@ -299,6 +299,7 @@ fn sweep_observed(
                 phi: phi.clone(),
                 energies: energy.energies(&phi, [0.0, h])?,
                 stats: s,
+                fields: energy.local_fields(&phi, [0.0, h])?,
             };
             kept.push(Snapshot { label, state });
         }
