@@ -224,6 +224,12 @@ fn vector_cells(st: &Relaxed, v: impl Fn(usize) -> [f64; 3]) -> NdArray {
     NdArray::new(a.into_dyn())
 }
 
+/// One value per cell of `st`'s grid as an array [ny, nx].
+fn scalar_cells(st: &Relaxed, v: &[f64]) -> NdArray {
+    let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+    NdArray::new(ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| v[j * nx + i]).into_dyn())
+}
+
 fn column<T>(c: &Curve, f: impl Fn(&crate::solver::CurvePoint) -> T) -> Vec<T> {
     c.points.iter().map(f).collect()
 }
@@ -888,9 +894,33 @@ pub mod solver_module {
     /// descent drives below `tol`; its largest values mark where the state is still moving.
     #[rhai_fn(global, get = "torque", pure)]
     pub fn state_torque(st: &mut SharedState) -> NdArray {
-        let (nx, ny) = (st.mesh.nx, st.mesh.ny);
-        let t = &st.fields.torque;
-        NdArray::new(ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| t[j * nx + i]).into_dyn())
+        scalar_cells(st, &st.fields.torque)
+    }
+
+    /// Each term's energy density per cell (J/m³) as a map of arrays [ny, nx]: `exchange`,
+    /// `anisotropy`, `zeeman`, `demag`; their means are the state's `energy`. The
+    /// exchange density marks the domain walls.
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 16, grains: 4, theta_deg: 60.0, seed: 3 });
+    /// let st = solver::relax(s, -0.2, #{});
+    /// let d = st.energy_density;
+    /// assert_close(d.exchange.mean(), st.energy.exchange, 1e-9, "mean of the map");
+    /// assert_close(d.demag.mean(), st.energy.demag, 1e-9, "mean of the map");
+    /// ```
+    #[rhai_fn(global, get = "energy_density", pure)]
+    pub fn state_energy_density(st: &mut SharedState) -> Map {
+        let d = &st.fields.energy_density;
+        let mut m = Map::new();
+        for (name, v) in [
+            ("exchange", &d.exchange),
+            ("anisotropy", &d.anisotropy),
+            ("zeeman", &d.zeeman),
+            ("demag", &d.demag),
+        ] {
+            m.insert(name.into(), Dynamic::from(scalar_cells(st, v)));
+        }
+        m
     }
 
     /// Mean M/Ms along y.
@@ -936,7 +966,8 @@ pub mod solver_module {
     }
 
     /// Writes VTK XML image data (`.vti`, for ParaView or VisIt), coordinates in nm: the
-    /// cell vectors `m`, `h_eff` and `h_demag` and the scalar `torque` (fields in HA).
+    /// cell vectors `m`, `h_eff` and `h_demag`, the scalar `torque` (fields in HA) and the
+    /// energy densities `e_exchange`, `e_anisotropy`, `e_zeeman`, `e_demag` (J/m³).
     #[rhai_fn(global, name = "to_vtk", return_raw, pure)]
     pub fn state_to_vtk(st: &mut SharedState, path: &str) -> RResult<()> {
         state_to_vtk_with(st, path, Map::new())

@@ -12,6 +12,9 @@ use super::problem::Problem;
 use super::{SolverError, check_cells, trig, zeeman};
 use std::ops::Range;
 
+mod local;
+pub use local::{Densities, LocalFields};
+
 /// Which energy terms enter (all on by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Terms {
@@ -56,19 +59,6 @@ pub struct Energies {
     pub zeeman: f64,
     pub demag: f64,
     pub total: f64,
-}
-
-/// The fields of a state, cell by cell (c = j·nx + i), in units of HA: what a
-/// micromagnetician maps to see where reversal starts.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LocalFields {
-    /// The effective field, every term together (with per-cell Ms, the cell's own field,
-    /// not the energy weight σ·h of the descent).
-    pub h_eff: Vec<[f64; 2]>,
-    /// Its demagnetising part (zero with demag off).
-    pub h_demag: Vec<[f64; 2]>,
-    /// (m × h_eff)_z: the torque the descent drives to zero (|torque| < tol when converged).
-    pub torque: Vec<f64>,
 }
 
 /// The energy evaluator of one problem: precomputed term weights, the shared demag kernel
@@ -363,44 +353,6 @@ impl Energy {
             0.0
         };
         Ok([ex, an, ze, de])
-    }
-
-    /// The effective field, its demag part and the torque of every cell at φ, field h.
-    pub fn local_fields(&mut self, phi: &[f64], h: [f64; 2]) -> Result<LocalFields, SolverError> {
-        check_cells("angles phi", phi, self.cells())?;
-        self.fields_at(phi, h, None)?;
-        // The descent's exchange field leaves out the Laplacian's −m_c part (parallel to m,
-        // no torque); a field reported is the whole one, so a uniform state has none.
-        if self.terms.exchange {
-            for c in 0..self.cells() {
-                let w = self.exchange.cell_weight(c);
-                self.hx[c] -= w * self.mx[c];
-                self.hy[c] -= w * self.my[c];
-            }
-        }
-        // The evaluation's fields carry each cell's σ (its energy weight): divide it out.
-        let sigma = |c: usize| self.sigma.as_ref().map_or(1.0, |s| s[c]);
-        let per_cell = |x: &[f64], y: &[f64]| -> Vec<[f64; 2]> {
-            (0..x.len())
-                .map(|c| [x[c] / sigma(c), y[c] / sigma(c)])
-                .collect()
-        };
-        let h_eff = per_cell(&self.hx, &self.hy);
-        let h_demag = if self.demag.is_some() {
-            per_cell(&self.dx, &self.dy)
-        } else {
-            vec![[0.0; 2]; self.cells()]
-        };
-        let torque = h_eff
-            .iter()
-            .zip(self.mx.iter().zip(&self.my))
-            .map(|([hx, hy], (mx, my))| mx * hy - my * hx)
-            .collect();
-        Ok(LocalFields {
-            h_eff,
-            h_demag,
-            torque,
-        })
     }
 
     /// Total reduced energy ε = E/(2K1V) (what `gradient` differentiates).
@@ -700,89 +652,19 @@ mod tests {
     use crate::solver::material::MU0;
     use crate::solver::{Material, Mesh};
 
-    fn close(a: f64, b: f64, tol: f64) -> bool {
+    /// |a − b| within `tol` of |b| (absolutely below 1).
+    pub(super) fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * b.abs().max(1.0)
     }
 
-    /// Uniform m ∥ +y on aligned and on 30° axes, without demag: no exchange field, the
-    /// anisotropy field (k·m)k and the applied field, and the torque of that field.
-    #[test]
-    fn local_fields_of_a_uniform_state_are_the_analytic_ones() {
-        let mesh = Mesh::paper(6, 4).unwrap();
-        let psi: Vec<f64> = (0..24)
-            .map(|c| if c % 2 == 0 { 0.0 } else { 0.5236 })
-            .collect();
-        let p = Problem::new(mesh, &psi)
-            .unwrap()
-            .with_terms(Terms::all().without_demag());
-        let mut e = Energy::new(&p, Precision::F64).unwrap();
-        let f = e.local_fields(&vec![0.0; 24], [0.1, -0.3]).unwrap();
-        for c in 0..24 {
-            let (s, k) = psi[c].sin_cos();
-            let want = [k * s + 0.1, k * k - 0.3];
-            assert!(close(f.h_eff[c][0], want[0], 1e-12) && close(f.h_eff[c][1], want[1], 1e-12));
-            assert_eq!(f.h_demag[c], [0.0, 0.0]);
-            // m = (0, 1): (m × h)_z = −h_x.
-            assert!(close(f.torque[c], -want[0], 1e-12));
-        }
-    }
-
-    /// A spiral along x, φ = q·x, with exchange alone: inside, the discrete Laplacian gives
-    /// w·(2cos q − 2)·m; at a free end one neighbour, w·(m_next − m).
-    #[test]
-    fn local_exchange_field_of_a_spiral_is_the_discrete_laplacian() {
-        let mesh = Mesh::paper(8, 1).unwrap();
-        let terms = Terms {
-            exchange: true,
-            anisotropy: false,
-            zeeman: false,
-            demag: false,
-        };
-        let p = Problem::new(mesh, &[0.0; 8]).unwrap().with_terms(terms);
-        let w = Material::nd2fe14b().exchange_weight(2e-9);
-        let q = 0.3;
-        let phi: Vec<f64> = (0..8).map(|i| q * i as f64).collect();
-        let f = Energy::new(&p, Precision::F64)
-            .unwrap()
-            .local_fields(&phi, [0.0, 0.0])
-            .unwrap();
-        let m = |i: usize| [phi[i].sin(), phi[i].cos()];
-        for i in 1..7 {
-            let want = m(i).map(|v| w * (2.0 * q.cos() - 2.0) * v);
-            assert!(close(f.h_eff[i][0], want[0], 1e-12) && close(f.h_eff[i][1], want[1], 1e-12));
-            assert!(f.torque[i].abs() < 1e-12, "inside, h ∥ m");
-        }
-        let end = [0, 1].map(|k| w * (m(1)[k] - m(0)[k]));
-        assert!(close(f.h_eff[0][0], end[0], 1e-12) && close(f.h_eff[0][1], end[1], 1e-12));
-        // The end cell is pulled towards its neighbour: (m × h)_z = ∂ε/∂φ_0 = −w sin q.
-        assert!(close(f.torque[0], -w * q.sin(), 1e-12));
-    }
-
-    /// The paper's 160 × 160 grid uniformly along +y: the mean demag field is Aharoni's
-    /// −N·Ms, in units of HA −N·μ0Ms²/(2K1); with Ms halved on every cell (the units still
-    /// the reference material's) half of it.
-    #[test]
-    fn local_demag_field_of_the_uniform_block_is_aharonis() {
-        let mesh = Mesh::paper(160, 160).unwrap();
+    /// An nx × ny problem of 2 nm cells with axes and angles that vary from cell to cell
+    /// without pattern, and those angles.
+    pub(super) fn scrambled(nx: usize, ny: usize) -> (Problem, Vec<f64>) {
+        let mesh = Mesh::new(nx, ny, 2e-9, 2e-9, 36e-6).unwrap();
         let n = mesh.cells();
-        let p = Problem::new(mesh, &vec![0.0; n]).unwrap();
-        let w = Material::nd2fe14b().demag_weight();
-        let mut e = Energy::new(&p, Precision::F32).unwrap();
-        let f = e.local_fields(&vec![0.0; n], [0.0, 0.0]).unwrap();
-        let mean = |k: usize| f.h_demag.iter().map(|v| v[k]).sum::<f64>() / n as f64;
-        assert!((mean(1) + 0.49790 * w).abs() < 1e-4 * w, "{}", mean(1) / w);
-        assert!(mean(0).abs() < 1e-6);
-        let half = Material {
-            ms: Material::nd2fe14b().ms / 2.0,
-            ..Material::nd2fe14b()
-        };
-        let soft = p.clone().with_cell_materials(vec![half; n]).unwrap();
-        let g = Energy::new(&soft, Precision::F32)
-            .unwrap()
-            .local_fields(&vec![0.0; n], [0.0, 0.0])
-            .unwrap();
-        let mean = g.h_demag.iter().map(|v| v[1]).sum::<f64>() / n as f64;
-        assert!((mean + 0.49790 * w / 2.0).abs() < 1e-4 * w, "{}", mean / w);
+        let psi: Vec<f64> = (0..n).map(|c| (c as f64 * 0.37).sin()).collect();
+        let phi: Vec<f64> = (0..n).map(|c| 2.0 * (c as f64 * 0.11).cos()).collect();
+        (Problem::new(mesh, &psi).unwrap(), phi)
     }
 
     /// Splitting an evaluation with a partner thread changes who computes, not what: the gradient
@@ -790,11 +672,8 @@ mod tests {
     /// thread count), with uniform and with per-cell material.
     #[test]
     fn split_evaluation_is_identical() {
-        let mesh = Mesh::new(37, 23, 2e-9, 2e-9, 36e-6).unwrap();
-        let n = mesh.cells();
-        let psi: Vec<f64> = (0..n).map(|c| (c as f64 * 0.37).sin()).collect();
-        let phi: Vec<f64> = (0..n).map(|c| 2.0 * (c as f64 * 0.11).cos()).collect();
-        let uniform = Problem::new(mesh, &psi).unwrap();
+        let (uniform, phi) = scrambled(37, 23);
+        let n = phi.len();
         let mixed = with_graded_ms(uniform.clone(), 0.3, 7);
         for p in [uniform, mixed] {
             let mut one = Energy::new(&p, Precision::F32).unwrap();

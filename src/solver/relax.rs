@@ -19,7 +19,7 @@ pub struct Relaxed {
     pub phi: Vec<f64>,
     pub energies: Energies,
     pub stats: StepStats,
-    /// The effective field, its demag part and the torque of every cell.
+    /// The effective field, its demag part, the torque and the energy densities per cell.
     pub fields: LocalFields,
 }
 
@@ -100,8 +100,8 @@ impl Relaxed {
     }
 
     /// Writes m, the effective and demag fields (cell vectors `m`, `h_eff`, `h_demag`), the
-    /// torque (`torque`) and `with`, arrays of the same cells (a structure's grains and
-    /// axes), as VTK XML image data (`.vti`).
+    /// torque (`torque`), the energy densities (`e_exchange`, … in J/m³) and `with`, arrays
+    /// of the same cells (a structure's grains and axes), as VTK XML image data (`.vti`).
     pub fn write_vtk(
         &self,
         path: impl AsRef<std::path::Path>,
@@ -123,6 +123,10 @@ impl Relaxed {
             CellArray::Vector("h_eff", in_plane(&f.h_eff)),
             CellArray::Vector("h_demag", in_plane(&f.h_demag)),
             CellArray::Scalar("torque", f.torque.clone()),
+            CellArray::Scalar("e_exchange", f.energy_density.exchange.clone()),
+            CellArray::Scalar("e_anisotropy", f.energy_density.anisotropy.clone()),
+            CellArray::Scalar("e_zeeman", f.energy_density.zeeman.clone()),
+            CellArray::Scalar("e_demag", f.energy_density.demag.clone()),
         ];
         arrays.extend(with);
         let title = format!("coercive state at h = ({}, {}) HA", self.h[0], self.h[1]);
