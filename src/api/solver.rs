@@ -224,6 +224,11 @@ fn vector_cells(st: &Relaxed, v: impl Fn(usize) -> [f64; 3]) -> NdArray {
     NdArray::new(a.into_dyn())
 }
 
+/// The local fields of `st`, for `f`.
+fn local(st: &Relaxed, f: &str) -> RResult<crate::solver::LocalFields> {
+    st.local_fields().map_err(error_in(f))
+}
+
 /// One value per cell of `st`'s grid as an array [ny, nx].
 fn scalar_cells(st: &Relaxed, v: &[f64]) -> NdArray {
     let (nx, ny) = (st.mesh.nx, st.mesh.ny);
@@ -876,25 +881,25 @@ pub mod solver_module {
     /// assert_close(st.h_eff[1].mean(), 1.25, 1e-9, "h_K + h along y");
     /// assert(st.torque.abs().max() < 1e-9, "no torque on m ∥ h_eff");
     /// ```
-    #[rhai_fn(global, get = "h_eff", pure)]
-    pub fn state_h_eff(st: &mut SharedState) -> NdArray {
-        let f = &st.fields.h_eff;
-        vector_cells(st, |c| [f[c][0], f[c][1], 0.0])
+    #[rhai_fn(global, get = "h_eff", return_raw, pure)]
+    pub fn state_h_eff(st: &mut SharedState) -> RResult<NdArray> {
+        let f = local(st, "State.h_eff")?.h_eff;
+        Ok(vector_cells(st, |c| [f[c][0], f[c][1], 0.0]))
     }
 
     /// The demagnetising field of every cell as an array [3, ny, nx] (units of HA; zero
     /// with `demag: false`).
-    #[rhai_fn(global, get = "h_demag", pure)]
-    pub fn state_h_demag(st: &mut SharedState) -> NdArray {
-        let f = &st.fields.h_demag;
-        vector_cells(st, |c| [f[c][0], f[c][1], 0.0])
+    #[rhai_fn(global, get = "h_demag", return_raw, pure)]
+    pub fn state_h_demag(st: &mut SharedState) -> RResult<NdArray> {
+        let f = local(st, "State.h_demag")?.h_demag;
+        Ok(vector_cells(st, |c| [f[c][0], f[c][1], 0.0]))
     }
 
     /// The torque (m × h_eff)_z of every cell as an array [ny, nx] (units of HA): what the
     /// descent drives below `tol`; its largest values mark where the state is still moving.
-    #[rhai_fn(global, get = "torque", pure)]
-    pub fn state_torque(st: &mut SharedState) -> NdArray {
-        scalar_cells(st, &st.fields.torque)
+    #[rhai_fn(global, get = "torque", return_raw, pure)]
+    pub fn state_torque(st: &mut SharedState) -> RResult<NdArray> {
+        Ok(scalar_cells(st, &local(st, "State.torque")?.torque))
     }
 
     /// Each term's energy density per cell (J/m³) as a map of arrays [ny, nx]: `exchange`,
@@ -908,9 +913,9 @@ pub mod solver_module {
     /// assert_close(d.exchange.mean(), st.energy.exchange, 1e-9, "mean of the map");
     /// assert_close(d.demag.mean(), st.energy.demag, 1e-9, "mean of the map");
     /// ```
-    #[rhai_fn(global, get = "energy_density", pure)]
-    pub fn state_energy_density(st: &mut SharedState) -> Map {
-        let d = &st.fields.energy_density;
+    #[rhai_fn(global, get = "energy_density", return_raw, pure)]
+    pub fn state_energy_density(st: &mut SharedState) -> RResult<Map> {
+        let d = &local(st, "State.energy_density")?.energy_density;
         let mut m = Map::new();
         for (name, v) in [
             ("exchange", &d.exchange),
@@ -920,7 +925,7 @@ pub mod solver_module {
         ] {
             m.insert(name.into(), Dynamic::from(scalar_cells(st, v)));
         }
-        m
+        Ok(m)
     }
 
     /// Mean M/Ms along y.

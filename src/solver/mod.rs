@@ -36,7 +36,7 @@ pub use anchors::{ANCHOR_NAMES, Anchor, Anchors, anchors};
 pub use batch::sweep_many;
 pub use cache::CurveCache;
 pub use demag::Precision;
-pub use energy::{Energies, Energy, Terms};
+pub use energy::{Energies, Energy, LocalFields, Terms};
 pub use material::Material;
 pub use mesh::Mesh;
 pub use minimizer::{Method, MinimizeOptions, StepStats, minimize};

@@ -9,7 +9,7 @@ use super::{SolverError, check_cells};
 /// A validated magnet: `psi[c]` is the easy-axis angle of cell `c = j*nx + i` (radians from
 /// +y towards +x). `material` is the reference that sets the units (HA, weights);
 /// `cell_materials`, when given, overrides the constants per cell.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     mesh: Mesh,
     psi: Vec<f64>,

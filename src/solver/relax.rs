@@ -2,12 +2,14 @@
 //! energies per term; `write_ovf` saves m as OVF 2.0 (text or binary-4), readable by
 //! mumax3, OOMMF and Ubermag (m_z = 0), `write_vtk` as VTK image data for ParaView.
 
+use super::demag::Precision;
 use super::energy::{Energies, Energy, LocalFields, mean_m};
 use super::mesh::Mesh;
 use super::minimizer::{MinimizeOptions, StepStats, minimize};
 use super::problem::Problem;
 use super::{SolverError, check_cells};
 use std::io::Write;
+use std::sync::Arc;
 
 /// A relaxed state.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +21,10 @@ pub struct Relaxed {
     pub phi: Vec<f64>,
     pub energies: Energies,
     pub stats: StepStats,
-    /// The effective field, its demag part, the torque and the energy densities per cell.
-    pub fields: LocalFields,
+    /// The problem it solves and the precision of its demag kernel, for its local fields
+    /// (shared by the states of one sweep).
+    pub problem: Arc<Problem>,
+    pub precision: Precision,
 }
 
 /// OVF 2.0 data encoding.
@@ -57,18 +61,24 @@ pub fn relax(
     energy.set_split(super::fork::fits(1, rayon::current_num_threads()));
     let stats = minimize(&mut energy, &mut phi, h, opts)?;
     let energies = energy.energies(&phi, h)?;
-    let fields = energy.local_fields(&phi, h)?;
     Ok(Relaxed {
         mesh: *problem.mesh(),
         h,
         phi,
         energies,
         stats,
-        fields,
+        problem: Arc::new(problem.clone()),
+        precision: opts.precision,
     })
 }
 
 impl Relaxed {
+    /// Its effective field, demag field, torque and energy densities, cell by cell (one
+    /// evaluation; computed on demand, so a kept state costs only its angles).
+    pub fn local_fields(&self) -> Result<LocalFields, SolverError> {
+        Energy::new(&self.problem, self.precision)?.local_fields(&self.phi, self.h)
+    }
+
     /// Mean (m_x, m_y).
     pub fn mean_m(&self) -> [f64; 2] {
         mean_m(&self.phi)
@@ -117,7 +127,7 @@ impl Relaxed {
         };
         use crate::fsio::vtk::CellArray;
         let in_plane = |v: &[[f64; 2]]| v.iter().map(|[x, y]| [*x, *y, 0.0]).collect();
-        let f = &self.fields;
+        let f = self.local_fields()?;
         let mut arrays = vec![
             CellArray::Vector("m", self.m()),
             CellArray::Vector("h_eff", in_plane(&f.h_eff)),
@@ -226,7 +236,12 @@ mod tests {
         let r = small();
         assert!(r.stats.converged && r.stats.torque < 1e-8);
         // The torque map is the one the stopping rule read.
-        let largest = r.fields.torque.iter().fold(0.0f64, |a, t| a.max(t.abs()));
+        let largest = r
+            .local_fields()
+            .unwrap()
+            .torque
+            .iter()
+            .fold(0.0f64, |a, t| a.max(t.abs()));
         assert!(
             (largest - r.stats.torque).abs() < 1e-12,
             "{largest} {}",

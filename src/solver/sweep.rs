@@ -12,6 +12,7 @@ use super::problem::Problem;
 use super::relax::Relaxed;
 use super::snapshots::{Picker, Snapshot, Snapshots};
 use crate::progress::Progress;
+use std::sync::Arc;
 
 /// Field schedule and minimiser settings of a sweep.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -216,7 +217,9 @@ pub fn sweep_keeping(
     let mut energy = Energy::new(problem, opts.min.precision)?;
     energy.set_split(super::fork::fits(1, rayon::current_num_threads()));
     let progress = Progress::new(opts.fields()?.len() as u64, "curve");
-    let curve = sweep_observed(&mut energy, opts, snapshots, Some(&progress));
+    // The kept states share one copy of the problem, for their local fields.
+    let keep = (*snapshots != Snapshots::None).then(|| (snapshots, Arc::new(problem.clone())));
+    let curve = sweep_observed(&mut energy, opts, keep, Some(&progress));
     progress.finish();
     curve
 }
@@ -236,16 +239,21 @@ pub fn sweep_with_kernel(
 
 /// [`sweep`] on a prepared evaluator.
 pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, SolverError> {
-    sweep_observed(energy, opts, &Snapshots::None, None)
+    sweep_observed(energy, opts, None, None)
 }
 
+/// The sweep on `energy`, keeping the states `keep` asks for (of its problem).
 fn sweep_observed(
     energy: &mut Energy,
     opts: &SweepOptions,
-    snapshots: &Snapshots,
+    keep: Option<(&Snapshots, Arc<Problem>)>,
     progress: Option<&Progress>,
 ) -> Result<Curve, SolverError> {
     let fields = opts.fields()?;
+    let (snapshots, problem) = match keep {
+        Some((s, p)) => (s, Some(p)),
+        None => (&Snapshots::None, None),
+    };
     let mut picker = Picker::new(snapshots, &fields)?;
     let mut kept = vec![];
     let min = opts.min.validated()?;
@@ -292,16 +300,21 @@ fn sweep_observed(
             torque: s.torque,
             converged: s.converged,
         });
-        for label in picker.labels(k, h, my) {
-            let state = Relaxed {
-                mesh: energy.mesh(),
-                h: [0.0, h],
-                phi: phi.clone(),
-                energies: energy.energies(&phi, [0.0, h])?,
-                stats: s,
-                fields: energy.local_fields(&phi, [0.0, h])?,
-            };
-            kept.push(Snapshot { label, state });
+        let labels = picker.labels(k, h, my);
+        // Without a problem to keep, no snapshots were asked for and there are no labels.
+        if let Some(problem) = &problem {
+            for label in labels {
+                let state = Relaxed {
+                    mesh: energy.mesh(),
+                    h: [0.0, h],
+                    phi: phi.clone(),
+                    energies: energy.energies(&phi, [0.0, h])?,
+                    stats: s,
+                    problem: problem.clone(),
+                    precision: min.precision,
+                };
+                kept.push(Snapshot { label, state });
+            }
         }
         if let Some(p) = progress {
             p.inc(1);
