@@ -106,7 +106,12 @@ impl Material {
     /// Converts a reduced energy (units of 2K1V, summed over cells) into a mean energy
     /// density in J/m³ over the `mesh`.
     pub fn energy_density(&self, reduced: f64, mesh: &Mesh) -> f64 {
-        reduced * 2.0 * self.k1 / mesh.cells() as f64
+        reduced * self.cell_density_unit() / mesh.cells() as f64
+    }
+
+    /// The energy density in J/m³ of one cell's reduced energy of 1 (units of 2K1V_cell).
+    pub fn cell_density_unit(&self) -> f64 {
+        2.0 * self.k1
     }
 }
 

@@ -38,16 +38,14 @@ impl Energy {
         let n = self.cells();
         let (mx, my) = (&self.mx, &self.my);
         let dot = |hx: &[f64], hy: &[f64], c: usize| hx[c] * mx[c] + hy[c] * my[c];
-        // Reduced energy per cell (units of 2K1 V_cell) to J/m³.
-        let to_density = 2.0 * self.material.k1;
-        // A quadratic term's energy is −½ h·m per cell, h its own (σ-weighted) field.
-        let quadratic = |add: &dyn Fn(&mut [f64], &mut [f64])| -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let to_density = self.material.cell_density_unit();
+        // A quadratic term's density is −½ h·m per cell, h its own (σ-weighted) field.
+        let quadratic = |add: &dyn Fn(&mut [f64], &mut [f64])| -> Vec<f64> {
             let (mut hx, mut hy) = (vec![0.0; n], vec![0.0; n]);
             add(&mut hx, &mut hy);
-            let e = (0..n)
+            (0..n)
                 .map(|c| -0.5 * dot(&hx, &hy, c) * to_density)
-                .collect();
-            (hx, hy, e)
+                .collect()
         };
         let mut density = Densities {
             exchange: vec![0.0; n],
@@ -61,7 +59,7 @@ impl Energy {
         let mut hy = self.hy.clone();
         if self.terms.exchange {
             let ex = &self.exchange;
-            let (_, _, e) = quadratic(&|hx, hy| ex.add_field(mx, my, 0..n, hx, hy));
+            let e = quadratic(&|hx, hy| ex.add_field(mx, my, 0..n, hx, hy));
             for c in 0..n {
                 let w = ex.cell_weight(c);
                 hx[c] -= w * mx[c];
@@ -72,7 +70,7 @@ impl Energy {
         }
         if self.terms.anisotropy {
             let an = &self.anisotropy;
-            density.anisotropy = quadratic(&|hx, hy| an.add_field(mx, my, 0..n, hx, hy)).2;
+            density.anisotropy = quadratic(&|hx, hy| an.add_field(mx, my, 0..n, hx, hy));
         }
         if self.terms.zeeman {
             let sigma = self.sigma.as_deref();
