@@ -210,7 +210,7 @@ pub const STATE_FIGURE_SIZE: (u32, u32) = (640, 560);
 /// The figure of a relaxed state (`st.to_png(path)`, and a State shown in a notebook): m_y
 /// (red −1 … blue +1) with a colorbar.
 pub fn state_figure(st: &Relaxed) -> FieldImage {
-    let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+    let (nx, ny) = (st.mesh().nx, st.mesh().ny);
     let my = ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| st.phi[j * nx + i].cos());
     FieldImage::new(my.view())
         .title(format!("m_y at h = {}", crate::array::fmt_g(st.h[1])))
@@ -219,7 +219,7 @@ pub fn state_figure(st: &Relaxed) -> FieldImage {
 
 /// A vector per cell of `st`'s grid (`v(c)`, c = j·nx + i) as an array [3, ny, nx].
 fn vector_cells(st: &Relaxed, v: impl Fn(usize) -> [f64; 3]) -> NdArray {
-    let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+    let (nx, ny) = (st.mesh().nx, st.mesh().ny);
     let a = ndarray::Array3::from_shape_fn((3, ny, nx), |(k, j, i)| v(j * nx + i)[k]);
     NdArray::new(a.into_dyn())
 }
@@ -231,7 +231,7 @@ fn local(st: &Relaxed, f: &str) -> RResult<crate::solver::LocalFields> {
 
 /// One value per cell of `st`'s grid as an array [ny, nx].
 fn scalar_cells(st: &Relaxed, v: &[f64]) -> NdArray {
-    let (nx, ny) = (st.mesh.nx, st.mesh.ny);
+    let (nx, ny) = (st.mesh().nx, st.mesh().ny);
     NdArray::new(ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| v[j * nx + i]).into_dyn())
 }
 
@@ -250,17 +250,15 @@ fn kept_states<'c>(f: &str, c: &'c Curve) -> RResult<&'c [crate::solver::Snapsho
     Ok(&c.snapshots)
 }
 
-/// `dir`, made when missing, and the path of kept state `k` labelled `label` in it with
-/// extension `ext` (`m003_Hk80.ovf`; other characters of a label become `_`).
-fn snapshot_path(
-    f: &str,
-    dir: &str,
-    k: usize,
-    label: &str,
-    ext: &str,
-) -> RResult<std::path::PathBuf> {
+/// Makes `dir` for the kept states' files (once everything else is checked).
+fn snapshots_dir(f: &str, dir: &str) -> RResult<()> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| error(f, format!("cannot create the directory {dir}: {e}")))?;
+        .map_err(|e| error(f, format!("cannot create the directory {dir}: {e}")))
+}
+
+/// The file in `dir` of kept state `k` labelled `label`, with extension `ext`
+/// (`m003_Hk80.ovf`; other characters of a label become `_`).
+fn snapshot_path(dir: &str, k: usize, label: &str, ext: &str) -> std::path::PathBuf {
     let name: String = label
         .chars()
         .map(|ch| {
@@ -271,7 +269,7 @@ fn snapshot_path(
             }
         })
         .collect();
-    Ok(std::path::Path::new(dir).join(format!("m{k:03}_{name}.{ext}")))
+    std::path::Path::new(dir).join(format!("m{k:03}_{name}.{ext}"))
 }
 
 /// The cell arrays of the `structure` option (its grains and easy axes) for a VTK file of
@@ -642,14 +640,14 @@ pub mod solver_module {
                 let set = &setup.set;
                 let p = setup.problem(f, &s)?;
                 if let Some(st) = &from
-                    && st.mesh != *p.mesh()
+                    && st.mesh() != p.mesh()
                 {
                     return fail(
                         f,
                         format!(
                             "the `from` State is of a {}×{} grid, the structure {}×{}",
-                            st.mesh.nx,
-                            st.mesh.ny,
+                            st.mesh().nx,
+                            st.mesh().ny,
                             p.mesh().nx,
                             p.mesh().ny
                         ),
@@ -702,11 +700,13 @@ pub mod solver_module {
     #[rhai_fn(global, name = "snapshots_to_ovf", return_raw, pure)]
     pub fn curve_snapshots_to_ovf(c: &mut SharedCurve, dir: &str) -> RResult<Array> {
         let f = "Curve.snapshots_to_ovf";
-        kept_states(f, c)?
+        let states = kept_states(f, c)?;
+        snapshots_dir(f, dir)?;
+        states
             .iter()
             .enumerate()
             .map(|(k, s)| {
-                let path = snapshot_path(f, dir, k, &s.label, "ovf")?;
+                let path = snapshot_path(dir, k, &s.label, "ovf");
                 s.state
                     .write_ovf(&path, OvfFormat::Binary4)
                     .map_err(error_in(f))?;
@@ -743,11 +743,12 @@ pub mod solver_module {
     ) -> RResult<Array> {
         let f = "Curve.snapshots_to_vtk";
         let states = kept_states(f, c)?;
-        let with = vtk_structure(f, &states[0].state.mesh, opts)?;
+        let with = vtk_structure(f, states[0].state.mesh(), opts)?;
+        snapshots_dir(f, dir)?;
         let mut paths = Array::new();
         let mut series = Vec::new();
         for (k, s) in states.iter().enumerate() {
-            let path = snapshot_path(f, dir, k, &s.label, "vti")?;
+            let path = snapshot_path(dir, k, &s.label, "vti");
             s.state
                 .write_vtk(&path, with.clone())
                 .map_err(error_in(f))?;
@@ -991,7 +992,7 @@ pub mod solver_module {
     #[rhai_fn(global, name = "to_vtk", return_raw, pure)]
     pub fn state_to_vtk_with(st: &mut SharedState, path: &str, opts: Map) -> RResult<()> {
         let f = "State.to_vtk";
-        let with = vtk_structure(f, &st.mesh, opts)?;
+        let with = vtk_structure(f, st.mesh(), opts)?;
         st.write_vtk(path, with).map_err(error_in(f))
     }
 

@@ -83,18 +83,15 @@ pub fn write_cells(path: &Path, grid: Grid, title: &str, arrays: Vec<CellArray>)
 /// Writes a ParaView collection to `path`, atomically: the files (relative to `path`'s
 /// directory) at their times, in order.
 pub fn write_collection(path: &Path, files: &[(f64, String)]) -> io::Result<()> {
-    use std::fmt::Write;
     let mut s = String::from(
         "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"0.1\" \
          byte_order=\"LittleEndian\">\n  <Collection>\n",
     );
     for (t, file) in files {
-        writeln!(
-            s,
-            "    <DataSet timestep=\"{t}\" group=\"\" part=\"0\" file=\"{}\"/>",
+        s += &format!(
+            "    <DataSet timestep=\"{t}\" group=\"\" part=\"0\" file=\"{}\"/>\n",
             escape(file)
-        )
-        .expect("writing to a String");
+        );
     }
     s.push_str("  </Collection>\n</VTKFile>\n");
     super::write(path, s)

@@ -9,7 +9,7 @@ use std::path::Path;
 
 impl Structure {
     /// The grid as VTK files give it.
-    pub fn vtk_grid(&self) -> Grid {
+    fn vtk_grid(&self) -> Grid {
         Grid {
             nx: self.nx(),
             ny: self.ny(),

@@ -14,7 +14,6 @@ use std::sync::Arc;
 /// A relaxed state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Relaxed {
-    pub mesh: Mesh,
     /// Applied field (units of HA).
     pub h: [f64; 2],
     /// Per-cell angles φ, m = (sin φ, cos φ, 0).
@@ -62,7 +61,6 @@ pub fn relax(
     let stats = minimize(&mut energy, &mut phi, h, opts)?;
     let energies = energy.energies(&phi, h)?;
     Ok(Relaxed {
-        mesh: *problem.mesh(),
         h,
         phi,
         energies,
@@ -73,6 +71,11 @@ pub fn relax(
 }
 
 impl Relaxed {
+    /// The grid it lives on (its problem's).
+    pub fn mesh(&self) -> &Mesh {
+        self.problem.mesh()
+    }
+
     /// Its effective field, demag field, torque and energy densities, cell by cell (one
     /// evaluation; computed on demand, so a kept state costs only its angles).
     pub fn local_fields(&self) -> Result<LocalFields, SolverError> {
@@ -118,7 +121,7 @@ impl Relaxed {
         with: Vec<crate::fsio::vtk::CellArray>,
     ) -> Result<(), SolverError> {
         let path = path.as_ref();
-        let m = &self.mesh;
+        let m = self.mesh();
         let grid = crate::fsio::vtk::Grid {
             nx: m.nx,
             ny: m.ny,
@@ -149,7 +152,7 @@ impl Relaxed {
     }
 
     fn write_ovf_to(&self, w: &mut impl Write, format: OvfFormat) -> std::io::Result<()> {
-        let m = &self.mesh;
+        let m = self.mesh();
         let head = [
             "# OOMMF OVF 2.0".to_string(),
             "# Segment count: 1".into(),

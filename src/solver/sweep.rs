@@ -305,7 +305,6 @@ fn sweep_observed(
         if let Some(problem) = &problem {
             for label in labels {
                 let state = Relaxed {
-                    mesh: energy.mesh(),
                     h: [0.0, h],
                     phi: phi.clone(),
                     energies: energy.energies(&phi, [0.0, h])?,
