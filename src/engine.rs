@@ -34,6 +34,7 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_type_with_name::<api::grains::SharedSample>("Sample");
     engine.register_type_with_name::<api::solver::SharedCurve>("Curve");
     engine.register_type_with_name::<api::solver::SharedState>("State");
+    engine.register_type_with_name::<api::forc::SharedForc>("Forc");
     engine.register_type_with_name::<api::data::SharedDataset>("Dataset");
     engine.register_iterator_result::<api::data::SharedDataset, rhai::Map>();
     engine.register_type_with_name::<api::vae::SharedVae>("Vae");

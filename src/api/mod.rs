@@ -10,6 +10,7 @@ pub mod core;
 pub mod data;
 pub mod design;
 pub mod ensemble;
+pub mod forc;
 pub mod grains;
 pub mod graphnet;
 pub mod io;

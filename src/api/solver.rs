@@ -130,7 +130,7 @@ pub(crate) struct Setup {
 
 impl Setup {
     /// The problem of structure `s`: its cells' materials, then the boundary phase.
-    fn problem(&self, func: &str, s: &SharedStructure) -> RResult<Problem> {
+    pub(crate) fn problem(&self, func: &str, s: &SharedStructure) -> RResult<Problem> {
         let cells = self.grains.cells(func, s)?;
         s.problem_with(&self.set, cells).map_err(error_in(func))
     }
@@ -1018,7 +1018,9 @@ pub mod solver_module {
 
 pub fn module() -> Module {
     let mut m = exported_module!(solver_module);
+    m.combine_flatten(exported_module!(super::forc::forc_module));
     m.set_custom_type::<SharedCurve>("Curve");
+    m.set_custom_type::<super::forc::SharedForc>("Forc");
     m.set_custom_type::<SharedState>("State");
     m
 }

@@ -62,6 +62,18 @@ pub fn sweep_many_on(
         .collect())
 }
 
+/// A pool of `threads` threads (0 = all cores) for the solver's parallel work.
+pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool, SolverError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| SolverError::BadOption {
+            name: "threads",
+            value: format!("{threads} ({e})"),
+            expected: "a thread count the system can start",
+        })
+}
+
 /// [`sweep_many`] taking finished curves from `cache` and keeping each new one there as
 /// soon as it finishes, so that what finished survives an error or interrupt.
 pub fn sweep_many_cached(
@@ -78,14 +90,7 @@ pub fn sweep_many_cached(
             kernels.push(DemagKernel::cached(p.mesh(), opts.min.precision)?);
         }
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| SolverError::BadOption {
-            name: "threads",
-            value: format!("{threads} ({e})"),
-            expected: "a thread count the system can start",
-        })?;
+    let pool = pool(threads)?;
     // Each curve splits its evaluations with a partner thread of its own (the pool's
     // worker runs one half) when there are threads for both.
     let split = crate::solver::fork::fits(problems.len(), pool.current_num_threads());

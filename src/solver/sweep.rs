@@ -219,7 +219,7 @@ pub fn sweep_keeping(
     let progress = Progress::new(opts.fields()?.len() as u64, "curve");
     // The kept states share one copy of the problem, for their local fields.
     let keep = (*snapshots != Snapshots::None).then(|| (snapshots, Arc::new(problem.clone())));
-    let curve = sweep_observed(&mut energy, opts, keep, Some(&progress));
+    let curve = sweep_observed(&mut energy, opts, Start::Saturated, keep, Some(&progress));
     progress.finish();
     curve
 }
@@ -239,13 +239,24 @@ pub fn sweep_with_kernel(
 
 /// [`sweep`] on a prepared evaluator.
 pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, SolverError> {
-    sweep_observed(energy, opts, None, None)
+    sweep_observed(energy, opts, Start::Saturated, None, None)
 }
 
-/// The sweep on `energy`, keeping the states `keep` asks for (of its problem).
-fn sweep_observed(
+/// Where a sweep starts, and whether it hands back its states.
+pub(crate) enum Start<'a> {
+    /// m ∥ +y everywhere (the demagnetisation curve).
+    Saturated,
+    /// m ∥ +y, with the angles of every step's relaxed state pushed onto the vector.
+    SaturatedTracing(&'a mut Vec<Vec<f64>>),
+    /// These angles, one per cell (a reversal curve starts from a state of another sweep).
+    From(&'a [f64]),
+}
+
+/// The sweep on `energy` from `start`, keeping the states `keep` asks for (of its problem).
+pub(crate) fn sweep_observed(
     energy: &mut Energy,
     opts: &SweepOptions,
+    start: Start,
     keep: Option<(&Snapshots, Arc<Problem>)>,
     progress: Option<&Progress>,
 ) -> Result<Curve, SolverError> {
@@ -258,7 +269,14 @@ fn sweep_observed(
     let mut kept = vec![];
     let min = opts.min.validated()?;
     let t0 = std::time::Instant::now();
-    let mut phi = vec![0.0; energy.cells()];
+    let (mut phi, mut trace) = match start {
+        Start::Saturated => (vec![0.0; energy.cells()], None),
+        Start::SaturatedTracing(t) => (vec![0.0; energy.cells()], Some(t)),
+        Start::From(init) => {
+            super::check_cells("start angles", init, energy.cells())?;
+            (init.to_vec(), None)
+        }
+    };
     // Previous converged state and whether its change may be extrapolated.
     let mut prev: Vec<f64> = Vec::new();
     let mut delta = vec![0.0; phi.len()];
@@ -290,6 +308,9 @@ fn sweep_observed(
             }
             prev.clear();
             prev.extend_from_slice(&phi);
+        }
+        if let Some(t) = trace.as_mut() {
+            t.push(phi.clone());
         }
         let [mx, my] = mean_m(&phi);
         points.push(CurvePoint {

@@ -1,0 +1,176 @@
+//! `solver::forc`: a magnet's first-order reversal curves and their distribution
+//! (docs/physics.md §3.9), in the `solver` namespace.
+
+use super::grains::SharedStructure;
+use super::opts::Opts;
+use super::solver::SharedCurve;
+use super::{RResult, error_in, fail};
+use crate::array::NdArray;
+use crate::solver::Forc;
+use crate::solver::tensor::Backend;
+use rhai::plugin::*;
+use rhai::{Array, Map};
+use std::sync::Arc;
+
+pub type SharedForc = Arc<Forc>;
+
+/// A 1-D array of `v`.
+fn column(v: Vec<f64>) -> NdArray {
+    NdArray::new(ndarray::Array1::from(v).into_dyn())
+}
+
+#[export_module]
+pub mod forc_module {
+    use super::*;
+
+    /// The first-order reversal curves of a structure with default settings: h = +1 → −1
+    /// in steps of 0.05 HA, and back up to +1 from each of those fields.
+    #[rhai_fn(name = "forc", return_raw)]
+    pub fn forc_default(ctx: NativeCallContext, s: SharedStructure) -> RResult<SharedForc> {
+        forc(ctx, s, Map::new())
+    }
+
+    /// First-order reversal curves: from m ∥ +y the field falls from `h_start` (default 1)
+    /// to `h_end` (−1) in steps of `h_step` (0.05 HA; one reversal curve per step, so the
+    /// cost grows as 1/h_step²), and from the state at each of those fields h_r it rises
+    /// back to `h_start` on the same fields. The reversal curves run side by side on the
+    /// cores. Other options as `solver::demag_curve` (tol, material, terms…; the plain
+    /// solver only, no `snapshots`). Reversal curves are not cached; an interrupt stops
+    /// the whole set.
+    ///
+    /// ```rhai
+    /// // One grain without demagnetisation: a Stoner–Wohlfarth particle.
+    /// let s = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 60.0, seed: 3 });
+    /// let f = solver::forc(s, #{ h_step: 0.1, demag: false });
+    /// assert(f.reversals.len() == f.h_r.len() && f.h_r.len() == 21, "one curve per field");
+    /// // Above its switching field the particle retraces the descending branch.
+    /// let back = f.reversals[5];
+    /// assert(back.h[0] == f.h_r[5] && back.h[5] == 1.0, "from h_r = 0.5 up to h_start");
+    /// assert_close(back.my[5], f.descending.my[0], 1e-4, "back at saturation");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn forc(ctx: NativeCallContext, s: SharedStructure, opts: Map) -> RResult<SharedForc> {
+        let f = "solver::forc";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut opts = opts;
+                if opts.contains_key("snapshots") {
+                    return fail(f, "option `snapshots` belongs to solver::demag_curve");
+                }
+                opts.entry("h_step".into()).or_insert(Dynamic::from(0.05));
+                let setup = super::super::solver::setup(f, opts)?;
+                if let Backend::Tensor(_) = setup.set.backend {
+                    return fail(
+                        f,
+                        "reversal curves need the plain solver (backend: \"plain\"): the tensor \
+                         backend starts every curve saturated",
+                    );
+                }
+                let p = setup.problem(f, &s)?;
+                crate::solver::forc(&p, &setup.set.sweep, crate::settings::threads())
+                    .map(Arc::new)
+                    .map_err(error_in(f))
+            })(),
+        )
+    }
+
+    /// The reversal fields h_r (the descending branch's fields), one per reversal curve.
+    #[rhai_fn(global, get = "h_r", pure)]
+    pub fn forc_h_r(f: &mut SharedForc) -> NdArray {
+        column(f.reversal_fields())
+    }
+
+    /// The descending branch (a Curve from h_start to h_end).
+    #[rhai_fn(global, get = "descending", pure)]
+    pub fn forc_descending(f: &mut SharedForc) -> SharedCurve {
+        Arc::new(f.descending.clone())
+    }
+
+    /// The reversal curves, one Curve per reversal field, each rising from h_r to h_start.
+    #[rhai_fn(global, get = "reversals", pure)]
+    pub fn forc_reversals(f: &mut SharedForc) -> Array {
+        f.reversals
+            .iter()
+            .map(|c| Dynamic::from(Arc::new(c.clone())))
+            .collect()
+    }
+
+    /// Gradient evaluations of the whole set.
+    #[rhai_fn(global, get = "evaluations", pure)]
+    pub fn forc_evaluations(f: &mut SharedForc) -> i64 {
+        f.evaluations() as i64
+    }
+
+    /// Field steps, over all curves, that hit the iteration cap.
+    #[rhai_fn(global, get = "non_converged", pure)]
+    pub fn forc_non_converged(f: &mut SharedForc) -> i64 {
+        f.non_converged() as i64
+    }
+
+    /// Wall-clock seconds of the whole set.
+    #[rhai_fn(global, get = "seconds", pure)]
+    pub fn forc_seconds(f: &mut SharedForc) -> f64 {
+        f.seconds
+    }
+
+    /// The FORC distribution with smoothing factor 2: see `distribution(#{ smoothing })`.
+    #[rhai_fn(global, name = "distribution", return_raw, pure)]
+    pub fn forc_distribution_default(f: &mut SharedForc) -> RResult<Map> {
+        forc_distribution(f, Map::new())
+    }
+
+    /// The FORC distribution ρ = −½ ∂²M/∂h_r∂h (Ms/HA²) at every point (h_r, h ≥ h_r) of
+    /// the fields' lattice whose smoothing window lies inside it: a map of 1-D arrays
+    /// `h_r`, `h`, `h_c` = (h − h_r)/2, `h_u` = (h + h_r)/2 and `rho`. Each ρ is the mixed
+    /// term of a quadratic surface fitted to M over (2·smoothing + 1)² lattice points
+    /// (option `smoothing`, default 2; 1 = the central difference); below h_r a curve is
+    /// extended by its first value, so reversible magnetisation shows on h = h_r.
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 60.0, seed: 3 });
+    /// let f = solver::forc(s, #{ h_step: 0.1, demag: false });
+    /// let d = f.distribution(#{ smoothing: 1 });
+    /// // The particle's switching is one peak at h_u ≈ 0, h_c ≈ its switching field.
+    /// let k = argmax(d.rho);
+    /// assert(d.h_u[k].abs() <= 0.05 + 1e-9, "no interaction field in a single particle");
+    /// let hc = solver::demag_curve(s, #{ h_step: 0.1, demag: false }).anchors().Hc;
+    /// assert_close(d.h_c[k], hc, 0.1, "the switching field, within a step");
+    /// ```
+    #[rhai_fn(global, name = "distribution", return_raw, pure)]
+    pub fn forc_distribution(f: &mut SharedForc, opts: Map) -> RResult<Map> {
+        let name = "Forc.distribution";
+        let mut o = Opts::new(name, opts);
+        let smoothing = o.int("smoothing", 2, 1, 1000)? as usize;
+        o.finish()?;
+        let d = f.distribution(smoothing).map_err(error_in(name))?;
+        let mut m = Map::new();
+        m.insert("h_c".into(), Dynamic::from(column(d.h_c)));
+        m.insert("h_u".into(), Dynamic::from(column(d.h_u)));
+        m.insert("h_r".into(), Dynamic::from(column(d.h_r)));
+        m.insert("h".into(), Dynamic::from(column(d.h)));
+        m.insert("rho".into(), Dynamic::from(column(d.rho)));
+        Ok(m)
+    }
+
+    /// Writes the reversal curves as one CSV table: k (the curve), h_r, h, my, mx,
+    /// iterations, torque, converged.
+    #[rhai_fn(global, name = "to_csv", return_raw, pure)]
+    pub fn forc_to_csv(f: &mut SharedForc, path: &str) -> RResult<()> {
+        f.write_csv(path).map_err(error_in("Forc.to_csv"))
+    }
+
+    /// One-line description.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn forc_to_string(f: &mut SharedForc) -> String {
+        let h = f.reversal_fields();
+        format!(
+            "Forc({} reversal curves, h_r {} … {}, {} evaluations, {} not converged)",
+            f.reversals.len(),
+            crate::array::fmt_g(h.first().copied().unwrap_or(f64::NAN)),
+            crate::array::fmt_g(h.last().copied().unwrap_or(f64::NAN)),
+            f.evaluations(),
+            f.non_converged()
+        )
+    }
+}
