@@ -6,6 +6,7 @@ use super::opts::Opts;
 use super::solver::SharedCurve;
 use super::{RResult, error_in, fail};
 use crate::array::NdArray;
+use crate::plot::Plot;
 use crate::solver::Forc;
 use crate::solver::tensor::Backend;
 use rhai::plugin::*;
@@ -151,6 +152,15 @@ pub mod forc_module {
         m.insert("h".into(), Dynamic::from(column(d.h)));
         m.insert("rho".into(), Dynamic::from(column(d.rho)));
         Ok(m)
+    }
+
+    /// Plots the reversal curves over the descending branch, M against h (PNG or SVG by
+    /// extension); a notebook shows a Forc so.
+    #[rhai_fn(global, name = "plot", return_raw, pure)]
+    pub fn forc_plot_file(f: &mut SharedForc, path: &str) -> RResult<()> {
+        crate::plot::forc_plot(f)
+            .save(path)
+            .map_err(error_in("Forc.plot"))
     }
 
     /// Writes the reversal curves as one CSV table: k (the curve), h_r, h, my, mx,

@@ -1,5 +1,5 @@
 //! How a cell's value is shown: always as text (as the REPL shows it), and besides as a
-//! figure (structures, curves, states) or an HTML table (a text table such as
+//! figure (structures, curves, reversal curves, states) or an HTML table (a text table such as
 //! `regressor::table`'s).
 
 use crate::api::solver::{SharedCurve, SharedState};
@@ -37,11 +37,16 @@ pub fn png_base64(png: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(png)
 }
 
-/// The figure of a structure, curve or state; `None` for other values (or a failed drawing,
+/// The figure of a structure, curve, reversal-curve set or state; `None` for other values (or a failed drawing,
 /// which the text form still describes).
 fn figure(v: &Dynamic) -> Option<Vec<u8>> {
     if let Some(c) = v.read_lock::<SharedCurve>() {
         return crate::api::solver::curve_figure(&c)
+            .to_png(crate::plot::DEFAULT_SIZE)
+            .ok();
+    }
+    if let Some(f) = v.read_lock::<crate::api::forc::SharedForc>() {
+        return crate::plot::forc_plot(&f)
             .to_png(crate::plot::DEFAULT_SIZE)
             .ok();
     }

@@ -29,7 +29,7 @@ mod range;
 mod style;
 mod xy;
 
-pub use curve::anchors_plot;
+pub use curve::{anchors_plot, forc_plot};
 pub use error::{PlotError, Result};
 pub use field::{FieldImage, FieldLayout, MISSING, PixelRect};
 pub use figure::{Figure, Panel};
