@@ -4,11 +4,11 @@
 use super::grains::SharedStructure;
 use super::opts::Opts;
 use super::solver::SharedCurve;
-use super::{RResult, error_in, fail};
+use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::plot::Plot;
-use crate::solver::Forc;
 use crate::solver::tensor::Backend;
+use crate::solver::{CurveCache, Forc};
 use rhai::plugin::*;
 use rhai::{Array, Map};
 use std::sync::Arc;
@@ -36,8 +36,9 @@ pub mod forc_module {
     /// cost grows as 1/h_step²), and from the state at each of those fields h_r it rises
     /// back to `h_start` on the same fields. The reversal curves run side by side on the
     /// cores. Other options as `solver::demag_curve` (tol, material, terms…; the plain
-    /// solver only, no `snapshots`). Reversal curves are not cached; an interrupt stops
-    /// the whole set.
+    /// solver only, no `snapshots`). Each finished curve is kept in the curve cache
+    /// (`--cache`, `--no-cache`), so after an error or Ctrl-C the same call again computes
+    /// only what is missing.
     ///
     /// ```rhai
     /// // One grain without demagnetisation: a Stoner–Wohlfarth particle.
@@ -69,9 +70,21 @@ pub mod forc_module {
                     );
                 }
                 let p = setup.problem(f, &s)?;
-                crate::solver::forc(&p, &setup.set.sweep, crate::settings::threads())
+                let cache = crate::settings::curve_cache().map(CurveCache::at);
+                let threads = crate::settings::threads();
+                crate::solver::forc(&p, &setup.set.sweep, threads, cache.as_ref())
                     .map(Arc::new)
-                    .map_err(error_in(f))
+                    .map_err(|e| match (&e, &cache) {
+                        (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
+                            f,
+                            format!(
+                                "{e}; the finished curves are kept in {}: the same call again \
+                                 computes only the rest",
+                                c.dir().display()
+                            ),
+                        ),
+                        _ => error(f, e),
+                    })
             })(),
         )
     }

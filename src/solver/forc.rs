@@ -5,6 +5,7 @@
 //! Verosub, J. Appl. Phys. 85, 6660 (1999); docs/physics.md §3.9).
 
 use super::SolverError;
+use super::cache::{CurveCache, keep};
 use super::demag::DemagKernel;
 use super::energy::Energy;
 use super::problem::Problem;
@@ -22,7 +23,8 @@ pub struct Forc {
     /// One curve per field of the descending branch, in its order: from that field (h_r)
     /// up to `h_start`, on the same lattice of fields.
     pub reversals: Vec<Curve>,
-    /// Wall-clock seconds of the whole set.
+    /// Wall-clock seconds of the call that made the set (curves taken from the cache cost
+    /// none).
     pub seconds: f64,
 }
 
@@ -41,7 +43,14 @@ pub struct Distribution {
 
 /// The FORCs of `problem` on `threads` threads (0 = all cores): the descending branch
 /// first, then the reversal curves side by side, each starting from its branch state.
-pub fn forc(problem: &Problem, opts: &SweepOptions, threads: usize) -> Result<Forc, SolverError> {
+/// With a `cache`, each curve is kept there as it finishes and taken from there when it
+/// is already: after an error or interrupt the same call computes only what is missing.
+pub fn forc(
+    problem: &Problem,
+    opts: &SweepOptions,
+    threads: usize,
+    cache: Option<&CurveCache>,
+) -> Result<Forc, SolverError> {
     let opts = opts.validated()?;
     if opts.h_end >= opts.h_start {
         return Err(SolverError::BadOption {
@@ -51,6 +60,26 @@ pub fn forc(problem: &Problem, opts: &SweepOptions, threads: usize) -> Result<Fo
         });
     }
     let t0 = std::time::Instant::now();
+    // The branch is the demagnetisation curve of these options, and is kept as one; a
+    // reversal curve is fixed by the same and its index.
+    let branch_key = CurveCache::key(problem, &opts);
+    let fields = opts.fields()?;
+    let keys: Vec<String> = (0..fields.len())
+        .map(|k| format!("{branch_key}-reversal{k}"))
+        .collect();
+    let from_cache = |key: &str| cache.and_then(|c| c.get(key));
+    let mut reversals: Vec<Option<Curve>> = keys.iter().map(|k| from_cache(k)).collect();
+    if let (Some(descending), true) = (
+        from_cache(&branch_key),
+        reversals.iter().all(Option::is_some),
+    ) {
+        return Ok(Forc {
+            opts,
+            descending,
+            reversals: reversals.into_iter().flatten().collect(),
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+    }
     let kernel = DemagKernel::cached(problem.mesh(), opts.min.precision)?;
     let pool = super::batch::pool(threads)?;
     let n = pool.current_num_threads();
@@ -61,13 +90,18 @@ pub fn forc(problem: &Problem, opts: &SweepOptions, threads: usize) -> Result<Fo
         let start = Start::SaturatedTracing(&mut states);
         sweep_observed(&mut energy, &opts, start, None, None)
     })?;
-    let fields = descending.fields();
-    let split = super::fork::fits(fields.len(), n);
+    if let Some(c) = cache {
+        keep(c, &branch_key, &descending);
+    }
+    let todo: Vec<usize> = (0..fields.len())
+        .filter(|&k| reversals[k].is_none())
+        .collect();
+    let split = super::fork::fits(todo.len(), n);
     let progress = Progress::new(fields.len() as u64, "forc");
-    let reversals: Vec<Result<Curve, SolverError>> = pool.install(|| {
-        (0..fields.len())
-            .into_par_iter()
-            .map(|k| {
+    progress.inc((fields.len() - todo.len()) as u64);
+    let computed: Vec<Result<Curve, SolverError>> = pool.install(|| {
+        todo.par_iter()
+            .map(|&k| {
                 crate::interrupt::check()?;
                 let up = SweepOptions {
                     h_start: fields[k],
@@ -76,17 +110,23 @@ pub fn forc(problem: &Problem, opts: &SweepOptions, threads: usize) -> Result<Fo
                 };
                 let mut energy = Energy::with_kernel(problem, &kernel)?;
                 energy.set_split(split);
-                let curve = sweep_observed(&mut energy, &up, Start::From(&states[k]), None, None);
+                let curve = sweep_observed(&mut energy, &up, Start::From(&states[k]), None, None)?;
+                if let Some(c) = cache {
+                    keep(c, &keys[k], &curve);
+                }
                 progress.inc(1);
-                curve
+                Ok(curve)
             })
             .collect()
     });
     progress.finish();
+    for (k, curve) in todo.into_iter().zip(computed) {
+        reversals[k] = Some(curve?);
+    }
     Ok(Forc {
         opts,
         descending,
-        reversals: reversals.into_iter().collect::<Result<_, _>>()?,
+        reversals: reversals.into_iter().flatten().collect(),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
@@ -197,7 +237,7 @@ fn mixed_derivative(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solver::{Mesh, MinimizeOptions, Terms};
+    use crate::solver::{CurvePoint, Mesh, MinimizeOptions, Terms};
 
     #[test]
     fn the_mixed_derivative_is_exact_on_quadratic_and_cubic_surfaces() {
@@ -249,7 +289,7 @@ mod tests {
     fn a_stoner_wohlfarth_particle_switches_back_at_its_switching_field() {
         let psi = 30f64.to_radians();
         let hsw = h_sw(psi);
-        let f = forc(&particle(psi), &options(0.05), 2).unwrap();
+        let f = forc(&particle(psi), &options(0.05), 2, None).unwrap();
         assert_eq!(f.non_converged(), 0);
         let down = f.descending.my();
         let fields = f.reversal_fields();
@@ -298,7 +338,7 @@ mod tests {
         let mesh = Mesh::paper(8, 2).unwrap();
         let two = Problem::new(mesh, &(0..16).map(psi).collect::<Vec<_>>()).unwrap();
         let m = |p: &Problem| {
-            let f = forc(p, &options(0.1), 2).unwrap();
+            let f = forc(p, &options(0.1), 2, None).unwrap();
             assert_eq!(f.non_converged(), 0);
             let n = f.reversals.len();
             (0..n)
@@ -326,6 +366,38 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_set_comes_back_and_lost_curves_are_computed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CurveCache::at(dir.path());
+        let p = particle(0.4);
+        let first = forc(&p, &options(0.25), 1, Some(&cache)).unwrap();
+        let names = || -> Vec<String> {
+            let entries = std::fs::read_dir(dir.path()).unwrap();
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into())
+                .collect()
+        };
+        // The branch and every reversal curve, each in its own file.
+        assert_eq!(names().len(), first.reversals.len() + 1);
+        // Lose two curves, as an interrupt would: only those are computed again.
+        for name in names() {
+            if name.ends_with("-reversal3.json") || name.ends_with("-reversal5.json") {
+                std::fs::remove_file(dir.path().join(name)).unwrap();
+            }
+        }
+        assert_eq!(names().len(), first.reversals.len() - 1);
+        let points = |f: &Forc| -> Vec<Vec<CurvePoint>> {
+            f.reversals.iter().map(|c| c.points.clone()).collect()
+        };
+        let again = forc(&p, &options(0.25), 1, Some(&cache)).unwrap();
+        assert_eq!(names().len(), first.reversals.len() + 1);
+        assert_eq!(points(&again), points(&first));
+        let cached = forc(&p, &options(0.25), 1, Some(&cache)).unwrap();
+        assert_eq!(points(&cached), points(&first));
+        assert_eq!(cached.descending.points, first.descending.points);
+    }
+
+    #[test]
     fn refuses_a_rising_sweep_and_too_wide_a_window() {
         let p = particle(0.3);
         let rising = SweepOptions {
@@ -334,10 +406,10 @@ mod tests {
             ..options(0.5)
         };
         assert!(matches!(
-            forc(&p, &rising, 1),
+            forc(&p, &rising, 1, None),
             Err(SolverError::BadOption { name: "h_end", .. })
         ));
-        let f = forc(&p, &options(0.5), 1).unwrap();
+        let f = forc(&p, &options(0.5), 1, None).unwrap();
         assert_eq!(f.reversal_fields().len(), 5);
         assert!(f.distribution(2).is_ok());
         for s in [0, 3] {
