@@ -20,6 +20,14 @@ fn column(v: Vec<f64>) -> NdArray {
     NdArray::new(ndarray::Array1::from(v).into_dyn())
 }
 
+/// The option `smoothing` (default 2) of `func`, the only one it takes.
+fn smoothing_option(func: &'static str, opts: Map) -> RResult<usize> {
+    let mut o = Opts::new(func, opts);
+    let smoothing = o.int("smoothing", 2, 1, 1000)? as usize;
+    o.finish()?;
+    Ok(smoothing)
+}
+
 #[export_module]
 pub mod forc_module {
     use super::*;
@@ -154,9 +162,7 @@ pub mod forc_module {
     #[rhai_fn(global, name = "distribution", return_raw, pure)]
     pub fn forc_distribution(f: &mut SharedForc, opts: Map) -> RResult<Map> {
         let name = "Forc.distribution";
-        let mut o = Opts::new(name, opts);
-        let smoothing = o.int("smoothing", 2, 1, 1000)? as usize;
-        o.finish()?;
+        let smoothing = smoothing_option(name, opts)?;
         let d = f.distribution(smoothing).map_err(error_in(name))?;
         let mut m = Map::new();
         m.insert("h_c".into(), Dynamic::from(column(d.h_c)));
@@ -174,6 +180,32 @@ pub mod forc_module {
         crate::plot::forc_plot(f)
             .save(path)
             .map_err(error_in("Forc.plot"))
+    }
+
+    /// Draws the FORC diagram with smoothing factor 2: see `plot_distribution(path, opts)`.
+    #[rhai_fn(global, name = "plot_distribution", return_raw, pure)]
+    pub fn forc_plot_distribution_default(f: &mut SharedForc, path: &str) -> RResult<()> {
+        forc_plot_distribution(f, path, Map::new())
+    }
+
+    /// Draws the FORC diagram (PNG or SVG by extension): `distribution(opts)`'s ρ over h_c
+    /// (x) and h_u (y), each point the diamond between its neighbours, red below zero and
+    /// blue above, with a colorbar. Options as `distribution`.
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 8, grains: 2, theta_deg: 60.0, seed: 3 });
+    /// let f = solver::forc(s, #{ h_step: 0.1, demag: false });
+    /// f.plot_distribution("forc_diagram.png", #{ smoothing: 1 });
+    /// assert(io::exists("forc_diagram.png"), "written");
+    /// ```
+    #[rhai_fn(global, name = "plot_distribution", return_raw, pure)]
+    pub fn forc_plot_distribution(f: &mut SharedForc, path: &str, opts: Map) -> RResult<()> {
+        let name = "Forc.plot_distribution";
+        let smoothing = smoothing_option(name, opts)?;
+        let d = f.distribution(smoothing).map_err(error_in(name))?;
+        crate::plot::forc_diagram(&d, f.opts.h_step, smoothing)
+            .save(path)
+            .map_err(error_in(name))
     }
 
     /// Writes the reversal curves as one CSV table: k (the curve), h_r, h, my, mx,

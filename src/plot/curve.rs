@@ -1,7 +1,8 @@
-//! Curve panels: a demagnetisation curve and its anchors; a set of reversal curves.
+//! Curve panels: a demagnetisation curve and its anchors; a set of reversal curves and
+//! their distribution.
 
-use super::{Series, Symbol, XyPlot};
-use crate::solver::{Anchors, Curve, Forc};
+use super::{Series, Symbol, Tiles, XyPlot};
+use crate::solver::{Anchors, Curve, Distribution, Forc};
 
 /// A demagnetisation-curve panel: the computed curve (if any), anchors `a` marked and,
 /// with `through`, a line drawn through them (predicted anchors, Figures 6–8).
@@ -40,4 +41,15 @@ pub fn forc_plot(f: &Forc) -> XyPlot {
         &f.descending.fields(),
         &f.descending.my(),
     )
+}
+
+/// The FORC diagram: ρ over coercivity h_c (x) and bias field h_u (y), each lattice point
+/// the diamond between its neighbours, red below zero, blue above; `step` is the field
+/// step of the reversal curves.
+pub fn forc_diagram(d: &Distribution, step: f64, smoothing: usize) -> XyPlot {
+    let half = (step / 2.0, step / 2.0);
+    XyPlot::new()
+        .title(format!("FORC distribution (smoothing {smoothing})"))
+        .labels("h_c = (h − h_r)/2 in HA", "h_u = (h + h_r)/2 in HA")
+        .tiles(Tiles::diamonds(&d.h_c, &d.h_u, &d.rho, half).label("ρ in Ms/HA²"))
 }

@@ -7,11 +7,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::colorbar::Colorbar;
 use super::error::{PlotError, Result};
 use super::output::{Plot, check_size_of};
-use super::range::{checked, tick_label, ticks};
+use super::range::checked;
 use super::style::Scale;
-use crate::colormap;
 
 /// Colour of cells whose value is NaN or infinite: neutral grey, distinct from the map.
 pub const MISSING: [u8; 3] = [128, 128, 128];
@@ -159,21 +159,16 @@ impl FieldImage {
     }
 
     fn color(&self, v: f64) -> RGBColor {
-        let [r, g, b] = if v.is_finite() {
-            colormap::rgb_in(v, self.vmin, self.vmax)
-        } else {
-            MISSING
-        };
-        RGBColor(r, g, b)
+        self.bar().color(v)
     }
 
-    /// Colorbar ticks with their labels.
-    fn ticks(&self) -> Vec<(f64, String)> {
-        let (values, step) = ticks(self.vmin, self.vmax, 4);
-        values
-            .into_iter()
-            .map(|v| (v, tick_label(v, step)))
-            .collect()
+    /// The colorbar of this image's range and label.
+    fn bar(&self) -> Colorbar<'_> {
+        Colorbar {
+            vmin: self.vmin,
+            vmax: self.vmax,
+            label: &self.colorbar_label,
+        }
     }
 
     /// Where the cells and the colorbar go in a panel of `(w, h)` pixels: cells are
@@ -192,18 +187,7 @@ impl FieldImage {
         };
         let bar = (w.min(h) as f64 * 0.035).round().max(8.0) as i32;
         let side = if self.colorbar {
-            let label_w = self
-                .ticks()
-                .iter()
-                .map(|(_, t)| text_size(t, s.tick).0)
-                .max()
-                .unwrap_or(0);
-            let title_w = if self.colorbar_label.is_empty() {
-                0
-            } else {
-                (s.label * 1.6) as i32
-            };
-            m + bar + tick_len(s) + 3 + label_w + title_w
+            m + bar + self.bar().labels_width(s)
         } else {
             0
         };
@@ -242,16 +226,6 @@ impl FieldImage {
     }
 }
 
-fn tick_len(s: Scale) -> i32 {
-    (s.tick * 0.35).round() as i32
-}
-
-/// Width and height of `text` in the bundled font at `px`.
-fn text_size(text: &str, px: f64) -> (i32, i32) {
-    let (w, h) = Scale::font(px).font.box_size(text).unwrap_or((0, 0));
-    (w as i32, h as i32)
-}
-
 impl Plot for FieldImage {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<()> {
         let (w, h) = area.dim_in_pixel();
@@ -272,14 +246,17 @@ impl Plot for FieldImage {
         }
         frame(area, &lay.image)?;
         if let Some(bar) = lay.colorbar {
-            self.draw_colorbar(area, &bar, s)?;
+            self.bar().draw(area, &bar, s)?;
         }
         Ok(())
     }
 }
 
 /// A 1-pixel black frame just outside `r`, so that no cell or bar pixel is covered.
-fn frame<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &PixelRect) -> Result<()> {
+pub(super) fn frame<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &PixelRect,
+) -> Result<()> {
     area.draw(&Rectangle::new(
         [(r.x0 - 1, r.y0 - 1), (r.x1, r.y1)],
         BLACK.stroke_width(1),
@@ -307,56 +284,6 @@ impl FieldImage {
                 area.draw(&Rectangle::new(run.corners(), c.filled()))?;
                 start = i;
             }
-        }
-        Ok(())
-    }
-
-    fn draw_colorbar<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        bar: &PixelRect,
-        s: Scale,
-    ) -> Result<()> {
-        let n = bar.height();
-        // Pixel row k from the bottom shows vmin + k/(n−1)·(vmax − vmin): exact end colours.
-        let value_at =
-            |k: i32| self.vmin + (self.vmax - self.vmin) * k as f64 / (n - 1).max(1) as f64;
-        for k in 0..n {
-            let y = bar.y1 - 1 - k;
-            let row = PixelRect {
-                y0: y,
-                y1: y + 1,
-                ..*bar
-            };
-            area.draw(&Rectangle::new(
-                row.corners(),
-                self.color(value_at(k)).filled(),
-            ))?;
-        }
-        frame(area, bar)?;
-        let font = Scale::font(s.tick).pos(Pos::new(HPos::Left, VPos::Center));
-        let len = tick_len(s);
-        for (v, label) in self.ticks() {
-            let k = ((v - self.vmin) / (self.vmax - self.vmin) * (n - 1) as f64).round() as i32;
-            let y = bar.y1 - 1 - k;
-            area.draw(&PathElement::new(
-                vec![(bar.x1, y), (bar.x1 + len, y)],
-                BLACK.stroke_width(1),
-            ))?;
-            area.draw_text(&label, &font, (bar.x1 + len + 3, y))?;
-        }
-        if !self.colorbar_label.is_empty() {
-            let widest = self
-                .ticks()
-                .iter()
-                .map(|(_, t)| text_size(t, s.tick).0)
-                .max()
-                .unwrap_or(0);
-            let x = bar.x1 + len + 3 + widest + (s.label * 0.9) as i32;
-            let font = Scale::font(s.label)
-                .transform(FontTransform::Rotate270)
-                .pos(Pos::new(HPos::Center, VPos::Center));
-            area.draw_text(&self.colorbar_label, &font, (x, (bar.y0 + bar.y1) / 2))?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
-//! Plots (plotters, bundled font): line plots, parity scatter, scalar-field images, and
-//! figures of several panels. Everything draws through [`Plot`]: `save(path)` picks PNG
-//! or SVG by the extension, `save_sized` sets the pixel size, `render_rgb` returns pixels.
+//! Plots (plotters, bundled font): line plots, parity scatter, scalar-field images, tiles
+//! under axes (FORC diagrams), and figures of several panels. Everything draws through
+//! [`Plot`]: `save(path)` picks PNG or SVG by the extension, `save_sized` sets the pixel
+//! size, `render_rgb` returns pixels.
 //!
 //! ```no_run
 //! use coercive::plot::{Figure, FieldImage, Plot, Symbol, XyPlot};
@@ -19,6 +20,7 @@
 //! ```
 
 mod clip;
+mod colorbar;
 mod curve;
 mod error;
 mod field;
@@ -27,14 +29,16 @@ mod font;
 mod output;
 mod range;
 mod style;
+mod tiles;
 mod xy;
 
-pub use curve::{anchors_plot, forc_plot};
+pub use curve::{anchors_plot, forc_diagram, forc_plot};
 pub use error::{PlotError, Result};
 pub use field::{FieldImage, FieldLayout, MISSING, PixelRect};
 pub use figure::{Figure, Panel};
 pub use output::{DEFAULT_SIZE, Format, Plot, encode_png};
 pub use style::palette;
+pub use tiles::Tiles;
 pub use xy::{Legend, Mark, Series, Symbol, XyPlot};
 
 #[cfg(test)]

@@ -9,9 +9,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::clip::{self, Window};
 use super::error::{PlotError, Result};
+use super::field::PixelRect;
 use super::output::{Plot, check_size_of};
 use super::range::{axis_label, checked, finite_extent, padded, ticks};
 use super::style::{Scale, series_color};
+use super::tiles::Tiles;
 
 /// One data set: drawn as a line, as points, or both.
 #[derive(Clone, Debug, PartialEq)]
@@ -137,6 +139,8 @@ pub struct XyPlot {
     /// Dashed y = x line across the range both axes share.
     pub diagonal: bool,
     pub legend: Legend,
+    /// Coloured tiles under the series, with their colorbar at the right.
+    pub tiles: Option<Tiles>,
 }
 
 impl XyPlot {
@@ -203,24 +207,30 @@ impl XyPlot {
         self
     }
 
+    pub fn tiles(mut self, tiles: Tiles) -> XyPlot {
+        self.tiles = Some(tiles);
+        self
+    }
+
     /// Validates the data and returns the (x, y) axis ranges that will be drawn.
     pub fn ranges(&self) -> Result<((f64, f64), (f64, f64))> {
-        if self.series.is_empty() {
+        if self.series.is_empty() && self.tiles.is_none() {
             return Err(PlotError::Empty(self.what()));
         }
         for s in &self.series {
             s.check()?;
         }
-        if self
-            .series
-            .iter()
-            .all(|s| s.finite_points().next().is_none())
-        {
-            return Err(PlotError::NoFinite(self.what()));
+        if let Some(t) = &self.tiles {
+            t.check()?;
         }
+        let tile_corners = self.tiles.iter().flat_map(Tiles::corners);
         let pts: Vec<(f64, f64)> = (self.series.iter().flat_map(Series::finite_points))
             .chain(self.marks.iter().filter_map(Mark::finite))
+            .chain(tile_corners)
             .collect();
+        if pts.is_empty() {
+            return Err(PlotError::NoFinite(self.what()));
+        }
         let (ex, ey) = match (
             finite_extent(pts.iter().map(|p| &p.0)),
             finite_extent(pts.iter().map(|p| &p.1)),
@@ -255,7 +265,14 @@ impl Plot for XyPlot {
         check_size_of("panel", (w, h))?;
         let s = Scale::of(w, h);
         area.fill(&WHITE)?;
-        let mut builder = ChartBuilder::on(area);
+        // Tiles take a strip at the right for their colorbar.
+        let bar_w = (w.min(h) as f64 * 0.035).round().max(8.0) as i32;
+        let side_w = match &self.tiles {
+            Some(t) => s.margin as i32 + bar_w + t.colorbar().labels_width(s),
+            None => 0,
+        };
+        let (area, side) = area.split_horizontally(w as i32 - side_w);
+        let mut builder = ChartBuilder::on(&area);
         builder
             .margin(s.margin)
             .x_label_area_size(s.tick * 1.6 + s.label * 1.8)
@@ -288,6 +305,22 @@ impl Plot for XyPlot {
             BLACK.stroke_width(1),
         ))?;
 
+        if let Some(t) = &self.tiles {
+            chart.draw_series(t.polygons())?;
+            // Tiles cover the grid; the frame goes back on top.
+            plot_px.draw(&Rectangle::new(
+                [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
+                BLACK.stroke_width(1),
+            ))?;
+            let (top, left) = (plot_px.get_base_pixel(), side.get_base_pixel());
+            let bar = PixelRect {
+                x0: s.margin as i32,
+                y0: top.1 - left.1,
+                x1: s.margin as i32 + bar_w,
+                y1: top.1 - left.1 + ph as i32,
+            };
+            t.colorbar().draw(&side, &bar, s)?;
+        }
         let window = Window::new(xr, yr);
         if self.diagonal {
             let (lo, hi) = (xr.0.max(yr.0), xr.1.min(yr.1));

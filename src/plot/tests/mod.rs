@@ -2,6 +2,7 @@
 //! text renders, and bad or degenerate input gives errors, never panics.
 
 mod field;
+mod tiles;
 mod figure;
 mod xy;
 
