@@ -39,14 +39,18 @@ impl Colorbar<'_> {
             .collect()
     }
 
+    /// Pixel width of the widest tick label.
+    fn widest_tick(&self, s: Scale) -> i32 {
+        let widths = self
+            .ticks()
+            .into_iter()
+            .map(|(_, t)| text_size(&t, s.tick).0);
+        widths.max().unwrap_or(0)
+    }
+
     /// Pixels right of the bar for its ticks, their labels and its label.
     pub fn labels_width(&self, s: Scale) -> i32 {
-        let label_w = self
-            .ticks()
-            .iter()
-            .map(|(_, t)| text_size(t, s.tick).0)
-            .max()
-            .unwrap_or(0);
+        let label_w = self.widest_tick(s);
         let title_w = if self.label.is_empty() {
             0
         } else {
@@ -84,13 +88,7 @@ impl Colorbar<'_> {
             area.draw_text(&label, &font, (bar.x1 + len + 3, y))?;
         }
         if !self.label.is_empty() {
-            let widest = self
-                .ticks()
-                .iter()
-                .map(|(_, t)| text_size(t, s.tick).0)
-                .max()
-                .unwrap_or(0);
-            let x = bar.x1 + len + 3 + widest + (s.label * 0.9) as i32;
+            let x = bar.x1 + len + 3 + self.widest_tick(s) + (s.label * 0.9) as i32;
             let font = Scale::font(s.label)
                 .transform(FontTransform::Rotate270)
                 .pos(Pos::new(HPos::Center, VPos::Center));
