@@ -240,7 +240,7 @@ mod tests {
     use crate::solver::{CurvePoint, Mesh, MinimizeOptions, Terms};
 
     #[test]
-    fn the_mixed_derivative_is_exact_on_quadratic_and_cubic_surfaces() {
+    fn the_mixed_derivative_is_exact_on_cubic_surfaces() {
         // On lattice x = 0.3 − 0.05 a, y = 0.3 − 0.05 c (fields fall with the index).
         let (x0, step) = (0.3, 0.05);
         let p = |a: usize, c: usize| {
