@@ -53,7 +53,7 @@ pub mod forc_module {
     /// let s = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 60.0, seed: 3 });
     /// let f = solver::forc(s, #{ h_step: 0.1, demag: false });
     /// assert(f.reversals.len() == f.h_r.len() && f.h_r.len() == 21, "one curve per field");
-    /// // Above its switching field the particle retraces the descending branch.
+    /// // Reversed before its switching field, the particle retraces the descending branch.
     /// let back = f.reversals[5];
     /// assert(back.h[0] == f.h_r[5] && back.h[5] == 1.0, "from h_r = 0.5 up to h_start");
     /// assert_close(back.my[5], f.descending.my[0], 1e-4, "back at saturation");
@@ -130,7 +130,7 @@ pub mod forc_module {
         f.non_converged() as i64
     }
 
-    /// Wall-clock seconds of the whole set.
+    /// Wall-clock seconds of the call that made the set (curves from the cache cost none).
     #[rhai_fn(global, get = "seconds", pure)]
     pub fn forc_seconds(f: &mut SharedForc) -> f64 {
         f.seconds
