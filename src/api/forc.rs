@@ -182,6 +182,33 @@ pub mod forc_module {
             .map_err(error_in("Forc.plot"))
     }
 
+    /// What exposure to each reversal field h_r < 0 leaves at h = 0, as a magnet in a
+    /// motor meets it: a map of 1-D arrays `h_r`, `m_back` (M back at h = 0, Ms), `loss`
+    /// (the irreversible loss Mr − m_back, Ms) and `mu_rec` (the relative recoil
+    /// permeability of the chord from h_r to 0, 1 + ΔM/ΔH in SI). Needs h = 0 on the
+    /// fields' lattice.
+    ///
+    /// ```rhai
+    /// // At remanence a single particle turns reversibly with dm/dh = sin²ψ.
+    /// let s = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 60.0, seed: 3 });
+    /// let f = solver::forc(s, #{ h_step: 0.01, h_end: -0.01, demag: false, tol: 1e-8 });
+    /// let r = f.recoil();
+    /// let sin2 = 1.0 - s.descriptors().cos2_mean;
+    /// let ms_per_ha = 1.61 ** 2 / (4e-7 * PI()) / (2.0 * 4.2e6);
+    /// assert_close(r.mu_rec[0], 1.0 + ms_per_ha * sin2, 0.003, "Nd2Fe14B: μ0Ms²/2K1 ≈ 0.25");
+    /// assert(r.loss[0].abs() < 1e-6, "nothing switched");
+    /// ```
+    #[rhai_fn(global, name = "recoil", return_raw, pure)]
+    pub fn forc_recoil(f: &mut SharedForc) -> RResult<Map> {
+        let r = f.recoil().map_err(error_in("Forc.recoil"))?;
+        let mut m = Map::new();
+        m.insert("h_r".into(), Dynamic::from(column(r.h_r)));
+        m.insert("m_back".into(), Dynamic::from(column(r.m_back)));
+        m.insert("loss".into(), Dynamic::from(column(r.loss)));
+        m.insert("mu_rec".into(), Dynamic::from(column(r.mu_rec)));
+        Ok(m)
+    }
+
     /// Draws the FORC diagram with smoothing factor 2: see `plot_distribution(path, opts)`.
     #[rhai_fn(global, name = "plot_distribution", return_raw, pure)]
     pub fn forc_plot_distribution_default(f: &mut SharedForc, path: &str) -> RResult<()> {

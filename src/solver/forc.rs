@@ -8,6 +8,7 @@ use super::SolverError;
 use super::cache::{CurveCache, keep};
 use super::demag::DemagKernel;
 use super::energy::Energy;
+use super::material::Material;
 use super::problem::Problem;
 use super::sweep::{Curve, Start, SweepOptions, sweep_observed};
 use crate::progress::Progress;
@@ -18,6 +19,8 @@ use rayon::prelude::*;
 pub struct Forc {
     /// The sweep's settings; its fields run from `h_start` (saturation) down to `h_end`.
     pub opts: SweepOptions,
+    /// The reference material, whose HA and Ms are the units of h and M.
+    pub material: Material,
     /// The descending branch; its state at each field starts one reversal curve.
     pub descending: Curve,
     /// One curve per field of the descending branch, in its order: from that field (h_r)
@@ -39,6 +42,20 @@ pub struct Distribution {
     pub h_u: Vec<f64>,
     /// ρ in Ms per HA².
     pub rho: Vec<f64>,
+}
+
+/// What each reversal field below zero leaves at h = 0, as a motor designer reads a magnet
+/// exposed to it: one entry per h_r < 0, in the branch's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recoil {
+    pub h_r: Vec<f64>,
+    /// M at h = 0 on the way back (units of Ms).
+    pub m_back: Vec<f64>,
+    /// The irreversible loss Mr − m_back (units of Ms).
+    pub loss: Vec<f64>,
+    /// Relative recoil permeability of the chord from h_r to 0: 1 + ΔM/ΔH in SI, as the
+    /// slope of B = μ0(H + M) over μ0.
+    pub mu_rec: Vec<f64>,
 }
 
 /// The FORCs of `problem` on `threads` threads (0 = all cores): the descending branch
@@ -75,6 +92,7 @@ pub fn forc(
     ) {
         return Ok(Forc {
             opts,
+            material: *problem.material(),
             descending,
             reversals: reversals.into_iter().flatten().collect(),
             seconds: t0.elapsed().as_secs_f64(),
@@ -125,6 +143,7 @@ pub fn forc(
     }
     Ok(Forc {
         opts,
+        material: *problem.material(),
         descending,
         reversals: reversals.into_iter().flatten().collect(),
         seconds: t0.elapsed().as_secs_f64(),
@@ -135,6 +154,37 @@ impl Forc {
     /// The reversal fields: the descending branch's fields.
     pub fn reversal_fields(&self) -> Vec<f64> {
         self.descending.fields()
+    }
+
+    /// The recoil from every reversal field below zero back to h = 0 ([`Recoil`]); needs
+    /// h = 0 on the lattice of fields.
+    pub fn recoil(&self) -> Result<Recoil, SolverError> {
+        let fields = self.reversal_fields();
+        let zero = fields.iter().position(|&h| h == 0.0).ok_or(SolverError::BadOption {
+            name: "h_step",
+            value: self.opts.h_step.to_string(),
+            expected: "a lattice of fields through h = 0 (h_start a multiple of h_step) for the recoil",
+        })?;
+        let mr = self.descending.points[zero].my;
+        // H/M in SI per h/m in reduced units: HA/Ms; the permeability is in units of μ0.
+        let ms_per_ha = self.material.ms / self.material.ha();
+        let mut out = Recoil {
+            h_r: vec![],
+            m_back: vec![],
+            loss: vec![],
+            mu_rec: vec![],
+        };
+        for (a, &h_r) in fields.iter().enumerate().skip(zero + 1) {
+            let points = &self.reversals[a].points;
+            // Point j of reversal a is at the branch's field a − j.
+            let back = points[a - zero].my;
+            let slope = (back - points[0].my) / (0.0 - h_r);
+            out.h_r.push(h_r);
+            out.m_back.push(back);
+            out.loss.push(mr - back);
+            out.mu_rec.push(1.0 + ms_per_ha * slope);
+        }
+        Ok(out)
     }
 
     /// Gradient evaluations of the descending branch and every reversal curve.
@@ -237,7 +287,7 @@ fn mixed_derivative(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solver::{CurvePoint, Mesh, MinimizeOptions, Terms};
+    use crate::solver::{CurvePoint, Material, Mesh, MinimizeOptions, Terms};
 
     #[test]
     fn the_mixed_derivative_is_exact_on_cubic_surfaces() {
@@ -328,6 +378,49 @@ mod tests {
             (hc - hsw).abs() <= 0.05 && hu.abs() <= 0.025 + 1e-9,
             "peak at h_c {hc}, h_u {hu}"
         );
+    }
+
+    #[test]
+    fn recoil_from_a_small_field_has_the_particles_reversible_susceptibility() {
+        // At remanence a Stoner–Wohlfarth particle turns reversibly with dm/dh = sin²ψ, so
+        // the chord from h_r = −0.01 back to 0 has that slope, and μ_rec = 1 + Ms/HA·sin²ψ.
+        for deg in [30f64, 60.0] {
+            let psi = deg.to_radians();
+            let opts = SweepOptions {
+                h_end: -0.02,
+                ..options(0.01)
+            };
+            let f = forc(&particle(psi), &opts, 2, None).unwrap();
+            let r = f.recoil().unwrap();
+            assert_eq!(r.h_r.len(), 2, "h_r = −0.01 and −0.02");
+            let m = Material::nd2fe14b();
+            let slope = (r.mu_rec[0] - 1.0) / (m.ms / m.ha());
+            assert!(
+                (slope - psi.sin().powi(2)).abs() < 0.01,
+                "ψ = {deg}°: {slope}"
+            );
+            // Nothing switched: no loss.
+            assert!(r.loss.iter().all(|l| l.abs() < 1e-6), "{:?}", r.loss);
+        }
+        // Past the switching field the particle comes back reversed: the loss is 2·Mr.
+        let psi = 30f64.to_radians();
+        let f = forc(&particle(psi), &options(0.05), 2, None).unwrap();
+        let r = f.recoil().unwrap();
+        let mr = psi.cos();
+        for (h_r, loss) in r.h_r.iter().zip(&r.loss) {
+            let expected = if *h_r < -h_sw(psi) { 2.0 * mr } else { 0.0 };
+            assert!((loss - expected).abs() < 1e-5, "h_r = {h_r}: loss {loss}");
+        }
+        // A lattice that misses h = 0 has no recoil to report.
+        let off = SweepOptions {
+            h_start: 1.03,
+            ..options(0.1)
+        };
+        let f = forc(&particle(psi), &off, 1, None).unwrap();
+        assert!(matches!(
+            f.recoil(),
+            Err(SolverError::BadOption { name: "h_step", .. })
+        ));
     }
 
     #[test]
