@@ -166,7 +166,7 @@ impl Forc {
             expected: "a lattice of fields through h = 0 (h_start a multiple of h_step) for the recoil",
         })?;
         let mr = self.descending.points[zero].my;
-        // H/M in SI per h/m in reduced units: HA/Ms; the permeability is in units of μ0.
+        // ΔM/ΔH in SI is (Ms/HA)·Δm/Δh; the permeability is in units of μ0.
         let ms_per_ha = self.material.ms / self.material.ha();
         let mut out = Recoil {
             h_r: vec![],
