@@ -103,7 +103,24 @@ fn table_html(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::table_html;
+    use super::{figure, table_html};
+
+    #[test]
+    fn a_set_of_reversal_curves_is_shown_as_a_figure() {
+        use crate::solver::{Mesh, Problem, SweepOptions, Terms, forc};
+        let p = Problem::new(Mesh::paper(2, 2).unwrap(), &[0.3; 4])
+            .unwrap()
+            .with_terms(Terms::all().without_demag());
+        let opts = SweepOptions {
+            h_step: 0.5,
+            ..Default::default()
+        };
+        let f = std::sync::Arc::new(forc(&p, &opts, 1, None).unwrap());
+        let png = figure(&rhai::Dynamic::from(f)).expect("a figure");
+        assert!(png.starts_with(b"\x89PNG"), "PNG bytes");
+        // Values without a figure have none.
+        assert!(figure(&rhai::Dynamic::from(3_i64)).is_none());
+    }
 
     #[test]
     fn text_tables_become_html_tables() {
