@@ -15,9 +15,11 @@ use std::sync::Arc;
 
 pub type SharedForc = Arc<Forc>;
 
-/// A 1-D array of `v`.
-fn column(v: Vec<f64>) -> NdArray {
-    NdArray::new(ndarray::Array1::from(v).into_dyn())
+/// A map of named 1-D arrays.
+fn columns<const N: usize>(cols: [(&str, Vec<f64>); N]) -> Map {
+    cols.into_iter()
+        .map(|(name, v)| (name.into(), Dynamic::from(NdArray::from_vec(v))))
+        .collect()
 }
 
 /// The option `smoothing` (default 2) of `func`, the only one it takes.
@@ -100,7 +102,7 @@ pub mod forc_module {
     /// The reversal fields h_r (the descending branch's fields), one per reversal curve.
     #[rhai_fn(global, get = "h_r", pure)]
     pub fn forc_h_r(f: &mut SharedForc) -> NdArray {
-        column(f.reversal_fields())
+        NdArray::from_vec(f.reversal_fields())
     }
 
     /// The descending branch (a Curve from h_start to h_end).
@@ -164,13 +166,13 @@ pub mod forc_module {
         let name = "Forc.distribution";
         let smoothing = smoothing_option(name, opts)?;
         let d = f.distribution(smoothing).map_err(error_in(name))?;
-        let mut m = Map::new();
-        m.insert("h_c".into(), Dynamic::from(column(d.h_c)));
-        m.insert("h_u".into(), Dynamic::from(column(d.h_u)));
-        m.insert("h_r".into(), Dynamic::from(column(d.h_r)));
-        m.insert("h".into(), Dynamic::from(column(d.h)));
-        m.insert("rho".into(), Dynamic::from(column(d.rho)));
-        Ok(m)
+        Ok(columns([
+            ("h_r", d.h_r),
+            ("h", d.h),
+            ("h_c", d.h_c),
+            ("h_u", d.h_u),
+            ("rho", d.rho),
+        ]))
     }
 
     /// Plots the reversal curves over the descending branch, M against h (PNG or SVG by
@@ -201,12 +203,12 @@ pub mod forc_module {
     #[rhai_fn(global, name = "recoil", return_raw, pure)]
     pub fn forc_recoil(f: &mut SharedForc) -> RResult<Map> {
         let r = f.recoil().map_err(error_in("Forc.recoil"))?;
-        let mut m = Map::new();
-        m.insert("h_r".into(), Dynamic::from(column(r.h_r)));
-        m.insert("m_back".into(), Dynamic::from(column(r.m_back)));
-        m.insert("loss".into(), Dynamic::from(column(r.loss)));
-        m.insert("mu_rec".into(), Dynamic::from(column(r.mu_rec)));
-        Ok(m)
+        Ok(columns([
+            ("h_r", r.h_r),
+            ("m_back", r.m_back),
+            ("loss", r.loss),
+            ("mu_rec", r.mu_rec),
+        ]))
     }
 
     /// Draws the FORC diagram with smoothing factor 2: see `plot_distribution(path, opts)`.

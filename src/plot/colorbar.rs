@@ -20,6 +20,11 @@ pub(super) struct Colorbar<'a> {
 }
 
 impl Colorbar<'_> {
+    /// Pixel width of the bar in a panel of `(w, h)`.
+    pub fn width((w, h): (u32, u32)) -> i32 {
+        (w.min(h) as f64 * 0.035).round().max(8.0) as i32
+    }
+
     /// Colour of `v`; grey where it is NaN or infinite.
     pub fn color(&self, v: f64) -> RGBColor {
         let [r, g, b] = if v.is_finite() {

@@ -185,7 +185,7 @@ impl FieldImage {
         } else {
             (s.title * 1.5) as i32
         };
-        let bar = (w.min(h) as f64 * 0.035).round().max(8.0) as i32;
+        let bar = Colorbar::width((w, h));
         let side = if self.colorbar {
             m + bar + self.bar().labels_width(s)
         } else {

@@ -8,6 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::clip::{self, Window};
+use super::colorbar::Colorbar;
 use super::error::{PlotError, Result};
 use super::field::PixelRect;
 use super::output::{Plot, check_size_of};
@@ -266,7 +267,7 @@ impl Plot for XyPlot {
         let s = Scale::of(w, h);
         area.fill(&WHITE)?;
         // Tiles take a strip at the right for their colorbar.
-        let bar_w = (w.min(h) as f64 * 0.035).round().max(8.0) as i32;
+        let bar_w = Colorbar::width((w, h));
         let side_w = match &self.tiles {
             Some(t) => s.margin as i32 + bar_w + t.colorbar().labels_width(s),
             None => 0,
@@ -296,6 +297,10 @@ impl Plot for XyPlot {
             .x_label_formatter(&|v| axis_label(*v, x_step))
             .y_label_formatter(&|v| axis_label(*v, y_step))
             .draw()?;
+        // Tiles under everything else, the frame included.
+        if let Some(t) = &self.tiles {
+            chart.draw_series(t.polygons())?;
+        }
         // A closed frame, as journals print it (plotters draws only the left/bottom axes).
         // In pixels: the data-space corner (x_hi, y_hi) lands one pixel outside the area.
         let plot_px = chart.plotting_area().strip_coord_spec();
@@ -306,12 +311,6 @@ impl Plot for XyPlot {
         ))?;
 
         if let Some(t) = &self.tiles {
-            chart.draw_series(t.polygons())?;
-            // Tiles cover the grid; the frame goes back on top.
-            plot_px.draw(&Rectangle::new(
-                [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
-                BLACK.stroke_width(1),
-            ))?;
             let (top, left) = (plot_px.get_base_pixel(), side.get_base_pixel());
             let bar = PixelRect {
                 x0: s.margin as i32,
