@@ -10,7 +10,8 @@
 //!   (assembles them), [`stdlib`] (the library written in Rhai), [`docs`] (`help()`,
 //!   `coercive doc`).
 //! - **domain** — the physics and the learning, no Rhai: [`grains`] (structures),
-//!   [`solver`] (one file per energy term, the minimiser, sweeps, anchors), [`data`]
+//!   [`solver`] (one file per energy term, the minimiser, sweeps, anchors), [`forc`]
+//!   (reversal curves as data, simulated or measured: their distribution and recoil), [`data`]
 //!   (datasets), [`learn`] (networks, trees, ensembles), [`design`] (optimisers for
 //!   inverse design), [`plot`]; and the services they share: [`array`], [`fsio`] (atomic
 //!   writes, checked readers), [`memory`], [`named`], [`progress`], [`interrupt`], [`guard`],
@@ -20,6 +21,7 @@
 // Domain.
 pub mod data;
 pub mod design;
+pub mod forc;
 pub mod grains;
 pub mod learn;
 pub mod plot;

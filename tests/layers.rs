@@ -9,6 +9,7 @@ use std::path::Path;
 const DOMAIN: &[&str] = &[
     "data",
     "design",
+    "forc",
     "grains",
     "learn",
     "plot",

@@ -1,11 +1,13 @@
-//! `solver::forc`: a magnet's first-order reversal curves and their distribution
-//! (docs/physics.md §3.9), in the `solver` namespace.
+//! First-order reversal curves in scripts (docs/physics.md §3.9): `solver::forc` computes a
+//! magnet's, `io::read_forc` reads a measured set; both give a `Forc`, whose distribution,
+//! recoil and figures come from the same [`crate::forc`] code.
 
 use super::grains::SharedStructure;
 use super::opts::Opts;
 use super::solver::SharedCurve;
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
+use crate::forc::{Format, ReadOptions, Reversals};
 use crate::plot::Plot;
 use crate::solver::tensor::Backend;
 use crate::solver::{CurveCache, Forc};
@@ -13,7 +15,40 @@ use rhai::plugin::*;
 use rhai::{Array, Map};
 use std::sync::Arc;
 
-pub type SharedForc = Arc<Forc>;
+/// A FORC set as scripts hold it: its curves as data, and where they came from.
+pub struct ForcSet {
+    pub data: Reversals,
+    pub source: Source,
+}
+
+pub enum Source {
+    /// Computed here, with the solver's record of every step.
+    Simulated(Forc),
+    /// Read from a file.
+    Measured { path: String, format: Format },
+}
+
+pub type SharedForc = Arc<ForcSet>;
+
+impl ForcSet {
+    /// The solver's record, or an error naming `func` for a measured set.
+    fn simulated(&self, func: &str) -> RResult<&Forc> {
+        match &self.source {
+            Source::Simulated(f) => Ok(f),
+            Source::Measured { path, .. } => fail(
+                func,
+                format!(
+                    "a FORC set read from {path} has no solver record (only solver::forc's have)"
+                ),
+            ),
+        }
+    }
+}
+
+/// A measured curve as a script reads it: `#{ h, my }`, as a Curve's `h` and `my`.
+fn curve_map(h: Vec<f64>, m: Vec<f64>) -> Dynamic {
+    Dynamic::from_map(columns([("h", h), ("my", m)]))
+}
 
 /// A map of named 1-D arrays.
 fn columns<const N: usize>(cols: [(&str, Vec<f64>); N]) -> Map {
@@ -82,60 +117,82 @@ pub mod forc_module {
                 let p = setup.problem(f, &s)?;
                 let cache = crate::settings::curve_cache().map(CurveCache::at);
                 let threads = crate::settings::threads();
-                crate::solver::forc(&p, &setup.set.sweep, threads, cache.as_ref())
-                    .map(Arc::new)
+                let computed = crate::solver::forc(&p, &setup.set.sweep, threads, cache.as_ref())
                     .map_err(|e| match (&e, &cache) {
-                        (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
-                            f,
-                            format!(
-                                "{e}; the finished curves are kept in {}: the same call again \
+                    (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
+                        f,
+                        format!(
+                            "{e}; the finished curves are kept in {}: the same call again \
                                  computes only the rest",
-                                c.dir().display()
-                            ),
+                            c.dir().display()
                         ),
-                        _ => error(f, e),
-                    })
+                    ),
+                    _ => error(f, e),
+                })?;
+                let data = computed.data().map_err(error_in(f))?;
+                Ok(Arc::new(ForcSet {
+                    data,
+                    source: Source::Simulated(computed),
+                }))
             })(),
         )
     }
 
-    /// The reversal fields h_r (the descending branch's fields), one per reversal curve.
+    /// The reversal fields h_r, one per reversal curve, falling.
     #[rhai_fn(global, get = "h_r", pure)]
     pub fn forc_h_r(f: &mut SharedForc) -> NdArray {
-        NdArray::from_vec(f.reversal_fields())
+        NdArray::from_vec(f.data.reversal_fields())
     }
 
-    /// The descending branch (a Curve from h_start to h_end).
+    /// The descending branch: a Curve from h_start to h_end for a computed set; for a
+    /// measured one `#{ h, my }`, the curves' first points.
     #[rhai_fn(global, get = "descending", pure)]
-    pub fn forc_descending(f: &mut SharedForc) -> SharedCurve {
-        Arc::new(f.descending.clone())
+    pub fn forc_descending(f: &mut SharedForc) -> Dynamic {
+        match &f.source {
+            Source::Simulated(s) => Dynamic::from(Arc::new(s.descending.clone()) as SharedCurve),
+            Source::Measured { .. } => {
+                let (h, m) = f.data.descending();
+                curve_map(h, m)
+            }
+        }
     }
 
-    /// The reversal curves, one Curve per reversal field, each rising from h_r to h_start.
+    /// The reversal curves, one per reversal field, each rising from h_r: Curves for a
+    /// computed set, `#{ h, my }` maps for a measured one.
     #[rhai_fn(global, get = "reversals", pure)]
     pub fn forc_reversals(f: &mut SharedForc) -> Array {
-        f.reversals
-            .iter()
-            .map(|c| Dynamic::from(Arc::new(c.clone())))
-            .collect()
+        match &f.source {
+            Source::Simulated(s) => s
+                .reversals
+                .iter()
+                .map(|c| Dynamic::from(Arc::new(c.clone()) as SharedCurve))
+                .collect(),
+            Source::Measured { .. } => f
+                .data
+                .curves()
+                .iter()
+                .map(|c| curve_map(c.h.clone(), c.m.clone()))
+                .collect(),
+        }
     }
 
-    /// Gradient evaluations of the whole set.
-    #[rhai_fn(global, get = "evaluations", pure)]
-    pub fn forc_evaluations(f: &mut SharedForc) -> i64 {
-        f.evaluations() as i64
+    /// Gradient evaluations of the whole set (a computed set only).
+    #[rhai_fn(global, get = "evaluations", pure, return_raw)]
+    pub fn forc_evaluations(f: &mut SharedForc) -> RResult<i64> {
+        Ok(f.simulated("Forc.evaluations")?.evaluations() as i64)
     }
 
-    /// Field steps, over all curves, that hit the iteration cap.
-    #[rhai_fn(global, get = "non_converged", pure)]
-    pub fn forc_non_converged(f: &mut SharedForc) -> i64 {
-        f.non_converged() as i64
+    /// Field steps, over all curves, that hit the iteration cap (a computed set only).
+    #[rhai_fn(global, get = "non_converged", pure, return_raw)]
+    pub fn forc_non_converged(f: &mut SharedForc) -> RResult<i64> {
+        Ok(f.simulated("Forc.non_converged")?.non_converged() as i64)
     }
 
-    /// Wall-clock seconds of the call that made the set (curves from the cache cost none).
-    #[rhai_fn(global, get = "seconds", pure)]
-    pub fn forc_seconds(f: &mut SharedForc) -> f64 {
-        f.seconds
+    /// Wall-clock seconds of the call that made the set (curves from the cache cost none;
+    /// a computed set only).
+    #[rhai_fn(global, get = "seconds", pure, return_raw)]
+    pub fn forc_seconds(f: &mut SharedForc) -> RResult<f64> {
+        Ok(f.simulated("Forc.seconds")?.seconds)
     }
 
     /// The FORC distribution with smoothing factor 2: see `distribution(#{ smoothing })`.
@@ -144,12 +201,14 @@ pub mod forc_module {
         forc_distribution(f, Map::new())
     }
 
-    /// The FORC distribution ρ = −½ ∂²M/∂h_r∂h (Ms/HA²) at every point (h_r, h ≥ h_r) of
-    /// the fields' lattice whose smoothing window lies inside it: a map of 1-D arrays
-    /// `h_r`, `h`, `h_c` = (h − h_r)/2, `h_u` = (h + h_r)/2 and `rho`. Each ρ is the mixed
-    /// term of a quadratic surface fitted to M over (2·smoothing + 1)² lattice points
-    /// (option `smoothing`, default 2; 1 = the central difference); below h_r a curve is
-    /// extended by its first value, so reversible magnetisation shows on h = h_r.
+    /// The FORC distribution ρ = −½ ∂²M/∂h_r∂h (Ms/HA², or the file's units) at every
+    /// point (h_r, h ≥ h_r) of the curves whose smoothing window lies inside them: a map
+    /// of 1-D arrays `h_r`, `h`, `h_c` = (h − h_r)/2, `h_u` = (h + h_r)/2 and `rho`. Each
+    /// ρ is the mixed term of a quadratic surface fitted by least squares to M within
+    /// smoothing + ½ field steps of the point (option `smoothing`, default 2): the
+    /// (2·smoothing + 1)² lattice points of a computed set, where 1 is the central
+    /// difference, and a measured set's points however its fields fell. Below h_r a curve
+    /// is extended by its first value, so reversible magnetisation shows on h = h_r.
     ///
     /// ```rhai
     /// let s = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 60.0, seed: 3 });
@@ -165,7 +224,7 @@ pub mod forc_module {
     pub fn forc_distribution(f: &mut SharedForc, opts: Map) -> RResult<Map> {
         let name = "Forc.distribution";
         let smoothing = smoothing_option(name, opts)?;
-        let d = f.distribution(smoothing).map_err(error_in(name))?;
+        let d = f.data.distribution(smoothing).map_err(error_in(name))?;
         Ok(columns([
             ("h_r", d.h_r),
             ("h", d.h),
@@ -179,16 +238,17 @@ pub mod forc_module {
     /// extension); a notebook shows a Forc so.
     #[rhai_fn(global, name = "plot", return_raw, pure)]
     pub fn forc_plot_file(f: &mut SharedForc, path: &str) -> RResult<()> {
-        crate::plot::forc_plot(f)
+        crate::plot::forc_plot(&f.data)
             .save(path)
             .map_err(error_in("Forc.plot"))
     }
 
     /// What exposure to each reversal field h_r < 0 leaves at h = 0, as a magnet in a
-    /// motor meets it: a map of 1-D arrays `h_r`, `m_back` (M back at h = 0, Ms), `loss`
-    /// (the irreversible loss Mr − m_back, Ms) and `mu_rec` (the relative recoil
-    /// permeability of the chord from h_r to 0, 1 + ΔM/ΔH in SI). Needs h = 0 on the
-    /// fields' lattice.
+    /// motor meets it: a map of 1-D arrays `h_r`, `m_back` (M back at h = 0), `loss` (the
+    /// irreversible loss Mr − m_back, Mr the descending branch at h = 0) and `mu_rec` (the
+    /// relative recoil permeability of the chord from h_r to 0, 1 + ΔM/ΔH in SI). A computed
+    /// set needs h = 0 on its lattice; a measured one is read linearly between its fields,
+    /// and has `mu_rec` only when `io::read_forc` was given `ms_per_ha`.
     ///
     /// ```rhai
     /// // At remanence a single particle turns reversibly with dm/dh = sin²ψ.
@@ -202,13 +262,17 @@ pub mod forc_module {
     /// ```
     #[rhai_fn(global, name = "recoil", return_raw, pure)]
     pub fn forc_recoil(f: &mut SharedForc) -> RResult<Map> {
-        let r = f.recoil().map_err(error_in("Forc.recoil"))?;
-        Ok(columns([
-            ("h_r", r.h_r),
-            ("m_back", r.m_back),
-            ("loss", r.loss),
-            ("mu_rec", r.mu_rec),
-        ]))
+        let name = "Forc.recoil";
+        let r = match &f.source {
+            Source::Simulated(s) => s.recoil(),
+            Source::Measured { .. } => f.data.recoil(),
+        }
+        .map_err(error_in(name))?;
+        let mut out = columns([("h_r", r.h_r), ("m_back", r.m_back), ("loss", r.loss)]);
+        if let Some(mu) = r.mu_rec {
+            out.extend(columns([("mu_rec", mu)]));
+        }
+        Ok(out)
     }
 
     /// Draws the FORC diagram with smoothing factor 2: see `plot_distribution(path, opts)`.
@@ -231,30 +295,134 @@ pub mod forc_module {
     pub fn forc_plot_distribution(f: &mut SharedForc, path: &str, opts: Map) -> RResult<()> {
         let name = "Forc.plot_distribution";
         let smoothing = smoothing_option(name, opts)?;
-        let d = f.distribution(smoothing).map_err(error_in(name))?;
-        crate::plot::forc_diagram(&d, f.opts.h_step, smoothing)
+        let d = f.data.distribution(smoothing).map_err(error_in(name))?;
+        crate::plot::forc_diagram(&d, smoothing, f.data.units())
             .save(path)
             .map_err(error_in(name))
     }
 
-    /// Writes the reversal curves as one CSV table: k (the curve), h_r, h, my, mx,
-    /// iterations, torque, converged.
+    /// Writes the reversal curves as one CSV table, which `io::read_forc` reads back: k (the
+    /// curve), h_r, h, my, and for a computed set mx, iterations, torque, converged.
     #[rhai_fn(global, name = "to_csv", return_raw, pure)]
     pub fn forc_to_csv(f: &mut SharedForc, path: &str) -> RResult<()> {
-        f.write_csv(path).map_err(error_in("Forc.to_csv"))
+        let name = "Forc.to_csv";
+        match &f.source {
+            Source::Simulated(s) => s.write_csv(path).map_err(error_in(name)),
+            Source::Measured { .. } => {
+                let (mut k, mut h_r, mut h, mut m) = (vec![], vec![], vec![], vec![]);
+                for (i, c) in f.data.curves().iter().enumerate() {
+                    k.extend(std::iter::repeat_n(i as f64, c.h.len()));
+                    h_r.extend(std::iter::repeat_n(c.h_r, c.h.len()));
+                    h.extend_from_slice(&c.h);
+                    m.extend_from_slice(&c.m);
+                }
+                let table = columns([("k", k), ("h_r", h_r), ("h", h), ("my", m)]);
+                let order = ["k", "h_r", "h", "my"].map(String::from);
+                crate::api::io::write_columns(name, path, &table, &order)
+            }
+        }
     }
 
     /// One-line description.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
     pub fn forc_to_string(f: &mut SharedForc) -> String {
-        let h = f.reversal_fields();
+        let h = f.data.reversal_fields();
+        let (first, last) = (h[0], h[h.len() - 1]);
+        let what = match &f.source {
+            Source::Simulated(s) => format!(
+                "{} evaluations, {} not converged",
+                s.evaluations(),
+                s.non_converged()
+            ),
+            Source::Measured { path, .. } => format!("read from {path}"),
+        };
         format!(
-            "Forc({} reversal curves, h_r {} … {}, {} evaluations, {} not converged)",
-            f.reversals.len(),
-            crate::array::fmt_g(h.first().copied().unwrap_or(f64::NAN)),
-            crate::array::fmt_g(h.last().copied().unwrap_or(f64::NAN)),
-            f.evaluations(),
-            f.non_converged()
+            "Forc({} reversal curves, h_r {} … {}, {what})",
+            h.len(),
+            crate::array::fmt_g(first),
+            crate::array::fmt_g(last),
+        )
+    }
+}
+
+#[export_module]
+pub mod forc_io_module {
+    use super::*;
+
+    /// Reads measured first-order reversal curves with the file's units: see
+    /// `io::read_forc(path, opts)`.
+    #[rhai_fn(name = "read_forc", return_raw)]
+    pub fn read_forc_default(ctx: NativeCallContext, path: &str) -> RResult<SharedForc> {
+        read_forc(ctx, path, Map::new())
+    }
+
+    /// Reads first-order reversal curves from a file into a `Forc`, whose `distribution`,
+    /// `plot_distribution` and `recoil` are then computed exactly as for `solver::forc`'s:
+    /// a simulated and a measured diagram can be set side by side. Two forms, told apart
+    /// by the first line:
+    /// - a table whose header names the columns `h_r`, `h` and `m` (or `my`), one row per
+    ///   point, a curve's rows together (what `Forc.to_csv` writes);
+    /// - a Princeton Measurements (MicroMag) or Lake Shore FORC file: a header, then runs
+    ///   of `H, M` lines apart by blank lines, each curve's first point at its reversal
+    ///   field. Where each curve follows a one-line run (the moment measured at the
+    ///   saturating field before it), those are calibration points, and each curve is
+    ///   scaled so its calibration moment is the first one's (option `drift`, default
+    ///   true: a drifting gain).
+    ///
+    /// Options: `ha` (the anisotropy field in the file's field unit) and `ms` (the
+    /// saturation moment in its moment unit) turn the file into the units of
+    /// `solver::forc`, h = H/ha and m = M/ms; without them the file's units are kept.
+    /// `ms_per_ha` (Ms/HA in one unit, e.g. μ0Ms²/2K1 ≈ 0.246 for Nd2Fe14B) gives `recoil`
+    /// its permeability.
+    ///
+    /// ```rhai
+    /// // A PMC-style file: H in mT, M in mA·m²; one calibration point before each curve.
+    /// fn survival(x) { 1.0 / (1.0 + x.exp()) }
+    /// let lines = ["MicroMag 2900/3900 Data File", "Field (mT), Moment (mAm2)", ""];
+    /// for r in 0..12 {
+    ///     let h_r = 500.0 - 100.0 * r;
+    ///     lines += ["+1.0E+03,+2.0E+00", ""];
+    ///     for j in 0..=r {
+    ///         let h = h_r + 100.0 * j;
+    ///         // Switching fields spread by 40 mT about ±300 mT (a Preisach model): ρ
+    ///         // peaks at h_c = 300 mT, h_u = 0.
+    ///         let m = 2.0 - 4.0 * survival((h - 300.0) / 40.0) * survival((h_r + 300.0) / 40.0);
+    ///         lines.push(`${h}, ${m}`);
+    ///     }
+    ///     lines.push("");
+    /// }
+    /// io::write_text("sample.frc", lines.reduce(|sum, l| sum + l + "\n", ""));
+    /// let f = io::read_forc("sample.frc", #{ ha: 1000.0, ms: 2.0 });
+    /// assert(f.h_r.len() == 12 && f.h_r[0] == 0.5, "h = H/ha");
+    /// let d = f.distribution(#{ smoothing: 1 });
+    /// let k = argmax(d.rho);
+    /// assert_close(d.h_c[k], 0.3, 1e-9, "switching at 300 mT");
+    /// assert_close(d.h_u[k], 0.0, 1e-9, "no bias");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn read_forc(ctx: NativeCallContext, path: &str, opts: Map) -> RResult<SharedForc> {
+        let f = "io::read_forc";
+        crate::api::located(
+            &ctx,
+            (|| {
+                let mut o = Opts::new(f, opts);
+                let read = ReadOptions {
+                    ha: o.float_opt("ha", f64::MIN, f64::MAX)?,
+                    ms: o.float_opt("ms", f64::MIN, f64::MAX)?,
+                    drift: o.bool("drift", true)?,
+                    ms_per_ha: o.float_opt("ms_per_ha", f64::MIN, f64::MAX)?,
+                };
+                o.finish()?;
+                let (data, format) =
+                    crate::forc::read(std::path::Path::new(path), &read).map_err(error_in(f))?;
+                Ok(Arc::new(ForcSet {
+                    data,
+                    source: Source::Measured {
+                        path: path.to_string(),
+                        format,
+                    },
+                }))
+            })(),
         )
     }
 }

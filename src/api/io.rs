@@ -347,5 +347,7 @@ pub fn to_json(func: &str, v: &Dynamic) -> RResult<serde_json::Value> {
 }
 
 pub fn module() -> Module {
-    exported_module!(io_module)
+    let mut m = exported_module!(io_module);
+    m.combine_flatten(exported_module!(super::forc::forc_io_module));
+    m
 }

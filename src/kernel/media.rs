@@ -46,7 +46,7 @@ fn figure(v: &Dynamic) -> Option<Vec<u8>> {
             .ok();
     }
     if let Some(f) = v.read_lock::<crate::api::forc::SharedForc>() {
-        return crate::plot::forc_plot(&f)
+        return crate::plot::forc_plot(&f.data)
             .to_png(crate::plot::DEFAULT_SIZE)
             .ok();
     }
@@ -115,7 +115,11 @@ mod tests {
             h_step: 0.5,
             ..Default::default()
         };
-        let f = std::sync::Arc::new(forc(&p, &opts, 1, None).unwrap());
+        let computed = forc(&p, &opts, 1, None).unwrap();
+        let f = std::sync::Arc::new(crate::api::forc::ForcSet {
+            data: computed.data().unwrap(),
+            source: crate::api::forc::Source::Simulated(computed),
+        });
         let png = figure(&rhai::Dynamic::from(f)).expect("a figure");
         assert!(png.starts_with(b"\x89PNG"), "PNG bytes");
         // Values without a figure have none.

@@ -2,7 +2,8 @@
 //! their distribution.
 
 use super::{Series, Symbol, Tiles, XyPlot};
-use crate::solver::{Anchors, Curve, Distribution, Forc};
+use crate::forc::{Distribution, Reversals};
+use crate::solver::{Anchors, Curve};
 
 /// A demagnetisation-curve panel: the computed curve (if any), anchors `a` marked and,
 /// with `through`, a line drawn through them (predicted anchors, Figures 6–8).
@@ -27,29 +28,34 @@ pub fn anchors_plot(title: &str, c: Option<&Curve>, a: &Anchors, through: bool) 
 }
 
 /// First-order reversal curves: every reversal curve as a thin grey line, the descending
-/// branch over them.
-pub fn forc_plot(f: &Forc) -> XyPlot {
-    let mut p = XyPlot::new()
-        .title("First-order reversal curves")
-        .labels("h = H / HA", "M / Ms")
-        .y_range(-1.05, 1.05);
-    for c in &f.reversals {
-        p = p.series(Series::line("", &c.fields(), &c.my()).with_color([150, 150, 150]));
+/// branch (their first points) over them.
+pub fn forc_plot(r: &Reversals) -> XyPlot {
+    let mut p = XyPlot::new().title("First-order reversal curves");
+    p = if r.reduced {
+        p.labels("h = H / HA", "M / Ms").y_range(-1.05, 1.05)
+    } else {
+        p.labels("H (file units)", "M (file units)")
+    };
+    for c in r.curves() {
+        p = p.series(Series::line("", &c.h, &c.m).with_color([150, 150, 150]));
     }
-    p.line(
-        "descending branch",
-        &f.descending.fields(),
-        &f.descending.my(),
-    )
+    let (h, m) = r.descending();
+    p.line("descending branch", &h, &m)
 }
 
-/// The FORC diagram: ρ over coercivity h_c (x) and bias field h_u (y), each lattice point
-/// the diamond between its neighbours, red below zero, blue above; `step` is the field
-/// step of the reversal curves.
-pub fn forc_diagram(d: &Distribution, step: f64, smoothing: usize) -> XyPlot {
-    let half = (step / 2.0, step / 2.0);
+/// The FORC diagram: ρ over coercivity h_c (x) and bias field h_u (y), each point the
+/// diamond between its neighbours, red below zero, blue above.
+pub fn forc_diagram(d: &Distribution, smoothing: usize, units: (&str, &str)) -> XyPlot {
+    let (field, moment) = units;
+    let half = (d.steps.0 + d.steps.1) / 4.0;
     XyPlot::new()
         .title(format!("FORC distribution (smoothing {smoothing})"))
-        .labels("h_c = (h − h_r)/2 in HA", "h_u = (h + h_r)/2 in HA")
-        .tiles(Tiles::diamonds(&d.h_c, &d.h_u, &d.rho, half).label("ρ in Ms/HA²"))
+        .labels(
+            format!("h_c = (h − h_r)/2 in {field}"),
+            format!("h_u = (h + h_r)/2 in {field}"),
+        )
+        .tiles(
+            Tiles::diamonds(&d.h_c, &d.h_u, &d.rho, (half, half))
+                .label(format!("ρ in {moment}/{field}²")),
+        )
 }

@@ -1,8 +1,7 @@
-//! First-order reversal curves (FORCs): from saturation down to a reversal field h_r, then
-//! back up to saturation, one curve for every field of the descending branch. Their
-//! distribution ρ(h_r, h) = −½ ∂²M/∂h_r∂h maps the irreversible switching by coercivity
-//! h_c = (h − h_r)/2 and bias (interaction) field h_u = (h + h_r)/2 (Pike, Roberts &
-//! Verosub, J. Appl. Phys. 85, 6660 (1999); docs/physics.md §3.9).
+//! First-order reversal curves (FORCs) of a magnet: from saturation down to a reversal
+//! field h_r, then back up to saturation, one curve for every field of the descending
+//! branch. Their distribution and recoil are read by [`crate::forc`], as a measured set's
+//! are (docs/physics.md §3.9).
 
 use super::SolverError;
 use super::cache::{CurveCache, keep};
@@ -11,6 +10,7 @@ use super::energy::Energy;
 use super::material::Material;
 use super::problem::Problem;
 use super::sweep::{Curve, Start, SweepOptions, sweep_observed};
+use crate::forc::{Recoil, Reversal, Reversals};
 use crate::progress::Progress;
 use rayon::prelude::*;
 
@@ -29,33 +29,6 @@ pub struct Forc {
     /// Wall-clock seconds of the call that made the set (curves taken from the cache cost
     /// none).
     pub seconds: f64,
-}
-
-/// The FORC distribution at the lattice points (h_r, h ≥ h_r) whose whole smoothing window
-/// lies inside the measured fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Distribution {
-    pub h_r: Vec<f64>,
-    pub h: Vec<f64>,
-    /// Coercivity (h − h_r)/2 and bias field (h + h_r)/2 of each point.
-    pub h_c: Vec<f64>,
-    pub h_u: Vec<f64>,
-    /// ρ in Ms per HA².
-    pub rho: Vec<f64>,
-}
-
-/// What each reversal field below zero leaves at h = 0, as a motor designer reads a magnet
-/// exposed to it: one entry per h_r < 0, in the branch's order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Recoil {
-    pub h_r: Vec<f64>,
-    /// M at h = 0 on the way back (units of Ms).
-    pub m_back: Vec<f64>,
-    /// The irreversible loss Mr − m_back (units of Ms).
-    pub loss: Vec<f64>,
-    /// Relative recoil permeability of the chord from h_r to 0: 1 + ΔM/ΔH in SI, as the
-    /// slope of B = μ0(H + M) over μ0.
-    pub mu_rec: Vec<f64>,
 }
 
 /// The FORCs of `problem` on `threads` threads (0 = all cores): the descending branch
@@ -156,35 +129,38 @@ impl Forc {
         self.descending.fields()
     }
 
-    /// The recoil from every reversal field below zero back to h = 0 ([`Recoil`]); needs
-    /// h = 0 on the lattice of fields.
-    pub fn recoil(&self) -> Result<Recoil, SolverError> {
+    /// The curves as data: h and M = m_y of each, with the material's Ms/HA.
+    pub fn data(&self) -> Result<Reversals, String> {
         let fields = self.reversal_fields();
-        let zero = fields.iter().position(|&h| h == 0.0).ok_or(SolverError::BadOption {
-            name: "h_step",
-            value: self.opts.h_step.to_string(),
-            expected: "a lattice of fields through h = 0 (h_start a multiple of h_step) for the recoil",
-        })?;
-        let mr = self.descending.points[zero].my;
-        // ΔM/ΔH in SI is (Ms/HA)·Δm/Δh; the permeability is in units of μ0.
-        let ms_per_ha = self.material.ms / self.material.ha();
-        let mut out = Recoil {
-            h_r: vec![],
-            m_back: vec![],
-            loss: vec![],
-            mu_rec: vec![],
-        };
-        for (a, &h_r) in fields.iter().enumerate().skip(zero + 1) {
-            let points = &self.reversals[a].points;
-            // Point j of reversal a is at the branch's field a − j.
-            let back = points[a - zero].my;
-            let slope = (back - points[0].my) / (0.0 - h_r);
-            out.h_r.push(h_r);
-            out.m_back.push(back);
-            out.loss.push(mr - back);
-            out.mu_rec.push(1.0 + ms_per_ha * slope);
+        let curves = self
+            .reversals
+            .iter()
+            .zip(fields)
+            .map(|(c, h_r)| Reversal {
+                h_r,
+                h: c.fields(),
+                m: c.my(),
+            })
+            .collect();
+        Reversals::new(curves, Some(self.material.ms / self.material.ha()), true)
+    }
+
+    /// The recoil from every reversal field below zero back to h = 0
+    /// ([`Reversals::recoil`]); the lattice must pass through h = 0, so it is read, not
+    /// interpolated.
+    pub fn recoil(&self) -> Result<Recoil, String> {
+        if !self.reversal_fields().contains(&0.0) {
+            let e = SolverError::BadOption {
+                name: "h_step",
+                value: self.opts.h_step.to_string(),
+                expected: concat!(
+                    "a lattice of fields through h = 0 (h_start a multiple of h_step) ",
+                    "for the recoil"
+                ),
+            };
+            return Err(e.to_string());
         }
-        Ok(out)
+        self.data()?.recoil()
     }
 
     /// Gradient evaluations of the descending branch and every reversal curve.
@@ -202,50 +178,6 @@ impl Forc {
                 .sum::<usize>()
     }
 
-    /// M at lattice point (a, c): reversal curve a at the field of step c of the descending
-    /// branch. Below its reversal field (c > a) a curve is extended by its first value
-    /// (Pike, Phys. Rev. B 68, 104424 (2003)), so the reversible part shows on h = h_r.
-    fn m(&self, a: usize, c: usize) -> f64 {
-        self.reversals[a].points[a - c.min(a)].my
-    }
-
-    /// ρ(h_r, h) = −½ ∂²M/∂h_r∂h by a quadratic surface fitted to M over the
-    /// (2·smoothing + 1)² lattice points around each point (the smoothing factor of Pike et
-    /// al. 1999; 1 is the plain central difference), at every point whose window lies
-    /// inside the fields.
-    pub fn distribution(&self, smoothing: usize) -> Result<Distribution, SolverError> {
-        let n = self.reversals.len();
-        if smoothing == 0 || n < 2 * smoothing + 1 {
-            return Err(SolverError::BadOption {
-                name: "smoothing",
-                value: format!("{smoothing} (with {n} reversal fields)"),
-                expected: "a smoothing factor ≥ 1 with at least 2·smoothing + 1 reversal fields",
-            });
-        }
-        let step = self.opts.h_step;
-        let fields = self.reversal_fields();
-        let mut out = Distribution {
-            h_r: vec![],
-            h: vec![],
-            h_c: vec![],
-            h_u: vec![],
-            rho: vec![],
-        };
-        // Lattice fields carry rounding: a bias of 1e-17 is none.
-        let snap = |x: f64| if x.abs() < 1e-12 { 0.0 } else { x };
-        for a in smoothing..n - smoothing {
-            for c in smoothing..=a {
-                out.h_r.push(fields[a]);
-                out.h.push(fields[c]);
-                out.h_c.push(snap((fields[c] - fields[a]) / 2.0));
-                out.h_u.push(snap((fields[c] + fields[a]) / 2.0));
-                out.rho
-                    .push(-0.5 * mixed_derivative(|a, c| self.m(a, c), a, c, smoothing, step));
-            }
-        }
-        Ok(out)
-    }
-
     /// The reversal curves as one CSV table (k, h_r, h, my, mx, iterations, torque,
     /// converged; k numbers the curves), written atomically.
     pub fn write_csv(&self, path: &str) -> Result<(), String> {
@@ -260,53 +192,10 @@ impl Forc {
     }
 }
 
-/// ∂²M/∂x∂y at lattice point (a, c) from the least-squares quadratic surface over the
-/// window |i|, |j| ≤ s (spacing `step` along both axes). On a symmetric window xy is
-/// orthogonal to 1, x, y, x² and y², so its coefficient is Σ ij·M / (step² Σ i²j²).
-fn mixed_derivative(
-    m: impl Fn(usize, usize) -> f64,
-    a: usize,
-    c: usize,
-    s: usize,
-    step: f64,
-) -> f64 {
-    let s = s as i64;
-    let mut sum = 0.0;
-    for i in -s..=s {
-        for j in -s..=s {
-            if i != 0 && j != 0 {
-                let v = m((a as i64 + i) as usize, (c as i64 + j) as usize);
-                sum += (i * j) as f64 * v;
-            }
-        }
-    }
-    let squares = (s * (s + 1) * (2 * s + 1) / 3) as f64;
-    sum / (step * step * squares * squares)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::solver::{CurvePoint, Material, Mesh, MinimizeOptions, Terms};
-
-    #[test]
-    fn the_mixed_derivative_is_exact_on_cubic_surfaces() {
-        // On lattice x = 0.3 − 0.05 a, y = 0.3 − 0.05 c (fields fall with the index).
-        let (x0, step) = (0.3, 0.05);
-        let p = |a: usize, c: usize| {
-            let (x, y) = (x0 - step * a as f64, x0 - step * c as f64);
-            1.0 + 2.0 * x - 3.0 * y + 0.7 * x * y - 1.1 * x * x + 0.4 * y * y + 2.0 * x * x * x
-                - 0.6 * x * x * y
-        };
-        for s in 1..=4 {
-            for (a, c) in [(4, 4), (5, 7), (9, 4)] {
-                // ∂²/∂x∂y of the surface: 0.7 − 1.2x.
-                let x = x0 - step * a as f64;
-                let d = mixed_derivative(p, a, c, s, step);
-                assert!((d - (0.7 - 1.2 * x)).abs() < 1e-9, "s = {s}: {d}");
-            }
-        }
-    }
 
     /// One grain of 4 × 4 cells with its axis at `psi`, exchange and anisotropy only: a
     /// Stoner–Wohlfarth particle that turns as one.
@@ -369,7 +258,7 @@ mod tests {
             }
         }
         // ρ peaks at the switching: h_r just past −h_sw, h just past +h_sw.
-        let d = f.distribution(1).unwrap();
+        let d = f.data().unwrap().distribution(1).unwrap();
         let k = (0..d.rho.len())
             .max_by(|&i, &j| d.rho[i].total_cmp(&d.rho[j]))
             .unwrap();
@@ -394,7 +283,7 @@ mod tests {
             let r = f.recoil().unwrap();
             assert_eq!(r.h_r.len(), 2, "h_r = −0.01 and −0.02");
             let m = Material::nd2fe14b();
-            let slope = (r.mu_rec[0] - 1.0) / (m.ms / m.ha());
+            let slope = (r.mu_rec.unwrap()[0] - 1.0) / (m.ms / m.ha());
             assert!(
                 (slope - psi.sin().powi(2)).abs() < 0.01,
                 "ψ = {deg}°: {slope}"
@@ -417,10 +306,8 @@ mod tests {
             ..options(0.1)
         };
         let f = forc(&particle(psi), &off, 1, None).unwrap();
-        assert!(matches!(
-            f.recoil(),
-            Err(SolverError::BadOption { name: "h_step", .. })
-        ));
+        let e = f.recoil().unwrap_err();
+        assert!(e.contains("bad option h_step = 0.1"), "{e}");
     }
 
     #[test]
@@ -436,7 +323,7 @@ mod tests {
             let n = f.reversals.len();
             (0..n)
                 .flat_map(|a| (0..=a).map(move |c| (a, c)))
-                .map(|(a, c)| f.m(a, c))
+                .map(|(a, c)| f.reversals[a].points[a - c].my)
                 .collect::<Vec<_>>()
         };
         let alone = Terms {
@@ -504,15 +391,9 @@ mod tests {
         ));
         let f = forc(&p, &options(0.5), 1, None).unwrap();
         assert_eq!(f.reversal_fields().len(), 5);
-        assert!(f.distribution(2).is_ok());
+        assert!(f.data().unwrap().distribution(2).is_ok());
         for s in [0, 3] {
-            assert!(matches!(
-                f.distribution(s),
-                Err(SolverError::BadOption {
-                    name: "smoothing",
-                    ..
-                })
-            ));
+            assert!(f.data().unwrap().distribution(s).is_err());
         }
     }
 }

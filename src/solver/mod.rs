@@ -38,7 +38,7 @@ pub use batch::sweep_many;
 pub use cache::CurveCache;
 pub use demag::Precision;
 pub use energy::{Energies, Energy, LocalFields, Terms};
-pub use forc::{Distribution, Forc, forc};
+pub use forc::{Forc, forc};
 pub use material::Material;
 pub use mesh::Mesh;
 pub use minimizer::{Method, MinimizeOptions, StepStats, minimize};
