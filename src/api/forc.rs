@@ -9,6 +9,7 @@ use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
 use crate::forc::{Format, ReadOptions, Reversals};
 use crate::plot::Plot;
+use crate::solver::forc::REJOIN_ANGLE;
 use crate::solver::tensor::Backend;
 use crate::solver::{CurveCache, Forc};
 use rhai::plugin::*;
@@ -57,6 +58,29 @@ fn columns<const N: usize>(cols: [(&str, Vec<f64>); N]) -> Map {
         .collect()
 }
 
+/// The option `rejoin` of `func`: true (default; [`REJOIN_ANGLE`]), false, or an angle.
+fn rejoin_option(func: &'static str, own: Map) -> RResult<Option<f64>> {
+    let mut o = Opts::new(func, own);
+    let out = match o.value("rejoin") {
+        None => Some(REJOIN_ANGLE),
+        Some(v) => match (v.as_bool(), v.as_float()) {
+            (Ok(b), _) => b.then_some(REJOIN_ANGLE),
+            (_, Ok(angle)) => Some(angle),
+            _ => {
+                return fail(
+                    func,
+                    format!(
+                        "option `rejoin` must be true, false or an angle in rad, got {} ({v})",
+                        crate::docs::type_of(&v)
+                    ),
+                );
+            }
+        },
+    };
+    o.finish()?;
+    Ok(out)
+}
+
 /// The option `smoothing` (default 2) of `func`, the only one it takes.
 fn smoothing_option(func: &'static str, opts: Map) -> RResult<usize> {
     let mut o = Opts::new(func, opts);
@@ -80,10 +104,14 @@ pub mod forc_module {
     /// to `h_end` (−1) in steps of `h_step` (0.05 HA; one reversal curve per step, so the
     /// cost grows as 1/h_step²), and from the state at each of those fields h_r it rises
     /// back to `h_start` on the same fields. The reversal curves run side by side on the
-    /// cores. Other options as `solver::demag_curve` (tol, material, terms…; the plain
-    /// solver only, no `snapshots`). Each finished curve is kept in the curve cache
-    /// (`--cache`, `--no-cache`), so after an error or Ctrl-C the same call again computes
-    /// only what is missing.
+    /// cores. A curve whose state comes back to the descending branch's at some field
+    /// (every cell within 0.01 rad) continues as the curve reversed at that field, whose
+    /// points it takes (with no iterations): 1.4–7 times fewer evaluations, the same
+    /// curves to path noise; `rejoin: false` computes every curve to the end. Other
+    /// options as `solver::demag_curve` (tol, material, terms…; the plain solver only, no
+    /// `snapshots`). Each finished curve is kept in the curve cache (`--cache`,
+    /// `--no-cache`), so after an error or Ctrl-C the same call again computes only what
+    /// is missing.
     ///
     /// ```rhai
     /// // One grain without demagnetisation: a Stoner–Wohlfarth particle.
@@ -106,6 +134,11 @@ pub mod forc_module {
                     return fail(f, "option `snapshots` belongs to solver::demag_curve");
                 }
                 opts.entry("h_step".into()).or_insert(Dynamic::from(0.05));
+                let own: Map = opts
+                    .remove("rejoin")
+                    .map(|v| Map::from([("rejoin".into(), v)]))
+                    .unwrap_or_default();
+                let rejoin = rejoin_option(f, own)?;
                 let setup = super::super::solver::setup(f, opts)?;
                 if let Backend::Tensor(_) = setup.set.backend {
                     return fail(
@@ -117,18 +150,19 @@ pub mod forc_module {
                 let p = setup.problem(f, &s)?;
                 let cache = crate::settings::curve_cache().map(CurveCache::at);
                 let threads = crate::settings::threads();
-                let computed = crate::solver::forc(&p, &setup.set.sweep, threads, cache.as_ref())
-                    .map_err(|e| match (&e, &cache) {
-                    (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
-                        f,
-                        format!(
-                            "{e}; the finished curves are kept in {}: the same call again \
+                let computed =
+                    crate::solver::forc(&p, &setup.set.sweep, rejoin, threads, cache.as_ref())
+                        .map_err(|e| match (&e, &cache) {
+                            (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
+                                f,
+                                format!(
+                                    "{e}; the finished curves are kept in {}: the same call again \
                                  computes only the rest",
-                            c.dir().display()
-                        ),
-                    ),
-                    _ => error(f, e),
-                })?;
+                                    c.dir().display()
+                                ),
+                            ),
+                            _ => error(f, e),
+                        })?;
                 let data = computed.data().map_err(error_in(f))?;
                 Ok(Arc::new(ForcSet {
                     data,

@@ -115,7 +115,7 @@ mod tests {
             h_step: 0.5,
             ..Default::default()
         };
-        let computed = forc(&p, &opts, 1, None).unwrap();
+        let computed = forc(&p, &opts, Some(crate::solver::forc::REJOIN_ANGLE), 1, None).unwrap();
         let f = std::sync::Arc::new(crate::api::forc::ForcSet {
             data: computed.data().unwrap(),
             source: crate::api::forc::Source::Simulated(computed),

@@ -9,10 +9,12 @@ use super::demag::DemagKernel;
 use super::energy::Energy;
 use super::material::Material;
 use super::problem::Problem;
-use super::sweep::{Curve, Start, SweepOptions, sweep_observed};
+use super::sweep::{Curve, CurvePoint, Join, Start, SweepOptions, sweep_observed};
 use crate::forc::{Recoil, Reversal, Reversals};
 use crate::progress::Progress;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 /// A magnet's first-order reversal curves.
 #[derive(Debug, Clone)]
@@ -21,6 +23,9 @@ pub struct Forc {
     pub opts: SweepOptions,
     /// The reference material, whose HA and Ms are the units of h and M.
     pub material: Material,
+    /// The angle within which reversal curves rejoined the curves whose path they came
+    /// back to (None: every curve computed to the end).
+    pub rejoin: Option<f64>,
     /// The descending branch; its state at each field starts one reversal curve.
     pub descending: Curve,
     /// One curve per field of the descending branch, in its order: from that field (h_r)
@@ -31,17 +36,37 @@ pub struct Forc {
     pub seconds: f64,
 }
 
+/// How close a reversal curve's state must come to the descending branch's at the same
+/// field, as the largest angle between a cell's moments (rad), for the curve to rejoin
+/// by default: from there it is the curve reversed at that field. Converged states of one
+/// minimum differ by ~1e-4 rad, states of different minima by a switched cell's ~1 rad.
+pub const REJOIN_ANGLE: f64 = 1e-2;
+
 /// The FORCs of `problem` on `threads` threads (0 = all cores): the descending branch
-/// first, then the reversal curves side by side, each starting from its branch state.
-/// With a `cache`, each curve is kept there as it finishes and taken from there when it
-/// is already: after an error or interrupt the same call computes only what is missing.
+/// first, then the reversal curves side by side, each starting from its branch state and
+/// taken in order of falling h_r. With `rejoin` (an angle, e.g. [`REJOIN_ANGLE`]), a curve
+/// whose state comes back to the branch's state at a field h (every cell within that
+/// angle) is the curve reversed at h from
+/// there on: same state, same field, same fields upwards. Its remaining points are taken
+/// from that curve (recorded with no iterations), which is waited for if still running,
+/// so the set does not depend on the threads' timing. With a `cache`, each curve is kept
+/// there as it finishes and taken from there when it is already: after an error or
+/// interrupt the same call computes only what is missing.
 pub fn forc(
     problem: &Problem,
     opts: &SweepOptions,
+    rejoin: Option<f64>,
     threads: usize,
     cache: Option<&CurveCache>,
 ) -> Result<Forc, SolverError> {
     let opts = opts.validated()?;
+    if let Some(angle) = rejoin.filter(|a| !(*a > 0.0 && *a <= 0.1)) {
+        return Err(SolverError::BadOption {
+            name: "rejoin",
+            value: angle.to_string(),
+            expected: "an angle in (0, 0.1] rad within which a curve's state is the branch's",
+        });
+    }
     if opts.h_end >= opts.h_start {
         return Err(SolverError::BadOption {
             name: "h_end",
@@ -51,25 +76,29 @@ pub fn forc(
     }
     let t0 = std::time::Instant::now();
     // The branch is the demagnetisation curve of these options, and is kept as one; a
-    // reversal curve is fixed by the same and its index.
+    // reversal curve is fixed by the same, its index and whether curves rejoin.
     let branch_key = CurveCache::key(problem, &opts);
     let fields = opts.fields()?;
+    let kind = match rejoin {
+        Some(angle) => format!("rejoined{angle}-"),
+        None => "reversal".into(),
+    };
     let keys: Vec<String> = (0..fields.len())
-        .map(|k| format!("{branch_key}-reversal{k}"))
+        .map(|k| format!("{branch_key}-{kind}{k}"))
         .collect();
     let from_cache = |key: &str| cache.and_then(|c| c.get(key));
-    let mut reversals: Vec<Option<Curve>> = keys.iter().map(|k| from_cache(k)).collect();
-    if let (Some(descending), true) = (
-        from_cache(&branch_key),
-        reversals.iter().all(Option::is_some),
-    ) {
-        return Ok(Forc {
-            opts,
-            material: *problem.material(),
-            descending,
-            reversals: reversals.into_iter().flatten().collect(),
-            seconds: t0.elapsed().as_secs_f64(),
-        });
+    let cached: Vec<Option<Curve>> = keys.iter().map(|k| from_cache(k)).collect();
+    let done = |descending, reversals: Vec<Option<Curve>>| Forc {
+        opts,
+        material: *problem.material(),
+        rejoin,
+        descending,
+        reversals: reversals.into_iter().flatten().collect(),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if let (Some(descending), true) = (from_cache(&branch_key), cached.iter().all(Option::is_some))
+    {
+        return Ok(done(descending, cached));
     }
     let kernel = DemagKernel::cached(problem.mesh(), opts.min.precision)?;
     let pool = super::batch::pool(threads)?;
@@ -79,48 +108,128 @@ pub fn forc(
         let mut energy = Energy::with_kernel(problem, &kernel)?;
         energy.set_split(super::fork::fits(1, n));
         let start = Start::SaturatedTracing(&mut states);
-        sweep_observed(&mut energy, &opts, start, None, None)
+        sweep_observed(&mut energy, &opts, start, None, None, None)
     })?;
     if let Some(c) = cache {
         keep(c, &branch_key, &descending);
     }
-    let todo: Vec<usize> = (0..fields.len())
-        .filter(|&k| reversals[k].is_none())
-        .collect();
+    let branch_my = descending.my();
+    let todo: Vec<usize> = (0..fields.len()).filter(|&k| cached[k].is_none()).collect();
     let split = super::fork::fits(todo.len(), n);
     let progress = Progress::new(fields.len() as u64, "forc");
     progress.inc((fields.len() - todo.len()) as u64);
-    let computed: Vec<Result<Curve, SolverError>> = pool.install(|| {
-        todo.par_iter()
-            .map(|&k| {
-                crate::interrupt::check()?;
-                let up = SweepOptions {
-                    h_start: fields[k],
-                    h_end: opts.h_start,
-                    ..opts
-                };
-                let mut energy = Energy::with_kernel(problem, &kernel)?;
-                energy.set_split(split);
-                let curve = sweep_observed(&mut energy, &up, Start::From(&states[k]), None, None)?;
-                if let Some(c) = cache {
-                    keep(c, &keys[k], &curve);
+    let board = Board::new(&cached);
+    let reversal = |k: usize| -> Result<Curve, SolverError> {
+        crate::interrupt::check()?;
+        let up = SweepOptions {
+            h_start: fields[k],
+            h_end: opts.h_start,
+            ..opts
+        };
+        // Step i of curve k is at the branch's field k − i.
+        let join = |i: usize, my: f64, phi: &[f64]| -> Option<Vec<CurvePoint>> {
+            let at = k.checked_sub(i).filter(|&at| at < k)?;
+            // A mean differs no more than its cells: the cheap test first.
+            let angle = rejoin?;
+            let back = (my - branch_my[at]).abs() <= angle && same_state(phi, &states[at], angle);
+            let rest = back.then(|| board.wait(at)).flatten()?;
+            Some(
+                rest[1..]
+                    .iter()
+                    .map(|p| CurvePoint {
+                        iterations: 0,
+                        ..*p
+                    })
+                    .collect(),
+            )
+        };
+        let mut energy = Energy::with_kernel(problem, &kernel)?;
+        energy.set_split(split);
+        let join: Option<Join> = rejoin.map(|_| &join as Join);
+        sweep_observed(&mut energy, &up, Start::From(&states[k]), None, None, join)
+    };
+    // Each worker takes the next curve in order, so every curve a running one may wait
+    // for has been started.
+    let next = AtomicUsize::new(0);
+    let computed: Vec<(usize, Result<Curve, SolverError>)> = pool.install(|| {
+        (0..n)
+            .into_par_iter()
+            .flat_map_iter(|_| {
+                let mut out = vec![];
+                while let Some(&k) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let curve = reversal(k);
+                    match &curve {
+                        Ok(c) => {
+                            if let Some(cache) = cache {
+                                keep(cache, &keys[k], c);
+                            }
+                            board.finish(k, Some(c.points.clone()));
+                        }
+                        Err(_) => board.finish(k, None),
+                    }
+                    progress.inc(1);
+                    out.push((k, curve));
                 }
-                progress.inc(1);
-                Ok(curve)
+                out
             })
             .collect()
     });
     progress.finish();
-    for (k, curve) in todo.into_iter().zip(computed) {
+    let mut reversals = cached;
+    for (k, curve) in computed {
         reversals[k] = Some(curve?);
     }
-    Ok(Forc {
-        opts,
-        material: *problem.material(),
-        descending,
-        reversals: reversals.into_iter().flatten().collect(),
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    Ok(done(descending, reversals))
+}
+
+/// Whether two relaxed states are one: every cell's moment within `angle`.
+fn same_state(a: &[f64], b: &[f64], angle: f64) -> bool {
+    let cos_max = angle.cos();
+    a.iter().zip(b).all(|(x, y)| (x - y).cos() >= cos_max)
+}
+
+/// The reversal curves' points as they finish, for the curves that rejoin them.
+struct Board {
+    /// Per curve: None while running, Some(None) if it failed, Some(Some(points)) when done.
+    slots: Mutex<Vec<Option<Option<Vec<CurvePoint>>>>>,
+    changed: Condvar,
+}
+
+impl Board {
+    fn new(cached: &[Option<Curve>]) -> Self {
+        let slots = cached
+            .iter()
+            .map(|c| c.as_ref().map(|c| Some(c.points.clone())))
+            .collect();
+        Self {
+            slots: Mutex::new(slots),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn finish(&self, k: usize, points: Option<Vec<CurvePoint>>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots[k] = Some(points);
+        self.changed.notify_all();
+    }
+
+    /// Curve k's points once it is done; None if it failed or the run is interrupted.
+    fn wait(&self, k: usize) -> Option<Vec<CurvePoint>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(done) = &slots[k] {
+                return done.clone();
+            }
+            if crate::interrupt::check().is_err() {
+                return None;
+            }
+            let timeout = std::time::Duration::from_millis(50);
+            slots = match self.changed.wait_timeout(slots, timeout) {
+                Ok((s, _)) => s,
+                Err(e) => e.into_inner().0,
+            };
+        }
+    }
 }
 
 impl Forc {
@@ -228,7 +337,7 @@ mod tests {
     fn a_stoner_wohlfarth_particle_switches_back_at_its_switching_field() {
         let psi = 30f64.to_radians();
         let hsw = h_sw(psi);
-        let f = forc(&particle(psi), &options(0.05), 2, None).unwrap();
+        let f = forc(&particle(psi), &options(0.05), None, 2, None).unwrap();
         assert_eq!(f.non_converged(), 0);
         let down = f.descending.my();
         let fields = f.reversal_fields();
@@ -279,7 +388,7 @@ mod tests {
                 h_end: -0.02,
                 ..options(0.01)
             };
-            let f = forc(&particle(psi), &opts, 2, None).unwrap();
+            let f = forc(&particle(psi), &opts, None, 2, None).unwrap();
             let r = f.recoil().unwrap();
             assert_eq!(r.h_r.len(), 2, "h_r = −0.01 and −0.02");
             let m = Material::nd2fe14b();
@@ -293,7 +402,7 @@ mod tests {
         }
         // Past the switching field the particle comes back reversed: the loss is 2·Mr.
         let psi = 30f64.to_radians();
-        let f = forc(&particle(psi), &options(0.05), 2, None).unwrap();
+        let f = forc(&particle(psi), &options(0.05), None, 2, None).unwrap();
         let r = f.recoil().unwrap();
         let mr = psi.cos();
         for (h_r, loss) in r.h_r.iter().zip(&r.loss) {
@@ -305,7 +414,7 @@ mod tests {
             h_start: 1.03,
             ..options(0.1)
         };
-        let f = forc(&particle(psi), &off, 1, None).unwrap();
+        let f = forc(&particle(psi), &off, None, 1, None).unwrap();
         let e = f.recoil().unwrap_err();
         assert!(e.contains("bad option h_step = 0.1"), "{e}");
     }
@@ -318,7 +427,7 @@ mod tests {
         let mesh = Mesh::paper(8, 2).unwrap();
         let two = Problem::new(mesh, &(0..16).map(psi).collect::<Vec<_>>()).unwrap();
         let m = |p: &Problem| {
-            let f = forc(p, &options(0.1), 2, None).unwrap();
+            let f = forc(p, &options(0.1), None, 2, None).unwrap();
             assert_eq!(f.non_converged(), 0);
             let n = f.reversals.len();
             (0..n)
@@ -350,7 +459,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = CurveCache::at(dir.path());
         let p = particle(0.4);
-        let first = forc(&p, &options(0.25), 1, Some(&cache)).unwrap();
+        let first = forc(&p, &options(0.25), None, 1, Some(&cache)).unwrap();
         let names = || -> Vec<String> {
             let entries = std::fs::read_dir(dir.path()).unwrap();
             entries
@@ -369,12 +478,78 @@ mod tests {
         let points = |f: &Forc| -> Vec<Vec<CurvePoint>> {
             f.reversals.iter().map(|c| c.points.clone()).collect()
         };
-        let again = forc(&p, &options(0.25), 1, Some(&cache)).unwrap();
+        let again = forc(&p, &options(0.25), None, 1, Some(&cache)).unwrap();
         assert_eq!(names().len(), first.reversals.len() + 1);
         assert_eq!(points(&again), points(&first));
-        let cached = forc(&p, &options(0.25), 1, Some(&cache)).unwrap();
+        let cached = forc(&p, &options(0.25), None, 1, Some(&cache)).unwrap();
         assert_eq!(points(&cached), points(&first));
         assert_eq!(cached.descending.points, first.descending.points);
+    }
+
+    #[test]
+    fn rejoined_curves_are_the_computed_ones_for_less_and_do_not_depend_on_threads() {
+        // A Stoner–Wohlfarth particle: above −h_sw a reversal curve is back on the branch
+        // after one step; below, once it has switched back past +h_sw.
+        let psi = 30f64.to_radians();
+        let full = forc(&particle(psi), &options(0.05), None, 2, None).unwrap();
+        let fast = forc(&particle(psi), &options(0.05), Some(REJOIN_ANGLE), 2, None).unwrap();
+        assert!(fast.rejoin.is_some() && full.rejoin.is_none());
+        for (a, b) in full.reversals.iter().zip(&fast.reversals) {
+            assert_eq!(a.points.len(), b.points.len());
+            for (p, q) in a.points.iter().zip(&b.points) {
+                assert_eq!(p.h, q.h);
+                assert!((p.my - q.my).abs() < 1e-5 && (p.mx - q.mx).abs() < 1e-5);
+            }
+        }
+        assert!(
+            3 * fast.evaluations() < full.evaluations(),
+            "{} against {}",
+            fast.evaluations(),
+            full.evaluations()
+        );
+        // Curves reversed above the switching field rejoin at their second point.
+        let hsw = h_sw(psi);
+        for (k, c) in fast.reversals.iter().enumerate().skip(2) {
+            if c.points[0].h > -hsw + 0.05 {
+                assert!(c.points[2..].iter().all(|p| p.iterations == 0), "curve {k}");
+            }
+        }
+        // A curve waits for the curve it rejoins, so the threads' timing changes nothing.
+        let magnet = Problem::new(
+            Mesh::paper(8, 8).unwrap(),
+            &(0..64)
+                .map(|c| [0.2, 0.9, 1.3, 0.5][c % 4])
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let one = forc(&magnet, &options(0.1), Some(REJOIN_ANGLE), 1, None).unwrap();
+        let two = forc(&magnet, &options(0.1), Some(REJOIN_ANGLE), 2, None).unwrap();
+        let points = |f: &Forc| -> Vec<Vec<CurvePoint>> {
+            f.reversals.iter().map(|c| c.points.clone()).collect()
+        };
+        assert_eq!(points(&one), points(&two));
+        // A descent without memory of earlier steps (no secant start, no carried step)
+        // makes the same state at the same field go the same way: rejoining then changes
+        // nothing but the cost.
+        let short = SweepOptions {
+            h_step: 0.1,
+            ..SweepOptions::default().short_step()
+        };
+        let full = forc(&magnet, &short, None, 2, None).unwrap();
+        let fast = forc(&magnet, &short, Some(REJOIN_ANGLE), 2, None).unwrap();
+        let worst = full
+            .reversals
+            .iter()
+            .zip(&fast.reversals)
+            .flat_map(|(a, b)| {
+                a.points
+                    .iter()
+                    .zip(&b.points)
+                    .map(|(p, q)| (p.my - q.my).abs())
+            })
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-4, "{worst}");
+        assert!(fast.evaluations() < full.evaluations());
     }
 
     #[test]
@@ -386,10 +561,10 @@ mod tests {
             ..options(0.5)
         };
         assert!(matches!(
-            forc(&p, &rising, 1, None),
+            forc(&p, &rising, None, 1, None),
             Err(SolverError::BadOption { name: "h_end", .. })
         ));
-        let f = forc(&p, &options(0.5), 1, None).unwrap();
+        let f = forc(&p, &options(0.5), None, 1, None).unwrap();
         assert_eq!(f.reversal_fields().len(), 5);
         assert!(f.data().unwrap().distribution(2).is_ok());
         for s in [0, 3] {

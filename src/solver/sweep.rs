@@ -219,7 +219,14 @@ pub fn sweep_keeping(
     let progress = Progress::new(opts.fields()?.len() as u64, "curve");
     // The kept states share one copy of the problem, for their local fields.
     let keep = (*snapshots != Snapshots::None).then(|| (snapshots, Arc::new(problem.clone())));
-    let curve = sweep_observed(&mut energy, opts, Start::Saturated, keep, Some(&progress));
+    let curve = sweep_observed(
+        &mut energy,
+        opts,
+        Start::Saturated,
+        keep,
+        Some(&progress),
+        None,
+    );
     progress.finish();
     curve
 }
@@ -239,7 +246,7 @@ pub fn sweep_with_kernel(
 
 /// [`sweep`] on a prepared evaluator.
 pub fn sweep_with(energy: &mut Energy, opts: &SweepOptions) -> Result<Curve, SolverError> {
-    sweep_observed(energy, opts, Start::Saturated, None, None)
+    sweep_observed(energy, opts, Start::Saturated, None, None, None)
 }
 
 /// Where a sweep starts, and whether it hands back its states.
@@ -252,13 +259,20 @@ pub(crate) enum Start<'a> {
     From(&'a [f64]),
 }
 
-/// The sweep on `energy` from `start`, keeping the states `keep` asks for (of its problem).
+/// Asked after each field step k with its mean m_y and relaxed angles: the rest of the
+/// curve, when it is already known from there (a reversal curve back on a path another
+/// curve has taken).
+pub(crate) type Join<'a> = &'a (dyn Fn(usize, f64, &[f64]) -> Option<Vec<CurvePoint>> + Sync);
+
+/// The sweep on `energy` from `start`, keeping the states `keep` asks for (of its problem),
+/// ending early where `join` hands over the rest.
 pub(crate) fn sweep_observed(
     energy: &mut Energy,
     opts: &SweepOptions,
     start: Start,
     keep: Option<(&Snapshots, Arc<Problem>)>,
     progress: Option<&Progress>,
+    join: Option<Join>,
 ) -> Result<Curve, SolverError> {
     let fields = opts.fields()?;
     let (snapshots, problem) = match keep {
@@ -342,6 +356,15 @@ pub(crate) fn sweep_observed(
                 "h = {h:+.3}, M = {my:+.4}, {} evaluations",
                 points.iter().map(|p| p.iterations).sum::<usize>()
             ));
+        }
+        // The rest is taken on this sweep's own fields (the other's may differ by rounding).
+        let rest = join.and_then(|j| j(k, my, &phi));
+        if let Some(mut rest) = rest.filter(|r| r.len() == fields.len() - k - 1) {
+            for (p, &h) in rest.iter_mut().zip(&fields[k + 1..]) {
+                p.h = h;
+            }
+            points.extend(rest);
+            break;
         }
     }
     Ok(Curve {
