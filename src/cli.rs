@@ -756,6 +756,12 @@ fn data_command(d: DataCommand, seed: u64) -> i32 {
             eprintln!("coercive data: {}", crate::data::DataError::Interrupted);
             130
         }
+        // Ctrl-C can surface as another error first (a system call it cut short): the
+        // run was still interrupted, and says so by its exit status.
+        Err(e) if crate::interrupt::requested() => {
+            eprintln!("coercive data: {e} (interrupted)");
+            130
+        }
         Err(e) => {
             eprintln!("coercive data: {e}");
             1

@@ -144,7 +144,11 @@ fn data_from_takes_finished_records_and_a_kill_loses_none_of_them() {
     assert!(ids.len() < 96, "{} records logged", ids.len());
     // The taken records are in the log: the resume needs no --from.
     run_ok(generate(&grown, "1", &[]));
-    assert_eq!(files(&grown), files(&p("reference")), "finished files differ");
+    assert_eq!(
+        files(&grown),
+        files(&p("reference")),
+        "finished files differ"
+    );
 }
 
 #[test]
@@ -269,7 +273,12 @@ fn data_tensor_backend_is_crash_safe_and_recorded() {
             // SAFETY: signalling our own child.
             unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
             let out = child.wait_with_output().unwrap();
-            assert_eq!(out.status.code(), Some(130));
+            assert_eq!(
+                out.status.code(),
+                Some(130),
+                "stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         } else {
             child.kill().unwrap();
             child.wait().unwrap();
