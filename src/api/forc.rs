@@ -368,7 +368,20 @@ pub mod forc_module {
                 s.evaluations(),
                 s.non_converged()
             ),
-            Source::Measured { path, .. } => format!("read from {path}"),
+            Source::Measured { path, format } => {
+                let how = match format {
+                    Format::Columns => "a table",
+                    Format::Pmc {
+                        calibration: false, ..
+                    } => "PMC, no calibration points",
+                    Format::Pmc {
+                        corrected: true, ..
+                    } => "PMC, corrected for drift",
+                    Format::Pmc { .. } => "PMC, not corrected for drift",
+                };
+                let (field, _) = f.data.units();
+                format!("read from {path}: {how}, h in {field}")
+            }
         };
         format!(
             "Forc({} reversal curves, h_r {} … {}, {what})",

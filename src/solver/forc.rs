@@ -129,8 +129,8 @@ pub fn forc(
         // Step i of curve k is at the branch's field k − i.
         let join = |i: usize, my: f64, phi: &[f64]| -> Option<Vec<CurvePoint>> {
             let at = k.checked_sub(i).filter(|&at| at < k)?;
-            // A mean differs no more than its cells: the cheap test first.
             let angle = rejoin?;
+            // A mean differs no more than its cells: the cheap test first.
             let back = (my - branch_my[at]).abs() <= angle && same_state(phi, &states[at], angle);
             let rest = back.then(|| board.wait(at)).flatten()?;
             Some(
