@@ -408,7 +408,8 @@ pub mod forc_io_module {
     /// a simulated and a measured diagram can be set side by side. Two forms, told apart
     /// by the first line:
     /// - a table whose header names the columns `h_r`, `h` and `m` (or `my`), one row per
-    ///   point, a curve's rows together (what `Forc.to_csv` writes);
+    ///   point, a curve's rows together (what `Forc.to_csv` writes; cells comma, tab,
+    ///   semicolon or space apart);
     /// - a Princeton Measurements (MicroMag) or Lake Shore FORC file: a header, then runs
     ///   of `H, M` lines apart by blank lines, each curve's first point at its reversal
     ///   field. Where each curve follows a one-line run (the moment measured at the

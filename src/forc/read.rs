@@ -1,6 +1,7 @@
 //! Reading measured reversal curves: the Princeton Measurements (MicroMag) and Lake Shore
 //! FORC files that FORCinel, VARIFORC and doFORC read, and column tables with a header
-//! (h_r, h and m or my; what `Forc.to_csv` writes).
+//! (h_r, h and m or my; what `Forc.to_csv` writes). Cells are comma, semicolon, tab or
+//! space apart.
 
 use super::{Reversal, Reversals};
 use std::path::Path;
@@ -75,11 +76,18 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<(Reversals, Format), Stri
     Ok((r, format))
 }
 
+/// A line's cells: comma, semicolon, tab or space apart.
+fn cells(line: &str) -> Vec<&str> {
+    line.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 /// The columns of h_r, h and M named in a header line, if it is one.
 fn header(line: &str) -> Option<[usize; 3]> {
-    let names: Vec<String> = line
-        .split(',')
-        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
+    let names: Vec<String> = cells(line)
+        .into_iter()
+        .map(|s| s.trim_matches('"').to_ascii_lowercase())
         .collect();
     let find = |want: &[&str]| names.iter().position(|n| want.contains(&n.as_str()));
     Some([find(&["h_r", "hr"])?, find(&["h"])?, find(&["m", "my"])?])
@@ -96,7 +104,7 @@ fn columns(text: &str) -> Result<Vec<Reversal>, String> {
         .ok_or("no header")?;
     let mut curves: Vec<Reversal> = vec![];
     for (n, line) in lines {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let cells = cells(line);
         let value = |c: usize| -> Result<f64, String> {
             cells
                 .get(c)
@@ -119,13 +127,9 @@ fn columns(text: &str) -> Result<Vec<Reversal>, String> {
     Ok(curves)
 }
 
-/// The first two numbers of a line made only of numbers (comma, space, tab or semicolon
-/// apart); None for blank and text lines.
+/// The first two numbers of a line made only of numbers; None for blank and text lines.
 fn numbers(line: &str) -> Option<(f64, f64)> {
-    let cells: Vec<&str> = line
-        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let cells = cells(line);
     if cells.len() < 2 {
         return None;
     }
@@ -294,6 +298,10 @@ mod tests {
         assert_eq!(format, Format::Columns);
         assert_eq!(t.curves()[1].h, vec![-0.5, 0.0]);
         assert_eq!(t.curves()[1].m, vec![-1.0, 0.2]);
+        // Tab apart, the same table: not read as a PMC file of its first two columns.
+        let tabs = table.replace(',', "\t");
+        let (tt, format) = read(&write("c.tsv", &tabs), &ReadOptions::default()).unwrap();
+        assert_eq!((format, tt), (Format::Columns, t));
     }
 
     #[test]
