@@ -122,6 +122,24 @@ mod tests {
         });
         let png = figure(&rhai::Dynamic::from(f)).expect("a figure");
         assert!(png.starts_with(b"\x89PNG"), "PNG bytes");
+        // A measured set, in its file's units, is shown the same way.
+        use crate::forc::{Format, Reversal, Reversals};
+        let curves = [(5.0, 1.0), (-5.0, -1.0)]
+            .map(|(h_r, m)| Reversal {
+                h_r,
+                h: vec![h_r, 10.0],
+                m: vec![m, 1.0],
+            })
+            .to_vec();
+        let measured = std::sync::Arc::new(crate::api::forc::ForcSet {
+            data: Reversals::new(curves, None, false).unwrap(),
+            source: crate::api::forc::Source::Measured {
+                path: "sample.frc".into(),
+                format: Format::Columns,
+            },
+        });
+        let png = figure(&rhai::Dynamic::from(measured)).expect("a figure");
+        assert!(png.starts_with(b"\x89PNG"), "PNG bytes");
         // Values without a figure have none.
         assert!(figure(&rhai::Dynamic::from(3_i64)).is_none());
     }
