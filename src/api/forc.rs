@@ -32,6 +32,14 @@ pub enum Source {
 pub type SharedForc = Arc<ForcSet>;
 
 impl ForcSet {
+    /// A set the solver computed.
+    pub fn from_solver(computed: Forc) -> Result<Self, String> {
+        Ok(Self {
+            data: computed.data()?,
+            source: Source::Simulated(computed),
+        })
+    }
+
     /// The solver's record, or an error naming `func` for a measured set.
     fn simulated(&self, func: &str) -> RResult<&Forc> {
         match &self.source {
@@ -58,27 +66,23 @@ fn columns<const N: usize>(cols: [(&str, Vec<f64>); N]) -> Map {
         .collect()
 }
 
-/// The option `rejoin` of `func`: true (default; [`REJOIN_ANGLE`]), false, or an angle.
-fn rejoin_option(func: &'static str, own: Map) -> RResult<Option<f64>> {
-    let mut o = Opts::new(func, own);
-    let out = match o.value("rejoin") {
-        None => Some(REJOIN_ANGLE),
-        Some(v) => match (v.as_bool(), v.as_float()) {
-            (Ok(b), _) => b.then_some(REJOIN_ANGLE),
-            (_, Ok(angle)) => Some(angle),
-            _ => {
-                return fail(
-                    func,
-                    format!(
-                        "option `rejoin` must be true, false or an angle in rad, got {} ({v})",
-                        crate::docs::type_of(&v)
-                    ),
-                );
-            }
-        },
+/// The option `rejoin` of `func`, if given: true (default; [`REJOIN_ANGLE`]), false, or an
+/// angle.
+fn rejoin_option(func: &'static str, value: Option<Dynamic>) -> RResult<Option<f64>> {
+    let Some(v) = value else {
+        return Ok(Some(REJOIN_ANGLE));
     };
-    o.finish()?;
-    Ok(out)
+    match (v.as_bool(), v.as_float()) {
+        (Ok(b), _) => Ok(b.then_some(REJOIN_ANGLE)),
+        (_, Ok(angle)) => Ok(Some(angle)),
+        _ => fail(
+            func,
+            format!(
+                "option `rejoin` must be true, false or an angle in rad, got {} ({v})",
+                crate::docs::type_of(&v)
+            ),
+        ),
+    }
 }
 
 /// The option `smoothing` (default 2) of `func`, the only one it takes.
@@ -134,11 +138,7 @@ pub mod forc_module {
                     return fail(f, "option `snapshots` belongs to solver::demag_curve");
                 }
                 opts.entry("h_step".into()).or_insert(Dynamic::from(0.05));
-                let own: Map = opts
-                    .remove("rejoin")
-                    .map(|v| Map::from([("rejoin".into(), v)]))
-                    .unwrap_or_default();
-                let rejoin = rejoin_option(f, own)?;
+                let rejoin = rejoin_option(f, opts.remove("rejoin"))?;
                 let setup = super::super::solver::setup(f, opts)?;
                 if let Backend::Tensor(_) = setup.set.backend {
                     return fail(
@@ -163,11 +163,9 @@ pub mod forc_module {
                             ),
                             _ => error(f, e),
                         })?;
-                let data = computed.data().map_err(error_in(f))?;
-                Ok(Arc::new(ForcSet {
-                    data,
-                    source: Source::Simulated(computed),
-                }))
+                ForcSet::from_solver(computed)
+                    .map(Arc::new)
+                    .map_err(error_in(f))
             })(),
         )
     }

@@ -116,10 +116,7 @@ mod tests {
             ..Default::default()
         };
         let computed = forc(&p, &opts, Some(crate::solver::forc::REJOIN_ANGLE), 1, None).unwrap();
-        let f = std::sync::Arc::new(crate::api::forc::ForcSet {
-            data: computed.data().unwrap(),
-            source: crate::api::forc::Source::Simulated(computed),
-        });
+        let f = std::sync::Arc::new(crate::api::forc::ForcSet::from_solver(computed).unwrap());
         let png = figure(&rhai::Dynamic::from(f)).expect("a figure");
         assert!(png.starts_with(b"\x89PNG"), "PNG bytes");
         // A measured set, in its file's units, is shown the same way.
