@@ -203,6 +203,18 @@ fn lane_std(l: ArrayView1<f64>) -> f64 {
     (l.iter().map(|v| (v - m).powi(2)).sum::<f64>() / l.len() as f64).sqrt()
 }
 
+/// nanargmin/nanargmax: the first smallest (`less`) or largest element that is not NaN.
+fn nan_arg_extreme(f: &str, a: &NdArray, less: bool) -> RResult<i64> {
+    let mut best: Option<(usize, f64)> = None;
+    for (k, &v) in a.0.iter().enumerate() {
+        if !v.is_nan() && best.is_none_or(|(_, b)| if less { v < b } else { v > b }) {
+            best = Some((k, v));
+        }
+    }
+    best.map(|(k, _)| k as i64)
+        .ok_or_else(|| error(f, "every element is NaN (or the array is empty)"))
+}
+
 /// argmin/argmax along an axis: an int for a 1-d array, else an array of indices.
 fn arg_along(func: &str, a: &NdArray, axis: i64, less: bool) -> RResult<Dynamic> {
     let k = axis_of(func, a, axis)?;
@@ -876,6 +888,28 @@ pub mod array_module {
         arg_extreme(a.0.iter().copied(), false)
             .map(|k| k as i64)
             .ok_or_else(|| error("argmax", "the array is empty"))
+    }
+
+    /// Flat index of the first smallest element that is not NaN (numpy's nanargmin); an
+    /// error when every element is NaN.
+    ///
+    /// ```rhai
+    /// assert(array([0.0 / 0.0, 2.0, 1.0]).nanargmin() == 2, "the NaN is skipped");
+    /// ```
+    #[rhai_fn(name = "nanargmin", return_raw, pure)]
+    pub fn nanargmin(a: &mut NdArray) -> RResult<i64> {
+        nan_arg_extreme("nanargmin", a, true)
+    }
+
+    /// Flat index of the first largest element that is not NaN (numpy's nanargmax); an
+    /// error when every element is NaN.
+    ///
+    /// ```rhai
+    /// assert(array([[0.0 / 0.0, 1.0], [3.0, 0.0 / 0.0]]).nanargmax() == 2, "the 3 at [1, 0]");
+    /// ```
+    #[rhai_fn(name = "nanargmax", return_raw, pure)]
+    pub fn nanargmax(a: &mut NdArray) -> RResult<i64> {
+        nan_arg_extreme("nanargmax", a, false)
     }
 
     /// Indices of the smallest elements along `axis` (an int for a 1-d array).

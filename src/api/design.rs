@@ -534,7 +534,7 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
                 law
             }
         };
-        let theta = float_pair(f, o.value("theta_deg"), "theta_deg", (0.0, 180.0))?;
+        let theta = o.range_opt("theta_deg")?.unwrap_or((0.0, 180.0));
         let (lo, hi) = law.grains_range;
         let bounds = Bounds::new(
             vec![lo as f64 - 0.49, theta.0],
@@ -602,28 +602,6 @@ fn problem(f: &'static str, o: &mut Opts) -> RResult<Problem> {
         bounds,
         seed,
     })
-}
-
-fn float_pair(f: &str, v: Option<Dynamic>, key: &str, default: (f64, f64)) -> RResult<(f64, f64)> {
-    let Some(v) = v else { return Ok(default) };
-    let num = |d: &Dynamic| {
-        d.as_float()
-            .ok()
-            .or_else(|| d.as_int().ok().map(|i| i as f64))
-    };
-    if let Some(a) = v.clone().try_cast::<Array>() {
-        if let [lo, hi] = a.as_slice() {
-            if let (Some(lo), Some(hi)) = (num(lo), num(hi)) {
-                if lo.is_finite() && hi.is_finite() && lo < hi {
-                    return Ok((lo, hi));
-                }
-            }
-        }
-    }
-    fail(
-        f,
-        format!("option `{key}` must be [lo, hi] with lo < hi, got {v}"),
-    )
 }
 
 /// The run: search, drive, best candidates.

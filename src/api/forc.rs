@@ -7,7 +7,7 @@ use super::opts::Opts;
 use super::solver::SharedCurve;
 use super::{RResult, error, error_in, fail};
 use crate::array::NdArray;
-use crate::forc::{Format, ReadOptions, Reversals};
+use crate::forc::{Format, Grid, ReadOptions, Reversals};
 use crate::plot::Plot;
 use crate::solver::forc::REJOIN_ANGLE;
 use crate::solver::tensor::Backend;
@@ -25,6 +25,8 @@ pub struct ForcSet {
 pub enum Source {
     /// Computed here, with the solver's record of every step.
     Simulated(Forc),
+    /// The mean of the sets of several magnets on one lattice of fields: a sample.
+    Sample(Vec<Forc>),
     /// Read from a file.
     Measured { path: String, format: Format },
 }
@@ -40,10 +42,23 @@ impl ForcSet {
         })
     }
 
-    /// The solver's record, or an error naming `func` for a measured set.
-    fn simulated(&self, func: &str) -> RResult<&Forc> {
+    /// The mean of computed sets: a sample's.
+    pub fn sample(computed: Vec<Forc>) -> Result<Self, String> {
+        let data = computed
+            .iter()
+            .map(Forc::data)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            data: Reversals::mean(&data.iter().collect::<Vec<_>>())?,
+            source: Source::Sample(computed),
+        })
+    }
+
+    /// The solver's records, one per magnet, or an error naming `func` for a measured set.
+    fn simulated(&self, func: &str) -> RResult<&[Forc]> {
         match &self.source {
-            Source::Simulated(f) => Ok(f),
+            Source::Simulated(f) => Ok(std::slice::from_ref(f)),
+            Source::Sample(sets) => Ok(sets),
             Source::Measured { path, .. } => fail(
                 func,
                 format!(
@@ -88,9 +103,47 @@ fn rejoin_option(func: &'static str, value: Option<Dynamic>) -> RResult<Option<f
 /// The option `smoothing` (default 2) of `func`, the only one it takes.
 fn smoothing_option(func: &'static str, opts: Map) -> RResult<usize> {
     let mut o = Opts::new(func, opts);
-    let smoothing = o.int("smoothing", 2, 1, 1000)? as usize;
+    let smoothing = smoothing(&mut o)?;
     o.finish()?;
     Ok(smoothing)
+}
+
+/// The smoothing factor of the FORC estimator: an integer ≥ 1, default 2.
+fn smoothing(o: &mut Opts) -> RResult<usize> {
+    Ok(o.int("smoothing", 2, 1, 1000)? as usize)
+}
+
+/// One magnet's FORC set by `func`'s options (`rejoin` and those of the sweep).
+fn compute(func: &'static str, s: &SharedStructure, mut opts: Map) -> RResult<Forc> {
+    if opts.contains_key("snapshots") {
+        return fail(func, "option `snapshots` belongs to solver::demag_curve");
+    }
+    opts.entry("h_step".into()).or_insert(Dynamic::from(0.05));
+    let rejoin = rejoin_option(func, opts.remove("rejoin"))?;
+    let setup = super::solver::setup(func, opts)?;
+    if let Backend::Tensor(_) = setup.set.backend {
+        return fail(
+            func,
+            "reversal curves need the plain solver (backend: \"plain\"): the tensor backend \
+             starts every curve saturated",
+        );
+    }
+    let p = setup.problem(func, s)?;
+    let cache = crate::settings::curve_cache().map(CurveCache::at);
+    let threads = crate::settings::threads();
+    crate::solver::forc(&p, &setup.set.sweep, rejoin, threads, cache.as_ref()).map_err(|e| {
+        match (&e, &cache) {
+            (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
+                func,
+                format!(
+                    "{e}; the finished curves are kept in {}: the same call again computes \
+                     only the rest",
+                    c.dir().display()
+                ),
+            ),
+            _ => error(func, e),
+        }
+    })
 }
 
 #[export_module]
@@ -132,40 +185,71 @@ pub mod forc_module {
         let f = "solver::forc";
         crate::api::located(
             &ctx,
+            compute(f, &s, opts)
+                .and_then(|c| ForcSet::from_solver(c).map(Arc::new).map_err(error_in(f))),
+        )
+    }
+
+    /// A sample's first-order reversal curves with default settings: see
+    /// `solver::forc(structures, opts)`.
+    #[rhai_fn(name = "forc", return_raw)]
+    pub fn forc_sample_default(ctx: NativeCallContext, structures: Array) -> RResult<SharedForc> {
+        forc_sample(ctx, structures, Map::new())
+    }
+
+    /// A sample's first-order reversal curves: the mean of the sets of `structures` (an
+    /// array of Structures, one after another, each as `solver::forc(s, opts)` with the
+    /// same options), as a magnetometer measures the sum over its grains. ρ is linear in
+    /// M, so the sample's distribution is the mean of the magnets'. `reversals` and
+    /// `descending` are `#{ h, my }` maps of the mean; `evaluations`, `non_converged` and
+    /// `seconds` add up the magnets'. Each magnet's finished curves are kept in the curve
+    /// cache, so after Ctrl-C the same call again computes only what is missing.
+    ///
+    /// ```rhai
+    /// // Two single grains switching at different fields: the sample's diagram has both.
+    /// let o = #{ h_step: 0.05, demag: false };
+    /// let a = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 10.0, seed: 3 });
+    /// let b = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 40.0, seed: 3 });
+    /// let both = solver::forc([a, b], o);
+    /// let fa = solver::forc(a, o);
+    /// let fb = solver::forc(b, o);
+    /// assert(both.evaluations == fa.evaluations + fb.evaluations, "the magnets' work");
+    /// // From h_r = −0.5, three steps up: the mean of the two magnets' M.
+    /// let mean = (fa.reversals[30].my[3] + fb.reversals[30].my[3]) / 2.0;
+    /// assert_close(both.reversals[30].my[3], mean, 1e-12, "the mean");
+    /// let d = both.diagram(#{ smoothing: 1 });
+    /// let ha = solver::demag_curve(a, o).anchors().Hc;
+    /// let hb = solver::demag_curve(b, o).anchors().Hc;
+    /// assert(d.coercivity[(ha / 0.025).round().to_int()] > 1.0, "a's switching");
+    /// assert(d.coercivity[(hb / 0.025).round().to_int()] > 1.0, "b's switching");
+    /// ```
+    #[rhai_fn(name = "forc", return_raw)]
+    pub fn forc_sample(
+        ctx: NativeCallContext,
+        structures: Array,
+        opts: Map,
+    ) -> RResult<SharedForc> {
+        let f = "solver::forc";
+        crate::api::located(
+            &ctx,
             (|| {
-                let mut opts = opts;
-                if opts.contains_key("snapshots") {
-                    return fail(f, "option `snapshots` belongs to solver::demag_curve");
+                if structures.is_empty() {
+                    return fail(f, "expected a Structure or a non-empty array of Structures");
                 }
-                opts.entry("h_step".into()).or_insert(Dynamic::from(0.05));
-                let rejoin = rejoin_option(f, opts.remove("rejoin"))?;
-                let setup = super::super::solver::setup(f, opts)?;
-                if let Backend::Tensor(_) = setup.set.backend {
-                    return fail(
-                        f,
-                        "reversal curves need the plain solver (backend: \"plain\"): the tensor \
-                         backend starts every curve saturated",
-                    );
-                }
-                let p = setup.problem(f, &s)?;
-                let cache = crate::settings::curve_cache().map(CurveCache::at);
-                let threads = crate::settings::threads();
-                let computed =
-                    crate::solver::forc(&p, &setup.set.sweep, rejoin, threads, cache.as_ref())
-                        .map_err(|e| match (&e, &cache) {
-                            (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
-                                f,
-                                format!(
-                                    "{e}; the finished curves are kept in {}: the same call again \
-                                 computes only the rest",
-                                    c.dir().display()
-                                ),
+                let mut sets = Vec::with_capacity(structures.len());
+                for (k, v) in structures.iter().enumerate() {
+                    let Some(s) = v.clone().try_cast::<SharedStructure>() else {
+                        return fail(
+                            f,
+                            format!(
+                                "element {k} of the array is {}: expected Structures",
+                                crate::docs::type_of(v)
                             ),
-                            _ => error(f, e),
-                        })?;
-                ForcSet::from_solver(computed)
-                    .map(Arc::new)
-                    .map_err(error_in(f))
+                        );
+                    };
+                    sets.push(compute(f, &s, opts.clone())?);
+                }
+                ForcSet::sample(sets).map(Arc::new).map_err(error_in(f))
             })(),
         )
     }
@@ -177,12 +261,12 @@ pub mod forc_module {
     }
 
     /// The descending branch: a Curve from h_start to h_end for a computed set; for a
-    /// measured one `#{ h, my }`, the curves' first points.
+    /// sample or a measured one `#{ h, my }`, the curves' first points.
     #[rhai_fn(global, get = "descending", pure)]
     pub fn forc_descending(f: &mut SharedForc) -> Dynamic {
         match &f.source {
             Source::Simulated(s) => Dynamic::from(Arc::new(s.descending.clone()) as SharedCurve),
-            Source::Measured { .. } => {
+            Source::Sample(_) | Source::Measured { .. } => {
                 let (h, m) = f.data.descending();
                 curve_map(h, m)
             }
@@ -190,7 +274,7 @@ pub mod forc_module {
     }
 
     /// The reversal curves, one per reversal field, each rising from h_r: Curves for a
-    /// computed set, `#{ h, my }` maps for a measured one.
+    /// computed set, `#{ h, my }` maps for a sample or a measured one.
     #[rhai_fn(global, get = "reversals", pure)]
     pub fn forc_reversals(f: &mut SharedForc) -> Array {
         match &f.source {
@@ -199,7 +283,7 @@ pub mod forc_module {
                 .iter()
                 .map(|c| Dynamic::from(Arc::new(c.clone()) as SharedCurve))
                 .collect(),
-            Source::Measured { .. } => f
+            Source::Sample(_) | Source::Measured { .. } => f
                 .data
                 .curves()
                 .iter()
@@ -211,20 +295,22 @@ pub mod forc_module {
     /// Gradient evaluations of the whole set (a computed set only).
     #[rhai_fn(global, get = "evaluations", pure, return_raw)]
     pub fn forc_evaluations(f: &mut SharedForc) -> RResult<i64> {
-        Ok(f.simulated("Forc.evaluations")?.evaluations() as i64)
+        let sets = f.simulated("Forc.evaluations")?;
+        Ok(sets.iter().map(Forc::evaluations).sum::<usize>() as i64)
     }
 
     /// Field steps, over all curves, that hit the iteration cap (a computed set only).
     #[rhai_fn(global, get = "non_converged", pure, return_raw)]
     pub fn forc_non_converged(f: &mut SharedForc) -> RResult<i64> {
-        Ok(f.simulated("Forc.non_converged")?.non_converged() as i64)
+        let sets = f.simulated("Forc.non_converged")?;
+        Ok(sets.iter().map(Forc::non_converged).sum::<usize>() as i64)
     }
 
     /// Wall-clock seconds of the call that made the set (curves from the cache cost none;
-    /// a computed set only).
+    /// a computed set only, a sample's magnets one after another).
     #[rhai_fn(global, get = "seconds", pure, return_raw)]
     pub fn forc_seconds(f: &mut SharedForc) -> RResult<f64> {
-        Ok(f.simulated("Forc.seconds")?.seconds)
+        Ok(f.simulated("Forc.seconds")?.iter().map(|s| s.seconds).sum())
     }
 
     /// The FORC distribution with smoothing factor 2: see `distribution(#{ smoothing })`.
@@ -266,6 +352,75 @@ pub mod forc_module {
         ]))
     }
 
+    /// The FORC diagram with smoothing factor 2 on the default grid: see `diagram(opts)`.
+    #[rhai_fn(global, name = "diagram", return_raw, pure)]
+    pub fn forc_diagram_default(f: &mut SharedForc) -> RResult<Map> {
+        forc_diagram(f, Map::new())
+    }
+
+    /// The FORC diagram on a regular grid of coercivity h_c and bias field h_u, as FORC
+    /// software exports it, and what is read off it. ρ at each grid point comes from the
+    /// estimator of `distribution` with its window centred there (option `smoothing`,
+    /// default 2). The grid: `step` (default half the field step, so on the solver's
+    /// lattice every other point is a lattice point), `h_c: [lo, hi]` (lo ≥ 0) and
+    /// `h_u: [lo, hi]` (default: everywhere the curves allow a window), widened to
+    /// multiples of the step. Returns a map:
+    /// - `h_c`, `h_u`: the grid's columns and rows;
+    /// - `rho`: a 2-D array, rho[i][j] at (h_u[i], h_c[j]); NaN where the window would
+    ///   leave the curves (outside the triangle they cover; `nanmax` and numpy's `nan*`
+    ///   skip it);
+    /// - `coercivity`: the coercivity distribution 2∫ρ dh_u per column (ρ per unit h_c
+    ///   and h_u is 2ρ), over the defined points; its integral over h_c > 0 is half the
+    ///   moment that switches irreversibly between the saturations (1 for a fully
+    ///   switching magnet in Ms), and the column h_c = 0 holds the reversible ridge;
+    /// - `peak_h_c`, `peak_h_u`, `peak_rho`: ρ's largest value and where;
+    /// - `profile_h_c`, `profile_h_u`: ρ through the peak along h_c and along h_u (the
+    ///   interaction field distribution).
+    ///
+    /// `io::save_npz(path, d)` writes all of it for numpy.
+    ///
+    /// ```rhai
+    /// // A Stoner–Wohlfarth particle switches at one field: one peak near h_u = 0, and
+    /// // its coercivity distribution there.
+    /// let s = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 30.0, seed: 3 });
+    /// let f = solver::forc(s, #{ h_step: 0.05, demag: false });
+    /// let d = f.diagram(#{ smoothing: 1 });
+    /// assert(d.rho.shape == [d.h_u.len(), d.h_c.len()], "rows h_u, columns h_c");
+    /// let hc = solver::demag_curve(s, #{ h_step: 0.05, demag: false }).anchors().Hc;
+    /// assert_close(d.peak_h_c, hc, 0.05, "the switching field, within a step");
+    /// assert(d.peak_h_u.abs() <= 0.05, "no interaction field in a single particle");
+    /// assert_close(d.h_c[d.coercivity.nanargmax()], hc, 0.05, "the distribution's mode");
+    /// ```
+    #[rhai_fn(global, name = "diagram", return_raw, pure)]
+    pub fn forc_diagram(f: &mut SharedForc, opts: Map) -> RResult<Map> {
+        let name = "Forc.diagram";
+        let mut o = Opts::new(name, opts);
+        let smoothing = smoothing(&mut o)?;
+        let grid = Grid {
+            step: o.float_opt("step", f64::MIN_POSITIVE, f64::MAX)?,
+            h_c: o.range_opt("h_c")?,
+            h_u: o.range_opt("h_u")?,
+        };
+        o.finish()?;
+        let d = f.data.diagram(smoothing, &grid).map_err(error_in(name))?;
+        let mut out = columns([
+            ("h_c", d.h_c),
+            ("h_u", d.h_u),
+            ("coercivity", d.coercivity),
+            ("profile_h_c", d.profile_h_c),
+            ("profile_h_u", d.profile_h_u),
+        ]);
+        out.insert("rho".into(), Dynamic::from(NdArray::new(d.rho.into_dyn())));
+        for (key, v) in [
+            ("peak_h_c", d.peak.h_c),
+            ("peak_h_u", d.peak.h_u),
+            ("peak_rho", d.peak.rho),
+        ] {
+            out.insert(key.into(), Dynamic::from_float(v));
+        }
+        Ok(out)
+    }
+
     /// Plots the reversal curves over the descending branch, M against h (PNG or SVG by
     /// extension); a notebook shows a Forc so.
     #[rhai_fn(global, name = "plot", return_raw, pure)]
@@ -297,6 +452,7 @@ pub mod forc_module {
         let name = "Forc.recoil";
         let r = match &f.source {
             Source::Simulated(s) => s.recoil(),
+            Source::Sample(sets) => sets[0].recoil().and_then(|_| f.data.recoil()),
             Source::Measured { .. } => f.data.recoil(),
         }
         .map_err(error_in(name))?;
@@ -334,13 +490,14 @@ pub mod forc_module {
     }
 
     /// Writes the reversal curves as one CSV table, which `io::read_forc` reads back: k (the
-    /// curve), h_r, h, my, and for a computed set mx, iterations, torque, converged.
+    /// curve), h_r, h, my, and for one computed magnet's set mx, iterations, torque,
+    /// converged.
     #[rhai_fn(global, name = "to_csv", return_raw, pure)]
     pub fn forc_to_csv(f: &mut SharedForc, path: &str) -> RResult<()> {
         let name = "Forc.to_csv";
         match &f.source {
             Source::Simulated(s) => s.write_csv(path).map_err(error_in(name)),
-            Source::Measured { .. } => {
+            Source::Sample(_) | Source::Measured { .. } => {
                 let (mut k, mut h_r, mut h, mut m) = (vec![], vec![], vec![], vec![]);
                 for (i, c) in f.data.curves().iter().enumerate() {
                     k.extend(std::iter::repeat_n(i as f64, c.h.len()));
@@ -365,6 +522,12 @@ pub mod forc_module {
                 "{} evaluations, {} not converged",
                 s.evaluations(),
                 s.non_converged()
+            ),
+            Source::Sample(sets) => format!(
+                "the mean of {} magnets, {} evaluations, {} not converged",
+                sets.len(),
+                sets.iter().map(Forc::evaluations).sum::<usize>(),
+                sets.iter().map(Forc::non_converged).sum::<usize>()
             ),
             Source::Measured { path, format } => {
                 let how = match format {

@@ -87,10 +87,18 @@ fn npy_array(func: &str, what: &str, v: &Dynamic) -> RResult<NdArray> {
     if let Some(a) = v.read_lock::<Array>() {
         return super::array::from_rhai(func, &a);
     }
+    // A number is a 0-d array, as numpy.savez keeps a scalar.
+    if let Some(x) = v
+        .as_float()
+        .ok()
+        .or_else(|| v.as_int().ok().map(|i| i as f64))
+    {
+        return Ok(NdArray::new(ndarray::arr0(x).into_dyn()));
+    }
     fail(
         func,
         format!(
-            "{what}expected an NdArray or an array of numbers, got {}",
+            "{what}expected an NdArray, an array of numbers or a number, got {}",
             crate::docs::type_of(v)
         ),
     )
@@ -195,7 +203,8 @@ pub mod io_module {
         )
     }
 
-    /// Saves a map of arrays as a `.npz` archive (`numpy.load(path)["key"]`).
+    /// Saves a map of arrays as a `.npz` archive (`numpy.load(path)["key"]`); a number is a
+    /// 0-d array, which `load_npz` gives back as a number.
     #[rhai_fn(return_raw)]
     pub fn save_npz(ctx: NativeCallContext, path: &str, arrays: Map) -> RResult<()> {
         crate::api::located(
@@ -232,7 +241,12 @@ pub mod io_module {
                     let a = npy::read::<f64, IxDyn>(&bytes).map_err(|e| {
                         io_error(f, path, format!("entry `{name}`: expected float64: {e}"))
                     })?;
-                    out.insert(name.into(), Dynamic::from(NdArray::new(a)));
+                    // A 0-d entry (numpy's scalar) comes back as the number save_npz took.
+                    let v = match a.ndim() {
+                        0 => Dynamic::from_float(a.iter().copied().next().unwrap_or(f64::NAN)),
+                        _ => Dynamic::from(NdArray::new(a)),
+                    };
+                    out.insert(name.into(), v);
                 }
                 Ok(out)
             })(),

@@ -82,6 +82,28 @@ impl Opts {
         Ok(self.float_opt(key, lo, hi)?.unwrap_or(default))
     }
 
+    /// A range `[lo, hi]` of finite numbers with lo < hi, or `None`.
+    pub fn range_opt(&mut self, key: &'static str) -> RResult<Option<(f64, f64)>> {
+        let Some(v) = self.take(key) else {
+            return Ok(None);
+        };
+        let num = |d: &Dynamic| {
+            d.as_float()
+                .ok()
+                .or_else(|| d.as_int().ok().map(|i| i as f64))
+        };
+        if let Some(a) = v.read_lock::<rhai::Array>()
+            && let [lo, hi] = a.as_slice()
+            && let (Some(lo), Some(hi)) = (num(lo), num(hi))
+            && lo.is_finite()
+            && hi.is_finite()
+            && lo < hi
+        {
+            return Ok(Some((lo, hi)));
+        }
+        Err(self.wrong(key, "[lo, hi], finite numbers with lo < hi", &v))
+    }
+
     pub fn bool(&mut self, key: &'static str, default: bool) -> RResult<bool> {
         let Some(v) = self.take(key) else {
             return Ok(default);

@@ -2,7 +2,7 @@
 //! Roberts & Verosub 1999), on any set of points: the solver's lattice or a measurement's
 //! slightly irregular fields.
 
-use super::Reversals;
+use super::{Reversal, Reversals};
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
 
@@ -29,26 +29,17 @@ impl Reversals {
     /// reversible part shows on h = h_r. Points whose window would leave the curves (the
     /// first and last `smoothing` curves, the last `smoothing` fields) get no ρ.
     pub fn distribution(&self, smoothing: usize) -> Result<Distribution, String> {
+        let w = Window::new(self, smoothing)?;
         let curves = self.curves();
         let n = curves.len();
-        if smoothing == 0 || n < 2 * smoothing + 1 {
-            return Err(format!(
-                "bad option smoothing = {smoothing} (with {n} reversal fields): expected a \
-                 smoothing factor ≥ 1 with at least 2·smoothing + 1 reversal fields"
-            ));
-        }
-        let (dr, dh) = self.steps();
-        let s = smoothing as f64;
-        let (wr, wh) = ((s + 0.5) * dr, (s + 0.5) * dh);
-        // A window reaches at most wr + wh below a neighbour's first field.
-        let extension = ((wr + wh) / dh).ceil() as usize;
+        let dh = w.steps.1;
         let mut out = Distribution {
             h_r: vec![],
             h: vec![],
             h_c: vec![],
             h_u: vec![],
             rho: vec![],
-            steps: (dr, dh),
+            steps: w.steps,
         };
         // Lattice fields carry rounding: a bias of 1e-17 is none.
         let snap = |x: f64| {
@@ -61,42 +52,119 @@ impl Reversals {
         let mut points = Vec::new();
         for a in smoothing..n - smoothing {
             let x0 = curves[a].h_r;
-            let near: Vec<usize> = (0..n)
-                .filter(|&b| (curves[b].h_r - x0).abs() <= wr)
-                .collect();
-            let top = near
-                .iter()
-                .map(|&b| *curves[b].h.last().unwrap_or(&f64::NEG_INFINITY))
-                .fold(f64::INFINITY, f64::min);
-            for &y0 in curves[a]
-                .h
-                .iter()
-                .take_while(|&&y| y + s * dh <= top + 0.25 * dh)
-            {
-                points.clear();
-                for &b in &near {
-                    let c = &curves[b];
-                    let u = (c.h_r - x0) / dr;
-                    let lo = c.h.partition_point(|&h| h < y0 - wh);
-                    let hi = c.h.partition_point(|&h| h <= y0 + wh);
-                    points.extend((lo..hi).map(|j| (u, (c.h[j] - y0) / dh, c.m[j])));
-                    points.extend(
-                        (1..=extension)
-                            .map(|k| c.h[0] - k as f64 * dh)
-                            .filter(|h| (h - y0).abs() <= wh)
-                            .map(|h| (u, (h - y0) / dh, c.m[0])),
-                    );
-                }
-                if let Some(mixed) = mixed_coefficient(&points) {
+            let near = w.near(x0);
+            let top = w.top(&near);
+            for &y0 in curves[a].h.iter().take_while(|&&y| w.below_top(y, top)) {
+                if let Some(rho) = w.rho(x0, y0, &near, &mut points) {
                     out.h_r.push(x0);
                     out.h.push(y0);
                     out.h_c.push(snap((y0 - x0) / 2.0));
                     out.h_u.push(snap((y0 + x0) / 2.0));
-                    out.rho.push(-0.5 * mixed / (dr * dh));
+                    out.rho.push(rho);
                 }
             }
         }
         Ok(out)
+    }
+}
+
+/// The local least-squares window of one smoothing factor over a set of curves: which
+/// points enter the fit about a centre (h_r, h), and whether the window lies inside the
+/// curves there.
+pub(super) struct Window<'a> {
+    curves: &'a [Reversal],
+    /// The spacings of the reversal fields and of the fields along the curves.
+    pub steps: (f64, f64),
+    smoothing: f64,
+    /// Half-widths along h_r and h: smoothing + ½ spacings, and a part in 1e9 of a
+    /// spacing more, so that a centre halfway between lattice points takes the points at
+    /// exactly that distance on both sides, not whichever rounding lets in.
+    half: (f64, f64),
+    /// Points added below a curve's first field: a window reaches at most wr + wh below
+    /// a neighbour's first field.
+    extension: usize,
+}
+
+impl<'a> Window<'a> {
+    pub fn new(r: &'a Reversals, smoothing: usize) -> Result<Self, String> {
+        let curves = r.curves();
+        let n = curves.len();
+        if smoothing == 0 || n < 2 * smoothing + 1 {
+            return Err(format!(
+                "bad option smoothing = {smoothing} (with {n} reversal fields): expected a \
+                 smoothing factor ≥ 1 with at least 2·smoothing + 1 reversal fields"
+            ));
+        }
+        let (dr, dh) = r.steps();
+        let s = smoothing as f64;
+        let half = ((s + 0.5 + 1e-9) * dr, (s + 0.5 + 1e-9) * dh);
+        Ok(Self {
+            curves,
+            steps: (dr, dh),
+            smoothing: s,
+            half,
+            extension: ((half.0 + half.1) / dh).ceil() as usize,
+        })
+    }
+
+    /// The curves whose reversal field lies within the window of `x0`.
+    pub fn near(&self, x0: f64) -> Vec<usize> {
+        // The curves fall in h_r.
+        let first = self.curves.partition_point(|c| c.h_r > x0 + self.half.0);
+        let end = self.curves.partition_point(|c| c.h_r >= x0 - self.half.0);
+        (first..end).collect()
+    }
+
+    /// The highest field that every curve of `near` reaches.
+    pub fn top(&self, near: &[usize]) -> f64 {
+        near.iter()
+            .map(|&b| *self.curves[b].h.last().unwrap_or(&f64::NEG_INFINITY))
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Whether a window about field `y0` stays below `top` (a quarter step of slack for
+    /// fields that an instrument set near, not on, a value).
+    pub fn below_top(&self, y0: f64, top: f64) -> bool {
+        y0 + self.smoothing * self.steps.1 <= top + 0.25 * self.steps.1
+    }
+
+    /// Whether a window about reversal field `x0` stays among the reversal fields.
+    pub fn inside_reversals(&self, x0: f64) -> bool {
+        let (dr, s) = (self.steps.0, self.smoothing);
+        let (first, last) = match (self.curves.first(), self.curves.last()) {
+            (Some(a), Some(b)) => (a.h_r, b.h_r),
+            _ => return false,
+        };
+        x0 + s * dr <= first + 0.25 * dr && x0 - s * dr >= last - 0.25 * dr
+    }
+
+    /// ρ at (x0, y0) from the points of the curves `near` within the window, the curves
+    /// extended below their first field by its value; None when they do not fix the
+    /// surface. `points` is scratch space.
+    pub fn rho(
+        &self,
+        x0: f64,
+        y0: f64,
+        near: &[usize],
+        points: &mut Vec<(f64, f64, f64)>,
+    ) -> Option<f64> {
+        let (dr, dh) = self.steps;
+        let wh = self.half.1;
+        points.clear();
+        for &b in near {
+            let c = &self.curves[b];
+            let u = (c.h_r - x0) / dr;
+            let lo = c.h.partition_point(|&h| h < y0 - wh);
+            let hi = c.h.partition_point(|&h| h <= y0 + wh);
+            points.extend((lo..hi).map(|j| (u, (c.h[j] - y0) / dh, c.m[j])));
+            points.extend(
+                (1..=self.extension)
+                    .map(|k| c.h[0] - k as f64 * dh)
+                    .filter(|h| (h - y0).abs() <= wh)
+                    .map(|h| (u, (h - y0) / dh, c.m[0])),
+            );
+        }
+        mixed_coefficient(points).map(|mixed| -0.5 * mixed / (dr * dh))
     }
 }
 
@@ -124,12 +192,12 @@ fn mixed_coefficient(points: &[(f64, f64, f64)]) -> Option<f64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::{Reversal, Reversals};
 
     /// Curves on the lattice h_r = top − a·step, h = h_r + j·step up to `top`, with M from
     /// `m(h_r, h)`.
-    fn lattice(n: usize, step: f64, top: f64, m: impl Fn(f64, f64) -> f64) -> Reversals {
+    pub fn lattice(n: usize, step: f64, top: f64, m: impl Fn(f64, f64) -> f64) -> Reversals {
         let curves = (0..n)
             .map(|a| {
                 let h_r = top - a as f64 * step;
@@ -224,7 +292,7 @@ mod tests {
     /// M(h_r, h) = 1 − 2·S_f(h)·S_g(h_r), S the survival functions, so ρ = f(h)·g(h_r)
     /// exactly. The curves are read at fields off the lattice by up to a fifth of a step,
     /// with optional noise on M, as a magnetometer gives them.
-    fn preisach(step: f64, noise: f64, seed: u64) -> (Reversals, impl Fn(f64, f64) -> f64) {
+    pub fn preisach(step: f64, noise: f64, seed: u64) -> (Reversals, impl Fn(f64, f64) -> f64) {
         let w = 0.06;
         let survival = move |x: f64, centre: f64| 1.0 / (1.0 + ((x - centre) / w).exp());
         let density = move |x: f64, centre: f64| {

@@ -3,10 +3,13 @@
 //! measured sets (docs/physics.md §3.9). One estimator serves both, so a simulated and a
 //! measured FORC diagram can be compared point for point.
 
+mod diagram;
 mod distribution;
+mod mean;
 mod read;
 mod recoil;
 
+pub use diagram::{Diagram, Grid, Peak};
 pub use distribution::Distribution;
 pub use read::{Format, ReadOptions, read};
 pub use recoil::Recoil;
