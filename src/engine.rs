@@ -54,6 +54,7 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
         engine.register_static_module(name, module.into());
     }
     engine.set_module_resolver(crate::stdlib::Resolver::new(script_dir));
+    engine.on_print(print_line);
     // Ctrl-C ends the running script (Rhai checks this between operations).
     engine.on_progress(|_| {
         crate::interrupt::requested().then(|| Dynamic::from("interrupted by Ctrl-C"))
@@ -62,4 +63,20 @@ pub fn new_engine(script_dir: Option<PathBuf>) -> Result<Engine, Box<rhai::EvalA
     engine.register_global_module(prelude.into());
     crate::docs::init(&engine);
     Ok(engine)
+}
+
+/// A script's `print` on stdout. A reader that has gone (`coercive run s.rhai | head`) ends
+/// the run as a closed pipe ends any Unix filter, with status 141 (128 + SIGPIPE) and no
+/// message; any other failure to write is said and ends it with status 1, since what the
+/// script prints would be lost.
+fn print_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("coercive: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
 }

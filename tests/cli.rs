@@ -164,6 +164,36 @@ fn cuda_request_fails_clearly_without_a_gpu() {
     assert!(err.contains("unknown device `tpu`"), "{err}");
 }
 
+/// coercive started with `args`, and the first line it printed; its stdout is closed
+/// after that line.
+fn started(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coercive"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (child, line)
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_script_quietly() {
+    // `coercive run s.rhai | head -1`: once the reader has closed the pipe, the next
+    // print ends the run as it ends any filter, without an internal error.
+    let (child, line) = started(&["eval", "for i in 0..1000000 { print(`line ${i}`); }"]);
+    assert_eq!(line, "line 0\n");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+}
+
 #[test]
 fn sigint_interrupts_a_running_script() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,20 +203,9 @@ fn sigint_interrupts_a_running_script() {
         "print(\"running\");\nlet n = 0;\nloop { n += 1; }\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_coercive"))
-        .args(["run", script.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // Signal only once the script runs: on a loaded machine start-up (libtorch) can take
     // longer than any fixed wait, and a SIGINT before the handler exists kills outright.
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let (child, line) = started(&["run", script.to_str().unwrap()]);
     assert_eq!(line, "running\n");
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
