@@ -5,12 +5,11 @@
 use super::grains::SharedStructure;
 use super::opts::Opts;
 use super::solver::SharedCurve;
-use super::{RResult, error, error_in, fail};
+use super::{RResult, error_in, fail};
 use crate::array::NdArray;
 use crate::forc::{Format, Grid, ReadOptions, Reversals};
 use crate::plot::Plot;
 use crate::solver::forc::REJOIN_ANGLE;
-use crate::solver::tensor::Backend;
 use crate::solver::{CurveCache, Forc};
 use rhai::plugin::*;
 use rhai::{Array, Map};
@@ -115,35 +114,14 @@ fn smoothing(o: &mut Opts) -> RResult<usize> {
 
 /// One magnet's FORC set by `func`'s options (`rejoin` and those of the sweep).
 fn compute(func: &'static str, s: &SharedStructure, mut opts: Map) -> RResult<Forc> {
-    if opts.contains_key("snapshots") {
-        return fail(func, "option `snapshots` belongs to solver::demag_curve");
-    }
     opts.entry("h_step".into()).or_insert(Dynamic::from(0.05));
     let rejoin = rejoin_option(func, opts.remove("rejoin"))?;
-    let setup = super::solver::setup(func, opts)?;
-    if let Backend::Tensor(_) = setup.set.backend {
-        return fail(
-            func,
-            "reversal curves need the plain solver (backend: \"plain\"): the tensor backend \
-             starts every curve saturated",
-        );
-    }
+    let setup = super::solver::protocol_setup(func, opts, "reversal curves")?;
     let p = setup.problem(func, s)?;
     let cache = crate::settings::curve_cache().map(CurveCache::at);
     let threads = crate::settings::threads();
-    crate::solver::forc(&p, &setup.set.sweep, rejoin, threads, cache.as_ref()).map_err(|e| {
-        match (&e, &cache) {
-            (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
-                func,
-                format!(
-                    "{e}; the finished curves are kept in {}: the same call again computes \
-                     only the rest",
-                    c.dir().display()
-                ),
-            ),
-            _ => error(func, e),
-        }
-    })
+    crate::solver::forc(&p, &setup.set.sweep, rejoin, threads, cache.as_ref())
+        .map_err(|e| super::solver::protocol_error(func, e, cache.as_ref()))
 }
 
 #[export_module]

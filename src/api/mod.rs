@@ -20,6 +20,7 @@ pub mod opts;
 pub mod plot;
 pub mod random;
 pub mod regressor;
+pub mod remanence;
 pub mod solver;
 pub mod structures;
 pub mod vae;

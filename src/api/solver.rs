@@ -122,6 +122,46 @@ pub(crate) fn settings(func: &'static str, opts: Map) -> RResult<SolverSettings>
     Ok(s.set)
 }
 
+/// The settings of a protocol of many sweeps, each from a state another one reached
+/// (reversal curves, remanence curves): `func`'s options as `demag_curve`'s, without
+/// snapshots, on the plain solver.
+pub(crate) fn protocol_setup(func: &'static str, opts: Map, what: &str) -> RResult<Setup> {
+    if opts.contains_key("snapshots") {
+        return fail(func, "option `snapshots` belongs to solver::demag_curve");
+    }
+    let setup = setup(func, opts)?;
+    if let crate::solver::tensor::Backend::Tensor(_) = setup.set.backend {
+        return fail(
+            func,
+            format!(
+                "{what} need the plain solver (backend: \"plain\"): the tensor backend starts \
+                 every curve saturated"
+            ),
+        );
+    }
+    Ok(setup)
+}
+
+/// `func`'s error for a protocol that stopped: after an interrupt, where the finished
+/// sweeps are kept for the same call to take up.
+pub(crate) fn protocol_error(
+    func: &str,
+    e: crate::solver::SolverError,
+    cache: Option<&crate::solver::CurveCache>,
+) -> Box<rhai::EvalAltResult> {
+    match (&e, cache) {
+        (crate::solver::SolverError::Interrupted(_), Some(c)) => error(
+            func,
+            format!(
+                "{e}; the finished curves are kept in {}: the same call again computes only \
+                 the rest",
+                c.dir().display()
+            ),
+        ),
+        _ => error(func, e),
+    }
+}
+
 /// The solver settings and the grains' material as a script gave them.
 pub(crate) struct Setup {
     pub set: SolverSettings,
@@ -1019,6 +1059,7 @@ pub mod solver_module {
 pub fn module() -> Module {
     let mut m = exported_module!(solver_module);
     m.combine_flatten(exported_module!(super::forc::forc_module));
+    m.combine_flatten(exported_module!(super::remanence::remanence_module));
     m.set_custom_type::<SharedCurve>("Curve");
     m.set_custom_type::<super::forc::SharedForc>("Forc");
     m.set_custom_type::<SharedState>("State");

@@ -257,6 +257,8 @@ pub(crate) enum Start<'a> {
     SaturatedTracing(&'a mut Vec<Vec<f64>>),
     /// These angles, one per cell (a reversal curve starts from a state of another sweep).
     From(&'a [f64]),
+    /// These angles, with every step's relaxed state pushed onto the vector.
+    FromTracing(&'a [f64], &'a mut Vec<Vec<f64>>),
 }
 
 /// Asked after each field step k with its mean m_y and relaxed angles: the rest of the
@@ -289,6 +291,10 @@ pub(crate) fn sweep_observed(
         Start::From(init) => {
             super::check_cells("start angles", init, energy.cells())?;
             (init.to_vec(), None)
+        }
+        Start::FromTracing(init, t) => {
+            super::check_cells("start angles", init, energy.cells())?;
+            (init.to_vec(), Some(t))
         }
     };
     // Previous converged state and whether its change may be extrapolated.
