@@ -52,6 +52,13 @@ pub mod remanence_module {
             &ctx,
             (|| {
                 let mut opts = opts;
+                if opts.contains_key("h_end") {
+                    return Err(error(
+                        f,
+                        "option `h_end` has no place here: the field runs from 0 or from \
+                         saturation at h_start to ±h and back to 0",
+                    ));
+                }
                 opts.entry("h_step".into()).or_insert(Dynamic::from(0.05));
                 let mut own = Map::new();
                 if let Some(v) = opts.remove("seed") {
