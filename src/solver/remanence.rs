@@ -123,6 +123,7 @@ pub fn remanence(
         h_end: opts.h_start,
         ..opts
     };
+    let (down_fields, up_fields) = (down.fields()?, up.fields()?);
     let mirror: Vec<f64> = demagnetised
         .iter()
         .map(|p| p + std::f64::consts::PI)
@@ -194,10 +195,12 @@ pub fn remanence(
     let back = |j: usize| -> Result<Curve, SolverError> {
         crate::interrupt::check()?;
         let (b, k) = returns[j];
-        // The branch passes −fields[k] at step n + k; the rising ones fields[k] at step k.
+        // The branch passes −fields[k] at step n + k, the rising ones fields[k] at step k:
+        // each sweep back starts at its branch's own field, rounding and all, so a DCD
+        // sweep is the FORC reversal curve from there.
         let (h, state) = match b {
-            0 => (-fields[k], &states[0][n + k]),
-            _ => (fields[k], &states[b][k]),
+            0 => (down_fields[n + k], &states[0][n + k]),
+            _ => (up_fields[k], &states[b][k]),
         };
         let to_zero = SweepOptions {
             h_start: h,
@@ -345,6 +348,32 @@ mod tests {
             "{m_r:?}"
         );
         assert!((m_d[30] + 1.0).abs() < 1e-6, "{m_d:?}");
+    }
+
+    #[test]
+    fn the_dcd_curve_is_the_forc_recoil() {
+        // Down from saturation to −h and back to 0 at the same step: the DC demagnetisation
+        // remanence is the reversal curve's value at h = 0, to the last bit.
+        let (mesh, psi, label) = grains();
+        let p = Problem::new(mesh, &psi).unwrap();
+        let opts = options(0.1);
+        let start = demagnetised(&psi, &label, 3).unwrap();
+        let r = remanence(&p, &opts, &start, 2, None).unwrap();
+        let f = crate::solver::forc(&p, &opts, None, 2, None).unwrap();
+        let recoil = f.recoil().unwrap();
+        assert_eq!(recoil.h_r.len(), r.fields.len() - 1);
+        for (h_r, back) in recoil.h_r.iter().zip(&recoil.m_back) {
+            let k = r
+                .fields
+                .iter()
+                .position(|h| (h + h_r).abs() < 1e-9)
+                .unwrap();
+            assert!(
+                (r.dcd[k] - back).abs() < 1e-12,
+                "h_r = {h_r}: DCD {} against the FORC's {back}",
+                r.dcd[k]
+            );
+        }
     }
 
     #[test]
