@@ -128,6 +128,13 @@ fn resolve(func: &str, i: i64, n: usize) -> RResult<usize> {
         .ok_or_else(|| error(func, format!("index {i} out of range for length {n}")))
 }
 
+/// A map of named 1-D arrays, as natives hand results to scripts (and `io::save_npz`).
+pub fn columns<const N: usize>(cols: [(&str, Vec<f64>); N]) -> rhai::Map {
+    cols.into_iter()
+        .map(|(name, v)| (name.into(), Dynamic::from(NdArray::from_vec(v))))
+        .collect()
+}
+
 pub fn to_dynamic(a: ArrayD<f64>) -> Dynamic {
     if a.ndim() == 0 {
         Dynamic::from_float(a[IxDyn(&[])])

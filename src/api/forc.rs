@@ -2,6 +2,7 @@
 //! magnet's, `io::read_forc` reads a measured set; both give a `Forc`, whose distribution,
 //! recoil and figures come from the same [`crate::forc`] code.
 
+use super::array::columns;
 use super::grains::SharedStructure;
 use super::opts::Opts;
 use super::solver::SharedCurve;
@@ -71,13 +72,6 @@ impl ForcSet {
 /// A measured curve as a script reads it: `#{ h, my }`, as a Curve's `h` and `my`.
 fn curve_map(h: Vec<f64>, m: Vec<f64>) -> Dynamic {
     Dynamic::from_map(columns([("h", h), ("my", m)]))
-}
-
-/// A map of named 1-D arrays.
-fn columns<const N: usize>(cols: [(&str, Vec<f64>); N]) -> Map {
-    cols.into_iter()
-        .map(|(name, v)| (name.into(), Dynamic::from(NdArray::from_vec(v))))
-        .collect()
 }
 
 /// The option `rejoin` of `func`, if given: true (default; [`REJOIN_ANGLE`]), false, or an
@@ -214,19 +208,13 @@ pub mod forc_module {
                 if structures.is_empty() {
                     return fail(f, "expected a Structure or a non-empty array of Structures");
                 }
-                let mut sets = Vec::with_capacity(structures.len());
-                for (k, v) in structures.iter().enumerate() {
-                    let Some(s) = v.clone().try_cast::<SharedStructure>() else {
-                        return fail(
-                            f,
-                            format!(
-                                "element {k} of the array is {}: expected Structures",
-                                crate::docs::type_of(v)
-                            ),
-                        );
-                    };
-                    sets.push(compute(f, &s, opts.clone())?);
-                }
+                // Every element is checked before any magnet's set is computed.
+                let magnets: Vec<SharedStructure> =
+                    super::super::convert::items(f, "structures", "a Structure", &structures)?;
+                let sets = magnets
+                    .iter()
+                    .map(|s| compute(f, s, opts.clone()))
+                    .collect::<RResult<Vec<_>>>()?;
                 ForcSet::sample(sets).map(Arc::new).map_err(error_in(f))
             })(),
         )

@@ -1,10 +1,10 @@
 //! Remanence curves and the ΔM (Henkel) plot in scripts: `solver::remanence`
 //! (docs/physics.md §3.10).
 
+use super::array::columns;
 use super::grains::SharedStructure;
 use super::opts::Opts;
 use super::{RResult, error};
-use crate::array::NdArray;
 use crate::solver::CurveCache;
 use rhai::Map;
 use rhai::plugin::*;
@@ -76,17 +76,14 @@ pub mod remanence_module {
                 let r =
                     crate::solver::remanence(&p, &setup.set.sweep, &start, threads, cache.as_ref())
                         .map_err(|e| super::super::solver::protocol_error(f, e, cache.as_ref()))?;
-                let mut out = Map::new();
-                for (key, v) in [
+                let mut out = columns([
                     ("h", r.fields.clone()),
                     ("irm", r.irm.clone()),
                     ("dcd", r.dcd.clone()),
                     ("m_r", r.m_r()),
                     ("m_d", r.m_d()),
                     ("delta_m", r.delta_m()),
-                ] {
-                    out.insert(key.into(), Dynamic::from(NdArray::from_vec(v)));
-                }
+                ]);
                 out.insert("mr".into(), Dynamic::from_float(r.dcd[0]));
                 out.insert(
                     "evaluations".into(),

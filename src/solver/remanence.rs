@@ -131,18 +131,11 @@ pub fn remanence(
     // Sweep back to 0 number j: from the branch (0), the demagnetised state (1) or its
     // mirror (2), at fields[k], k ≥ 1 (at k = 0 the branch is already at 0).
     let returns: Vec<(usize, usize)> = (0..3).flat_map(|b| (1..=n).map(move |k| (b, k))).collect();
+    let up_key = CurveCache::key(problem, &up);
     let base_keys = [
         CurveCache::key(problem, &down),
-        format!(
-            "{}-irm-{}",
-            CurveCache::key(problem, &up),
-            angles_key(demagnetised)
-        ),
-        format!(
-            "{}-irm-{}",
-            CurveCache::key(problem, &up),
-            angles_key(&mirror)
-        ),
+        format!("{up_key}-irm-{}", angles_key(demagnetised)),
+        format!("{up_key}-irm-{}", angles_key(&mirror)),
     ];
     let keys: Vec<String> = returns
         .iter()
@@ -160,23 +153,20 @@ pub fn remanence(
     } else {
         let mut bases = vec![];
         let mut states = vec![];
-        for (b, (start, sweep)) in [
-            (Start::Saturated, down),
-            (Start::From(demagnetised), up),
-            (Start::From(&mirror), up),
-        ]
-        .into_iter()
-        .enumerate()
+        // The branch from saturation, then the rising ones from the two given states.
+        for (b, from) in [None, Some(demagnetised), Some(&mirror[..])]
+            .into_iter()
+            .enumerate()
         {
             let mut traced = vec![];
             let curve = pool.install(|| {
                 let mut energy = Energy::with_kernel(problem, &kernel)?;
                 energy.set_split(super::fork::fits(1, workers));
-                let start = match start {
-                    Start::From(angles) => Start::FromTracing(angles, &mut traced),
-                    _ => Start::SaturatedTracing(&mut traced),
+                let (start, sweep) = match from {
+                    Some(angles) => (Start::FromTracing(angles, &mut traced), &up),
+                    None => (Start::SaturatedTracing(&mut traced), &down),
                 };
-                sweep_observed(&mut energy, &sweep, start, None, None, None)
+                sweep_observed(&mut energy, sweep, start, None, None, None)
             })?;
             if let Some(c) = cache {
                 keep(c, &base_keys[b], &curve);
