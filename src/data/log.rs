@@ -82,22 +82,25 @@ impl Log {
         fingerprint: &[u8; 32],
     ) -> Result<Recovered> {
         let io = io_at(path);
+        let head = header(fingerprint);
+        let torn = match std::fs::read(path) {
+            Ok(bytes) => bytes.len() < HEADER && head.starts_with(&bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(io(e)),
+        };
+        if torn {
+            // New, or a header torn by a kill (a log from before headers were written
+            // whole): no record can follow it yet. The header is written whole, so the log
+            // is never seen without one.
+            crate::fsio::write(path, &head).map_err(&io)?;
+        }
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
-            .create(true)
             .open(path)
             .map_err(&io)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(&io)?;
-        let head = header(fingerprint);
-        if bytes.len() < HEADER && head.starts_with(&bytes) {
-            // New, or a header torn by a kill: no record can follow it yet.
-            file.set_len(0).map_err(&io)?;
-            file.write_all(&head).map_err(&io)?;
-            file.sync_all().map_err(&io)?;
-            bytes = head.clone();
-        }
         check_fingerprint(path, fingerprint)?;
         let (records, valid) = read_records(path, &bytes, steps, ids)?;
         let cut_bytes = (bytes.len() - valid) as u64;

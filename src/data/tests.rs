@@ -256,6 +256,17 @@ fn data_log_cuts_a_torn_tail_but_refuses_damage_inside() {
         .unwrap()
         .to_string();
     assert!(e.contains("duplicate record id 0"), "{e}");
+    // A header torn by a kill (empty, or part of it): a fresh log with the whole header.
+    for cut in [0, 9] {
+        std::fs::write(&path, &full[..cut]).unwrap();
+        let r = log::Log::recover(&path, 0, 0..6, &[7; 32]).unwrap();
+        assert_eq!((r.records.len(), r.cut_bytes), (0, 0));
+        assert_eq!(std::fs::read(&path).unwrap(), full[..h]);
+    }
+    // A new log is never seen without its header.
+    std::fs::remove_file(&path).unwrap();
+    drop(log::Log::recover(&path, 0, 0..6, &[7; 32]).unwrap());
+    assert_eq!(std::fs::read(&path).unwrap(), full[..h]);
 }
 
 #[test]
