@@ -204,19 +204,8 @@ pub mod forc_module {
         let f = "solver::forc";
         crate::api::located(
             &ctx,
-            (|| {
-                if structures.is_empty() {
-                    return fail(f, "expected a Structure or a non-empty array of Structures");
-                }
-                // Every element is checked before any magnet's set is computed.
-                let magnets: Vec<SharedStructure> =
-                    super::super::convert::items(f, "structures", "a Structure", &structures)?;
-                let sets = magnets
-                    .iter()
-                    .map(|s| compute(f, s, opts.clone()))
-                    .collect::<RResult<Vec<_>>>()?;
-                ForcSet::sample(sets).map(Arc::new).map_err(error_in(f))
-            })(),
+            super::super::solver::per_magnet(f, &structures, |s| compute(f, s, opts.clone()))
+                .and_then(|sets| ForcSet::sample(sets).map(Arc::new).map_err(error_in(f))),
         )
     }
 

@@ -162,6 +162,24 @@ pub(crate) fn protocol_error(
     }
 }
 
+/// A sample's protocol: `each` on every magnet of `structures` in turn, after checking that
+/// the array is not empty and that every element is a Structure (before any is computed).
+pub(crate) fn per_magnet<T>(
+    func: &str,
+    structures: &Array,
+    each: impl Fn(&SharedStructure) -> RResult<T>,
+) -> RResult<Vec<T>> {
+    if structures.is_empty() {
+        return fail(
+            func,
+            "expected a Structure or a non-empty array of Structures",
+        );
+    }
+    let magnets: Vec<SharedStructure> =
+        super::convert::items(func, "structures", "a Structure", structures)?;
+    magnets.iter().map(each).collect()
+}
+
 /// The solver settings and the grains' material as a script gave them.
 pub(crate) struct Setup {
     pub set: SolverSettings,

@@ -104,12 +104,14 @@ pub fn forc(
     let pool = super::batch::pool(threads)?;
     let n = pool.current_num_threads();
     let mut states = Vec::new();
+    let branch = Progress::new(fields.len() as u64, "forc, descending branch");
     let descending = pool.install(|| {
         let mut energy = Energy::with_kernel(problem, &kernel)?;
         energy.set_split(super::fork::fits(1, n));
         let start = Start::SaturatedTracing(&mut states);
-        sweep_observed(&mut energy, &opts, start, None, None, None)
+        sweep_observed(&mut energy, &opts, start, None, Some(&branch), None)
     })?;
+    branch.finish();
     if let Some(c) = cache {
         keep(c, &branch_key, &descending);
     }

@@ -61,6 +61,57 @@ impl Remanence {
     pub fn non_converged(&self) -> usize {
         self.curves.iter().map(Curve::non_converged).sum()
     }
+
+    /// A sample's remanence curves: the mean of magnets' (the moment a magnetometer sums),
+    /// which must share their fields and material. m_r and m_d then divide by the sample's
+    /// Mr, so magnets weigh by their moments, as in the measurement. The curves and the
+    /// seconds are all the magnets'.
+    pub fn mean(sets: Vec<Remanence>) -> Result<Remanence, String> {
+        let Some(first) = sets.first() else {
+            return Err("no remanence curves to average".into());
+        };
+        for (k, r) in sets.iter().enumerate().skip(1) {
+            let same = r.fields.len() == first.fields.len()
+                && r.fields
+                    .iter()
+                    .zip(&first.fields)
+                    .all(|(a, b)| (a - b).abs() <= 1e-9 * first.opts.h_step);
+            if !same {
+                return Err(format!(
+                    "magnet {} has fields 0…{} and magnet 1 0…{}: expected the same fields \
+                     (the same h_start and h_step)",
+                    k + 1,
+                    r.fields.last().unwrap_or(&0.0),
+                    first.fields.last().unwrap_or(&0.0)
+                ));
+            }
+            if r.material != first.material {
+                return Err(format!(
+                    "magnet {} has another material than magnet 1: expected one material",
+                    k + 1
+                ));
+            }
+        }
+        let n = sets.len() as f64;
+        let mean = |of: fn(&Remanence) -> &Vec<f64>| -> Vec<f64> {
+            (0..first.fields.len())
+                .map(|i| sets.iter().map(|r| of(r)[i]).sum::<f64>() / n)
+                .collect()
+        };
+        let (irm, dcd) = (mean(|r| &r.irm), mean(|r| &r.dcd));
+        let (opts, material, fields) = (first.opts, first.material, first.fields.clone());
+        let seconds = sets.iter().map(|r| r.seconds).sum();
+        let curves = sets.into_iter().flat_map(|r| r.curves).collect();
+        Ok(Remanence {
+            opts,
+            material,
+            fields,
+            irm,
+            dcd,
+            curves,
+            seconds,
+        })
+    }
 }
 
 /// The demagnetised state of a magnet whose cells belong to `grains`: every grain along its
@@ -159,15 +210,20 @@ pub fn remanence(
             .enumerate()
         {
             let mut traced = vec![];
+            let (start, sweep) = match from {
+                Some(angles) => (Start::FromTracing(angles, &mut traced), &up),
+                None => (Start::SaturatedTracing(&mut traced), &down),
+            };
+            let progress = Progress::new(
+                sweep.fields()?.len() as u64,
+                &format!("remanence, branch {} of 3", b + 1),
+            );
             let curve = pool.install(|| {
                 let mut energy = Energy::with_kernel(problem, &kernel)?;
                 energy.set_split(super::fork::fits(1, workers));
-                let (start, sweep) = match from {
-                    Some(angles) => (Start::FromTracing(angles, &mut traced), &up),
-                    None => (Start::SaturatedTracing(&mut traced), &down),
-                };
-                sweep_observed(&mut energy, sweep, start, None, None, None)
+                sweep_observed(&mut energy, sweep, start, None, Some(&progress), None)
             })?;
+            progress.finish();
             if let Some(c) = cache {
                 keep(c, &base_keys[b], &curve);
             }
@@ -364,6 +420,52 @@ mod tests {
                 r.dcd[k]
             );
         }
+    }
+
+    #[test]
+    fn a_samples_curves_are_the_mean_moments_and_obey_wohlfarth_without_interactions() {
+        // Two magnets of non-interacting grains with other axes: each obeys Wohlfarth's
+        // relation, and so does their sum, though the two Mr differ.
+        let (mesh, psi, label) = grains();
+        let other: Vec<f64> = psi.iter().map(|p| 0.5 * p + 0.3).collect();
+        let terms = Terms {
+            exchange: false,
+            demag: false,
+            ..Terms::all()
+        };
+        let one = |psi: &[f64], h_start: f64| {
+            let p = Problem::new(mesh.clone(), psi).unwrap().with_terms(terms);
+            let start = demagnetised(psi, &label, 4).unwrap();
+            let opts = SweepOptions {
+                h_start,
+                ..options(0.1)
+            };
+            remanence(&p, &opts, &start, 2, None).unwrap()
+        };
+        let (a, b) = (one(&psi, 1.5), one(&other, 1.5));
+        let m = Remanence::mean(vec![a.clone(), b.clone()]).unwrap();
+        assert_eq!(m.evaluations(), a.evaluations() + b.evaluations());
+        assert!(
+            (a.dcd[0] - b.dcd[0]).abs() > 0.05,
+            "Mr {} and {}",
+            a.dcd[0],
+            b.dcd[0]
+        );
+        for k in 0..m.fields.len() {
+            assert_eq!(m.irm[k], 0.5 * (a.irm[k] + b.irm[k]));
+            assert_eq!(m.dcd[k], 0.5 * (a.dcd[k] + b.dcd[k]));
+            assert!(m.delta_m()[k].abs() < 1e-6, "ΔM {}", m.delta_m()[k]);
+        }
+        let e = Remanence::mean(vec![a.clone(), one(&psi, 1.0)]).unwrap_err();
+        assert!(
+            e.contains("magnet 2 has fields 0…1 and magnet 1 0…1.5"),
+            "{e}"
+        );
+        let mut soft = b;
+        soft.material.k1 *= 0.5;
+        let e = Remanence::mean(vec![a, soft]).unwrap_err();
+        assert!(e.contains("another material"), "{e}");
+        assert!(Remanence::mean(vec![]).is_err());
     }
 
     #[test]
