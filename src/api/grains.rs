@@ -436,6 +436,37 @@ pub mod grains_module {
         NdArray::from_vec(s.grain_angles().to_vec())
     }
 
+    /// The same grains with other easy axes: `angles` holds one angle per grain (radians;
+    /// an NdArray or an array of numbers), as `grain_angles` gives them. The field stays
+    /// along +y, so turning every axis by −α puts the field at α to the texture: the
+    /// angular dependence of coercivity (docs/physics.md §3.11). The magnet no longer
+    /// follows its law, so `theta` and `seed` are `()`.
+    ///
+    /// ```rhai
+    /// let s = grains::voronoi(#{ n: 16, grains: 4, theta_deg: 10.0, seed: 2 });
+    /// let alpha = 30.0 * PI() / 180.0;
+    /// let t = s.with_grain_angles(s.grain_angles - alpha);
+    /// assert(t.grains == s.grains && t.theta == (), "the same grains, no law");
+    /// assert_close(t.grain_angles[1], s.grain_angles[1] - alpha, 1e-15, "turned");
+    /// assert((t.grain_id - s.grain_id).abs().max() == 0.0, "cells keep their grains");
+    /// // A grain on its own (no exchange, no demag) in a field at 30° to its axis switches
+    /// // at Stoner–Wohlfarth's h_sw = (cos^⅔ α + sin^⅔ α)^−3/2.
+    /// let g = grains::voronoi(#{ n: 4, grains: 1, theta_deg: 0.0, seed: 1 });
+    /// let a = 30.0 * PI() / 180.0;
+    /// let c = solver::demag_curve(g.with_grain_angles([-a]),
+    ///                             #{ exchange: false, demag: false, h_step: 0.001 });
+    /// let h_sw = (a.cos() ** (2.0 / 3.0) + a.sin() ** (2.0 / 3.0)) ** -1.5;
+    /// assert_close(c.anchors().Hc, h_sw, 2e-3, "Stoner–Wohlfarth at 30°");
+    /// ```
+    #[rhai_fn(global, pure, return_raw)]
+    pub fn with_grain_angles(s: &mut SharedStructure, angles: Dynamic) -> RResult<SharedStructure> {
+        let f = "Structure.with_grain_angles";
+        let angles = super::super::array::vector(f, &angles)?;
+        s.with_grain_angles(angles)
+            .map(Arc::new)
+            .map_err(error_in(f))
+    }
+
     /// Grain statistics: `n_grains`, `mean_size_nm` (mean equivalent-circle diameter),
     /// `mean_size_area_weighted_nm`, `mean_area_nm2`, `psi_mean_deg`, `psi_std_deg`,
     /// `psi_std_area_weighted_deg`, `psi_max_abs_deg`, `axis_order` (|⟨e^{2iψ}⟩|), and per

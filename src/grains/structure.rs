@@ -208,6 +208,19 @@ impl Structure {
         Ok(Self::assemble(nx, ny, cell_nm, grain, angles, None))
     }
 
+    /// The same grains with other easy axes, one angle per grain (radians). The magnet no
+    /// longer follows the law it was drawn from, so it keeps no generator.
+    pub fn with_grain_angles(&self, angles: Vec<f64>) -> Result<Structure> {
+        if angles.len() != self.angle.len() {
+            return Err(invalid(
+                "number of angles",
+                format!("one per grain ({})", self.angle.len()),
+                angles.len(),
+            ));
+        }
+        Self::from_grains(self.nx, self.ny, self.cell_nm, self.grain.clone(), angles)
+    }
+
     /// A structure from one angle per cell: a grain is a 4-connected region of cells with the
     /// same angle (bit for bit, −0 counted as 0; the one definition of every loader without
     /// grain ids), numbered in order of first cell along c = j·nx + i.
