@@ -60,9 +60,9 @@ pub mod remanence_module {
 
     /// A sample's remanence curves: the mean of the magnets' in `structures` (an array of
     /// Structures, one after another, each as `solver::remanence(s, opts)` with the same
-    /// options), as a magnetometer measures the sum of their moments. `m_r`, `m_d` and
-    /// `delta_m` divide by the sample's Mr, so magnets weigh by their moments; `mr` is the
-    /// sample's; `evaluations`, `non_converged` and `seconds` add up the magnets'. Each
+    /// options), as a magnetometer measures the sum of their moments (each magnet counts
+    /// once, as magnets of one size do). `m_r`, `m_d` and `delta_m` divide by the sample's
+    /// Mr, so magnets weigh by their moments; `mr` is the sample's; `evaluations`, `non_converged` and `seconds` add up the magnets'. Each
     /// magnet's sweeps are kept in the curve cache, so after Ctrl-C the same call again
     /// computes only what is missing.
     ///

@@ -62,8 +62,9 @@ impl Remanence {
         self.curves.iter().map(Curve::non_converged).sum()
     }
 
-    /// A sample's remanence curves: the mean of magnets' (the moment a magnetometer sums),
-    /// which must share their fields and material. m_r and m_d then divide by the sample's
+    /// A sample's remanence curves: the mean of magnets' (the moment a magnetometer sums,
+    /// each magnet counting once as magnets of one size do), which must share their fields
+    /// and material. m_r and m_d then divide by the sample's
     /// Mr, so magnets weigh by their moments, as in the measurement. The curves and the
     /// seconds are all the magnets'.
     pub fn mean(sets: Vec<Remanence>) -> Result<Remanence, String> {
