@@ -211,12 +211,12 @@ pub fn remanence(
             .enumerate()
         {
             let mut traced = vec![];
-            let (start, sweep) = match from {
-                Some(angles) => (Start::FromTracing(angles, &mut traced), &up),
-                None => (Start::SaturatedTracing(&mut traced), &down),
+            let (start, sweep, steps) = match from {
+                Some(angles) => (Start::FromTracing(angles, &mut traced), &up, &up_fields),
+                None => (Start::SaturatedTracing(&mut traced), &down, &down_fields),
             };
             let progress = Progress::new(
-                sweep.fields()?.len() as u64,
+                steps.len() as u64,
                 &format!("remanence, branch {} of 3", b + 1),
             );
             let curve = pool.install(|| {
